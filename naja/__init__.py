@@ -1,0 +1,40 @@
+"""naja: a fast, conda-compatible package and environment manager.
+
+The public names are imported lazily so that ``naja --version`` stays as fast as a bare interpreter.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Version": "naja.version",
+    "VersionSpec": "naja.version_spec",
+    "MatchSpec": "naja.match_spec",
+    "PackageRecord": "naja.records",
+    "Channel": "naja.channel",
+    "Platform": "naja.platform",
+}
+
+__all__ = ["Channel", "MatchSpec", "PackageRecord", "Platform", "Version", "VersionSpec", "__version__"]
+
+if TYPE_CHECKING:
+    from naja.channel import Channel
+    from naja.match_spec import MatchSpec
+    from naja.platform import Platform
+    from naja.records import PackageRecord
+    from naja.version import Version
+    from naja.version_spec import VersionSpec
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'naja' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,3 @@
+from naja.cli.main import main
+
+raise SystemExit(main())

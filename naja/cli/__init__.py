@@ -1,0 +1,1 @@
+"""The naja command line: a thin layer over ``naja.api``."""

@@ -1,0 +1,63 @@
+"""The exceptions naja raises. Every user-facing failure is a ``NajaError``: the CLI prints its
+message as one line and exits with ``exit_code``; anything else is a bug."""
+
+from __future__ import annotations
+
+
+class NajaError(Exception):
+    """Base of every error the CLI reports as a one-line message."""
+
+    exit_code = 1
+
+
+class InvalidSpec(NajaError, ValueError):
+    """A version, version spec or match spec that cannot be parsed; the message names the text."""
+
+
+class InvalidVersion(InvalidSpec):
+    """A version string that is not a conda version."""
+
+
+class InvalidMatchSpec(InvalidSpec):
+    """A match spec string that is not a conda match spec."""
+
+
+class ChannelError(NajaError):
+    """A channel that cannot be reached, authenticated or parsed."""
+
+
+class RepodataError(ChannelError):
+    """Malformed or unusable repodata."""
+
+
+class ConfigError(NajaError):
+    """An unreadable or invalid configuration file or value."""
+
+
+class UnsatisfiableError(NajaError):
+    """No set of packages satisfies the request; ``explanation`` is a readable tree."""
+
+    def __init__(self, message: str, explanation: str = "", data: object = None) -> None:
+        super().__init__(message)
+        self.explanation = explanation
+        self.data = data
+
+
+class PackageError(NajaError):
+    """A package archive that is corrupt, unsafe or fails verification."""
+
+
+class DownloadError(NajaError):
+    """A download that failed after retries (names the package and URL, never a token)."""
+
+
+class TransactionError(NajaError):
+    """A transaction that failed and was rolled back."""
+
+
+class PrefixError(NajaError):
+    """A missing, locked or invalid environment prefix."""
+
+
+class EnvironmentFileError(NajaError):
+    """An environment.yml, explicit or lock file that cannot be used."""
