@@ -1,0 +1,577 @@
+"""Reading, extracting and creating conda package archives (`.conda` and `.tar.bz2`), safely.
+
+A `.conda` (CEP 35) is an uncompressed zip holding `metadata.json`, `info-<stem>.tar.zst` (the `info/`
+directory) and `pkg-<stem>.tar.zst` (everything else); a `.tar.bz2` is one bzip2 tar of the whole
+package. Archives come from the network, so extraction treats them as hostile: every member must land
+inside the destination (no absolute paths, no `..`, no links resolving outside, no device files),
+the amount of data read is capped relative to what the package declares, and extraction happens in a
+temporary directory beside the destination that is renamed into place only once complete.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from naja.errors import PackageError
+
+CONDA_EXT = ".conda"
+TAR_BZ2_EXT = ".tar.bz2"
+PACKAGE_EXTENSIONS = (CONDA_EXT, TAR_BZ2_EXT)
+CONDA_FORMAT_VERSION = 2
+#: the default prefix placeholder conda-build writes into text files (CEP 34)
+PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
+
+# Caps against decompression bombs. A stream may expand to at most this many times its compressed size
+# when nothing better is known; once `info/paths.json` is known (always first for `.conda`), the package
+# payload may not exceed the sizes it declares plus tar overhead.
+MAX_EXPANSION_RATIO = 2000
+MIN_STREAM_CAP = 256 * 1024 * 1024
+_TAR_OVERHEAD_PER_MEMBER = 8 * 1024
+_TAR_OVERHEAD_SLACK = 16 * 1024 * 1024
+_COPY_CHUNK = 1024 * 1024
+
+
+# --------------------------------------------------------------------------------------------------
+# archive names
+
+
+def is_package_file(path: str | os.PathLike[str]) -> bool:
+    """Whether the file name has a conda package extension."""
+    return str(path).endswith(PACKAGE_EXTENSIONS)
+
+
+def strip_package_extension(filename: str) -> str:
+    """``zlib-1.2.11-0.conda`` → ``zlib-1.2.11-0`` (the dist name used for cache directories)."""
+    for ext in PACKAGE_EXTENSIONS:
+        if filename.endswith(ext):
+            return filename[: -len(ext)]
+    raise PackageError(f"{filename}: not a conda package file name (expected .conda or .tar.bz2)")
+
+
+def _archive_kind(archive: Path) -> str:
+    name = archive.name
+    if name.endswith(CONDA_EXT):
+        return CONDA_EXT
+    if name.endswith(TAR_BZ2_EXT):
+        return TAR_BZ2_EXT
+    # Fall back on content so temporary download names (`x.conda.partial`) still work.
+    try:
+        with open(archive, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise PackageError(f"{archive}: cannot read package: {exc.strerror or exc}") from exc
+    if magic.startswith(b"PK"):
+        return CONDA_EXT
+    if magic.startswith(b"BZh"):
+        return TAR_BZ2_EXT
+    raise PackageError(f"{archive}: not a conda package (neither .conda nor .tar.bz2)")
+
+
+# --------------------------------------------------------------------------------------------------
+# capped streams
+
+
+class _CappedReader(io.RawIOBase):
+    """A read-only stream that raises once more than ``cap`` bytes came through (bomb guard)."""
+
+    def __init__(self, raw: IO[bytes], cap: int, archive: Path, what: str) -> None:
+        self._raw = raw
+        self.cap = cap
+        self.count = 0
+        self._archive = archive
+        self._what = what
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.count += len(data)
+        if self.count > self.cap:
+            raise PackageError(
+                f"{self._archive}: {self._what} expands beyond {self.cap} bytes, more than the package "
+                "declares (corrupt archive or decompression bomb)"
+            )
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _zstd_reader(raw: IO[bytes]) -> IO[bytes]:
+    import zstandard
+
+    # A bounded window keeps memory bounded even for hostile frames.
+    return zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(raw, read_size=_COPY_CHUNK)
+
+
+# --------------------------------------------------------------------------------------------------
+# `.conda` layout
+
+
+class _CondaLayout:
+    """The validated members of a `.conda` zip."""
+
+    def __init__(self, zf: zipfile.ZipFile, archive: Path) -> None:
+        self.zf = zf
+        self.archive = archive
+        info: list[zipfile.ZipInfo] = []
+        pkg: list[zipfile.ZipInfo] = []
+        metadata: zipfile.ZipInfo | None = None
+        seen: set[str] = set()
+        for zi in zf.infolist():
+            name = zi.filename
+            if name in seen:
+                raise PackageError(f"{archive}: duplicate zip member {name!r}")
+            seen.add(name)
+            if "/" in name or "\\" in name:
+                raise PackageError(
+                    f"{archive}: unexpected zip member {name!r} (a .conda holds metadata.json, "
+                    "info-*.tar.zst and pkg-*.tar.zst at its top level)"
+                )
+            if name == "metadata.json":
+                metadata = zi
+            elif name.startswith("info-") and name.endswith(".tar.zst"):
+                info.append(zi)
+            elif name.startswith("pkg-") and name.endswith(".tar.zst"):
+                pkg.append(zi)
+            else:
+                raise PackageError(f"{archive}: unexpected zip member {name!r} in .conda package")
+        if len(info) != 1:
+            raise PackageError(f"{archive}: expected one info-*.tar.zst member, found {len(info)}")
+        if len(pkg) > 1:
+            raise PackageError(f"{archive}: expected one pkg-*.tar.zst member, found {len(pkg)}")
+        self.info = info[0]
+        self.pkg = pkg[0] if pkg else None
+        stem = self.info.filename[len("info-") : -len(".tar.zst")]
+        if self.pkg is not None and self.pkg.filename[len("pkg-") : -len(".tar.zst")] != stem:
+            raise PackageError(
+                f"{archive}: inner archives disagree: {self.info.filename!r} vs {self.pkg.filename!r}"
+            )
+        self.stem = stem
+        if metadata is not None:
+            self._check_metadata(metadata)
+
+    def _check_metadata(self, zi: zipfile.ZipInfo) -> None:
+        if zi.file_size > 1024 * 1024:
+            raise PackageError(f"{self.archive}: metadata.json is implausibly large")
+        try:
+            data = json.loads(self.zf.read(zi))
+            version = data.get("conda_pkg_format_version")
+        except (ValueError, AttributeError) as exc:
+            raise PackageError(f"{self.archive}: unreadable metadata.json: {exc}") from exc
+        if version is not None and version != CONDA_FORMAT_VERSION:
+            raise PackageError(
+                f"{self.archive}: unsupported conda_pkg_format_version {version!r} "
+                f"(naja reads version {CONDA_FORMAT_VERSION})"
+            )
+
+    @contextlib.contextmanager
+    def open_tar(self, zi: zipfile.ZipInfo, cap: int | None = None) -> Iterator[tarfile.TarFile]:
+        """Stream the zstd tar in member ``zi`` (never loading it whole)."""
+        if cap is None:
+            cap = max(MIN_STREAM_CAP, zi.file_size * MAX_EXPANSION_RATIO)
+        with self.zf.open(zi) as raw, _zstd_reader(raw) as zst:
+            capped = _CappedReader(zst, cap, self.archive, zi.filename)
+            with tarfile.open(fileobj=capped, mode="r|") as tf:  # type: ignore[call-overload]
+                yield tf
+
+
+@contextlib.contextmanager
+def _open_zip(archive: Path) -> Iterator[_CondaLayout]:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            yield _CondaLayout(zf, archive)
+    except PackageError:
+        raise
+    except FileNotFoundError as exc:
+        raise PackageError(f"{archive}: package file not found") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, EOFError, KeyError) as exc:
+        raise PackageError(f"{archive}: corrupt .conda package: {exc}") from exc
+    except _zstd_error() as exc:
+        raise PackageError(f"{archive}: corrupt zstd stream in .conda package: {exc}") from exc
+
+
+def _zstd_error() -> type[Exception]:
+    import zstandard
+
+    return zstandard.ZstdError
+
+
+@contextlib.contextmanager
+def _open_tar_bz2(archive: Path) -> Iterator[tarfile.TarFile]:
+    try:
+        size = archive.stat().st_size
+        with open(archive, "rb") as fh, bz2.BZ2File(fh) as bz:
+            cap = max(MIN_STREAM_CAP, size * MAX_EXPANSION_RATIO)
+            capped = _CappedReader(bz, cap, archive, "tar.bz2 stream")
+            with tarfile.open(fileobj=capped, mode="r|") as tf:  # type: ignore[call-overload]
+                yield tf
+    except PackageError:
+        raise
+    except FileNotFoundError as exc:
+        raise PackageError(f"{archive}: package file not found") from exc
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise PackageError(f"{archive}: corrupt .tar.bz2 package: {exc}") from exc
+
+
+# --------------------------------------------------------------------------------------------------
+# reading info/ files
+
+
+def read_info_files(archive: str | os.PathLike[str], relpaths: Iterable[str]) -> dict[str, bytes]:
+    """Read several files (paths relative to the package root, e.g. ``info/index.json``) in one pass.
+
+    For `.conda` only the small info tar is read. Missing files are absent from the result.
+    """
+    archive = Path(archive)
+    wanted = {_normalize_relpath(p) for p in relpaths}
+    found: dict[str, bytes] = {}
+    if _archive_kind(archive) == CONDA_EXT:
+        with _open_zip(archive) as layout, layout.open_tar(layout.info) as tf:
+            _collect(tf, wanted, found)
+            if wanted - found.keys() and layout.pkg is not None and not all(
+                w.startswith("info/") for w in wanted - found.keys()
+            ):
+                with layout.open_tar(layout.pkg) as ptf:
+                    _collect(ptf, wanted, found)
+    else:
+        with _open_tar_bz2(archive) as tf:
+            _collect(tf, wanted, found)
+    return found
+
+
+def _collect(tf: tarfile.TarFile, wanted: set[str], found: dict[str, bytes]) -> None:
+    for member in tf:
+        name = _normalize_relpath(member.name)
+        if name in wanted and member.isreg():
+            fh = tf.extractfile(member)
+            if fh is not None:
+                found[name] = fh.read()
+            if wanted <= found.keys():
+                return
+
+
+def _normalize_relpath(path: str) -> str:
+    while path.startswith("./"):
+        path = path[2:]
+    return path.rstrip("/")
+
+
+def read_info_file(archive: str | os.PathLike[str], relpath: str) -> bytes:
+    """The bytes of one file of the package (``info/…`` or bare ``index.json`` meaning ``info/…``)."""
+    relpath = _normalize_relpath(relpath)
+    if "/" not in relpath:
+        relpath = "info/" + relpath
+    found = read_info_files(archive, [relpath])
+    if relpath not in found:
+        raise PackageError(f"{archive}: package has no {relpath}")
+    return found[relpath]
+
+
+def _json(archive: object, relpath: str, data: bytes) -> dict:
+    try:
+        value = json.loads(data)
+    except ValueError as exc:
+        raise PackageError(f"{archive}: {relpath} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise PackageError(f"{archive}: {relpath} is not a JSON object")
+    return value
+
+
+def read_index_json(archive: str | os.PathLike[str]) -> dict:
+    """``info/index.json`` of the package, parsed."""
+    return _json(archive, "info/index.json", read_info_file(archive, "info/index.json"))
+
+
+def read_paths_json(archive: str | os.PathLike[str]) -> dict:
+    """``info/paths.json``, or for old packages one synthesized from info/files, has_prefix, no_link."""
+    found = read_info_files(
+        archive, ["info/paths.json", "info/files", "info/has_prefix", "info/no_link"]
+    )
+    if "info/paths.json" in found:
+        return _json(archive, "info/paths.json", found["info/paths.json"])
+    if "info/files" not in found:
+        raise PackageError(f"{archive}: package has neither info/paths.json nor info/files")
+    return paths_from_legacy(
+        found["info/files"].decode("utf-8", "replace"),
+        found.get("info/has_prefix", b"").decode("utf-8", "replace"),
+        found.get("info/no_link", b"").decode("utf-8", "replace"),
+    )
+
+
+def paths_from_legacy(files: str, has_prefix: str = "", no_link: str = "") -> dict:
+    """Build a paths.json-shaped dict from legacy ``info/files``/``has_prefix``/``no_link`` text."""
+    prefixes: dict[str, tuple[str, str]] = {}
+    for line in has_prefix.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        parts = _split_has_prefix_line(line)
+        if len(parts) == 3:
+            placeholder, mode, path = parts
+        else:
+            placeholder, mode, path = PREFIX_PLACEHOLDER, "text", parts[-1]
+        prefixes[path] = (placeholder, mode)
+    no_links = {line.strip() for line in no_link.splitlines() if line.strip()}
+    paths = []
+    for line in files.splitlines():
+        path = line.strip()
+        if not path:
+            continue
+        entry: dict = {"_path": path, "path_type": "hardlink"}
+        if path in prefixes:
+            entry["prefix_placeholder"], entry["file_mode"] = prefixes[path]
+        if path in no_links:
+            entry["no_link"] = True
+        paths.append(entry)
+    return {"paths": paths, "paths_version": 1}
+
+
+def _split_has_prefix_line(line: str) -> list[str]:
+    """``placeholder mode path`` where placeholder or path may be double-quoted."""
+    import shlex
+
+    try:
+        parts = shlex.split(line)
+    except ValueError:
+        parts = line.split()
+    if len(parts) > 3:
+        parts = [parts[0], parts[1], " ".join(parts[2:])]
+    return parts
+
+
+# --------------------------------------------------------------------------------------------------
+# extraction
+
+
+def extract(archive: str | os.PathLike[str], dest_dir: str | os.PathLike[str]) -> None:
+    """Extract a package into ``dest_dir`` (replacing it if present), atomically and safely.
+
+    Raises `PackageError` naming the archive and offending member for anything unsafe or corrupt;
+    on failure nothing is left at ``dest_dir`` (a previous directory there is kept).
+    """
+    archive = Path(archive)
+    dest = Path(dest_dir).absolute()
+    kind = _archive_kind(archive)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".naja-extract", dir=dest.parent))
+    try:
+        extractor = _Extractor(archive, tmp)
+        if kind == CONDA_EXT:
+            _extract_conda(archive, extractor)
+        else:
+            with _open_tar_bz2(archive) as tf:
+                extractor.extract_all(tf)
+        extractor.finish()
+        _replace_dir(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _extract_conda(archive: Path, extractor: _Extractor) -> None:
+    with _open_zip(archive) as layout:
+        with layout.open_tar(layout.info) as tf:
+            extractor.extract_all(tf)
+        if layout.pkg is None:
+            return
+        cap = extractor.declared_payload_cap()
+        with layout.open_tar(layout.pkg, cap) as tf:
+            extractor.extract_all(tf)
+
+
+def _replace_dir(tmp: Path, dest: Path) -> None:
+    """Rename ``tmp`` to ``dest``; an existing ``dest`` is moved aside first, then removed."""
+    try:
+        os.rename(tmp, dest)
+        return
+    except OSError:
+        if not (dest.exists() or dest.is_symlink()):
+            raise
+    trash = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".naja-trash", dir=dest.parent))
+    os.rename(dest, trash / "old")
+    os.rename(tmp, dest)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+class _Extractor:
+    """Writes tar members under ``root`` after checking each one cannot escape it."""
+
+    def __init__(self, archive: Path, root: Path) -> None:
+        self.archive = archive
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.regular: set[str] = set()
+        self.symlinks: list[str] = []
+        self._safe_dirs: set[str] = {""}
+        self._mtimes: list[tuple[str, float]] = []
+
+    def fail(self, member: str, why: str) -> PackageError:
+        return PackageError(f"{self.archive}: refusing member {member!r}: {why}")
+
+    def extract_all(self, tf: tarfile.TarFile) -> None:
+        for member in tf:
+            self.extract_member(tf, member)
+
+    def declared_payload_cap(self) -> int:
+        """Bytes the pkg tar may expand to, from the sizes ``info/paths.json`` declares."""
+        paths_file = self.root / "info" / "paths.json"
+        try:
+            paths = json.loads(paths_file.read_bytes())["paths"]
+            total = sum(int(p.get("size_in_bytes") or 0) for p in paths)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return MIN_STREAM_CAP * 16
+        return total + len(paths) * _TAR_OVERHEAD_PER_MEMBER + _TAR_OVERHEAD_SLACK
+
+    def _relname(self, raw: str) -> str:
+        if "\x00" in raw:
+            raise self.fail(raw, "NUL byte in name")
+        name = raw.replace("\\", "/") if os.sep == "\\" else raw
+        if name.startswith("/") or (len(name) > 1 and name[1] == ":" and os.sep == "\\"):
+            raise self.fail(raw, "absolute path")
+        parts = [p for p in name.split("/") if p not in ("", ".")]
+        if ".." in parts:
+            raise self.fail(raw, "path contains '..'")
+        return "/".join(parts)
+
+    def _check_parent(self, raw: str, rel: str) -> str:
+        """Create the parent directory of ``rel`` and make sure it really is inside the root."""
+        parent = rel.rpartition("/")[0]
+        if parent in self._safe_dirs:
+            return str(self.root / rel)
+        real = os.path.realpath(self.root / parent)
+        if not _is_within(real, self.real_root):
+            raise self.fail(raw, "its directory resolves outside the destination through a symlink")
+        os.makedirs(real, exist_ok=True)
+        self._safe_dirs.add(parent)
+        return str(self.root / rel)
+
+    def extract_member(self, tf: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        raw = member.name
+        rel = self._relname(raw)
+        if not rel:
+            return  # the root itself
+        if member.ischr() or member.isblk() or member.isfifo() or member.isdev():
+            raise self.fail(raw, "device or fifo files are not allowed in packages")
+        path = self._check_parent(raw, rel)
+        if member.isdir():
+            self._make_dir(raw, path, member.mode)
+            return
+        if member.issym():
+            self._make_symlink(raw, rel, path, member.linkname)
+            return
+        if member.islnk():
+            self._make_hardlink(raw, rel, path, member.linkname)
+            return
+        if not member.isreg():
+            raise self.fail(raw, f"unsupported tar member type {member.type!r}")
+        self._remove_existing(raw, path)
+        src = tf.extractfile(member)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            if src is not None:
+                shutil.copyfileobj(src, out, _COPY_CHUNK)
+            os.chmod(fd, _file_mode(member.mode))
+        with contextlib.suppress(OSError):
+            os.utime(path, (member.mtime, member.mtime))
+        self.regular.add(rel)
+
+    def _remove_existing(self, raw: str, path: str) -> None:
+        """A later member with the same name replaces an earlier file (as tar does); not a directory."""
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            raise self.fail(raw, "would replace a directory")
+        os.unlink(path)
+
+    def _make_dir(self, raw: str, path: str, mode: int) -> None:
+        if os.path.islink(path):
+            raise self.fail(raw, "directory member would replace a symlink")
+        os.makedirs(path, exist_ok=True)
+        with contextlib.suppress(OSError):
+            os.chmod(path, (mode & 0o777) | 0o700)
+
+    def _make_symlink(self, raw: str, rel: str, path: str, target: str) -> None:
+        if not target:
+            raise self.fail(raw, "symlink with an empty target")
+        if "\x00" in target:
+            raise self.fail(raw, "NUL byte in symlink target")
+        if target.startswith("/") or (os.sep == "\\" and len(target) > 1 and target[1] == ":"):
+            raise self.fail(raw, f"symlink to absolute path {target!r}")
+        lexical = os.path.normpath(os.path.join(os.path.dirname(rel), target))
+        if lexical == ".." or lexical.startswith("../"):
+            raise self.fail(raw, f"symlink target {target!r} points outside the destination")
+        self._remove_existing(raw, path)
+        os.symlink(target, path)
+        self.symlinks.append(rel)
+        self._safe_dirs = {""}  # a new symlink may change what existing names resolve to
+        self._check_symlink(raw, rel)
+
+    def _check_symlink(self, raw: str, rel: str) -> None:
+        real = os.path.realpath(self.root / rel)
+        if not _is_within(real, self.real_root):
+            raise self.fail(raw, "symlink resolves outside the destination")
+
+    def _make_hardlink(self, raw: str, rel: str, path: str, target: str) -> None:
+        target_rel = self._relname(target) if target else ""
+        if not target_rel or target_rel not in self.regular:
+            raise self.fail(raw, f"hard link to {target!r}, which is not a file extracted from this package")
+        source = str(self.root / target_rel)
+        if not _is_within(os.path.realpath(source), self.real_root):
+            raise self.fail(raw, f"hard link target {target!r} resolves outside the destination")
+        self._remove_existing(raw, path)
+        try:
+            os.link(source, path, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(source, path, follow_symlinks=False)
+        self.regular.add(rel)
+
+    def finish(self) -> None:
+        """Re-check every symlink once all members exist (chains can only be judged at the end)."""
+        for rel in self.symlinks:
+            self._check_symlink(rel, rel)
+
+
+def _file_mode(mode: int) -> int:
+    """Permission bits to keep: rwx for everyone as archived, never setuid/setgid/sticky, owner rw."""
+    return (mode & 0o777) | 0o600
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+# --------------------------------------------------------------------------------------------------
+# hashing
+
+
+def hash_file(path: str | os.PathLike[str]) -> tuple[str, str, int]:
+    """``(md5, sha256, size)`` of a file, read once (hashlib releases the GIL, so threads help)."""
+    md5 = hashlib.md5()
+    sha = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_COPY_CHUNK):
+            md5.update(chunk)
+            sha.update(chunk)
+            size += len(chunk)
+    return md5.hexdigest(), sha.hexdigest(), size
