@@ -1,19 +1,118 @@
-"""Entry point of the ``naja`` executable. Kept tiny: ``--version`` must not import anything heavy."""
+"""Entry point of the ``naja`` executable. Kept tiny: ``--version`` must not import anything heavy.
+
+The parser is argparse only; each command lives in ``naja/cli/<command>.py`` with
+``register(subparsers)`` and imports the API (and rich, msgspec, ...) only when it runs.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import sys
+
+# Command modules in help order. ``shell`` and ``run`` are registered when present.
+COMMANDS = (
+    "create", "install", "update", "remove", "list", "search", "repoquery", "info", "env", "clean",
+    "config", "package", "index", "shell", "run",
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: <what>`` and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from naja import __version__
+
+    parser = Parser(prog="naja", description="A fast, conda-compatible package and environment manager.")
+    parser.add_argument("-V", "--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"naja.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"naja.cli.{name}":
+                continue  # another engineer's command not there yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    import logging
+
+    level_name = getattr(args, "log_level", None)
+    verbose = getattr(args, "verbose", 0) or 0
+    if level_name:
+        level = {"trace": 5, "off": logging.CRITICAL + 10}.get(level_name)
+        level = level if level is not None else getattr(logging, level_name.upper())
+    elif verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1:
+        level = logging.INFO
+    else:
+        level = logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args in (["--version"], ["-V"]):
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list in (["--version"], ["-V"]):
         from naja import __version__
 
         print(__version__)
         return 0
-    print("naja: no command given (try --version)", file=sys.stderr)
-    return 2
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        sys.stderr.write("error: no command given\n")
+        return 2
+    _setup_logging(args)
+    verbose = getattr(args, "verbose", 0) or 0
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:
+        return _report(exc, args, verbose)
+
+
+def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
+    from naja.errors import NajaError, UnsatisfiableError
+
+    if isinstance(exc, NajaError):
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if getattr(args, "json", False):
+            from naja.cli.output import print_json
+
+            doc: dict[str, object] = {"success": False, "error": message, "error_type": type(exc).__name__}
+            if isinstance(exc, UnsatisfiableError):
+                doc["solver_problems"] = exc.data if exc.data is not None else exc.explanation
+            print_json(doc)
+        sys.stderr.write(f"error: {message}\n")
+        if isinstance(exc, UnsatisfiableError) and exc.explanation:
+            sys.stderr.write(exc.explanation.rstrip("\n") + "\n")
+        if verbose >= 2:
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
+        return int(getattr(exc, "exit_code", 1) or 1)
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    sys.stderr.write(f"error: unexpected {type(exc).__name__}: {text} (run with -v for the traceback)\n")
+    return 1
 
 
 if __name__ == "__main__":

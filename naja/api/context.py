@@ -1,0 +1,234 @@
+"""Resolving what a command runs against: configuration, root prefix, target prefix, platform and
+channels, the way micromamba does (``-p`` > ``-n`` > ``$CONDA_PREFIX`` > root prefix)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from naja.api.options import Options
+from naja.errors import NajaError, PrefixError
+
+
+class NotAvailableError(NajaError):
+    """A layer of naja that this build does not have yet."""
+
+
+def require(module: str) -> Any:
+    """Import a naja module, turning its absence into a one-line error instead of a traceback."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
+            raise NotAvailableError(f"{module} is not available in this build of naja yet") from None
+        raise
+
+
+def _expand(path: str | os.PathLike[str]) -> Path:
+    return Path(os.path.abspath(os.path.expanduser(os.path.expandvars(os.fspath(path)))))
+
+
+def default_root_prefix() -> Path:
+    for var in ("NAJA_ROOT_PREFIX", "MAMBA_ROOT_PREFIX"):
+        value = os.environ.get(var)
+        if value:
+            return _expand(value)
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return _expand(os.path.join(data, "naja"))
+
+
+def load_config(options: Options, target_prefix: Path | None = None) -> Any:
+    """Engineer B's ``naja.config.load_config`` with the CLI's sources and overrides."""
+    config_mod = require("naja.config")
+    kwargs: dict[str, Any] = {}
+    import inspect
+
+    params = inspect.signature(config_mod.load_config).parameters
+    wanted = {
+        "rc_files": list(options.rc_files) or None,
+        "no_rc": options.no_rc,
+        "no_env": options.no_env,
+        "root_prefix": options.root_prefix,
+        "target_prefix": os.fspath(target_prefix) if target_prefix else None,
+        "overrides": _overrides(options),
+    }
+    for key, value in wanted.items():
+        if key in params:
+            kwargs[key] = value
+    return config_mod.load_config(**kwargs)
+
+
+def _overrides(options: Options) -> dict[str, Any]:
+    """CLI values that outrank every rc file and environment variable."""
+    out: dict[str, Any] = {}
+    if options.channel_priority:
+        out["channel_priority"] = options.channel_priority
+    if options.channel_alias:
+        out["channel_alias"] = options.channel_alias
+    if options.platform:
+        out["platform"] = options.platform
+    if options.offline:
+        out["offline"] = True
+    if options.always_copy:
+        out["always_copy"] = True
+    if options.always_softlink:
+        out["always_softlink"] = True
+    if options.allow_softlinks:
+        out["allow_softlinks"] = True
+    if options.repodata_ttl is not None:
+        out["local_repodata_ttl"] = options.repodata_ttl
+    if options.ssl_verify is not None:
+        out["ssl_verify"] = options.ssl_verify
+    if options.lock_timeout is not None:
+        out["lock_timeout"] = options.lock_timeout
+    return out
+
+
+@dataclass
+class Context:
+    """Configuration plus the resolved root prefix; built once per command."""
+
+    options: Options
+    config: Any
+    root_prefix: Path
+    _platform: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_options(cls, options: Options, *, target_prefix: Path | None = None) -> Context:
+        if target_prefix is None:
+            target_prefix = _explicit_prefix(options)
+        config = load_config(options, target_prefix)
+        root = options.root_prefix or getattr(config, "root_prefix", None)
+        root_prefix = _expand(root) if root else default_root_prefix()
+        return cls(options=options, config=config, root_prefix=root_prefix)
+
+    # --- directories -----------------------------------------------------------------------------
+
+    @property
+    def envs_dirs(self) -> list[Path]:
+        dirs = [_expand(d) for d in (getattr(self.config, "envs_dirs", None) or [])]
+        default = self.root_prefix / "envs"
+        if default not in dirs:
+            dirs.append(default)
+        return dirs
+
+    @property
+    def pkgs_dirs(self) -> list[Path]:
+        dirs = [_expand(d) for d in (getattr(self.config, "pkgs_dirs", None) or [])]
+        return dirs or [self.root_prefix / "pkgs"]
+
+    # --- platform --------------------------------------------------------------------------------
+
+    @property
+    def platform(self) -> str:
+        if self._platform is None:
+            value = self.options.platform or getattr(self.config, "platform", None)
+            platform_mod = require("naja.platform")
+            plat = platform_mod.Platform.parse(value) if value else platform_mod.Platform.current()
+            self._platform = str(plat)
+        return self._platform
+
+    # --- prefixes --------------------------------------------------------------------------------
+
+    def prefix_for_name(self, name: str, *, must_exist: bool) -> Path:
+        if "/" in name or os.sep in name:
+            return _expand(name)
+        if name in ("base", "root"):
+            return self.root_prefix
+        for d in self.envs_dirs:
+            if (d / name).is_dir():
+                return d / name
+        if must_exist:
+            raise PrefixError(f"environment '{name}' does not exist (looked in "
+                              f"{', '.join(str(d) for d in self.envs_dirs)})")
+        return self.envs_dirs[0] / name
+
+    def target_prefix(self, *, must_exist: bool = True, allow_default: bool = True) -> Path:
+        """``-p``, else ``-n`` (in envs_dirs), else ``$CONDA_PREFIX``, else the root prefix."""
+        o = self.options
+        if o.prefix and o.name:
+            raise PrefixError("use either -n/--name or -p/--prefix, not both")
+        if o.prefix:
+            path = _expand(o.prefix)
+        elif o.name:
+            path = self.prefix_for_name(o.name, must_exist=must_exist)
+        elif not allow_default:
+            raise PrefixError("no target environment given: use -n NAME or -p PATH")
+        elif os.environ.get("CONDA_PREFIX"):
+            path = _expand(os.environ["CONDA_PREFIX"])
+        else:
+            path = self.root_prefix
+        if must_exist and not is_environment(path):
+            raise PrefixError(f"no environment at {path} (create it with 'naja create -p {path}')")
+        return path
+
+    # --- channels --------------------------------------------------------------------------------
+
+    def channel_names(self, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+        """CLI ``-c`` channels, then file channels, then the configured ones (unless overridden)."""
+        names: list[str] = []
+        for c in [*self.options.channels, *extra]:
+            if c not in names and c != "nodefaults":
+                names.append(c)
+        if not self.options.override_channels and "nodefaults" not in extra:
+            for c in getattr(self.config, "channels", None) or []:
+                if c not in names:
+                    names.append(c)
+        return names
+
+    def channels(self, extra: list[str] | tuple[str, ...] = ()) -> list[Any]:
+        channel_mod = require("naja.channel")
+        chan_config = getattr(self.config, "channel_config", None)
+        out = []
+        for name in self.channel_names(extra):
+            if chan_config is not None:
+                out.append(channel_mod.Channel.from_string(name, chan_config))
+            else:
+                out.append(channel_mod.Channel.from_string(name))
+        return out
+
+    @property
+    def channel_priority(self) -> str:
+        return self.options.channel_priority or str(getattr(self.config, "channel_priority", "flexible"))
+
+
+def _explicit_prefix(options: Options) -> Path | None:
+    if options.prefix:
+        return _expand(options.prefix)
+    return None
+
+
+def is_environment(path: Path) -> bool:
+    """A conda environment has ``conda-meta/`` (CEP 32 says ``conda-meta/history``)."""
+    return (path / "conda-meta").is_dir()
+
+
+def environments_txt() -> Path:
+    return Path(os.path.expanduser("~")) / ".conda" / "environments.txt"
+
+
+def register_env(prefix: Path) -> None:
+    """Add ``prefix`` to ``~/.conda/environments.txt`` (what ``env list`` reads)."""
+    path = environments_txt()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    if str(prefix) in lines:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(str(prefix) + "\n")
+
+
+def unregister_env(prefix: Path) -> None:
+    path = environments_txt()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    kept = [line for line in lines if line.strip() and _expand(line.strip()) != prefix]
+    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")

@@ -1,0 +1,138 @@
+"""``env list|export|remove``: environments as a whole."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from naja.api.context import Context, _expand, environments_txt, is_environment, require, unregister_env
+from naja.api.options import Options
+from naja.api.transact import channel_label, prefix_object
+from naja.errors import NajaError, PrefixError
+
+
+@dataclass
+class EnvInfo:
+    name: str
+    prefix: Path
+    active: bool
+    base: bool
+
+
+def list_envs(options: Options | None = None) -> list[EnvInfo]:
+    """The root prefix, everything in the envs dirs and ``~/.conda/environments.txt`` that is an env."""
+    context = Context.from_options(options or Options())
+    found: list[Path] = []
+
+    def add(p: Path) -> None:
+        if p not in found and is_environment(p):
+            found.append(p)
+
+    add(context.root_prefix)
+    for d in context.envs_dirs:
+        try:
+            for child in sorted(d.iterdir()):
+                add(child)
+        except OSError:
+            pass
+    try:
+        for line in environments_txt().read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                add(_expand(line.strip()))
+    except FileNotFoundError:
+        pass
+    active = os.environ.get("CONDA_PREFIX")
+    active_path = _expand(active) if active else None
+    out = []
+    for p in found:
+        base = p == context.root_prefix
+        in_envs = any(p.parent == d for d in context.envs_dirs)
+        name = "base" if base else (p.name if in_envs else "")
+        out.append(EnvInfo(name=name, prefix=p, active=p == active_path, base=base))
+    return out
+
+
+def export_env(options: Options | None = None, *, explicit: bool = False, from_history: bool = False,
+               no_build: bool = False, md5: bool = True, channel_subdir: bool = False) -> dict[str, Any]:
+    """``env export``: a dict with ``name``, ``channels``, ``dependencies``, ``prefix`` (and the text
+    of an ``@EXPLICIT`` file when ``explicit``)."""
+    context = Context.from_options(options or Options())
+    prefix = context.target_prefix(must_exist=True)
+    records = prefix_object(prefix).installed()
+    name = prefix.name if prefix != context.root_prefix else "base"
+    if explicit:
+        env_files = require("naja.env_files")
+        lines = []
+        for r in records:
+            url = _strip_credentials(r.url)
+            if md5 and r.md5:
+                url += f"#{r.md5}"
+            lines.append(url)
+        return {"name": name, "prefix": str(prefix),
+                "explicit": env_files.explicit_text(context.platform, lines)}
+    channels: list[str] = []
+    deps: list[str] = []
+    if from_history:
+        specs: dict[str, str] = {}
+        ms_mod = require("naja.match_spec")
+        for rev in prefix_object(prefix).history.revisions():
+            for s in rev.update_specs:
+                try:
+                    specs[ms_mod.MatchSpec(s).name] = s
+                except NajaError:
+                    specs[s] = s
+            for s in rev.remove_specs:
+                try:
+                    specs.pop(ms_mod.MatchSpec(s).name, None)
+                except NajaError:
+                    specs.pop(s, None)
+        deps = list(specs.values())
+        for r in records:
+            label = channel_label(r.channel)
+            if label and label not in channels:
+                channels.append(label)
+    else:
+        for r in records:
+            label = channel_label(r.channel)
+            if label and label not in channels:
+                channels.append(label)
+            if channel_subdir:
+                dep = f"{label}/{r.subdir}::{r.name}={r.version}" + ("" if no_build else f"={r.build}")
+            else:
+                dep = f"{r.name}={r.version}" + ("" if no_build else f"={r.build}")
+            deps.append(dep)
+    return {"name": name, "channels": channels, "dependencies": deps, "prefix": str(prefix)}
+
+
+def export_yaml(doc: dict[str, Any]) -> str:
+    env_files = require("naja.env_files")
+    return env_files.environment_yml(doc.get("name"), doc.get("channels", []), doc.get("dependencies", []),
+                                     prefix=doc.get("prefix"))
+
+
+def _strip_credentials(url: str) -> str:
+    try:
+        return require("naja.channel").redact_url(url)
+    except (NajaError, AttributeError):
+        return url
+
+
+def remove_env(options: Options | None = None) -> tuple[Path, list[Any]]:
+    """Delete the target environment (never the root prefix) and unregister it. Returns what was in it."""
+    context = Context.from_options(options or Options())
+    prefix = context.target_prefix(must_exist=True, allow_default=False)
+    if prefix == context.root_prefix:
+        raise PrefixError("refusing to remove the root prefix (base environment)")
+    active = os.environ.get("CONDA_PREFIX")
+    if active and _expand(active) == prefix:
+        raise PrefixError(f"cannot remove the active environment {prefix}; deactivate it first")
+    records = prefix_object(prefix).installed()
+    if not context.options.dry_run:
+        with prefix_object(prefix).lock():
+            pass
+        shutil.rmtree(prefix)
+        unregister_env(prefix)
+    return prefix, records

@@ -1,0 +1,54 @@
+"""``Options``: everything a command line (or a Python caller) can say about how to run a command.
+
+Field names match the CLI's argparse destinations, so the CLI maps its namespace onto this directly.
+Every field has a default, so ``Options(prefix="./env", channels=("conda-forge",))`` is enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Options:
+    # configuration sources
+    rc_files: tuple[str, ...] = ()
+    no_rc: bool = False
+    no_env: bool = False
+    root_prefix: str | None = None
+    # target environment
+    prefix: str | None = None
+    name: str | None = None
+    # channels
+    channels: tuple[str, ...] = ()
+    override_channels: bool = False
+    channel_priority: str | None = None
+    channel_alias: str | None = None
+    platform: str | None = None
+    repodata_ttl: int | None = None
+    ssl_verify: str | None = None
+    offline: bool = False
+    # what to do
+    files: tuple[str, ...] = ()
+    category: tuple[str, ...] | list[str] = ()
+    dry_run: bool = False
+    download_only: bool = False
+    no_pin: bool = False
+    no_py_pin: bool = False
+    no_deps: bool = False
+    only_deps: bool = False
+    freeze_installed: bool = False
+    force_reinstall: bool = False
+    allow_downgrade: bool | None = None
+    always_copy: bool = False
+    always_softlink: bool = False
+    allow_softlinks: bool = False
+    lock_timeout: int | None = None
+    # output
+    yes: bool = False
+    json: bool = False
+    quiet: bool = False
+    verbose: int = 0
+
+    def with_(self, **changes: object) -> Options:
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,241 @@
+"""Read-only questions: ``list``, ``search``, ``repoquery depends|whoneeds``, ``info``."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from naja.api.context import Context, require
+from naja.api.options import Options
+from naja.api.transact import _virtual_packages, parse_specs, prefix_object
+from naja.errors import NajaError
+
+
+def list_packages(options: Options | None = None, regex: str | None = None, *,
+                  full_name: bool = False) -> tuple[Path, list[Any]]:
+    """The installed records of the target prefix whose name matches ``regex`` (a search, or the
+    whole name with ``full_name``)."""
+    context = Context.from_options(options or Options())
+    prefix = context.target_prefix(must_exist=True)
+    records = prefix_object(prefix).installed()
+    if regex:
+        pattern = f"^{regex}$" if full_name else regex
+        try:
+            rx = re.compile(pattern)
+        except re.error as exc:
+            raise NajaError(f"invalid regular expression {regex!r}: {exc}") from None
+        records = [r for r in records if rx.search(r.name)]
+    return prefix, records
+
+
+def _version_key(rec: Any) -> Any:
+    version = require("naja.version")
+    return (version.Version(rec.version), rec.build_number, rec.timestamp_ms)
+
+
+def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> list[Any]:
+    channels = context.channels()
+    repodata = require("naja.repodata")
+    from naja.api.transact import _call
+
+    return _call(repodata.load_records, channels, context.platform, specs, config=context.config,
+                 offline=context.options.offline, recursive=recursive)
+
+
+def search(specs: Sequence[str], options: Options | None = None, *, local: bool = False) -> list[Any]:
+    """Records matching any of ``specs`` in the channels (or the prefix with ``local``), newest
+    first per name."""
+    context = Context.from_options(options or Options())
+    match_specs = parse_specs(specs)
+    if not match_specs:
+        raise NajaError("give a spec to search for, e.g. 'numpy>=1.26' or 'num*'")
+    if local:
+        pool = prefix_object(context.target_prefix(must_exist=True)).installed()
+    else:
+        pool = _remote_records(context, match_specs, recursive=False)
+    found = [r for r in pool if any(s.match(r) for s in match_specs)]
+    found.sort(key=lambda r: (r.name, *_neg(_version_key(r))))
+    return found
+
+
+def _neg(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(_Reverse(k) for k in key)
+
+
+class _Reverse:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Reverse) -> bool:
+        return other.value < self.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reverse) and other.value == self.value
+
+
+@dataclass
+class DepNode:
+    """One node of a ``repoquery --tree`` answer."""
+
+    record: Any
+    children: list[DepNode] = field(default_factory=list)
+    seen: bool = False  # already shown higher up the tree (cycles, diamonds)
+
+
+def _pool(context: Context, specs: list[Any], remote: bool) -> tuple[list[Any], bool]:
+    if remote:
+        return _remote_records(context, specs, recursive=True), True
+    return prefix_object(context.target_prefix(must_exist=True)).installed(), False
+
+
+def _best(pool: list[Any], spec: Any) -> Any | None:
+    matches = [r for r in pool if spec.match(r)]
+    if not matches:
+        return None
+    return max(matches, key=_version_key)
+
+
+def depends(spec: str, options: Options | None = None, *, remote: bool = False, recursive: bool = False,
+            tree: bool = False) -> DepNode:
+    """What ``spec`` depends on: direct dependencies, or all of them (``recursive``/``tree``)."""
+    context = Context.from_options(options or Options())
+    remote = remote or bool(context.options.channels)
+    (ms,) = parse_specs([spec])
+    pool, _ = _pool(context, [ms], remote)
+    root = _best(pool, ms)
+    if root is None:
+        where = "in the channels" if remote else "installed"
+        raise NajaError(f"no package matching '{spec}' {where}")
+    ms_mod = require("naja.match_spec")
+    shown: set[str] = {root.name}
+
+    def expand(node: DepNode, depth: int) -> None:
+        for dep in node.record.depends:
+            try:
+                dep_spec = ms_mod.MatchSpec(dep)
+            except NajaError:
+                continue
+            rec = _best(pool, dep_spec)
+            if rec is None:
+                continue
+            child = DepNode(rec, seen=rec.name in shown)
+            node.children.append(child)
+            if not child.seen:
+                shown.add(rec.name)
+                if recursive or tree:
+                    expand(child, depth + 1)
+
+    top = DepNode(root)
+    expand(top, 0)
+    return top
+
+
+def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
+             tree: bool = False) -> DepNode:
+    """Which packages depend on ``spec`` (recursively with ``tree``)."""
+    context = Context.from_options(options or Options())
+    remote = remote or bool(context.options.channels)
+    (ms,) = parse_specs([spec])
+    pool, _ = _pool(context, [ms], remote)
+    target = _best(pool, ms)
+    ms_mod = require("naja.match_spec")
+    by_dep: dict[str, list[Any]] = {}
+    for rec in pool:
+        for dep in rec.depends:
+            try:
+                name = ms_mod.MatchSpec(dep).name
+            except NajaError:
+                continue
+            by_dep.setdefault(name, []).append(rec)
+    if target is None:
+        from naja.records import PackageRecord
+
+        target = PackageRecord(name=ms.name, version="", build="")
+    shown: set[str] = {target.name}
+
+    def expand(node: DepNode) -> None:
+        users = by_dep.get(node.record.name, [])
+        best: dict[str, Any] = {}
+        for u in users:
+            if u.name not in best or _version_key(u) > _version_key(best[u.name]):
+                best[u.name] = u
+        for name in sorted(best):
+            child = DepNode(best[name], seen=name in shown)
+            node.children.append(child)
+            if not child.seen:
+                shown.add(name)
+                if tree:
+                    expand(child)
+
+    top = DepNode(target)
+    expand(top)
+    return top
+
+
+def flatten(node: DepNode) -> list[Any]:
+    out: list[Any] = []
+    seen: set[str] = set()
+
+    def walk(n: DepNode) -> None:
+        for c in n.children:
+            if c.record.name not in seen:
+                seen.add(c.record.name)
+                out.append(c.record)
+            walk(c)
+
+    walk(node)
+    return out
+
+
+def info(options: Options | None = None) -> dict[str, Any]:
+    """What ``naja info`` shows: versions, platform, virtual packages, channels, directories."""
+    import naja
+
+    context = Context.from_options(options or Options())
+    try:
+        target = context.target_prefix(must_exist=False)
+    except NajaError:
+        target = None
+    channel_urls: list[str] = []
+    try:
+        for ch in context.channels():
+            for subdir in (context.platform, "noarch"):
+                channel_urls.append(_redact(ch.subdir_url(subdir)))
+    except NajaError as exc:
+        channel_urls.append(f"<{exc}>")
+    try:
+        vps = [f"{r.name}={r.version}={r.build}" for r in _virtual_packages(context)]
+    except NajaError as exc:
+        vps = [f"<{exc}>"]
+    rc_files = [str(p) for p in (getattr(context.config, "sources", None) or [])
+                if isinstance(p, (str, os.PathLike))]
+    env_name = "-"
+    if target is not None:
+        env_name = "base" if target == context.root_prefix else target.name
+    return {
+        "naja version": naja.__version__,
+        "platform": context.platform,
+        "virtual packages": vps,
+        "channels": channel_urls,
+        "base environment": str(context.root_prefix),
+        "root_prefix": str(context.root_prefix),
+        "environment": env_name,
+        "env location": str(target) if target is not None else "-",
+        "envs directories": [str(d) for d in context.envs_dirs],
+        "package cache": [str(d) for d in context.pkgs_dirs],
+        "populated config files": rc_files,
+        "python version": ".".join(str(v) for v in __import__("sys").version_info[:3]),
+    }
+
+
+def _redact(url: str) -> str:
+    try:
+        return require("naja.channel").redact_url(url)
+    except (NajaError, AttributeError):
+        return re.sub(r"/t/[^/]+/", "/t/<TOKEN>/", url)

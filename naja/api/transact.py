@@ -1,0 +1,568 @@
+"""create / install / update / remove: config → channels → repodata → solve → transaction.
+
+Each command is two steps so a front end can show the plan and ask before anything changes:
+``plan = plan_install(specs, options)`` then ``plan.execute(progress=...)``. The one-call forms
+(``install(...)`` etc.) do both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from naja.api.context import Context, is_environment, register_env, require
+from naja.api.options import Options
+from naja.errors import EnvironmentFileError, InvalidMatchSpec, NajaError, PrefixError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, str, int, "int | None"], None]
+
+
+@dataclass
+class Change:
+    """One row of the transaction summary."""
+
+    kind: str  # install | upgrade | downgrade | reinstall | change | remove
+    name: str
+    version: str
+    build: str
+    channel: str
+    size: int | None
+    old_version: str = ""
+    needs_download: bool = True
+
+
+@dataclass
+class Plan:
+    """What a command will do to one prefix; nothing on disk has changed yet."""
+
+    context: Context
+    prefix: Path
+    command: str
+    to_link: list[Any] = field(default_factory=list)
+    to_unlink: list[Any] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)
+    remove_specs: list[str] = field(default_factory=list)
+    transaction: Any = None
+    create_prefix: bool = False
+    pip: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    fetch: list[Any] = field(default_factory=list)
+    executed: bool = False
+
+    @property
+    def dry_run(self) -> bool:
+        return self.context.options.dry_run
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_link and not self.to_unlink
+
+    def summary_rows(self) -> list[Change]:
+        version_mod = require("naja.version")
+        old = {r.name: r for r in self.to_unlink}
+        new = {r.name: r for r in self.to_link}
+        fetch = {r.url or r.fn for r in self.fetch}
+        rows: list[Change] = []
+        for name in sorted(set(old) | set(new)):
+            n, o = new.get(name), old.get(name)
+            if n is not None:
+                kind = "install"
+                if o is not None:
+                    vn, vo = version_mod.Version(n.version), version_mod.Version(o.version)
+                    if vn > vo:
+                        kind = "upgrade"
+                    elif vn < vo:
+                        kind = "downgrade"
+                    elif n.build != o.build or n.channel != o.channel:
+                        kind = "change"
+                    else:
+                        kind = "reinstall"
+                rows.append(Change(kind, name, n.version, n.build, channel_label(n.channel), n.size,
+                                   old_version=o.version if o is not None and o.version != n.version else "",
+                                   needs_download=(n.url or n.fn) in fetch))
+            elif o is not None:
+                rows.append(Change("remove", name, o.version, o.build, channel_label(o.channel), o.size,
+                                   needs_download=False))
+        return rows
+
+    def to_json(self, *, success: bool = True) -> dict[str, Any]:
+        """micromamba's transaction JSON: ``actions`` with FETCH/LINK/UNLINK/PREFIX, ``dry_run``,
+        ``prefix``, ``success``."""
+        actions: dict[str, Any] = {
+            "FETCH": [record_json(r) for r in self.fetch],
+            "LINK": [record_json(r) for r in self.to_link],
+            "UNLINK": [record_json(r) for r in self.to_unlink],
+            "PREFIX": str(self.prefix),
+        }
+        if self.context.options.download_only:
+            actions["LINK"] = []
+            actions["UNLINK"] = []
+        return {"actions": actions, "dry_run": self.dry_run, "prefix": str(self.prefix), "success": success}
+
+    def execute(self, progress: Progress | None = None) -> Plan:
+        """Download, extract and link; on failure the transaction layer rolls back."""
+        if self.dry_run:
+            return self
+        options = self.context.options
+        if self.create_prefix:
+            _make_empty_env(self.prefix, self.context)
+        if options.download_only:
+            if self.to_link:
+                cache = _package_cache(self.context)
+                _call(cache.fetch_and_extract, self.to_link, progress=progress)
+            self.executed = True
+            return self
+        if self.transaction is not None and not self.empty:
+            cache = _package_cache(self.context)
+            kwargs: dict[str, Any] = {
+                "progress": progress,
+                "always_copy": _setting(self.context, "always_copy"),
+                "always_softlink": _setting(self.context, "always_softlink"),
+                "allow_softlinks": _setting(self.context, "allow_softlinks"),
+                "cmd": command_line(),
+                "update_specs": self.requested,
+                "remove_specs": self.remove_specs,
+            }
+            _call(self.transaction.execute, cache, **kwargs)
+        if self.variables:
+            _write_state_variables(self.prefix, self.variables)
+        if self.pip and not options.dry_run:
+            _pip_install(self.prefix, self.pip)
+        if self.create_prefix or self.to_link:
+            register_env(self.prefix)
+        self.executed = True
+        return self
+
+
+def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` with the keyword arguments it accepts (the layers below are still settling)."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn(*args, **kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return fn(*args, **kwargs)
+    return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
+
+
+def _setting(context: Context, key: str) -> bool:
+    return bool(getattr(context.options, key, False) or getattr(context.config, key, False))
+
+
+def command_line() -> str:
+    argv = [os.path.basename(sys.argv[0]) or "naja", *sys.argv[1:]]
+    if argv[0] in ("__main__.py", "-m"):
+        argv[0] = "naja"
+    return " ".join(argv)
+
+
+def channel_label(channel: str) -> str:
+    if not channel:
+        return ""
+    try:
+        return require("naja.channel").Channel.from_string(channel).canonical_name
+    except Exception:  # a URL the channel layer cannot name: show it, redacted
+        return channel
+
+
+def record_json(rec: Any) -> dict[str, Any]:
+    """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …)."""
+    return {
+        "name": rec.name,
+        "version": rec.version,
+        "build": rec.build,
+        "build_string": rec.build,
+        "build_number": rec.build_number,
+        "channel": channel_label(rec.channel),
+        "base_url": rec.channel,
+        "platform": rec.subdir,
+        "subdir": rec.subdir,
+        "dist_name": rec.dist_name,
+        "fn": rec.fn,
+        "url": rec.url,
+        "md5": rec.md5,
+        "sha256": rec.sha256,
+        "size": rec.size,
+        "depends": list(rec.depends),
+        "constrains": list(rec.constrains),
+        "noarch": rec.noarch_kind,
+    }
+
+
+# --------------------------------------------------------------------------------------- planning
+
+
+def parse_specs(specs: Iterable[str]) -> list[Any]:
+    match_spec = require("naja.match_spec")
+    out = []
+    for s in specs:
+        s = s.strip()
+        if not s:
+            continue
+        try:
+            out.append(match_spec.MatchSpec(s))
+        except InvalidMatchSpec:
+            raise
+        except NajaError:
+            raise
+        except Exception as exc:  # a parser bug must still read as a bad spec
+            raise InvalidMatchSpec(f"invalid match spec {s!r}: {exc}") from None
+    return out
+
+
+def _pins(context: Context, prefix: Path, installed: Sequence[Any], spec_names: set[str]) -> list[str]:
+    if context.options.no_pin:
+        return []
+    pins = [str(p) for p in (getattr(context.config, "pinned_packages", None) or [])]
+    pins += require("naja.prefix").Prefix(prefix).pinned()
+    if not context.options.no_py_pin and "python" not in spec_names:
+        for rec in installed:
+            if rec.name == "python":
+                parts = rec.version.split(".")
+                if len(parts) >= 2:
+                    pins.append(f"python {parts[0]}.{parts[1]}.*")
+    return pins
+
+
+def _virtual_packages(context: Context) -> list[Any]:
+    vp = require("naja.virtual_packages")
+    platform_mod = require("naja.platform")
+    return _call(vp.detect_virtual_packages, platform_mod.Platform(context.platform))
+
+
+def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[Any]:
+    repodata = require("naja.repodata")
+    if not channels:
+        raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
+    return _call(repodata.load_records, channels, context.platform, list(names), config=context.config,
+                 offline=context.options.offline or bool(getattr(context.config, "offline", False)))
+
+
+def _solve(context: Context, *, specs: list[Any], available: list[Any], installed: list[Any],
+           pins: list[str], channels: list[Any], update_specs: list[Any] = (),  # type: ignore[assignment]
+           remove_specs: list[Any] = (), update_all: bool = False) -> list[Any]:  # type: ignore[assignment]
+    solver = require("naja.solver")
+    match_spec = require("naja.match_spec")
+    o = context.options
+    task_kwargs: dict[str, Any] = {
+        "specs": specs,
+        "available": available,
+        "installed": [r.package_record() if hasattr(r, "package_record") else r for r in installed],
+        "virtual_packages": _virtual_packages(context),
+        "pins": [match_spec.MatchSpec(p) for p in pins],
+        "channel_priority": context.channel_priority,
+        "channels": [c.base_url for c in channels],
+        "update_specs": list(update_specs),
+        "remove_specs": list(remove_specs),
+        "update_all": update_all,
+        "freeze_installed": o.freeze_installed,
+        "no_deps": o.no_deps,
+        "only_deps": o.only_deps,
+        "force_reinstall": o.force_reinstall,
+    }
+    import dataclasses
+
+    if dataclasses.is_dataclass(solver.SolverTask):
+        names = {f.name for f in dataclasses.fields(solver.SolverTask)}
+        task_kwargs = {k: v for k, v in task_kwargs.items() if k in names}
+    task = solver.SolverTask(**task_kwargs)
+    return solver.solve(task)
+
+
+def _transaction(context: Context, prefix: Path, solution: list[Any], requested: list[str],
+                 installed: list[Any]) -> tuple[Any, list[Any], list[Any]]:
+    tx_mod = require("naja.transaction")
+    tx = _call(tx_mod.Transaction.from_solution, prefix_object(prefix), solution, requested,
+               installed=installed)
+    to_link = list(getattr(tx, "to_link", []))
+    to_unlink = list(getattr(tx, "to_unlink", []))
+    if context.options.force_reinstall:
+        pass  # the solver/transaction decide what a forced reinstall relinks
+    return tx, to_link, to_unlink
+
+
+def prefix_object(prefix: Path) -> Any:
+    return require("naja.prefix").Prefix(prefix)
+
+
+def _fetch_list(context: Context, to_link: list[Any]) -> list[Any]:
+    """Records whose archive is not in the package cache yet (micromamba's FETCH)."""
+    if not to_link:
+        return []
+    try:
+        cache = _package_cache(context)
+    except NajaError:
+        return list(to_link)
+    for attr in ("missing", "to_fetch", "needs_download"):
+        fn = getattr(cache, attr, None)
+        if callable(fn):
+            try:
+                result = fn(to_link)
+            except TypeError:
+                continue
+            if isinstance(result, bool):
+                break
+            return list(result)
+    out = []
+    for rec in to_link:
+        found = False
+        for d in context.pkgs_dirs:
+            if (d / rec.fn).is_file() or (d / rec.dist_name / "info" / "index.json").is_file():
+                found = True
+                break
+        if not found:
+            out.append(rec)
+    return out
+
+
+def _package_cache(context: Context) -> Any:
+    pc = require("naja.package_cache")
+    return _call(pc.PackageCache, [str(d) for d in context.pkgs_dirs], config=context.config)
+
+
+def _file_inputs(context: Context) -> Any:
+    env_files = require("naja.env_files")
+    return env_files.read_env_files(list(context.options.files), platform=context.platform,
+                                    categories=list(context.options.category) or ["main"])
+
+
+def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
+                     update_all: bool = False, remove: bool = False, prune: bool = False) -> Plan:
+    """The shared planner: ``command`` is create/install/update/remove (for history and checks)."""
+    create = command == "create"
+    pre_context = Context.from_options(options)
+    if create:
+        prefix = pre_context.target_prefix(must_exist=False, allow_default=False)
+    else:
+        prefix = pre_context.target_prefix(must_exist=True)
+    context = Context.from_options(options, target_prefix=prefix)
+    envfile = _file_inputs(context)
+    extra_channels: list[str] = []
+    all_specs = list(specs)
+    plan = Plan(context=context, prefix=prefix, command=command)
+    if create:
+        _check_create_target(prefix, context)
+        plan.create_prefix = True
+    if envfile is not None:
+        if envfile.name and create and not options.prefix and not options.name:
+            prefix = context.prefix_for_name(envfile.name, must_exist=False)
+            plan.prefix = prefix
+            _check_create_target(prefix, context)
+        extra_channels = list(envfile.channels)
+        all_specs += envfile.specs
+        plan.pip = list(envfile.pip)
+        plan.variables = dict(envfile.variables)
+        if envfile.kind in ("explicit", "lock"):
+            if specs:
+                raise EnvironmentFileError("specs cannot be combined with an @EXPLICIT or lock file")
+            return _plan_explicit(plan, envfile)
+    installed = prefix_object(prefix).installed() if is_environment(prefix) else []
+    match_specs = parse_specs(all_specs)
+    plan.requested = [str(s) for s in match_specs]
+    if remove:
+        installed_names = {r.name for r in installed}
+        for s in match_specs:
+            if s.name not in installed_names:
+                raise PrefixError(f"package '{s.name}' is not installed in {prefix}")
+        plan.remove_specs = plan.requested
+        plan.requested = []
+    if not match_specs and not update_all and not prune:
+        if create:
+            return plan  # an empty environment
+        raise NajaError(f"nothing to {command}: give package specs or -f FILE")
+    channels = context.channels(extra_channels)
+    spec_names = {s.name for s in match_specs}
+    pins = _pins(context, prefix, installed, spec_names)
+    names = [*(s for s in match_specs if not remove), *(r.name for r in installed), *pins]
+    available = _load(context, channels, names) if channels or not remove else []
+    if not available and not remove and channels:
+        pass
+    if update_all:
+        update_specs = [*parse_specs(r.name for r in installed)]
+    else:
+        update_specs = match_specs if command == "update" else []
+    if command == "update":
+        missing = [s.name for s in match_specs if s.name not in {r.name for r in installed}]
+        if missing:
+            raise PrefixError(f"package '{missing[0]}' is not installed in {prefix}, cannot update it")
+    solve_specs = [] if remove else match_specs
+    if prune:
+        solve_specs = match_specs
+    solution = _solve(context, specs=solve_specs, available=available, installed=installed, pins=pins,
+                      channels=channels, update_specs=update_specs,
+                      remove_specs=match_specs if remove else [], update_all=update_all)
+    if prune:
+        # env update --prune: keep only what the file's specs need
+        pass
+    tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, plan.requested, installed)
+    plan.transaction = tx
+    plan.fetch = _fetch_list(context, plan.to_link)
+    return plan
+
+
+def _plan_explicit(plan: Plan, envfile: Any) -> Plan:
+    """@EXPLICIT and lock files install exactly the listed packages, no solve."""
+    records = list(envfile.lock_records) if envfile.kind == "lock" else [
+        record_from_url(e.url, md5=e.md5, sha256=e.sha256) for e in envfile.explicit]
+    installed = prefix_object(plan.prefix).installed() if is_environment(plan.prefix) else []
+    plan.requested = [f"{r.name}=={r.version}={r.build}" for r in records]
+    tx, plan.to_link, plan.to_unlink = _transaction(plan.context, plan.prefix, records, plan.requested,
+                                                    installed)
+    plan.transaction = tx
+    plan.fetch = _fetch_list(plan.context, plan.to_link)
+    return plan
+
+
+def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = None) -> Any:
+    """A record for an explicit URL: name, version and build from the file name; the rest is read
+    from the archive's ``info/index.json`` after download."""
+    from urllib.parse import urlparse
+
+    records = require("naja.records")
+    if "://" not in url:
+        path = Path(os.path.abspath(os.path.expanduser(url)))
+        url = path.as_uri()
+    parsed = urlparse(url)
+    fn = parsed.path.rsplit("/", 1)[-1]
+    stem = fn[:-6] if fn.endswith(".conda") else fn[:-8] if fn.endswith(".tar.bz2") else None
+    if stem is None or stem.count("-") < 2:
+        raise EnvironmentFileError(f"not a package URL: {url}")
+    name, version, build = stem.rsplit("-", 2)
+    base = url.rsplit("/", 1)[0]
+    channel, _, subdir = base.rpartition("/")
+    return records.PackageRecord(name=name, version=version, build=build, fn=fn, url=url,
+                                 channel=channel, subdir=subdir, md5=md5, sha256=sha256)
+
+
+def _check_create_target(prefix: Path, context: Context) -> None:
+    if prefix == context.root_prefix:
+        raise PrefixError(f"cannot create an environment at the root prefix {prefix}")
+    if prefix.exists():
+        if not prefix.is_dir():
+            raise PrefixError(f"{prefix} exists and is not a directory")
+        if is_environment(prefix):
+            if not context.options.yes:
+                raise PrefixError(f"an environment already exists at {prefix} (pass -y to overwrite it)")
+            return
+        if any(prefix.iterdir()):
+            raise PrefixError(f"{prefix} exists, is not empty and is not a conda environment")
+
+
+def _make_empty_env(prefix: Path, context: Context) -> None:
+    if is_environment(prefix) and context.options.yes:
+        # overwrite: micromamba asks, then removes the old environment
+        for child in prefix.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    (prefix / "conda-meta").mkdir(parents=True, exist_ok=True)
+    history = prefix / "conda-meta" / "history"
+    if not history.exists():
+        history.touch()
+    if context.options.platform:
+        rc = prefix / ".mambarc"
+        rc.write_text(f"platform: {context.options.platform}\n", encoding="utf-8")
+
+
+def _write_state_variables(prefix: Path, variables: dict[str, str]) -> None:
+    import json
+
+    state_path = prefix / "conda-meta" / "state"
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        state = {}
+    state.setdefault("env_vars", {}).update(variables)
+    state_path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+
+
+def _pip_install(prefix: Path, requirements: list[str]) -> None:
+    import subprocess
+
+    python = prefix / ("python.exe" if os.name == "nt" else "bin/python")
+    if not python.exists():
+        raise EnvironmentFileError(f"the environment file has a pip section but {prefix} has no python")
+    result = subprocess.run([str(python), "-m", "pip", "install", *requirements])
+    if result.returncode != 0:
+        raise NajaError(f"pip install failed with exit code {result.returncode}")
+
+
+# ------------------------------------------------------------------------------- one-call forms
+
+
+def plan_create(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
+    return plan_transaction("create", specs, _opts(options, kw))
+
+
+def plan_install(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
+    return plan_transaction("install", specs, _opts(options, kw))
+
+
+def plan_update(specs: Sequence[str] = (), options: Options | None = None, *, update_all: bool = False,
+                **kw: Any) -> Plan:
+    return plan_transaction("update", specs, _opts(options, kw), update_all=update_all)
+
+
+def plan_remove(specs: Sequence[str] = (), options: Options | None = None, *, remove_all: bool = False,
+                force: bool = False, **kw: Any) -> Plan:
+    """Remove ``specs`` (and, after a solve, what only they needed). ``remove_all`` empties the
+    environment and ``force`` removes exactly the named packages; neither solves."""
+    options = _opts(options, kw)
+    if not remove_all and not force:
+        return plan_transaction("remove", specs, options, remove=True)
+    context = Context.from_options(options)
+    prefix = context.target_prefix(must_exist=True)
+    context = Context.from_options(options, target_prefix=prefix)
+    installed = prefix_object(prefix).installed()
+    match_specs = parse_specs(specs)
+    if remove_all:
+        keep: list[Any] = []
+    else:
+        for s in match_specs:
+            if not any(s.match(r) for r in installed):
+                raise PrefixError(f"package '{s.name}' is not installed in {prefix}")
+        keep = [r for r in installed if not any(s.match(r) for s in match_specs)]
+    plan = Plan(context=context, prefix=prefix, command="remove")
+    plan.remove_specs = [str(s) for s in match_specs] or [r.name for r in installed]
+    solution = [r.package_record() if hasattr(r, "package_record") else r for r in keep]
+    tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, [], installed)
+    plan.transaction = tx
+    return plan
+
+
+def create(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
+    return plan_create(specs, options, **kw).execute()
+
+
+def install(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
+    return plan_install(specs, options, **kw).execute()
+
+
+def update(specs: Sequence[str] = (), options: Options | None = None, *, update_all: bool = False,
+           **kw: Any) -> Plan:
+    return plan_update(specs, options, update_all=update_all, **kw).execute()
+
+
+def remove(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
+    return plan_remove(specs, options, **kw).execute()
+
+
+def _opts(options: Options | None, kw: dict[str, Any]) -> Options:
+    options = options or Options()
+    if kw:
+        for key in ("channels", "files", "rc_files"):
+            if key in kw and isinstance(kw[key], (list, str)):
+                kw[key] = (kw[key],) if isinstance(kw[key], str) else tuple(kw[key])
+        options = options.with_(**kw)
+    return options

@@ -1,0 +1,119 @@
+"""Option groups shared by the commands, spelled as micromamba spells them.
+
+Only argparse is imported here: building the parser must stay cheap. ``options_from_args`` turns the
+parsed namespace into the ``naja.api.Options`` the API takes (imported lazily by the commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_general(p: argparse.ArgumentParser) -> None:
+    """``-v -q -y --json --offline --dry-run`` and the rc-file options (nearly every command)."""
+    g = p.add_argument_group("general options")
+    g.add_argument("-v", "--verbose", action="count", default=0, help="more output (repeatable: -vv)")
+    g.add_argument("-q", "--quiet", action="store_true", help="less output (implies --yes)")
+    g.add_argument("-y", "--yes", action="store_true", help="answer yes to the confirmation prompt")
+    g.add_argument("--json", action="store_true", help="print one JSON document on stdout (implies --yes)")
+    g.add_argument("--offline", action="store_true", help="use cached repodata and packages only")
+    g.add_argument("--dry-run", action="store_true", help="show what would be done, change nothing")
+    g.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug", "trace", "off"],
+                   help="logging level (overrides -v)")
+    r = p.add_argument_group("configuration sources")
+    r.add_argument("--rc-file", action="append", default=[], metavar="FILE",
+                   help="use only these rc files (repeatable)")
+    r.add_argument("--no-rc", action="store_true", help="ignore every rc file")
+    r.add_argument("--no-env", action="store_true", help="ignore MAMBA_*/CONDA_* environment variables")
+
+
+def add_prefix(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("prefix options")
+    g.add_argument("-r", "--root-prefix", metavar="PATH", help="root prefix (default: $NAJA_ROOT_PREFIX)")
+    g.add_argument("-p", "--prefix", metavar="PATH", help="path of the target environment")
+    g.add_argument("-n", "--name", metavar="NAME", help="name of the target environment (in envs_dirs)")
+
+
+def add_channels(p: argparse.ArgumentParser, *, platform: bool = True) -> None:
+    g = p.add_argument_group("channel options")
+    g.add_argument("-c", "--channel", action="append", default=[], dest="channels", metavar="CHANNEL",
+                   help="channel to search (repeatable; ahead of the configured channels)")
+    g.add_argument("--override-channels", action="store_true", help="ignore the configured channels")
+    g.add_argument("--channel-priority", choices=["strict", "flexible", "disabled"], default=None)
+    g.add_argument("--strict-channel-priority", action="store_true", help="same as --channel-priority strict")
+    g.add_argument("--no-channel-priority", action="store_true", help="same as --channel-priority disabled")
+    g.add_argument("--channel-alias", metavar="URL", help="prefix for channel names")
+    g.add_argument("--repodata-ttl", type=int, metavar="N",
+                   help="repodata cache lifetime: 0 always revalidate, 1 honour Cache-Control, N seconds")
+    g.add_argument("--ssl-verify", metavar="'<false>'|PATH", help="TLS verification")
+    if platform:
+        g.add_argument("--platform", metavar="SUBDIR", help="target platform, e.g. linux-64 or osx-arm64")
+
+
+def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
+    """The install option group of create/install/update/env create|update."""
+    add_general(p)
+    add_prefix(p)
+    add_channels(p)
+    if specs:
+        p.add_argument("specs", nargs="*", metavar="SPEC", help="match specs, e.g. 'numpy>=1.26'")
+    g = p.add_argument_group("install options")
+    g.add_argument("-f", "--file", action="append", default=[], dest="files", metavar="FILE",
+                   help="environment.yml, @EXPLICIT, spec list or conda-lock file (repeatable)")
+    g.add_argument("--download-only", action="store_true", help="fill the package cache, do not link")
+    g.add_argument("--no-pin", action="store_true", help="ignore pinned_packages and conda-meta/pinned")
+    g.add_argument("--pin", dest="no_pin", action="store_false")
+    g.add_argument("--no-py-pin", action="store_true", help="do not pin an installed python's minor version")
+    g.add_argument("--py-pin", dest="no_py_pin", action="store_false")
+    g.add_argument("--copy", "--always-copy", dest="always_copy", action="store_true",
+                   help="copy files instead of hard-linking them")
+    g.add_argument("--always-softlink", action="store_true", help="symlink files from the package cache")
+    g.add_argument("--allow-softlinks", action="store_true")
+    g.add_argument("--no-deps", action="store_true", help="do not install dependencies (may break the env)")
+    g.add_argument("--only-deps", action="store_true", help="install only the dependencies of the specs")
+    g.add_argument("--lock-timeout", type=int, metavar="SECONDS")
+    g.add_argument("--category", action="append", default=[], metavar="CAT",
+                   help="conda-lock categories to install (default: main)")
+    g.add_argument("--allow-downgrade", action="store_true", default=None)
+    g.add_argument("--no-allow-downgrade", dest="allow_downgrade", action="store_false")
+
+
+def add_force_reinstall(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--freeze-installed", action="store_true", help="keep every installed package as it is")
+    p.add_argument("--force-reinstall", action="store_true", help="reinstall the requested packages")
+
+
+def options_from_args(args: argparse.Namespace) -> Any:
+    """Map the parsed namespace to ``naja.api.Options`` (field names match the argparse dests)."""
+    from dataclasses import fields
+
+    from naja.api import Options
+
+    values: dict[str, Any] = {}
+    for f in fields(Options):
+        if hasattr(args, f.name):
+            values[f.name] = getattr(args, f.name)
+    if getattr(args, "strict_channel_priority", False) and getattr(args, "no_channel_priority", False):
+        from naja.errors import ConfigError
+
+        raise ConfigError("--strict-channel-priority and --no-channel-priority cannot be combined")
+    priority = getattr(args, "channel_priority", None)
+    if getattr(args, "strict_channel_priority", False):
+        if priority not in (None, "strict"):
+            from naja.errors import ConfigError
+
+            raise ConfigError(f"--strict-channel-priority conflicts with --channel-priority {priority}")
+        values["channel_priority"] = "strict"
+    if getattr(args, "no_channel_priority", False):
+        if priority not in (None, "disabled"):
+            from naja.errors import ConfigError
+
+            raise ConfigError(f"--no-channel-priority conflicts with --channel-priority {priority}")
+        values["channel_priority"] = "disabled"
+    if getattr(args, "json", False) or getattr(args, "quiet", False):
+        values["yes"] = True
+    values["channels"] = tuple(values.get("channels") or ())
+    values["files"] = tuple(values.get("files") or ())
+    values["rc_files"] = tuple(values.get("rc_files") or ())
+    return Options(**values)

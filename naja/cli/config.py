@@ -1,0 +1,191 @@
+"""``naja config list|sources|get|set|append|prepend|remove|remove-key|describe``."""
+
+from __future__ import annotations
+
+import argparse
+
+from naja.cli.common import add_general, add_prefix, options_from_args
+
+
+def _target(q: argparse.ArgumentParser) -> None:
+    g = q.add_mutually_exclusive_group()
+    g.add_argument("--env", dest="rc_env", action="store_true", help="the target environment's .condarc")
+    g.add_argument("--system", dest="rc_system", action="store_true", help="the system-wide .condarc")
+    g.add_argument("--file", dest="rc_target_file", metavar="FILE", help="this rc file")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("config", help="show or edit the configuration",
+                              description="Show or edit the configuration (.condarc/.mambarc).")
+    sub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True, parser_class=type(p))
+
+    def sp(name: str, helptext: str) -> argparse.ArgumentParser:
+        q = sub.add_parser(name, help=helptext, description=helptext)
+        add_general(q)
+        add_prefix(q)
+        return q
+
+    q = sp("list", "show the configured values")
+    q.add_argument("keys", nargs="*", metavar="KEY")
+    q.add_argument("-s", "--sources", action="store_true", help="also show the rc files read")
+    q.add_argument("-a", "--all", dest="all_keys", action="store_true", help="every known key")
+    q.add_argument("-d", "--descriptions", action="store_true", help="with descriptions")
+    q.add_argument("-l", "--long-descriptions", action="store_true", help=argparse.SUPPRESS)
+    q.add_argument("-g", "--groups", action="store_true", help=argparse.SUPPRESS)
+    q.set_defaults(func=run_list)
+
+    q = sp("sources", "list the rc files that were read")
+    q.set_defaults(func=run_sources)
+
+    q = sp("describe", "describe configuration keys")
+    q.add_argument("keys", nargs="*", metavar="KEY")
+    q.add_argument("-l", "--long-descriptions", action="store_true", help=argparse.SUPPRESS)
+    q.add_argument("-g", "--groups", action="store_true", help=argparse.SUPPRESS)
+    q.set_defaults(func=run_describe)
+
+    q = sp("get", "print the value of a key")
+    q.add_argument("key", metavar="KEY")
+    q.set_defaults(func=run_get)
+
+    q = sp("set", "set a key in an rc file")
+    q.add_argument("key", metavar="KEY")
+    q.add_argument("value", metavar="VALUE")
+    _target(q)
+    q.set_defaults(func=run_set)
+
+    for name, helptext in (("append", "add values to the end of a list key"),
+                           ("prepend", "add values to the front of a list key"),
+                           ("remove", "remove values from a list key")):
+        q = sp(name, helptext)
+        q.add_argument("key", metavar="KEY")
+        q.add_argument("values", nargs="+", metavar="VALUE")
+        _target(q)
+        q.set_defaults(func=run_sequence)
+
+    q = sp("remove-key", "remove a key from an rc file")
+    q.add_argument("key", metavar="KEY")
+    _target(q)
+    q.set_defaults(func=run_remove_key)
+
+
+def _rc(args: argparse.Namespace):  # -> Path
+    from naja import api
+
+    return api.rc_target(options_from_args(args), env=args.rc_env, system=args.rc_system,
+                         file=args.rc_target_file)
+
+
+def _yaml_dump(data: object) -> str:
+    import io
+
+    from ruamel.yaml import YAML
+
+    y = YAML()
+    y.default_flow_style = False
+    buf = io.StringIO()
+    y.dump(data, buf)
+    return buf.getvalue()
+
+
+def run_list(args: argparse.Namespace) -> int:
+    import sys
+
+    from naja import api
+    from naja.cli import output
+
+    options = options_from_args(args)
+    values = api.config_list(options, args.keys, all_keys=args.all_keys)
+    if args.json:
+        output.print_json(values)
+        return 0
+    if args.sources:
+        output.info("Sources: " + (", ".join(api.config_sources(options)) or "none"))
+    descriptions = api.config_describe(list(values)) if (args.descriptions or args.long_descriptions) else {}
+    for key, value in values.items():
+        if key in descriptions:
+            sys.stdout.write("".join(f"# {line}\n" for line in descriptions[key].splitlines()))
+        sys.stdout.write(_yaml_dump({key: value}) if value not in (None, [], {}) else f"{key}: {_empty(value)}\n")
+    return 0
+
+
+def _empty(value: object) -> str:
+    return {type(None): "null", list: "[]", dict: "{}"}.get(type(value), str(value))
+
+
+def run_sources(args: argparse.Namespace) -> int:
+    from naja import api
+    from naja.cli import output
+
+    sources = api.config_sources(options_from_args(args))
+    if args.json:
+        output.print_json({"sources": sources})
+    else:
+        output.print_lines(sources)
+    return 0
+
+
+def run_describe(args: argparse.Namespace) -> int:
+    import sys
+
+    from naja import api
+    from naja.cli import output
+
+    descriptions = api.config_describe(args.keys or None)
+    if args.json:
+        output.print_json(descriptions)
+        return 0
+    for key, text in descriptions.items():
+        sys.stdout.write(f"{key}\n")
+        sys.stdout.write("".join(f"  {line}\n" for line in (text or "").splitlines()) + "\n")
+    return 0
+
+
+def run_get(args: argparse.Namespace) -> int:
+    import sys
+
+    from naja import api
+    from naja.cli import output
+
+    value = api.config_get(args.key, options_from_args(args))
+    if args.json:
+        output.print_json({args.key: value})
+    else:
+        sys.stdout.write(_yaml_dump({args.key: value}) if value not in (None, [], {})
+                         else f"{args.key}: {_empty(value)}\n")
+    return 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    from naja import api
+    from naja.cli import output
+
+    target = _rc(args)
+    value = api.config_set(args.key, args.value, target)
+    if args.json:
+        output.print_json({"success": True, "file": str(target), args.key: value})
+    return 0
+
+
+def run_sequence(args: argparse.Namespace) -> int:
+    from naja import api
+    from naja.cli import output
+
+    target = _rc(args)
+    if args.config_command == "remove":
+        values = api.config_remove(args.key, args.values, target)
+    else:
+        values = api.config_append(args.key, args.values, target, prepend=args.config_command == "prepend")
+    if args.json:
+        output.print_json({"success": True, "file": str(target), args.key: values})
+    return 0
+
+
+def run_remove_key(args: argparse.Namespace) -> int:
+    from naja import api
+    from naja.cli import output
+
+    target = _rc(args)
+    api.config_remove_key(args.key, target)
+    if args.json:
+        output.print_json({"success": True, "file": str(target)})
+    return 0

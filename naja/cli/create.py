@@ -1,0 +1,22 @@
+"""``naja create``: a new environment from specs and/or -f files."""
+
+from __future__ import annotations
+
+import argparse
+
+from naja.cli.common import add_force_reinstall, add_install, options_from_args
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("create", help="create a new environment",
+                              description="Create a new environment (-n NAME or -p PATH) with the given specs.")
+    add_install(p)
+    add_force_reinstall(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from naja import api
+    from naja.cli.output import run_plan
+
+    return run_plan(args, api.plan_create(args.specs, options_from_args(args)))

@@ -1,0 +1,211 @@
+"""Rendering for the CLI: rich tables on stdout, progress bars on stderr, one JSON document for --json.
+
+Commands compute typed results with ``naja.api`` and hand them here; nothing in this module decides
+anything about packages.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+_stdout: Console | None = None
+_stderr: Console | None = None
+
+
+def out() -> Console:
+    global _stdout
+    if _stdout is None:
+        _stdout = Console(highlight=False, soft_wrap=True)
+    return _stdout
+
+
+def err() -> Console:
+    global _stderr
+    if _stderr is None:
+        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    return _stderr
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    return str(obj)
+
+
+def print_json(doc: Any) -> None:
+    """One JSON document on stdout (indented, stable key order as given)."""
+    import msgspec
+
+    data = msgspec.json.encode(doc, enc_hook=_default)
+    sys.stdout.write(msgspec.json.format(data, indent=2).decode() + "\n")
+    sys.stdout.flush()
+
+
+def print_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        sys.stdout.write(line + "\n")
+
+
+def info(message: str, *, quiet: bool = False) -> None:
+    """A human message on stderr (never mixed into --json stdout)."""
+    if not quiet:
+        err().print(message, markup=False)
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+    t = Table(title=title, box=None, header_style="bold", pad_edge=False)
+    for c in columns:
+        t.add_column(c)
+    for row in rows:
+        t.add_row(*("" if v is None else str(v) for v in row))
+    out().print(t)
+
+
+def human_size(n: int | None) -> str:
+    if not n:
+        return ""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+_KIND_STYLE = {
+    "install": "green", "upgrade": "cyan", "downgrade": "yellow", "reinstall": "magenta",
+    "remove": "red", "change": "blue",
+}
+
+
+def transaction_summary(plan: Any) -> None:
+    """The table micromamba shows before asking: one row per package change, then totals."""
+    rows = plan.summary_rows()
+    if not rows:
+        err().print("Nothing to do: the environment already satisfies the request.", markup=False)
+        return
+    t = Table(title=f"Transaction in {plan.prefix}", box=None, header_style="bold", pad_edge=False,
+              title_justify="left")
+    for c in ("", "Package", "Version", "Build", "Channel", "Size"):
+        t.add_column(c)
+    for row in rows:
+        style = _KIND_STYLE.get(row.kind, "")
+        version = row.version if not row.old_version else f"{row.old_version} -> {row.version}"
+        t.add_row(f"[{style}]{row.kind}[/]" if style else row.kind, row.name, version, row.build,
+                  row.channel, human_size(row.size))
+    out().print(t)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.kind] = counts.get(row.kind, 0) + 1
+    parts = [f"{n} {kind}" for kind, n in counts.items()]
+    total = sum(r.size or 0 for r in rows if r.kind != "remove" and r.needs_download)
+    out().print("Summary: " + ", ".join(parts) + (f"; download {human_size(total)}" if total else ""),
+                markup=False)
+
+
+def confirm(question: str = "Confirm changes") -> bool:
+    """Ask ``[Y/n]`` on stderr, read a line from stdin; EOF (no answer possible) means no."""
+    sys.stderr.write(f"{question}: [Y/n] ")
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        sys.stderr.write("\n")
+        return False
+    return line.strip().lower() in ("", "y", "yes")
+
+
+class Progress:
+    """Download and extraction bars (rich) on stderr; a no-op when quiet, --json or not a terminal
+    unless forced. ``callback(kind, name, done, total)`` is what the package cache calls."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._tasks: dict[tuple[str, str], Any] = {}
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            self._progress = RichProgress(
+                TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                console=err(), transient=False,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    def callback(self, kind: str, name: str, done: int, total: int | None) -> None:
+        if self._progress is None:
+            return
+        key = (kind, name)
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._progress.add_task(f"{kind:<9} {name}", total=total or None)
+            self._tasks[key] = task
+        self._progress.update(task, completed=done, total=total or None)
+
+    def as_callable(self) -> Callable[[str, str, int, int | None], None] | None:
+        return self.callback if self.enabled else None
+
+
+def progress_enabled(args: Any) -> bool:
+    if getattr(args, "json", False) or getattr(args, "quiet", False):
+        return False
+    return sys.stderr.isatty() or bool(os.environ.get("NAJA_FORCE_PROGRESS"))
+
+
+def path_str(p: str | Path) -> str:
+    return os.fspath(p)
+
+
+def run_plan(args: Any, plan: Any) -> int:
+    """Show a planned transaction, ask unless -y/--json/-q, execute it with progress bars, report."""
+    json_mode = bool(getattr(args, "json", False))
+    quiet = bool(getattr(args, "quiet", False))
+    yes = bool(getattr(args, "yes", False)) or json_mode or quiet
+    if not json_mode and not quiet:
+        transaction_summary(plan)
+    if plan.dry_run:
+        if json_mode:
+            print_json(plan.to_json(success=True))
+        else:
+            info("Dry run: nothing was changed.")
+        return 0
+    needs_work = not plan.empty or plan.create_prefix
+    if not needs_work:
+        if json_mode:
+            print_json(plan.to_json(success=True))
+        return 0
+    if not yes and not plan.empty and not confirm():
+        from naja.errors import NajaError
+
+        raise NajaError("aborted: nothing was changed (pass -y to answer yes without a prompt)")
+    with Progress(progress_enabled(args)) as progress:
+        plan.execute(progress=progress.as_callable())
+    if json_mode:
+        print_json(plan.to_json(success=True))
+    else:
+        verb = "Downloaded" if getattr(plan.context.options, "download_only", False) else "Done"
+        info(f"{verb}: {plan.prefix}", quiet=quiet)
+    return 0

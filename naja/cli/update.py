@@ -1,0 +1,30 @@
+"""``naja update``: update packages (or all of them with --all)."""
+
+from __future__ import annotations
+
+import argparse
+
+from naja.cli.common import add_force_reinstall, add_install, options_from_args
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("update", help="update packages in an environment",
+                              description="Update the given packages, or every package with --all.")
+    add_install(p)
+    add_force_reinstall(p)
+    p.add_argument("-a", "--all", dest="update_all", action="store_true", help="update every package")
+    p.add_argument("--prune-deps", action="store_true", default=True, help=argparse.SUPPRESS)
+    p.add_argument("--no-prune-deps", dest="prune_deps", action="store_false", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from naja import api
+    from naja.cli.output import run_plan
+
+    if args.update_all and args.specs:
+        from naja.errors import NajaError
+
+        raise NajaError("update --all takes no package specs")
+    plan = api.plan_update(args.specs, options_from_args(args), update_all=args.update_all)
+    return run_plan(args, plan)
