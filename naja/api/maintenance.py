@@ -138,10 +138,16 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
         fmt = ".conda" if out_path.name.endswith(".conda") else ".tar.bz2"
         name = out_path.name[: -len(fmt)]
         out_path = out_path.parent
+    import tempfile
+
     from naja.api.transact import _call
 
-    return _call(ps.create_conda, source, out_path, name=name, fmt=fmt or ".conda",
-                 compression_level=compression_level)
+    # the writer fills in missing info/paths.json etc.: do that in a copy, never in the user's tree
+    with tempfile.TemporaryDirectory(prefix="naja-package-") as tmp:
+        work = Path(tmp) / "src"
+        shutil.copytree(source, work, symlinks=True)
+        return _call(ps.create_conda, work, out_path.resolve(), name=name, fmt=fmt or ".conda",
+                     compression_level=compression_level)
 
 
 def package_transmute(archive: str, out: str | None = None, *, compression_level: int | None = None) -> Path:

@@ -1,0 +1,57 @@
+"""Running the real ``naja`` executable in a subprocess, for the CLI tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith("error:")]
+
+
+def naja(*args: str | os.PathLike[str], ok: bool | None = True, input: str | None = None,
+         env: dict[str, str] | None = None, cwd: str | os.PathLike[str] | None = None,
+         timeout: float = 120) -> Result:
+    """Run ``python -m naja ARGS``; ``ok=True`` asserts exit 0, ``ok=False`` asserts failure."""
+    full_env = dict(os.environ)
+    full_env.pop("CONDA_PREFIX", None)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run([sys.executable, "-m", "naja", *map(os.fspath, args)], capture_output=True,
+                          text=True, input=input if input is not None else "", env=full_env, cwd=cwd,
+                          timeout=timeout)
+    result = Result(proc.returncode, proc.stdout, proc.stderr)
+    if ok is True:
+        assert proc.returncode == 0, f"naja {' '.join(map(str, args))} failed:\n{proc.stderr}\n{proc.stdout}"
+    elif ok is False:
+        assert proc.returncode != 0, f"naja {' '.join(map(str, args))} should have failed:\n{proc.stdout}"
+        assert "Traceback" not in proc.stderr, proc.stderr
+    return result
+
+
+def assert_one_line_error(result: Result, *needles: str) -> None:
+    """A failure reported as exactly one ``error: ...`` line naming what was wrong, no traceback."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = result.error_lines
+    assert len(errors) == 1, result.stderr
+    for needle in needles:
+        assert needle.lower() in errors[0].lower(), errors[0]
