@@ -1,0 +1,379 @@
+"""Verified, parallel, resumable package downloads.
+
+Each download streams into ``<dest>.partial`` beside its destination, hashing as it goes; the file is
+renamed into place only once its size and sha256 (or md5) match the record. A partial file left by an
+interrupted run is resumed with an HTTP ``Range`` request when the server allows it. A checksum
+mismatch is retried once from scratch, then reported as a ``DownloadError`` naming the package and
+its URL (tokens and passwords redacted). ``file://`` URLs are copied the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from naja.errors import DownloadError
+
+CHUNK = 1 << 18
+PARTIAL_SUFFIX = ".partial"
+
+# (label, bytes done, total bytes or None)
+ProgressCallback = Callable[[str, int, "int | None"], None]
+
+
+def redact(url: str) -> str:
+    try:
+        from naja.channel import redact_url
+    except ImportError:  # pragma: no cover - naja.channel is part of the package
+        return url
+    return redact_url(url)
+
+
+@dataclass(frozen=True)
+class DownloadRequest:
+    """One file to fetch and what it must look like once fetched."""
+
+    url: str
+    dest: Path
+    size: int | None = None
+    sha256: str | None = None
+    md5: str | None = None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.dest.name
+
+
+class _Mismatch(Exception):
+    pass
+
+
+class _Transient(Exception):
+    pass
+
+
+class Downloader:
+    """A shared urllib3 pool plus the retry, verification and resume logic."""
+
+    def __init__(
+        self,
+        threads: int = 5,
+        *,
+        ssl_verify: bool | str = True,
+        proxy_servers: dict[str, str] | None = None,
+        retries: int = 3,
+        timeout: float = 60.0,
+        user_agent: str | None = None,
+    ) -> None:
+        self.threads = max(1, int(threads))
+        self.retries = retries
+        self.timeout = timeout
+        self._ssl_verify = ssl_verify
+        self._proxy_servers = proxy_servers or {}
+        self._user_agent = user_agent
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
+
+    # -- HTTP ----------------------------------------------------------------------------------------
+
+    def _http(self) -> Any:
+        with self._pool_lock:
+            if self._pool is None:
+                import urllib3
+
+                kwargs: dict[str, Any] = {
+                    "maxsize": self.threads,
+                    "timeout": urllib3.Timeout(connect=min(self.timeout, 30.0), read=self.timeout),
+                    "retries": False,
+                }
+                if self._ssl_verify is False:
+                    kwargs["cert_reqs"] = "CERT_NONE"
+                    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+                elif isinstance(self._ssl_verify, str):
+                    kwargs["ca_certs"] = self._ssl_verify
+                proxy = self._proxy_servers.get("https") or self._proxy_servers.get("http")
+                self._pool = (
+                    urllib3.ProxyManager(proxy, **kwargs) if proxy else urllib3.PoolManager(**kwargs)
+                )
+            return self._pool
+
+    def _headers(self, url: str) -> tuple[str, dict[str, str]]:
+        """Move ``user:password@`` out of the URL into a basic-auth header."""
+        from naja import __version__
+
+        headers = {"User-Agent": self._user_agent or f"naja/{__version__}"}
+        parts = urllib.parse.urlsplit(url)
+        if parts.username is not None:
+            user = urllib.parse.unquote(parts.username)
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+            netloc = parts.hostname or ""
+            if parts.port:
+                netloc += f":{parts.port}"
+            url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        return url, headers
+
+    # -- public --------------------------------------------------------------------------------------
+
+    def fetch(self, req: DownloadRequest, progress: ProgressCallback | None = None) -> Path:
+        """Download ``req`` to ``req.dest`` (verified) and return the path."""
+        req.dest.parent.mkdir(parents=True, exist_ok=True)
+        mismatches = 0
+        attempt = 0
+        while True:
+            try:
+                self._fetch_once(req, progress, resume=mismatches == 0)
+                return req.dest
+            except _Mismatch as exc:
+                _unlink(_partial(req.dest))
+                mismatches += 1
+                if mismatches > 1:
+                    raise DownloadError(
+                        f"{req.name}: downloaded file from {redact(req.url)} does not match the record "
+                        f"({exc}) after a retry"
+                    ) from None
+            except _Transient as exc:
+                attempt += 1
+                if attempt > self.retries:
+                    raise DownloadError(f"{req.name}: cannot download {redact(req.url)}: {exc}") from None
+                time.sleep(min(0.1 * 2**attempt, 2.0))
+
+    def fetch_many(
+        self, reqs: Sequence[DownloadRequest], progress: ProgressCallback | None = None
+    ) -> list[Path]:
+        """Fetch all in a bounded thread pool; the first failure is raised after the others stop."""
+        if not reqs:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.threads, len(reqs))) as pool:
+            futures = [pool.submit(self.fetch, r, progress) for r in reqs]
+            return [f.result() for f in futures]
+
+    # -- one attempt ---------------------------------------------------------------------------------
+
+    def _fetch_once(self, req: DownloadRequest, progress: ProgressCallback | None, resume: bool) -> None:
+        partial = _partial(req.dest)
+        hasher = _Hasher(req)
+        if req.url.startswith("file:"):
+            self._copy_file(req, partial, hasher, progress)
+        else:
+            self._download_http(req, partial, hasher, progress, resume)
+        problem = hasher.problem(req)
+        if problem:
+            raise _Mismatch(problem)
+        os.replace(partial, req.dest)
+
+    def _copy_file(
+        self, req: DownloadRequest, partial: Path, hasher: _Hasher, progress: ProgressCallback | None
+    ) -> None:
+        source = urllib.request.url2pathname(urllib.parse.urlsplit(req.url).path)
+        try:
+            with open(source, "rb") as src, open(partial, "wb") as dst:
+                _pump(src.read, dst, hasher, req, progress, 0)
+        except FileNotFoundError:
+            raise DownloadError(f"{req.name}: {redact(req.url)} does not exist") from None
+        except OSError as exc:
+            raise DownloadError(f"{req.name}: cannot copy {redact(req.url)}: {exc.strerror}") from None
+
+    def _download_http(
+        self,
+        req: DownloadRequest,
+        partial: Path,
+        hasher: _Hasher,
+        progress: ProgressCallback | None,
+        resume: bool,
+    ) -> None:
+        import urllib3
+
+        url, headers = self._headers(req.url)
+        offset = 0
+        if resume and partial.exists():
+            offset = partial.stat().st_size
+            if req.size is not None and offset > req.size:
+                offset = 0
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        try:
+            resp = self._http().request("GET", url, headers=headers, preload_content=False, redirect=True)
+        except urllib3.exceptions.HTTPError as exc:
+            raise _Transient(_describe(exc)) from None
+        try:
+            status = resp.status
+            if status == 416 and offset:
+                # our partial file is already complete or stale: verify what we have
+                if req.size is not None and offset == req.size:
+                    hasher.update_from_file(partial)
+                    return
+                _unlink(partial)
+                raise _Transient("server refused to resume")
+            if status >= 500 or status == 429:
+                raise _Transient(f"HTTP {status}")
+            if status >= 400:
+                raise DownloadError(f"{req.name}: cannot download {redact(req.url)}: HTTP {status}")
+            if status == 206 and offset:
+                hasher.update_from_file(partial)
+                mode = "ab"
+            else:
+                offset = 0
+                mode = "wb"
+            total = req.size
+            if total is None:
+                length = resp.headers.get("Content-Length")
+                total = offset + int(length) if length and length.isdigit() else None
+            with open(partial, mode) as dst:
+                try:
+                    _pump(resp.read, dst, hasher, req, progress, offset, total)
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    raise _Transient(_describe(exc)) from None
+        finally:
+            resp.release_conn()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc.__class__.__name__)
+    reason = getattr(exc, "reason", None)
+    return f"{text}: {reason}" if reason else text
+
+
+def _partial(dest: Path) -> Path:
+    return dest.with_name(dest.name + PARTIAL_SUFFIX)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _pump(
+    read: Callable[[int], bytes],
+    dst: Any,
+    hasher: _Hasher,
+    req: DownloadRequest,
+    progress: ProgressCallback | None,
+    done: int,
+    total: int | None = None,
+) -> None:
+    total = req.size if total is None else total
+    if progress:
+        progress(req.name, done, total)
+    while True:
+        chunk = read(CHUNK)
+        if not chunk:
+            break
+        dst.write(chunk)
+        hasher.update(chunk)
+        done += len(chunk)
+        if progress:
+            progress(req.name, done, total)
+        if req.size is not None and done > req.size:
+            break  # more than promised: stop reading, verification will fail
+
+
+class _Hasher:
+    def __init__(self, req: DownloadRequest) -> None:
+        self.sha256 = hashlib.sha256() if req.sha256 or not req.md5 else None
+        self.md5 = hashlib.md5() if req.md5 and not req.sha256 else None
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.sha256 is not None:
+            self.sha256.update(chunk)
+        if self.md5 is not None:
+            self.md5.update(chunk)
+
+    def update_from_file(self, path: Path) -> None:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                self.update(chunk)
+
+    def problem(self, req: DownloadRequest) -> str | None:
+        if req.size is not None and self.size != req.size:
+            return f"size {self.size} instead of {req.size}"
+        if req.sha256 and self.sha256 is not None and self.sha256.hexdigest() != req.sha256.lower():
+            return f"sha256 {self.sha256.hexdigest()} instead of {req.sha256}"
+        if req.md5 and self.md5 is not None and self.md5.hexdigest() != req.md5.lower():
+            return f"md5 {self.md5.hexdigest()} instead of {req.md5}"
+        return None
+
+
+def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -------------------------------------------------------------------------------------------- progress
+
+
+class ProgressDisplay:
+    """A rich progress display for downloads/extraction; silent when ``quiet`` or ``json`` is set.
+
+    Use as a context manager and pass ``.callback`` (a ``ProgressCallback``) to downloads; ``.step``
+    reports finished units of work (e.g. "extracted") without byte counts.
+    """
+
+    def __init__(self, *, quiet: bool = False, json: bool = False, console: Any = None) -> None:
+        self.enabled = not (quiet or json)
+        self._console = console
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TransferSpeedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+            self._progress = None
+
+    def callback(self, label: str, done: int, total: int | None) -> None:
+        if self._progress is None:
+            return
+        with self._lock:
+            task = self._tasks.get(label)
+            if task is None:
+                task = self._tasks[label] = self._progress.add_task(label, total=total)
+        self._progress.update(task, completed=done, total=total)
+
+    def step(self, label: str) -> None:
+        if self._progress is None:
+            return
+        with self._lock:
+            task = self._tasks.get(label)
+        if task is not None:
+            self._progress.update(task, description=f"{label} ✓")

@@ -1,0 +1,615 @@
+"""Placing an extracted package's files into a prefix, and removing them again.
+
+Files are hard-linked from the package cache when possible, else copied (``always_copy``,
+``always_softlink`` and ``allow_softlinks`` change that). Files carrying a prefix placeholder are
+always written fresh with the placeholder replaced (text mode: plain replacement; binary mode: the
+NUL-terminated string is rewritten and padded with NULs to its original length, which is impossible
+when the new prefix is longer). ``noarch: python`` packages are remapped (``site-packages/`` to the
+environment's site-packages, ``python-scripts/`` to ``bin/``), get their entry points written as
+scripts, and their ``.py`` files compiled by the environment's python in one batched subprocess.
+
+The functions here only touch the files they are given; the transaction decides the order, backs up
+anything overwritten and records the result in ``conda-meta``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from naja.errors import PackageError, TransactionError
+from naja.prefix import LINK_COPY, LINK_HARD, LINK_SOFT, PathData
+from naja.records import PackageRecord
+
+PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
+MAX_SHEBANG_LENGTH = 127 if sys.platform.startswith("linux") else 512
+
+
+@dataclass(frozen=True)
+class PathEntry:
+    """One file of a package, as ``info/paths.json`` (or the legacy files) describes it."""
+
+    path: str
+    path_type: str = "hardlink"
+    sha256: str | None = None
+    size_in_bytes: int | None = None
+    file_mode: str | None = None
+    prefix_placeholder: str | None = None
+    no_link: bool = False
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """How files get into the prefix (``always_copy`` wins over ``always_softlink``)."""
+
+    always_copy: bool = False
+    always_softlink: bool = False
+    allow_softlinks: bool = False
+
+
+@dataclass(frozen=True)
+class PythonInfo:
+    """The environment's python, which decides where ``noarch: python`` files go."""
+
+    version: str  # "3.11"
+    site_packages: str  # "lib/python3.11/site-packages"
+
+    @property
+    def executable(self) -> str:
+        """Relative path of the interpreter used in entry-point shebangs and for compiling."""
+        return f"bin/python{self.version}"
+
+    @property
+    def cache_tag(self) -> str:
+        return "cpython-" + self.version.replace(".", "")
+
+    @classmethod
+    def from_record(cls, record: PackageRecord) -> PythonInfo:
+        parts = record.version.split(".")
+        if len(parts) < 2 or not parts[0].isdigit():
+            raise TransactionError(f"cannot tell the python version from {record.dist_name}")
+        version = f"{parts[0]}.{parts[1]}"
+        site = record.python_site_packages_path or f"lib/python{version}/site-packages"
+        norm = os.path.normpath(site)
+        if os.path.isabs(norm) or norm.startswith(".."):
+            raise TransactionError(
+                f"{record.dist_name}: python_site_packages_path {site!r} is outside the prefix"
+            )
+        return cls(version=version, site_packages=norm.replace(os.sep, "/"))
+
+
+@dataclass
+class PlannedFile:
+    """A file of the package and where it lands in the prefix."""
+
+    target: str
+    entry: PathEntry
+
+
+@dataclass
+class PackagePlan:
+    """Everything one package will put into the prefix, computed before anything is written."""
+
+    package_dir: Path
+    record: PackageRecord
+    files: list[PlannedFile] = field(default_factory=list)
+    entry_points: list[tuple[str, str, str]] = field(default_factory=list)  # (target, module, func)
+    python: PythonInfo | None = None
+    noarch_python: bool = False
+
+    def pyc_targets(self) -> list[str]:
+        """The ``__pycache__`` files the environment's python will write for this package."""
+        if not self.noarch_python or self.python is None:
+            return []
+        tag = self.python.cache_tag
+        out = []
+        for pf in self.files:
+            if pf.target.endswith(".py") and pf.target.startswith(self.python.site_packages + "/"):
+                head, _, tail = pf.target.rpartition("/")
+                out.append(f"{head}/__pycache__/{tail[:-3]}.{tag}.pyc")
+        return out
+
+    def targets(self) -> list[str]:
+        """Every path this package may create (files, entry points, byte code)."""
+        return (
+            [pf.target for pf in self.files]
+            + [t for t, _, _ in self.entry_points]
+            + self.pyc_targets()
+        )
+
+
+# ------------------------------------------------------------------------------------------- reading
+
+
+def read_paths(package_dir: str | os.PathLike[str]) -> list[PathEntry]:
+    """The package's file list from ``info/paths.json``, else ``info/files`` + ``has_prefix`` + ``no_link``."""
+    info = Path(package_dir) / "info"
+    try:
+        data = json.loads((info / "paths.json").read_bytes())
+    except FileNotFoundError:
+        data = _legacy_paths(info)
+    except ValueError as exc:
+        raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
+    out = []
+    for p in data.get("paths", []):
+        out.append(
+            PathEntry(
+                path=p["_path"],
+                path_type=p.get("path_type", "hardlink"),
+                sha256=p.get("sha256"),
+                size_in_bytes=p.get("size_in_bytes"),
+                file_mode=p.get("file_mode"),
+                prefix_placeholder=p.get("prefix_placeholder"),
+                no_link=bool(p.get("no_link", False)),
+            )
+        )
+    return out
+
+
+def _legacy_paths(info: Path) -> dict:
+    from naja.package_streaming import paths_from_legacy
+
+    def text(name: str) -> str:
+        try:
+            return (info / name).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    files = text("files")
+    if not files and not (info / "files").exists():
+        raise PackageError(f"{info.parent}: package has neither info/paths.json nor info/files")
+    return paths_from_legacy(files, text("has_prefix"), text("no_link"))
+
+
+def read_link_json(package_dir: str | os.PathLike[str]) -> dict:
+    try:
+        return json.loads((Path(package_dir) / "info" / "link.json").read_bytes())
+    except FileNotFoundError:
+        return {}
+    except ValueError as exc:
+        raise PackageError(f"{package_dir}: invalid info/link.json: {exc}") from None
+
+
+def read_index_json(package_dir: str | os.PathLike[str]) -> dict:
+    try:
+        return json.loads((Path(package_dir) / "info" / "index.json").read_bytes())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+# ------------------------------------------------------------------------------------------ planning
+
+
+def _is_noarch_python(record: PackageRecord, package_dir: Path) -> bool:
+    if record.noarch_kind == "python":
+        return True
+    kind = read_index_json(package_dir).get("noarch")
+    return kind == "python"
+
+
+def _check_relpath(record: PackageRecord, rel: str) -> str:
+    """Refuse paths that would land outside the prefix (a malicious or broken paths.json)."""
+    norm = os.path.normpath(rel).replace(os.sep, "/")
+    if not rel or os.path.isabs(rel) or norm == ".." or norm.startswith("../") or "\x00" in rel:
+        raise PackageError(f"{record.dist_name}: refusing path outside the prefix: {rel!r}")
+    return norm
+
+
+def plan_package(
+    package_dir: str | os.PathLike[str], record: PackageRecord, python: PythonInfo | None = None
+) -> PackagePlan:
+    """Work out where every file of the package goes (pure apart from reading ``info/``)."""
+    package_dir = Path(package_dir)
+    plan = PackagePlan(package_dir=package_dir, record=record, python=python)
+    noarch_python = _is_noarch_python(record, package_dir)
+    plan.noarch_python = noarch_python
+    if noarch_python and python is None:
+        raise TransactionError(
+            f"cannot install noarch: python package {record.dist_name}: no python in the environment"
+        )
+    for entry in read_paths(package_dir):
+        rel = _check_relpath(record, entry.path)
+        target = rel
+        if noarch_python:
+            assert python is not None
+            if rel.startswith("site-packages/"):
+                target = python.site_packages + rel[len("site-packages") :]
+            elif rel.startswith("python-scripts/"):
+                target = "bin" + rel[len("python-scripts") :]
+        plan.files.append(PlannedFile(target=target, entry=entry))
+    if noarch_python:
+        noarch = read_link_json(package_dir).get("noarch") or {}
+        for spec in noarch.get("entry_points") or []:
+            plan.entry_points.append(_parse_entry_point(record, spec))
+    return plan
+
+
+def _parse_entry_point(record: PackageRecord, spec: str) -> tuple[str, str, str]:
+    """``"cmd = pkg.mod:func"`` -> (``bin/cmd``, ``pkg.mod``, ``func``), refusing anything odd."""
+    cmd, eq, rest = spec.partition("=")
+    module, colon, func = rest.strip().partition(":")
+    cmd, module, func = cmd.strip(), module.strip(), func.strip()
+    ok_cmd = cmd and "/" not in cmd and "\\" not in cmd and cmd not in (".", "..")
+    ok_names = all(part.isidentifier() for part in (module + "." + func).split("."))
+    if not (eq and colon and ok_cmd and ok_names):
+        raise PackageError(f"{record.dist_name}: invalid entry point {spec!r}")
+    return f"bin/{cmd}", module, func
+
+
+# ------------------------------------------------------------------------------------------- linking
+
+
+def replace_prefix_text(data: bytes, placeholder: str, new_prefix: str) -> bytes:
+    """Text-mode replacement; a too-long shebang becomes ``#!/usr/bin/env <exe>``."""
+    data = data.replace(placeholder.encode(), new_prefix.encode())
+    return _fix_shebang(data, new_prefix)
+
+
+def _fix_shebang(data: bytes, new_prefix: str) -> bytes:
+    if not data.startswith(b"#!"):
+        return data
+    end = data.find(b"\n")
+    first = data if end < 0 else data[:end]
+    if new_prefix.encode() not in first:
+        return data
+    if len(first) <= MAX_SHEBANG_LENGTH and b" " not in first[2:].strip().split(b" ", 1)[0]:
+        return data
+    # split "#!<exe> <args>" where <exe> starts with the prefix (which may contain spaces)
+    body = first[2:].strip()
+    pre = new_prefix.encode()
+    if body.startswith(pre):
+        exe_end = body.find(b" ", len(pre))
+        exe, args = (body, b"") if exe_end < 0 else (body[:exe_end], body[exe_end:])
+    else:
+        exe, _, args = body.partition(b" ")
+        args = b" " + args if args else b""
+    new_first = b"#!/usr/bin/env " + os.path.basename(exe) + args
+    return new_first + (b"" if end < 0 else data[end:])
+
+
+def replace_prefix_binary(data: bytes, placeholder: str, new_prefix: str, what: str = "") -> bytes:
+    """Binary-mode replacement: each NUL-terminated string holding the placeholder is rewritten with
+    the new prefix and padded with NULs, so offsets inside the binary do not move."""
+    old = placeholder.encode()
+    new = new_prefix.encode()
+    if old not in data:
+        return data
+    if len(new) > len(old):
+        raise TransactionError(
+            f"cannot install {what or 'a binary file'}: the prefix {new_prefix!r} ({len(new)} bytes) is "
+            f"longer than the package's placeholder ({len(old)} bytes); choose a shorter prefix path"
+        )
+    out = bytearray()
+    pos = 0
+    while True:
+        start = data.find(old, pos)
+        if start < 0:
+            break
+        end = data.find(b"\0", start)
+        if end < 0:
+            end = len(data)
+        segment = data[start:end]
+        replaced = segment.replace(old, new)
+        out += data[pos:start]
+        out += replaced + b"\0" * (len(segment) - len(replaced))
+        pos = end
+    out += data[pos:]
+    assert len(out) == len(data)
+    return bytes(out)
+
+
+def _sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sha256_symlink(path: str) -> str:
+    try:
+        return _sha256_file(path)
+    except OSError:
+        return hashlib.sha256(b"").hexdigest()  # broken link: as conda/mamba record it
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except IsADirectoryError:
+        shutil.rmtree(path)
+    except PermissionError:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            raise
+
+
+def _copy(src: str, dst: str) -> None:
+    shutil.copyfile(src, dst, follow_symlinks=True)
+    shutil.copymode(src, dst)
+
+
+class Linker:
+    """Links planned packages into one prefix.
+
+    ``before_write(rel)`` is called for every target that already exists (the transaction moves it
+    to its trash so it can be restored); by default the existing file is removed.
+    """
+
+    def __init__(
+        self,
+        prefix: str | os.PathLike[str],
+        options: LinkOptions | None = None,
+        before_write: Callable[[str], None] | None = None,
+    ) -> None:
+        self.prefix = os.path.abspath(os.fspath(prefix))
+        self.options = options or LinkOptions()
+        self.before_write = before_write
+        self._dirs: set[str] = set()
+        self.link_type = LINK_COPY if self.options.always_copy else (
+            LINK_SOFT if self.options.always_softlink else LINK_HARD
+        )
+
+    def _makedirs(self, rel_dir: str) -> None:
+        if not rel_dir or rel_dir in self._dirs:
+            return
+        full = os.path.join(self.prefix, rel_dir)
+        if os.path.islink(full) or (os.path.exists(full) and not os.path.isdir(full)):
+            # a file where a directory must go (clobbering): hand it to the transaction
+            self._clear(rel_dir, full)
+        os.makedirs(full, exist_ok=True)
+        self._dirs.add(rel_dir)
+
+    def _clear(self, rel: str, full: str) -> None:
+        if self.before_write is not None:
+            self.before_write(rel)
+        if os.path.lexists(full):
+            _remove(full)
+
+    def _prepare_target(self, rel: str) -> str:
+        self._makedirs(rel.rpartition("/")[0])
+        full = os.path.join(self.prefix, rel)
+        if os.path.lexists(full):
+            self._clear(rel, full)
+        return full
+
+    def link(self, plan: PackagePlan) -> list[PathData]:
+        """Place the package's files and entry points; return their ``paths_data`` entries."""
+        out: list[PathData] = []
+        src_root = str(plan.package_dir)
+        for pf in plan.files:
+            out.append(self._link_one(src_root, pf, plan.record))
+        for target, module, func in plan.entry_points:
+            out.append(self._write_entry_point(target, module, func, plan))
+        return out
+
+    def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord) -> PathData:
+        entry = pf.entry
+        rel = pf.target
+        src = os.path.join(src_root, entry.path)
+        if entry.path_type == "directory":
+            self._makedirs(rel)
+            return PathData(path=rel, path_type="directory")
+        dst = self._prepare_target(rel)
+        if entry.path_type == "softlink" and os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+            return PathData(
+                path=rel,
+                path_type="softlink",
+                sha256=entry.sha256 or _sha256_symlink(src),
+                size_in_bytes=entry.size_in_bytes if entry.size_in_bytes is not None else 0,
+            )
+        if not os.path.lexists(src):
+            raise PackageError(f"{record.dist_name}: file {entry.path} listed in info/ is missing from {src_root}")
+        if entry.prefix_placeholder:
+            return self._write_replaced(src, dst, rel, entry, record)
+        self._place(src, dst, entry.no_link)
+        sha = entry.sha256
+        size = entry.size_in_bytes
+        if sha is None or size is None:
+            sha = sha or _sha256_file(src)
+            size = size if size is not None else os.path.getsize(src)
+        return PathData(
+            path=rel,
+            path_type="hardlink",
+            sha256=sha,
+            size_in_bytes=size,
+            no_link=entry.no_link,
+        )
+
+    def _place(self, src: str, dst: str, no_link: bool) -> int:
+        opts = self.options
+        if not no_link and not opts.always_copy:
+            if opts.always_softlink:
+                os.symlink(src, dst)
+                return LINK_SOFT
+            try:
+                os.link(src, dst)
+                return LINK_HARD
+            except OSError:
+                if opts.allow_softlinks:
+                    try:
+                        os.symlink(src, dst)
+                        return LINK_SOFT
+                    except OSError:
+                        pass
+        _copy(src, dst)
+        return LINK_COPY
+
+    def _write_replaced(
+        self, src: str, dst: str, rel: str, entry: PathEntry, record: PackageRecord
+    ) -> PathData:
+        with open(src, "rb") as fh:
+            data = fh.read()
+        placeholder = entry.prefix_placeholder or PREFIX_PLACEHOLDER
+        if entry.file_mode == "binary":
+            new = replace_prefix_binary(data, placeholder, self.prefix, f"{record.dist_name} ({entry.path})")
+        else:
+            new = replace_prefix_text(data, placeholder, self.prefix)
+        with open(dst, "wb") as fh:
+            fh.write(new)
+        os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
+        return PathData(
+            path=rel,
+            path_type="hardlink",
+            sha256=entry.sha256 or hashlib.sha256(data).hexdigest(),
+            sha256_in_prefix=hashlib.sha256(new).hexdigest(),
+            size_in_bytes=entry.size_in_bytes if entry.size_in_bytes is not None else len(data),
+            file_mode=entry.file_mode or "text",
+            prefix_placeholder=placeholder,
+            no_link=entry.no_link,
+        )
+
+    def _write_entry_point(self, target: str, module: str, func: str, plan: PackagePlan) -> PathData:
+        assert plan.python is not None
+        dst = self._prepare_target(target)
+        text = python_entry_point_script(os.path.join(self.prefix, plan.python.executable), module, func)
+        data = text.encode()
+        with open(dst, "wb") as fh:
+            fh.write(data)
+        os.chmod(dst, 0o755)
+        return PathData(
+            path=target,
+            path_type="unix_python_entry_point",
+            sha256=hashlib.sha256(data).hexdigest(),
+            size_in_bytes=len(data),
+        )
+
+
+def python_shebang(python: str) -> str:
+    """``#!<python>``, or the ``/bin/sh`` trampoline when the path is too long or has spaces."""
+    line = f"#!{python}"
+    if len(line) <= MAX_SHEBANG_LENGTH and " " not in python:
+        return line + "\n"
+    return f"#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\" #'''\n"
+
+
+def python_entry_point_script(python: str, module: str, func: str) -> str:
+    """The console script conda writes for a ``noarch: python`` entry point."""
+    return (
+        python_shebang(python)
+        + "# -*- coding: utf-8 -*-\n"
+        + "import re\n"
+        + "import sys\n\n"
+        + f"from {module} import {func.split('.')[0]}\n\n"
+        + "if __name__ == '__main__':\n"
+        + "    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
+        + f"    sys.exit({func}())\n"
+    )
+
+
+def compile_pyc(prefix: str | os.PathLike[str], python: PythonInfo, py_files: Iterable[str]) -> set[str]:
+    """Compile ``py_files`` (prefix-relative) with the environment's python in one subprocess; return
+    the relative paths of the byte-code files that exist afterwards. Without a python, nothing."""
+    prefix = os.fspath(prefix)
+    exe = os.path.join(prefix, python.executable)
+    if not os.path.exists(exe):
+        exe = os.path.join(prefix, "bin", "python")
+        if not os.path.exists(exe):
+            return set()
+    files = [f for f in py_files if f.endswith(".py")]
+    if not files:
+        return set()
+    stdin = "\n".join(os.path.join(prefix, f) for f in files) + "\n"
+    subprocess.run(
+        [exe, "-Wi", "-m", "compileall", "-q", "-l", "-i", "-"],
+        input=stdin.encode(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=prefix,
+        check=False,
+    )
+    tag = python.cache_tag
+    out = set()
+    for f in files:
+        head, _, tail = f.rpartition("/")
+        pyc = f"{head}/__pycache__/{tail[:-3]}.{tag}.pyc"
+        if os.path.exists(os.path.join(prefix, pyc)):
+            out.add(pyc)
+    return out
+
+
+# ----------------------------------------------------------------------------------------- unlinking
+
+
+def remove_paths(prefix: str | os.PathLike[str], rels: Iterable[str]) -> None:
+    """Delete files and then the directories they leave empty (never the prefix or conda-meta)."""
+    prefix = os.fspath(prefix)
+    parents: set[str] = set()
+    for rel in rels:
+        full = os.path.join(prefix, rel)
+        try:
+            if os.path.isdir(full) and not os.path.islink(full):
+                parents.add(rel)
+                continue
+            os.unlink(full)
+        except FileNotFoundError:
+            pass
+        parents.add(rel.rpartition("/")[0])
+    remove_empty_dirs(prefix, parents)
+
+
+def remove_empty_dirs(prefix: str, rel_dirs: Iterable[str]) -> None:
+    """Remove each directory (and its parents) while empty, deepest first."""
+    keep = {"", "conda-meta"}
+    todo: set[str] = set()
+    for d in rel_dirs:
+        while d and d not in keep:
+            todo.add(d)
+            d = d.rpartition("/")[0]
+    for d in sorted(todo, key=lambda s: s.count("/"), reverse=True):
+        try:
+            os.rmdir(os.path.join(prefix, d))
+        except OSError:
+            pass
+
+
+# ------------------------------------------------------------------------------------- link scripts
+
+
+def link_script_path(prefix_or_pkg: str | os.PathLike[str], name: str, action: str) -> Path:
+    return Path(prefix_or_pkg) / "bin" / f".{name}-{action}.sh"
+
+
+def run_link_script(
+    script: Path,
+    prefix: str | os.PathLike[str],
+    record: PackageRecord,
+    action: str,
+    *,
+    root_prefix: str | None = None,
+    source_dir: str | None = None,
+) -> None:
+    """Run a pre-link/post-link/pre-unlink script with conda's variables; a non-zero exit is a
+    ``TransactionError`` naming the package (its output is included)."""
+    prefix = os.fspath(prefix)
+    env = dict(os.environ)
+    env.update(
+        PREFIX=prefix,
+        PKG_NAME=record.name,
+        PKG_VERSION=record.version,
+        PKG_BUILDNUM=str(record.build_number),
+        ROOT_PREFIX=root_prefix or os.environ.get("NAJA_ROOT_PREFIX", prefix),
+        SOURCE_DIR=source_dir or prefix,
+    )
+    env["PATH"] = str(script.parent) + os.pathsep + env.get("PATH", "")
+    shell = shutil.which("bash") or "/bin/sh"
+    proc = subprocess.run(
+        [shell, str(script)], env=env, cwd=prefix, capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip().splitlines()
+        tail = " | ".join(output[-5:])
+        raise TransactionError(
+            f"{action} script of {record.dist_name} failed with exit code {proc.returncode}"
+            + (f": {tail}" if tail else "")
+        )

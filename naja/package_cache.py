@@ -1,0 +1,512 @@
+"""The package cache (``pkgs_dirs``), laid out as conda and mamba (≤ 2.5) do so they can share it:
+
+    <pkgs>/urls.txt                 one URL per download; its writability marks a writable cache
+    <pkgs>/<name>-<ver>-<build>.conda|.tar.bz2
+    <pkgs>/<name>-<ver>-<build>/    extracted, with info/repodata_record.json written last
+    <pkgs>/cache/                   repodata cache of older tools (cleaned by ``clean_index_cache``)
+
+Downloads go to the first writable directory; valid packages in any directory (including read-only
+shared ones) are reused. A package is valid when its ``repodata_record.json`` (extracted) or the
+tarball itself matches the record's sha256 (else md5) and size. Each package is handled under a
+per-package file lock (``<pkgs>/.naja-locks/<dist>.lock``) that waits for another process instead
+of failing, so concurrent naja runs sharing a cache never see half-written packages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest, redact
+from naja.errors import NajaError, PackageError
+from naja.records import PackageRecord
+
+URLS_TXT = "urls.txt"
+LOCK_DIR = ".naja-locks"
+REPODATA_RECORD = "info/repodata_record.json"
+DEFAULT_LOCK_TIMEOUT = 600.0
+PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
+
+
+class CacheLockTimeout(NajaError):
+    """Another process held a package-cache lock for longer than the timeout."""
+
+
+def strip_extension(fn: str) -> str:
+    for ext in PACKAGE_EXTENSIONS:
+        if fn.endswith(ext):
+            return fn[: -len(ext)]
+    return fn
+
+
+def _is_writable_dir(path: Path) -> bool:
+    """A cache is writable when its ``urls.txt`` is (or could be created)."""
+    urls = path / URLS_TXT
+    if urls.exists():
+        return os.access(urls, os.W_OK) and os.access(path, os.W_OK)
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            return False
+        probe = probe.parent
+    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+
+
+def _load_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def record_matches(record: PackageRecord, data: dict[str, Any]) -> bool:
+    """Does a cached ``repodata_record.json`` describe the same artifact as ``record``?"""
+    if record.sha256 and data.get("sha256"):
+        if record.sha256.lower() != str(data["sha256"]).lower():
+            return False
+    elif record.md5 and data.get("md5"):
+        if record.md5.lower() != str(data["md5"]).lower():
+            return False
+    elif record.url and data.get("url") and _normalise_url(record.url) != _normalise_url(str(data["url"])):
+        return False
+    return not (record.size and data.get("size") and int(data["size"]) != record.size)
+
+
+def _normalise_url(url: str) -> str:
+    url = redact(url)
+    if url.startswith("http://"):
+        url = "https://" + url[7:]
+    return url
+
+
+def tarball_matches(record: PackageRecord, path: Path) -> bool:
+    """Size, then sha256 (or md5) of a cached tarball against the record."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    if record.size and size != record.size:
+        return False
+    if record.sha256:
+        return file_digest(path, "sha256") == record.sha256.lower()
+    if record.md5:
+        return file_digest(path, "md5") == record.md5.lower()
+    return True
+
+
+def repodata_record_for(record: PackageRecord, package_dir: Path, tarball: Path | None) -> dict[str, Any]:
+    """``info/repodata_record.json``: index.json overlaid with the (possibly patched) repodata record;
+    ``depends``/``constrains`` always present; hashes and size computed from the tarball if missing."""
+    data: dict[str, Any] = _load_json(package_dir / "info" / "index.json") or {}
+    data.update({k: v for k, v in record.to_dict().items() if v not in (None, "")})
+    data.setdefault("depends", [])
+    data.setdefault("constrains", [])
+    if not data.get("track_features"):
+        data.pop("track_features", None)
+    if tarball is not None and tarball.exists():
+        if not data.get("size"):
+            data["size"] = tarball.stat().st_size
+        if not data.get("sha256"):
+            data["sha256"] = file_digest(tarball, "sha256")
+        if not data.get("md5"):
+            data["md5"] = file_digest(tarball, "md5")
+    data["fn"] = record.fn or (tarball.name if tarball is not None else data.get("fn", ""))
+    return data
+
+
+@dataclass
+class CachedPackage:
+    """Where one record's files are in the cache."""
+
+    record: PackageRecord
+    extracted_dir: Path
+    tarball: Path
+
+
+class PackageCache:
+    """Fetches and extracts records into the first writable ``pkgs_dir``, reusing valid entries."""
+
+    def __init__(
+        self,
+        pkgs_dirs: Sequence[str | os.PathLike[str]],
+        *,
+        download_threads: int = 5,
+        extract_threads: int | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        downloader: Downloader | None = None,
+        offline: bool = False,
+    ) -> None:
+        if not pkgs_dirs:
+            raise PackageError("no package cache directory (pkgs_dirs is empty)")
+        self.pkgs_dirs = [Path(os.path.abspath(os.path.expanduser(os.fspath(p)))) for p in pkgs_dirs]
+        self.download_threads = max(1, download_threads)
+        self.extract_threads = max(1, extract_threads or min(4, os.cpu_count() or 1))
+        self.lock_timeout = lock_timeout
+        self.downloader = downloader or Downloader(self.download_threads)
+        self.offline = offline
+        self._writable: Path | None = None
+
+    @classmethod
+    def from_config(cls, config: Any) -> PackageCache:
+        """Build from a ``naja.config.Config`` (pkgs_dirs, threads, ssl_verify, proxies, offline)."""
+        threads = getattr(config, "download_threads", None) or 5
+        downloader = Downloader(
+            threads,
+            ssl_verify=getattr(config, "ssl_verify", True),
+            proxy_servers=getattr(config, "proxy_servers", None) or {},
+        )
+        return cls(
+            config.pkgs_dirs,
+            download_threads=threads,
+            extract_threads=getattr(config, "extract_threads", None) or None,
+            downloader=downloader,
+            offline=bool(getattr(config, "offline", False)),
+        )
+
+    # -- directories ---------------------------------------------------------------------------------
+
+    @property
+    def writable_dir(self) -> Path:
+        """The first writable pkgs_dir (created, with an empty ``urls.txt``, on first use)."""
+        if self._writable is None:
+            for d in self.pkgs_dirs:
+                if _is_writable_dir(d):
+                    try:
+                        d.mkdir(parents=True, exist_ok=True)
+                        (d / URLS_TXT).touch(exist_ok=True)
+                    except OSError:
+                        continue
+                    self._writable = d
+                    break
+            else:
+                dirs = ", ".join(str(d) for d in self.pkgs_dirs)
+                raise PackageError(f"no writable package cache among pkgs_dirs: {dirs}")
+        return self._writable
+
+    def _lock(self, dist: str) -> Any:
+        import filelock
+
+        lock_dir = self.writable_dir / LOCK_DIR
+        lock_dir.mkdir(exist_ok=True)
+        return filelock.FileLock(str(lock_dir / f"{dist}.lock"), timeout=self.lock_timeout, thread_local=False)
+
+    # -- lookup --------------------------------------------------------------------------------------
+
+    def find_extracted(self, record: PackageRecord) -> Path | None:
+        """A valid extracted directory for ``record`` in any pkgs_dir, or None."""
+        dist = strip_extension(record.fn) if record.fn else record.dist_name
+        for d in self.pkgs_dirs:
+            candidate = d / dist
+            data = _load_json(candidate / REPODATA_RECORD)
+            if data is not None and record_matches(record, data):
+                return candidate
+        return None
+
+    def find_tarball(self, record: PackageRecord) -> Path | None:
+        """A valid downloaded archive for ``record`` in any pkgs_dir, or None."""
+        if not record.fn:
+            return None
+        for d in self.pkgs_dirs:
+            candidate = d / record.fn
+            if candidate.is_file() and tarball_matches(record, candidate):
+                return candidate
+        return None
+
+    # -- fetching ------------------------------------------------------------------------------------
+
+    def fetch_and_extract(
+        self,
+        records: Iterable[PackageRecord],
+        progress: ProgressCallback | None = None,
+        on_extracted: Callable[[PackageRecord, Path], None] | None = None,
+    ) -> dict[str, Path]:
+        """Make every record available extracted; return ``{dist_name: extracted_dir}``.
+
+        Downloads run ``download_threads`` at a time and extractions ``extract_threads`` at a time;
+        the first error is raised once every worker has stopped (finished packages stay cached).
+        """
+        unique: dict[str, PackageRecord] = {}
+        for r in records:
+            unique.setdefault(r.dist_name, r)
+        if not unique:
+            return {}
+        result: dict[str, Path] = {}
+        todo: list[PackageRecord] = []
+        for dist, r in unique.items():
+            found = self.find_extracted(r)
+            if found is not None:
+                result[dist] = found
+                if on_extracted:
+                    on_extracted(r, found)
+            else:
+                todo.append(r)
+        if not todo:
+            return result
+        download_slots = threading.Semaphore(self.download_threads)
+        extract_slots = threading.Semaphore(self.extract_threads)
+        workers = min(len(todo), self.download_threads + self.extract_threads)
+
+        def work(r: PackageRecord) -> tuple[str, Path]:
+            path = self._ensure(r, progress, download_slots, extract_slots)
+            if on_extracted:
+                on_extracted(r, path)
+            return r.dist_name, path
+
+        errors: list[BaseException] = []
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(work, r) for r in todo]
+            for f in futures:
+                try:
+                    dist, path = f.result()
+                    result[dist] = path
+                except BaseException as exc:
+                    errors.append(exc)
+        if errors:
+            raise errors[0]
+        return result
+
+    def ensure(self, record: PackageRecord, progress: ProgressCallback | None = None) -> Path:
+        """One record, extracted (downloading if needed)."""
+        return self._ensure(record, progress, threading.Semaphore(1), threading.Semaphore(1))
+
+    def _ensure(
+        self,
+        record: PackageRecord,
+        progress: ProgressCallback | None,
+        download_slots: threading.Semaphore,
+        extract_slots: threading.Semaphore,
+    ) -> Path:
+        import filelock
+
+        if not record.fn or not record.url:
+            raise PackageError(f"{record.dist_name}: record has no url/fn to fetch it from")
+        dist = strip_extension(record.fn)
+        lock = self._lock(dist)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise CacheLockTimeout(
+                f"package cache lock for {dist} in {self.writable_dir} is held by another process "
+                f"(waited {self.lock_timeout:g}s); remove stale locks with 'naja clean --locks'"
+            ) from None
+        try:
+            found = self.find_extracted(record)  # another process may have finished it meanwhile
+            if found is not None:
+                return found
+            tarball = self.find_tarball(record)
+            if tarball is None:
+                if self.offline and not record.url.startswith("file:"):
+                    raise PackageError(f"{record.dist_name} is not in the package cache and naja is offline")
+                dest = self.writable_dir / record.fn
+                with download_slots:
+                    self.downloader.fetch(
+                        DownloadRequest(
+                            url=record.url,
+                            dest=dest,
+                            size=record.size or None,
+                            sha256=record.sha256,
+                            md5=record.md5,
+                            label=record.name,
+                        ),
+                        progress,
+                    )
+                self._append_url(record.url)
+                tarball = dest
+            target = self.writable_dir / dist
+            with extract_slots:
+                self._extract(tarball, target)
+            data = repodata_record_for(record, target, tarball)
+            tmp = target / "info" / ".repodata_record.json.tmp"
+            tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+            os.replace(tmp, target / REPODATA_RECORD)
+            return target
+        finally:
+            lock.release()
+
+    def _extract(self, tarball: Path, target: Path) -> None:
+        from naja.package_streaming import extract
+
+        extract(tarball, target)
+
+    def _append_url(self, url: str) -> None:
+        try:
+            with open(self.writable_dir / URLS_TXT, "a", encoding="utf-8") as fh:
+                fh.write(redact(url) + "\n")
+        except OSError:
+            pass
+
+    def tarball_path(self, record: PackageRecord) -> Path:
+        """Where the archive is (or would be) in the cache."""
+        found = None
+        for d in self.pkgs_dirs:
+            if (d / record.fn).is_file():
+                found = d / record.fn
+                break
+        return found or (self.writable_dir / record.fn)
+
+
+# --------------------------------------------------------------------------------------------- clean
+
+
+@dataclass(frozen=True)
+class CleanedItem:
+    path: Path
+    size: int
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_file() or path.is_symlink():
+        try:
+            return path.lstat().st_size
+        except OSError:
+            return 0
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _delete(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _writable_dirs(pkgs_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    return [Path(p) for p in pkgs_dirs if Path(p).is_dir() and _is_writable_dir(Path(p))]
+
+
+def _try_lock(pkgs_dir: Path, dist: str) -> Any:
+    """The package's lock if nobody holds it now, else None (so clean never races an install)."""
+    import filelock
+
+    lock_path = pkgs_dir / LOCK_DIR / f"{dist}.lock"
+    if not lock_path.parent.is_dir():
+        return _NullLock()
+    lock = filelock.FileLock(str(lock_path), timeout=0, thread_local=False)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return None
+    return lock
+
+
+class _NullLock:
+    def release(self) -> None:
+        pass
+
+
+def clean_tarballs(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
+    """Remove downloaded archives (and ``.partial`` leftovers) from the writable caches."""
+    out = []
+    for d in _writable_dirs(pkgs_dirs):
+        for entry in sorted(d.iterdir()):
+            name = entry.name
+            if not entry.is_file():
+                continue
+            if not (name.endswith(PACKAGE_EXTENSIONS) or name.endswith(".partial")):
+                continue
+            lock = _try_lock(d, strip_extension(name.removesuffix(".partial")))
+            if lock is None:
+                continue
+            try:
+                out.append(CleanedItem(entry, _tree_size(entry)))
+                if not dry_run:
+                    _delete(entry)
+            finally:
+                lock.release()
+    return out
+
+
+def linked_dists(prefixes: Iterable[str | os.PathLike[str]]) -> set[str]:
+    """Dist names linked into any of these environments (their ``conda-meta/*.json`` stems)."""
+    out: set[str] = set()
+    for p in prefixes:
+        meta = Path(p) / "conda-meta"
+        try:
+            out.update(f.name[:-5] for f in meta.iterdir() if f.name.endswith(".json"))
+        except OSError:
+            continue
+    return out
+
+
+def clean_extracted(
+    pkgs_dirs: Iterable[str | os.PathLike[str]],
+    prefixes: Iterable[str | os.PathLike[str]],
+    *,
+    dry_run: bool = False,
+) -> list[CleanedItem]:
+    """Remove extracted packages that no known environment links (hard links from an environment
+    would keep the files alive anyway, but the directory is what a relink needs)."""
+    in_use = linked_dists(prefixes)
+    out = []
+    for d in _writable_dirs(pkgs_dirs):
+        for entry in sorted(d.iterdir()):
+            if not entry.is_dir() or entry.name.startswith(".") or entry.name == "cache":
+                continue
+            if not (entry / "info").is_dir() or entry.name in in_use:
+                continue
+            lock = _try_lock(d, entry.name)
+            if lock is None:
+                continue
+            try:
+                out.append(CleanedItem(entry, _tree_size(entry)))
+                if not dry_run:
+                    _delete(entry)
+            finally:
+                lock.release()
+    return out
+
+
+def clean_index_cache(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
+    """Remove ``<pkgs>/cache/*`` (repodata caches of conda/mamba that share this directory)."""
+    out = []
+    for d in _writable_dirs(pkgs_dirs):
+        cache = d / "cache"
+        if not cache.is_dir():
+            continue
+        for entry in sorted(cache.iterdir()):
+            out.append(CleanedItem(entry, _tree_size(entry)))
+            if not dry_run:
+                _delete(entry)
+    return out
+
+
+def clean_locks(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
+    """Remove lock files nobody holds (a held lock is left alone)."""
+    import filelock
+
+    out = []
+    for d in _writable_dirs(pkgs_dirs):
+        lock_dir = d / LOCK_DIR
+        if not lock_dir.is_dir():
+            continue
+        for entry in sorted(lock_dir.iterdir()):
+            lock = filelock.FileLock(str(entry), timeout=0, thread_local=False)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                continue
+            try:
+                out.append(CleanedItem(entry, 0))
+                if not dry_run:
+                    _delete(entry)
+            finally:
+                lock.release()
+    return out

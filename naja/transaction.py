@@ -1,0 +1,727 @@
+"""Turning a solution into an environment: diff against what is installed, fetch and verify every
+package, then unlink and link with a journal so a failure, or a process killed half-way, never
+leaves a half-installed environment.
+
+Crash safety works like this. Before the prefix is touched, ``conda-meta/.naja-transaction`` (the
+journal) is written with every path the new packages will create. Files being removed or
+overwritten are *moved* into ``<prefix>/.naja-trash/<id>/`` (same filesystem, so a rename), never
+deleted; before each package is linked a ``begin <dist>`` line is appended, and every pre-existing
+file in its way is moved to the trash first. A ``commit`` line marks success, after which the trash
+is deleted. ``recover(prefix)``, which every entry point calls under the prefix lock, rolls an
+uncommitted journal back (delete what the begun packages created, move the trash back) or finishes
+a committed one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from naja.errors import NajaError, TransactionError
+from naja.link import (
+    Linker,
+    LinkOptions,
+    PackagePlan,
+    PythonInfo,
+    compile_pyc,
+    link_script_path,
+    plan_package,
+    remove_empty_dirs,
+    run_link_script,
+)
+from naja.prefix import (
+    CONDA_META,
+    DEFAULT_LOCK_TIMEOUT,
+    Link,
+    PathData,
+    PathsData,
+    Prefix,
+    PrefixRecord,
+    history_dist_string,
+    write_prefix_record,
+)
+from naja.records import PackageRecord
+
+log = logging.getLogger("naja.transaction")
+
+JOURNAL = ".naja-transaction"
+TRASH_DIR = ".naja-trash"
+MESSAGES = ".messages.txt"
+_TEST_SLEEP_ENV = "NAJA_TEST_LINK_SLEEP"  # seconds to sleep after each linked package (tests only)
+
+
+# ------------------------------------------------------------------------------------------ summary
+
+
+@dataclass
+class Clobber:
+    """A file written by more than one package (the last one linked wins)."""
+
+    path: str
+    previous: str | None  # dist that owned it (None: a file no package owned)
+    new: str
+
+
+@dataclass
+class TransactionResult:
+    linked: list[PackageRecord] = field(default_factory=list)
+    unlinked: list[PrefixRecord] = field(default_factory=list)
+    clobbers: list[Clobber] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _spec_name(spec: str) -> str:
+    text = str(spec).strip()
+    if "::" in text:
+        text = text.split("::", 1)[1]
+    text = text.rsplit("/", 1)[-1] if "/" in text.split(" ", 1)[0] and "[" not in text else text
+    m = re.match(r"[A-Za-z0-9_.\-]+", text)
+    return m.group(0).lower() if m else ""
+
+
+def _version_key(record: PackageRecord) -> Any:
+    try:
+        from naja.version import Version
+
+        return (Version(record.version), record.build_number)
+    except Exception:
+        return (tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[._-]", record.version)), record.build_number)
+
+
+def _same_artifact(old: PackageRecord, new: PackageRecord) -> bool:
+    if old.dist_name != new.dist_name:
+        return False
+    if old.sha256 and new.sha256:
+        return old.sha256 == new.sha256
+    if old.md5 and new.md5:
+        return old.md5 == new.md5
+    return (old.channel.rstrip("/"), old.subdir) == (new.channel.rstrip("/"), new.subdir) or not (
+        old.channel and new.channel
+    )
+
+
+def _python_minor(record: PackageRecord | None) -> str | None:
+    if record is None:
+        return None
+    parts = record.version.split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 else record.version
+
+
+def topological_order(records: Sequence[PackageRecord]) -> list[PackageRecord]:
+    """Dependencies before dependents (python first), stable by name, cycles broken arbitrarily."""
+    by_name = {r.name: r for r in records}
+    order: list[PackageRecord] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str) -> None:
+        stack = [(name, iter(sorted({_spec_name(d) for d in by_name[name].depends})))]
+        state[name] = 1
+        while stack:
+            current, deps = stack[-1]
+            for dep in deps:
+                if dep in by_name and dep not in state:
+                    state[dep] = 1
+                    stack.append((dep, iter(sorted({_spec_name(d) for d in by_name[dep].depends}))))
+                    break
+            else:
+                stack.pop()
+                state[current] = 2
+                order.append(by_name[current])
+
+    if "python" in by_name:
+        visit("python")
+    for name in sorted(by_name):
+        if name not in state:
+            visit(name)
+    return order
+
+
+# -------------------------------------------------------------------------------------- transaction
+
+
+class Transaction:
+    """The difference between a prefix and a solution, and how to apply it."""
+
+    def __init__(
+        self,
+        prefix: Prefix,
+        solution: Sequence[PackageRecord],
+        to_unlink: Sequence[PrefixRecord],
+        to_link: Sequence[PackageRecord],
+        requested_specs: Sequence[str] = (),
+        remove_specs: Sequence[str] = (),
+        installed: Sequence[PrefixRecord] = (),
+    ) -> None:
+        self.prefix = prefix
+        self.solution = list(solution)
+        self.to_unlink = list(to_unlink)
+        self.to_link = topological_order(to_link)
+        self.requested_specs = [str(s) for s in requested_specs]
+        self.remove_specs = [str(s) for s in remove_specs]
+        self.installed = list(installed)
+
+    @classmethod
+    def from_solution(
+        cls,
+        prefix: str | os.PathLike[str] | Prefix,
+        solution: Iterable[PackageRecord],
+        requested_specs: Iterable[Any] = (),
+        *,
+        remove_specs: Iterable[Any] = (),
+        force_reinstall: Iterable[str] | bool = (),
+    ) -> Transaction:
+        """Diff the installed records of ``prefix`` against ``solution`` (the complete final state)."""
+        prefix = prefix if isinstance(prefix, Prefix) else Prefix(prefix)
+        installed = prefix.installed() if prefix.meta_dir.is_dir() else []
+        solution = list(solution)
+        new_by_name = {r.name: r for r in solution}
+        old_by_name = {r.name: r for r in installed}
+        reinstall = set(new_by_name) if force_reinstall is True else {str(n) for n in force_reinstall or ()}
+        py_changed = _python_minor(old_by_name.get("python")) != _python_minor(new_by_name.get("python"))
+        to_unlink: list[PrefixRecord] = []
+        to_link: list[PackageRecord] = []
+        for name, old in old_by_name.items():
+            new = new_by_name.get(name)
+            relink_noarch = py_changed and old.noarch_kind == "python" and "python" in old_by_name
+            if new is None:
+                to_unlink.append(old)
+            elif not _same_artifact(old, new) or name in reinstall or relink_noarch:
+                to_unlink.append(old)
+                to_link.append(new)
+        for name, new in new_by_name.items():
+            if name not in old_by_name:
+                to_link.append(new)
+        return cls(
+            prefix,
+            solution,
+            to_unlink,
+            to_link,
+            [str(s) for s in requested_specs],
+            [str(s) for s in remove_specs],
+            installed,
+        )
+
+    # -- summary for the CLI ---------------------------------------------------------------------------
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.to_link and not self.to_unlink
+
+    def _pairs(self) -> tuple[dict[str, PrefixRecord], dict[str, PackageRecord]]:
+        return {r.name: r for r in self.to_unlink}, {r.name: r for r in self.to_link}
+
+    @property
+    def install(self) -> list[PackageRecord]:
+        old, new = self._pairs()
+        return [r for n, r in sorted(new.items()) if n not in old]
+
+    @property
+    def remove(self) -> list[PrefixRecord]:
+        old, new = self._pairs()
+        return [r for n, r in sorted(old.items()) if n not in new]
+
+    def _changed(self, kind: str) -> list[tuple[PrefixRecord, PackageRecord]]:
+        old, new = self._pairs()
+        out = []
+        for name in sorted(set(old) & set(new)):
+            a, b = old[name], new[name]
+            ka, kb = _version_key(a), _version_key(b)
+            if _same_artifact(a, b):
+                k = "reinstall"
+            elif kb > ka:
+                k = "upgrade"
+            elif kb < ka:
+                k = "downgrade"
+            else:
+                k = "change"
+            if k == kind:
+                out.append((a, b))
+        return out
+
+    @property
+    def upgrade(self) -> list[tuple[PrefixRecord, PackageRecord]]:
+        return self._changed("upgrade")
+
+    @property
+    def downgrade(self) -> list[tuple[PrefixRecord, PackageRecord]]:
+        return self._changed("downgrade")
+
+    @property
+    def reinstall(self) -> list[tuple[PrefixRecord, PackageRecord]]:
+        return self._changed("reinstall")
+
+    @property
+    def change(self) -> list[tuple[PrefixRecord, PackageRecord]]:
+        """Same version and build number, different build or channel."""
+        return self._changed("change")
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready ``{"LINK": [...], "UNLINK": [...]}`` plus the classified lists, by dist."""
+        return {
+            "PREFIX": str(self.prefix.path),
+            "LINK": [r.to_dict() for r in self.to_link],
+            "UNLINK": [msgspec_builtins(r) for r in self.to_unlink],
+            "install": [r.dist_name for r in self.install],
+            "remove": [r.dist_name for r in self.remove],
+            "upgrade": [(a.dist_name, b.dist_name) for a, b in self.upgrade],
+            "downgrade": [(a.dist_name, b.dist_name) for a, b in self.downgrade],
+            "reinstall": [a.dist_name for a, _ in self.reinstall],
+            "change": [(a.dist_name, b.dist_name) for a, b in self.change],
+        }
+
+    # -- execution -----------------------------------------------------------------------------------
+
+    def execute(
+        self,
+        package_cache: Any,
+        *,
+        link_options: LinkOptions | None = None,
+        progress: Callable[[str, int, int | None], None] | None = None,
+        execute_link_scripts: bool = True,
+        cmd: str | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        root_prefix: str | None = None,
+    ) -> TransactionResult:
+        """Fetch everything, then unlink and link under the prefix lock; roll back on any failure.
+
+        Raises ``TransactionError`` (or the ``NajaError`` of the failing download/extraction, in
+        which case the prefix was not touched).
+        """
+        prefix = self.prefix
+        existed = prefix.path.exists()
+        result = TransactionResult()
+        try:
+            extracted = (
+                package_cache.fetch_and_extract(self.to_link, progress=progress) if self.to_link else {}
+            )
+        except BaseException:
+            if not existed and prefix.path.exists():
+                shutil.rmtree(prefix.path, ignore_errors=True)
+            raise
+        with prefix.lock(lock_timeout):
+            recover(prefix, locked=True)
+            if self.nothing_to_do:
+                prefix.history.touch()
+                return result
+            runner = _Runner(self, package_cache, extracted, link_options or LinkOptions(), result)
+            runner.execute_link_scripts = execute_link_scripts
+            runner.root_prefix = root_prefix
+            runner.cmd = cmd if cmd is not None else " ".join(sys.argv)
+            runner.prepare()
+            runner.run()
+        return result
+
+
+def msgspec_builtins(record: Any) -> Any:
+    import msgspec
+
+    return msgspec.to_builtins(record)
+
+
+class _Runner:
+    """One execution of a transaction (state shared by the steps)."""
+
+    def __init__(
+        self,
+        tx: Transaction,
+        cache: Any,
+        extracted: dict[str, Path],
+        options: LinkOptions,
+        result: TransactionResult,
+    ) -> None:
+        self.tx = tx
+        self.cache = cache
+        self.extracted = extracted
+        self.options = options
+        self.result = result
+        self.prefix = tx.prefix
+        self.root = str(tx.prefix.path)
+        self.execute_link_scripts = True
+        self.root_prefix: str | None = None
+        self.cmd = ""
+        self.plans: list[PackagePlan] = []
+        self.python: PythonInfo | None = None
+        self.txid = uuid.uuid4().hex[:12]
+        self.trash_rel = f"{TRASH_DIR}/{self.txid}"
+        self.trash = os.path.join(self.root, self.trash_rel)
+        self.created: set[str] = set()
+        self.owner_of_created: dict[str, str] = {}
+        self._owners: dict[str, str] | None = None
+
+    # -- preparation (nothing in the prefix changes) -------------------------------------------------
+
+    def prepare(self) -> None:
+        py = next((r for r in self.tx.solution if r.name == "python"), None)
+        self.python = PythonInfo.from_record(py) if py is not None else None
+        for record in self.tx.to_link:
+            pkg_dir = self.extracted.get(record.dist_name)
+            if pkg_dir is None:
+                raise TransactionError(f"{record.dist_name} was not fetched into the package cache")
+            plan = plan_package(pkg_dir, record, self.python)
+            self._check_binary_prefix(plan)
+            self.plans.append(plan)
+
+    def _check_binary_prefix(self, plan: PackagePlan) -> None:
+        for pf in plan.files:
+            e = pf.entry
+            if e.file_mode == "binary" and e.prefix_placeholder and len(self.root.encode()) > len(
+                e.prefix_placeholder.encode()
+            ):
+                raise TransactionError(
+                    f"cannot install {plan.record.dist_name}: the prefix {self.root!r} is longer than its "
+                    f"binary placeholder ({len(e.prefix_placeholder)} bytes, in {e.path}); use a shorter path"
+                )
+
+    # -- running -------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self._run_pre_link_scripts()
+        self._write_journal()
+        try:
+            self._backup_history()
+            self._unlink_all()
+            self._link_all()
+            self._finish()
+        except BaseException as exc:
+            try:
+                _rollback(self.prefix)
+            except Exception as rb_exc:  # pragma: no cover - the journal stays for recover()
+                log.error("rollback of %s failed: %s", self.root, rb_exc)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            if isinstance(exc, TransactionError):
+                raise TransactionError(f"{exc} (the environment was rolled back)") from None
+            if isinstance(exc, NajaError):
+                raise TransactionError(f"{exc} (the environment was rolled back)") from None
+            if isinstance(exc, OSError):
+                what = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+                raise TransactionError(f"transaction failed ({what}); the environment was rolled back") from None
+            raise
+        _commit_cleanup(self.prefix)
+        self._collect_messages()
+
+    def _write_journal(self) -> None:
+        links = []
+        for plan in self.plans:
+            targets = [*plan.targets(), f"{CONDA_META}/{plan.record.dist_name}.json"]
+            links.append({"dist": plan.record.dist_name, "targets": targets})
+        header = {
+            "id": self.txid,
+            "trash": self.trash_rel,
+            "unlink": [r.dist_name for r in self.tx.to_unlink],
+            "link": links,
+            "time": time.time(),
+        }
+        meta = self.prefix.meta_dir
+        meta.mkdir(parents=True, exist_ok=True)
+        path = meta / JOURNAL
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(header) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.makedirs(self.trash, exist_ok=True)
+
+    def _journal(self, line: str) -> None:
+        with open(self.prefix.meta_dir / JOURNAL, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+    def _to_trash(self, rel: str) -> None:
+        """Move an existing path into the trash (first copy wins: it is the pre-transaction state)."""
+        src = os.path.join(self.root, rel)
+        dst = os.path.join(self.trash, rel)
+        if rel in self.created or os.path.lexists(dst):
+            _rm(src)
+            return
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        os.rename(src, dst)
+
+    def _backup_history(self) -> None:
+        hist = self.prefix.history.path
+        if hist.exists():
+            dst = os.path.join(self.trash, CONDA_META, "history")
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(hist, dst)
+
+    def _unlink_all(self) -> None:
+        unlinking = topological_order(self.tx.to_unlink)[::-1]
+        for record in unlinking:
+            assert isinstance(record, PrefixRecord)
+            self._run_script(record, "pre-unlink", Path(self.root))
+            rels = [p.path for p in record.paths_data.paths] or list(record.files)
+            parents = set()
+            for rel in rels:
+                full = os.path.join(self.root, rel)
+                if os.path.lexists(full) and not (os.path.isdir(full) and not os.path.islink(full)):
+                    self._to_trash(rel)
+                parents.add(rel.rpartition("/")[0])
+            meta_rel = f"{CONDA_META}/{record.dist_name}.json"
+            if os.path.lexists(os.path.join(self.root, meta_rel)):
+                self._to_trash(meta_rel)
+            remove_empty_dirs(self.root, parents)
+            self.result.unlinked.append(record)
+
+    def _owners_map(self) -> dict[str, str]:
+        if self._owners is None:
+            gone = {r.dist_name for r in self.tx.to_unlink}
+            owners: dict[str, str] = {}
+            for rec in self.tx.installed:
+                if rec.dist_name in gone:
+                    continue
+                for rel in rec.files or [p.path for p in rec.paths_data.paths]:
+                    owners[rel] = rec.dist_name
+            self._owners = owners
+        return self._owners
+
+    def _link_all(self) -> None:
+        linker = Linker(self.root, self.options, before_write=self._to_trash)
+        sleep = float(os.environ.get(_TEST_SLEEP_ENV, "0") or 0)
+        self.linked: list[tuple[PackagePlan, list[PathData]]] = []
+        for plan in self.plans:
+            dist = plan.record.dist_name
+            self._journal(f"begin {dist}")
+            for rel in plan.targets():
+                full = os.path.join(self.root, rel)
+                if not os.path.lexists(full):
+                    continue
+                if os.path.isdir(full) and not os.path.islink(full):
+                    continue
+                previous = self.owner_of_created.get(rel) if rel in self.created else self._owners_map().get(rel)
+                if previous != dist:
+                    self.result.clobbers.append(Clobber(rel, previous, dist))
+                self._to_trash(rel)
+            paths = linker.link(plan)
+            for pd in paths:
+                self.created.add(pd.path)
+                self.owner_of_created[pd.path] = dist
+            self.linked.append((plan, paths))
+            if sleep:
+                time.sleep(sleep)
+        if self.result.clobbers:
+            listed = ", ".join(f"{c.path} ({c.previous or 'unowned'} -> {c.new})" for c in self.result.clobbers[:20])
+            more = len(self.result.clobbers) - 20
+            msg = f"files clobbered by later packages (last one wins): {listed}" + (
+                f" and {more} more" if more > 0 else ""
+            )
+            self.result.warnings.append(msg)
+            log.warning(msg)
+        self._compile_pyc()
+        for plan, paths in self.linked:
+            self._write_record(plan, paths, linker.link_type)
+        for plan, _ in self.linked:
+            self._run_script(plan.record, "post-link", Path(self.root))
+
+    def _compile_pyc(self) -> None:
+        if self.python is None:
+            return
+        py_files = [
+            pd.path
+            for plan, paths in self.linked
+            if plan.noarch_python
+            for pd in paths
+            if pd.path.endswith(".py") and pd.path.startswith(self.python.site_packages + "/")
+        ]
+        if not py_files:
+            return
+        compiled = compile_pyc(self.root, self.python, py_files)
+        if not compiled:
+            return
+        for plan, paths in self.linked:
+            for pyc in plan.pyc_targets():
+                if pyc in compiled:
+                    full = os.path.join(self.root, pyc)
+                    paths.append(PathData(path=pyc, path_type="pyc_file", size_in_bytes=os.path.getsize(full)))
+
+    def _requested_spec(self, record: PackageRecord) -> str:
+        for spec in self.tx.requested_specs:
+            if _spec_name(spec) == record.name:
+                return spec
+        return ""
+
+    def _write_record(self, plan: PackagePlan, paths: list[PathData], link_type: int) -> None:
+        record = plan.record
+        base = {f: getattr(record, f) for f in PackageRecord.__struct_fields__}
+        spec = self._requested_spec(record)
+        try:
+            tarball = str(self.cache.tarball_path(record))
+        except Exception:
+            tarball = ""
+        prefix_record = PrefixRecord(
+            **base,
+            files=[p.path for p in paths if p.path_type != "directory"],
+            paths_data=PathsData(paths=paths),
+            link=Link(source=str(plan.package_dir), type=link_type),
+            requested_spec=spec,
+            requested_specs=[spec] if spec else [],
+            extracted_package_dir=str(plan.package_dir),
+            package_tarball_full_path=tarball,
+        )
+        write_prefix_record(self.root, prefix_record)
+        self.result.linked.append(record)
+
+    def _run_pre_link_scripts(self) -> None:
+        for plan in self.plans:
+            self._run_script(plan.record, "pre-link", plan.package_dir)
+
+    def _run_script(self, record: PackageRecord, action: str, where: Path) -> None:
+        script = link_script_path(where, record.name, action)
+        if not script.is_file():
+            return
+        if not self.execute_link_scripts:
+            msg = f"{record.dist_name}: {action} script not run (link scripts are disabled)"
+            self.result.warnings.append(msg)
+            log.warning(msg)
+            return
+        run_link_script(
+            script,
+            self.root,
+            record,
+            action,
+            root_prefix=self.root_prefix,
+            source_dir=str(self.extracted.get(record.dist_name, "")) or None,
+        )
+
+    def _finish(self) -> None:
+        hist = self.prefix.history
+        hist.append(
+            cmd=self.cmd,
+            linked=[history_dist_string(r) for r in self.tx.to_link],
+            unlinked=[history_dist_string(r) for r in self.tx.to_unlink],
+            update_specs=self.tx.requested_specs,
+            remove_specs=self.tx.remove_specs,
+        )
+        self._journal("commit")
+
+    def _collect_messages(self) -> None:
+        path = os.path.join(self.root, MESSAGES)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read().strip()
+        except FileNotFoundError:
+            return
+        if text:
+            self.result.messages.append(text)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _rm(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except (IsADirectoryError, PermissionError):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            raise
+
+
+# ----------------------------------------------------------------------------------------- recovery
+
+
+def _read_journal(prefix: Prefix) -> tuple[dict[str, Any], set[str], bool] | None:
+    path = prefix.meta_dir / JOURNAL
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return None
+    try:
+        header = json.loads(lines[0]) if lines else None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        # the journal itself was cut short: nothing had been changed yet
+        return {"trash": None, "link": []}, set(), False
+    begun = {line[6:] for line in lines[1:] if line.startswith("begin ")}
+    committed = any(line == "commit" for line in lines[1:])
+    return header, begun, committed
+
+
+def _rollback(prefix: Prefix) -> bool:
+    """Undo an uncommitted transaction from its journal; True if there was one."""
+    state = _read_journal(prefix)
+    if state is None:
+        return False
+    header, begun, committed = state
+    root = str(prefix.path)
+    if committed:
+        _commit_cleanup(prefix)
+        return True
+    parents: set[str] = set()
+    for entry in header.get("link", []):
+        if entry.get("dist") not in begun:
+            # not begun: only its conda-meta record could exist (it is written after all links)
+            targets = [t for t in entry.get("targets", []) if t.startswith(CONDA_META + "/")]
+        else:
+            targets = entry.get("targets", [])
+        for rel in targets:
+            full = os.path.join(root, rel)
+            if os.path.lexists(full) and not (os.path.isdir(full) and not os.path.islink(full)):
+                os.unlink(full)
+            parents.add(rel.rpartition("/")[0])
+            if os.path.isdir(full) and not os.path.islink(full):
+                parents.add(rel)
+    trash_rel = header.get("trash")
+    if trash_rel:
+        trash = os.path.join(root, trash_rel)
+        _restore_tree(trash, root)
+        shutil.rmtree(trash, ignore_errors=True)
+    remove_empty_dirs(root, parents)
+    _remove_trash_root(root)
+    with contextlib.suppress(FileNotFoundError):
+        (prefix.meta_dir / JOURNAL).unlink()
+    return True
+
+
+def _restore_tree(trash: str, root: str) -> None:
+    for dirpath, dirnames, filenames in os.walk(trash):
+        rel_dir = os.path.relpath(dirpath, trash)
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            src = os.path.join(dirpath, name)
+            dst = os.path.normpath(os.path.join(root, rel_dir, name))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if os.path.lexists(dst):
+                _rm(dst)
+            os.rename(src, dst)
+
+
+def _commit_cleanup(prefix: Prefix) -> None:
+    state = _read_journal(prefix)
+    if state is not None and state[0].get("trash"):
+        shutil.rmtree(os.path.join(prefix.path, state[0]["trash"]), ignore_errors=True)
+    _remove_trash_root(str(prefix.path))
+    with contextlib.suppress(FileNotFoundError):
+        (prefix.meta_dir / JOURNAL).unlink()
+
+
+def _remove_trash_root(root: str) -> None:
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.join(root, TRASH_DIR))
+
+
+def recover(prefix: str | os.PathLike[str] | Prefix, *, locked: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> bool:
+    """Roll back (or finish) a transaction that a killed process left in ``prefix``; True if one was
+    found. Every command that reads or changes an environment calls this first."""
+    prefix = prefix if isinstance(prefix, Prefix) else Prefix(prefix)
+    if not (prefix.meta_dir / JOURNAL).exists():
+        return False
+    if locked:
+        found = _rollback(prefix)
+    else:
+        with prefix.lock(lock_timeout):
+            found = _rollback(prefix)
+    if found:
+        log.warning("rolled back an interrupted transaction in %s", prefix.path)
+    return found
