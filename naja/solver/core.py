@@ -1,0 +1,425 @@
+"""The search: CDCL over package variables, with clauses generated lazily.
+
+Literals are ints: ``2*v`` means "install candidate v", ``2*v+1`` "do not install v". Variable 0 is
+the request itself (always true). Clauses are created only when they can matter:
+
+- the request's clauses (``¬root ∨ c1 ∨ … ∨ ck``) at the start;
+- a candidate's ``depends`` (``¬v ∨ matches…``) and ``constrains`` (``¬v ∨ ¬u`` for each u the
+  constraint excludes) when the candidate becomes true, or is about to be chosen by a decision (so a
+  candidate whose dependencies already failed is ruled out without a decision);
+- "one build per name" is not a clause at all: making v true assigns every other candidate of its
+  name false (reason: v), walking from the least preferred, so that the long "requires" clauses,
+  whose watched literals sit at the preferred end, move their watches once.
+
+Decisions follow resolvo: the first unsatisfied requirement of the request, else of the installed
+packages in the order they were reached (a name that took part in conflicts goes first), and the
+first undecided candidate of it in preference order. Conflicts are analysed to the first UIP, the
+learnt clause remembers which clauses it came from (for explanations), and the search backjumps.
+Assignments that hold regardless of decisions (level 0) survive backjumps, even when they were found
+late, while deep in the search.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from naja.solver.pool import Pool
+
+UNSET = 2
+
+
+class Unsolvable(Exception):
+    """Raised by ``Search.run`` with the id of the clause that conflicts at level 0."""
+
+    def __init__(self, clause: int) -> None:
+        super().__init__(clause)
+        self.clause = clause
+
+
+class Search:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.clauses: list[list[int]] = []
+        # Why each clause exists: ("request", spec), ("requires", v, dep), ("constrains", v, spec),
+        # ("pin", spec), ("forbid", v, u), ("learnt", [antecedents]).
+        self.origin: list[tuple[Any, ...]] = []
+        self.watches: list[list[int]] = [[], []]
+        self.val: list[int] = [1, 0]
+        self.level: list[int] = [0]
+        self.reason: list[int | None] = [None]
+        self.encoded: list[bool] = [True]
+        self.trail: list[int] = [0]
+        self.trail_lim: list[int] = []
+        self.qhead = 0
+        self.chosen: dict[str, int] = {}
+        self.requires: list[int] = []  # requirement clause ids in registration order
+        self.req_meta: dict[int, tuple[int, str, tuple[int, ...], frozenset[int]]] = {}
+        self._sets: dict[tuple[int, ...], frozenset[int]] = {}
+        self.activity: dict[str, float] = {}
+        self._inc = 1.0
+        self.conflicts = 0
+        self.decisions = 0
+
+    # -- variables ---------------------------------------------------------------------------
+    def _grow(self) -> None:
+        n = len(self.pool.records)
+        have = len(self.level)
+        if n == have:
+            return
+        extra = n - have
+        self.val.extend([UNSET] * (2 * extra))
+        self.watches.extend([] for _ in range(2 * extra))
+        self.level.extend([0] * extra)
+        self.reason.extend([None] * extra)
+        self.encoded.extend([False] * extra)
+
+    def _assign(self, lit: int, lvl: int, reason: int | None) -> None:
+        self.val[lit] = 1
+        self.val[lit ^ 1] = 0
+        v = lit >> 1
+        self.level[v] = lvl
+        self.reason[v] = reason
+        self.trail.append(lit)
+
+    # -- clauses -----------------------------------------------------------------------------
+    def add_clause(self, lits: list[int], origin: tuple[Any, ...]) -> int | None:
+        """Add a clause under the current assignment; returns its id if it conflicts."""
+        ci = len(self.clauses)
+        self.clauses.append(lits)
+        self.origin.append(origin)
+        val = self.val
+        level = self.level
+        if len(lits) == 1:
+            lit = lits[0]
+            if val[lit] == 0:
+                return ci
+            if val[lit] == UNSET:
+                self._assign(lit, 0, ci)
+            elif self.level[lit >> 1]:
+                # Already true by a decision's consequence: make it a fact that survives backjumps.
+                self.level[lit >> 1] = 0
+                self.reason[lit >> 1] = ci
+            return None
+        # Watch a true literal if there is one, else unset ones, else the false ones set last.
+        n = len(lits)
+        nf = [k for k in range(n) if val[lits[k]] != 0]
+        trues = [k for k in nf if val[lits[k]] == 1]
+        falses = None
+        if trues:
+            a = trues[0]
+            others = [k for k in nf if k != a]
+            if others:
+                b = others[0]
+            else:
+                falses = sorted((k for k in range(n) if k != a), key=lambda k: level[lits[k] >> 1])
+                b = falses[-1]
+        elif len(nf) >= 2:
+            a, b = nf[0], nf[1]
+        else:
+            falses = sorted((k for k in range(n) if k not in nf), key=lambda k: level[lits[k] >> 1])
+            if nf:
+                a, b = nf[0], falses[-1]
+            else:
+                a, b = falses[-1], falses[-2]
+        la, lb = lits[a], lits[b]
+        if n > 2:
+            rest = [lits[k] for k in range(n) if k != a and k != b]
+            lits[:] = [la, lb, *rest]
+        else:
+            lits[0], lits[1] = la, lb
+        self.watches[la].append(ci)
+        self.watches[lb].append(ci)
+        if not nf:
+            return ci
+        if len(nf) == 1 and not trues:
+            self._assign(la, level[lb >> 1], ci)
+        return None
+
+    def add_requirement(self, parent: int, dep: str, cands: tuple[int, ...], origin: tuple[Any, ...]) -> int | None:
+        self._grow()
+        ci = len(self.clauses)
+        conflict = self.add_clause([2 * parent + 1, *[2 * u for u in cands]], origin)
+        cset = self._sets.get(cands)
+        if cset is None:
+            cset = self._sets[cands] = frozenset(cands)
+        name = self.pool.spec(dep).name if isinstance(dep, str) else dep.name
+        self.req_meta[ci] = (parent, name, cands, cset)
+        self.requires.append(ci)
+        return conflict
+
+    def encode(self, v: int) -> int | None:
+        """Add the clauses of candidate v's dependencies and constraints (once)."""
+        self.encoded[v] = True
+        pool = self.pool
+        rec = pool.records[v]
+        conflict = None
+        neg = 2 * v + 1
+        for dep in rec.depends:
+            cands = pool.matches(dep)
+            c = self.add_requirement(v, dep, cands, ("requires", v, dep))
+            if c is not None and conflict is None:
+                conflict = c
+        for con in rec.constrains:
+            ms = pool.spec(con)
+            if not pool.known_name(ms.name):
+                continue
+            start, end = pool.candidates(ms.name)
+            self._grow()
+            good = set(pool.matches(con))
+            allowed = pool.var_allowed
+            for u in range(start, end):
+                if u in good or (not allowed[u] and ms.match(pool.records[u])):
+                    continue
+                c = self.add_clause([neg, 2 * u + 1], ("constrains", v, con))
+                if c is not None and conflict is None:
+                    conflict = c
+        return conflict
+
+    # -- propagation -------------------------------------------------------------------------
+    def propagate(self) -> int | None:
+        trail = self.trail
+        val = self.val
+        level = self.level
+        reason = self.reason
+        watches = self.watches
+        clauses = self.clauses
+        chosen = self.chosen
+        pool = self.pool
+        var_name = pool.var_name
+        name_range = pool.name_range
+        encoded = self.encoded
+        while self.qhead < len(trail):
+            lit = trail[self.qhead]
+            self.qhead += 1
+            lvl = len(self.trail_lim)
+            if not lit & 1 and lit:
+                v = lit >> 1
+                name = var_name[v]
+                other = chosen.get(name)
+                if other is None:
+                    chosen[name] = v
+                    start, end = name_range[name]
+                    lv = level[v]
+                    why = -v - 1
+                    for u in range(end - 1, start - 1, -1):
+                        x = val[2 * u]
+                        if x == UNSET:
+                            val[2 * u] = 0
+                            val[2 * u + 1] = 1
+                            level[u] = lv
+                            reason[u] = why
+                            trail.append(2 * u + 1)
+                        elif x == 1 and u != v:
+                            self.qhead -= 1
+                            return self.add_clause([2 * v + 1, 2 * u + 1], ("forbid", v, u))
+                elif other != v:
+                    self.qhead -= 1
+                    return self.add_clause([2 * v + 1, 2 * other + 1], ("forbid", v, other))
+                if not encoded[v]:
+                    conflict = self.encode(v)
+                    val = self.val
+                    if conflict is not None:
+                        self.qhead -= 1
+                        return conflict
+            fl = lit ^ 1
+            ws = watches[fl]
+            n = len(ws)
+            i = j = 0
+            while i < n:
+                ci = ws[i]
+                i += 1
+                c = clauses[ci]
+                if c[0] == fl:
+                    c[0] = c[1]
+                    c[1] = fl
+                first = c[0]
+                if val[first] == 1:
+                    ws[j] = ci
+                    j += 1
+                    continue
+                for k in range(2, len(c)):
+                    lk = c[k]
+                    if val[lk] != 0:
+                        c[1] = lk
+                        c[k] = fl
+                        watches[lk].append(ci)
+                        break
+                else:
+                    ws[j] = ci
+                    j += 1
+                    if val[first] == 0:
+                        while i < n:
+                            ws[j] = ws[i]
+                            j += 1
+                            i += 1
+                        del ws[j:]
+                        self.qhead -= 1
+                        return ci
+                    self._assign(first, lvl, ci)
+            del ws[j:]
+        return None
+
+    # -- conflicts ---------------------------------------------------------------------------
+    def backtrack(self, target: int) -> None:
+        if len(self.trail_lim) <= target:
+            return
+        lim = self.trail_lim[target]
+        trail = self.trail
+        val = self.val
+        level = self.level
+        keep = []
+        chosen = self.chosen
+        var_name = self.pool.var_name
+        for lit in trail[lim:]:
+            v = lit >> 1
+            if level[v] <= target:
+                keep.append(lit)
+                continue
+            val[2 * v] = val[2 * v + 1] = UNSET
+            self.reason[v] = None
+            if not lit & 1 and chosen.get(var_name[v]) == v:
+                del chosen[var_name[v]]
+        del trail[lim:]
+        trail.extend(keep)
+        del self.trail_lim[target:]
+        self.qhead = min(self.qhead, lim)
+
+    def _reason_lits(self, v: int) -> tuple[list[int] | tuple[int, ...], Any]:
+        r = self.reason[v]
+        if r is None:
+            return (), None
+        if r >= 0:
+            return self.clauses[r], r
+        w = -r - 1
+        return (2 * w + 1,), ("forbid", w, v)
+
+    def resolve_conflict(self, ci: int) -> None:
+        """Learn from a conflicting clause and backjump; raises ``Unsolvable`` at level 0."""
+        self.conflicts += 1
+        level = self.level
+        lits = self.clauses[ci]
+        top = max(level[lit >> 1] for lit in lits)
+        if top == 0:
+            raise Unsolvable(ci)
+        if top < len(self.trail_lim):
+            self.backtrack(top)
+        cur = top
+        seen: set[int] = set()
+        learnt: list[int] = []
+        why: list[Any] = [ci]
+        zero: list[int] = []
+        path = 0
+        idx = len(self.trail) - 1
+        p = -1
+        trail = self.trail
+        bump = self._bump
+        var_name = self.pool.var_name
+        while True:
+            for q in lits:
+                if q == p:
+                    continue
+                v = q >> 1
+                if v in seen:
+                    continue
+                seen.add(v)
+                lv = level[v]
+                if lv == 0:
+                    zero.append(v)
+                    continue
+                bump(var_name[v])
+                if lv >= cur:
+                    path += 1
+                else:
+                    learnt.append(q)
+            while True:
+                p = trail[idx]
+                idx -= 1
+                pv = p >> 1
+                if pv in seen and level[pv] == cur:
+                    break
+            path -= 1
+            if path == 0:
+                break
+            lits, r = self._reason_lits(pv)
+            why.append(r)
+        learnt.insert(0, p ^ 1)
+        self._inc *= 1.05
+        bj = 0
+        if len(learnt) > 1:
+            best = max(range(1, len(learnt)), key=lambda k: level[learnt[k] >> 1])
+            learnt[1], learnt[best] = learnt[best], learnt[1]
+            bj = level[learnt[1] >> 1]
+        self.backtrack(bj)
+        origin = ("learnt", why, zero)
+        nci = len(self.clauses)
+        self.clauses.append(learnt)
+        self.origin.append(origin)
+        if len(learnt) > 1:
+            self.watches[learnt[0]].append(nci)
+            self.watches[learnt[1]].append(nci)
+        self._assign(learnt[0], bj, nci)
+
+    def _bump(self, name: str) -> None:
+        self.activity[name] = self.activity.get(name, 0.0) + self._inc
+
+    # -- decisions ---------------------------------------------------------------------------
+    def decide(self) -> tuple[int, int] | None:
+        """(candidate, 0) to decide, (clause, 1) for a requirement found conflicting, or None."""
+        val = self.val
+        chosen = self.chosen
+        activity = self.activity
+        best = None
+        best_act = -1.0
+        for ci in self.requires:
+            parent, name, cands, cset = self.req_meta[ci]
+            if val[2 * parent] != 1:
+                continue
+            c = chosen.get(name)
+            if c is not None and c in cset:
+                continue
+            act = activity.get(name, 0.0)
+            if best is not None and act <= best_act:
+                continue
+            for u in cands:
+                if val[2 * u] == UNSET:
+                    break
+            else:
+                return ci, 1
+            best = u
+            best_act = act
+            if parent == 0:
+                break
+        if best is None:
+            return None
+        return best, 0
+
+    def run(self) -> list[int]:
+        """Search until every requirement of an installed candidate holds; returns the true variables."""
+        val = self.val
+        while True:
+            conflict = self.propagate()
+            if conflict is not None:
+                self.resolve_conflict(conflict)
+                continue
+            choice = self.decide()
+            if choice is None:
+                break
+            x, kind = choice
+            if kind == 1:
+                self.resolve_conflict(x)
+                continue
+            if not self.encoded[x]:
+                conflict = self.encode(x)
+                if conflict is not None:
+                    self.resolve_conflict(conflict)
+                    continue
+                if self.qhead < len(self.trail):
+                    continue
+            val = self.val
+            if val[2 * x] != UNSET:
+                continue
+            self.decisions += 1
+            self.trail_lim.append(len(self.trail))
+            self._assign(2 * x, len(self.trail_lim), None)
+        val = self.val
+        return [v for v in range(1, len(self.level)) if val[2 * v] == 1]

@@ -1,0 +1,46 @@
+"""``SolverTask``: everything one solve needs, as plain data (the API layer fills it in)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from naja.records import PackageRecord
+
+ChannelPriority = Literal["strict", "flexible", "disabled"]
+
+
+@dataclass
+class SolverTask:
+    """One request to the solver.
+
+    ``specs`` are what the user asked to install (MatchSpec objects or strings); ``available`` holds
+    every record reachable from the request, ordered by channel priority; ``installed`` is the
+    environment as it is now (the starting point: kept unless the request needs a change).
+    ``channels`` lists channel base URLs, highest priority first (records whose ``channel`` is not
+    listed rank after the listed ones, in order of first appearance).
+    ``update_specs`` name packages to move to their newest possible version; ``update_all`` does that
+    for every installed package. ``remove_specs`` name packages to remove: packages that depend on them
+    are removed too when ``remove_dependents`` is true, else the solve is refused with a message naming
+    them. ``freeze_installed`` locks every installed package to its current build. ``no_deps`` installs
+    only the requested packages (their dependencies are left as they are), ``only_deps`` only their
+    dependencies. ``force_reinstall`` is carried for the transaction layer (the solve prefers the
+    installed builds of the requested packages, so they are reinstalled as they were).
+    """
+
+    specs: Sequence[object] = field(default_factory=list)
+    available: Sequence[PackageRecord] = field(default_factory=list)
+    installed: Sequence[PackageRecord] = field(default_factory=list)
+    virtual_packages: Sequence[PackageRecord] = field(default_factory=list)
+    pins: Sequence[object] = field(default_factory=list)
+    channel_priority: ChannelPriority = "strict"
+    channels: Sequence[str] = field(default_factory=list)
+    update_specs: Sequence[object] = field(default_factory=list)
+    remove_specs: Sequence[object] = field(default_factory=list)
+    update_all: bool = False
+    freeze_installed: bool = False
+    no_deps: bool = False
+    only_deps: bool = False
+    force_reinstall: bool = False
+    remove_dependents: bool = True

@@ -1,0 +1,176 @@
+"""Solver scenarios on small synthetic channels; every solution goes through the independent checker."""
+
+from __future__ import annotations
+
+import pytest
+
+from naja.errors import UnsatisfiableError
+from naja.records import PackageRecord
+from naja.solver import SolverTask, check, solve
+
+MAIN = "https://conda.example/main"
+EXTRA = "https://conda.example/extra"
+
+
+def rec(name: str, version: str, build: str = "0", depends=(), channel: str = MAIN, **kw) -> PackageRecord:
+    kw.setdefault("build_number", int(build.rsplit("_", 1)[-1]) if build.rsplit("_", 1)[-1].isdigit() else 0)
+    return PackageRecord(name=name, version=version, build=build, depends=list(depends), channel=channel,
+                         subdir=kw.pop("subdir", "linux-64"), fn=f"{name}-{version}-{build}.conda", **kw)
+
+
+def run(specs, available, *, installed=(), virtual=(), pins=(), absent=(), **kw):
+    task = SolverTask(specs=list(specs), available=list(available), installed=list(installed),
+                      virtual_packages=list(virtual), pins=list(pins), **kw)
+    solution = solve(task)
+    wanted = list(specs) + list(kw.get("update_specs", []))
+    if not kw.get("no_deps") and not kw.get("only_deps"):
+        assert check(solution, wanted, virtual, pins=pins, absent=absent) == []
+    return {r.name: r for r in solution}
+
+
+def versions(solution) -> dict[str, str]:
+    return {n: r.version for n, r in solution.items()}
+
+
+def test_newest_versions_and_dependencies():
+    av = [rec("a", "1.0", depends=["b"]), rec("a", "2.0", depends=["b >=2"]), rec("b", "1.0"), rec("b", "2.0"),
+          rec("b", "2.1"), rec("unrelated", "1.0")]
+    assert versions(run(["a"], av)) == {"a": "2.0", "b": "2.1"}
+
+
+def test_checker_reports_problems():
+    a = rec("a", "1.0", depends=["b >=2"], constrains=["c <2"])
+    problems = check([a, rec("b", "1.0"), rec("c", "3.0"), rec("c", "1.0")], ["a", "d"])
+    text = "\n".join(problems)
+    assert "two records for c" in text
+    assert "requires b >=2, but b-1.0-0" in text
+    assert "requested d is not installed" in text
+    assert check([rec("a", "1.0", depends=["__glibc >=2.17"])], ["a"],
+                 [rec("__glibc", "2.12")]) != []
+
+
+def test_conflict_deep_in_the_tree_needs_backjumping():
+    # x 2 -> p -> q -> r -> s 2, but y needs s 1; only found four levels down. Plenty of decoys in
+    # between (many versions of m and n) that a chronological backtracker would try one by one.
+    av = [rec("x", "2.0", depends=["p", "m"]), rec("x", "1.0", depends=["m"]),
+          rec("p", "1.0", depends=["q"]), rec("q", "1.0", depends=["r"]), rec("r", "1.0", depends=["s 2.*"]),
+          rec("s", "2.0"), rec("s", "1.0"), rec("y", "1.0", depends=["s 1.*", "n"])]
+    av += [rec("m", f"1.{i}", depends=["n"]) for i in range(30)]
+    av += [rec("n", f"1.{i}") for i in range(30)]
+    sol = run(["x", "y"], av)
+    assert versions(sol)["x"] == "1.0"
+    assert versions(sol)["s"] == "1.0"
+    assert versions(sol)["m"] == "1.29"
+
+
+def test_track_features_are_deprioritised():
+    av = [rec("foo", "2.0", "debug_0", track_features="debug"), rec("foo", "1.0")]
+    assert versions(run(["foo"], av)) == {"foo": "1.0"}
+    assert versions(run(["foo >=2"], av)) == {"foo": "2.0"}
+    # fewer features before more features
+    av2 = [rec("bar", "1.0", "a_0", track_features="x y"), rec("bar", "1.0", "b_0", track_features="x")]
+    assert run(["bar"], av2)["bar"].build == "b_0"
+
+
+def test_constrains_exclude_the_newest_candidate():
+    av = [rec("a", "1.0", constrains=["b <2"]), rec("b", "1.5"), rec("b", "2.0")]
+    assert versions(run(["a", "b"], av)) == {"a": "1.0", "b": "1.5"}
+    # a constraint on a package that is not installed does not pull it in
+    assert versions(run(["a"], av)) == {"a": "1.0"}
+
+
+def test_pins_hold_against_an_update():
+    av = [rec("b", "1.0"), rec("b", "1.5"), rec("b", "2.0")]
+    installed = [rec("b", "1.0")]
+    sol = run([], av, installed=installed, pins=["b <2"], update_specs=["b"])
+    assert versions(sol) == {"b": "1.5"}
+    with pytest.raises(UnsatisfiableError):
+        run(["b >=2"], av, installed=installed, pins=["b <2"])
+
+
+def test_installed_versions_are_kept_unless_updated():
+    av = [rec("a", "1.0", depends=["b"]), rec("b", "1.0"), rec("b", "2.0")]
+    installed = [rec("b", "1.0")]
+    assert versions(run(["a"], av, installed=installed)) == {"a": "1.0", "b": "1.0"}
+    assert versions(run([], av, installed=installed, update_all=True)) == {"b": "2.0"}
+    assert versions(run([], av, installed=installed, update_specs=["b"])) == {"b": "2.0"}
+    # a request that needs a change gets it
+    assert versions(run(["b >=2"], av, installed=installed)) == {"b": "2.0"}
+
+
+def test_freeze_installed():
+    av = [rec("a", "1.0", depends=["b"]), rec("a", "2.0", depends=["b >=2"]), rec("b", "1.0"), rec("b", "2.0")]
+    installed = [rec("b", "1.0")]
+    assert versions(run(["a"], av, installed=installed, freeze_installed=True)) == {"a": "1.0", "b": "1.0"}
+    with pytest.raises(UnsatisfiableError):
+        run(["a 2.0"], av, installed=installed, freeze_installed=True)
+
+
+def test_channel_priority_strict_flexible_disabled():
+    av = [rec("foo", "1.0", channel=MAIN), rec("foo", "2.0", channel=EXTRA), rec("bar", "1.0", channel=EXTRA)]
+    chans = [MAIN, EXTRA]
+    assert versions(run(["foo", "bar"], av, channels=chans)) == {"foo": "1.0", "bar": "1.0"}
+    with pytest.raises(UnsatisfiableError):
+        run(["foo >=2"], av, channels=chans, channel_priority="strict")
+    assert versions(run(["foo"], av, channels=chans, channel_priority="flexible"))["foo"] == "1.0"
+    assert versions(run(["foo >=2"], av, channels=chans, channel_priority="flexible"))["foo"] == "2.0"
+    assert versions(run(["foo"], av, channels=chans, channel_priority="disabled"))["foo"] == "2.0"
+
+
+def test_channel_in_spec_overrides_strict_priority():
+    av = [rec("foo", "1.0", channel=MAIN), rec("foo", "2.0", channel=EXTRA)]
+    sol = run(["extra::foo"], av, channels=[MAIN, EXTRA])
+    assert sol["foo"].channel == EXTRA
+
+
+def test_remove_takes_dependents_or_refuses():
+    installed = [rec("a", "1.0", depends=["b"]), rec("b", "1.0"), rec("c", "1.0"), rec("d", "1.0", depends=["a"])]
+    sol = run([], [], installed=installed, remove_specs=["b"], absent=["a", "b", "d"])
+    assert versions(sol) == {"c": "1.0"}
+    with pytest.raises(UnsatisfiableError, match="cannot remove b: needed by a, d"):
+        run([], [], installed=installed, remove_specs=["b"], remove_dependents=False)
+
+
+def test_virtual_packages():
+    av = [rec("tool", "2.0", depends=["__glibc >=2.17"]), rec("tool", "1.0", depends=["__glibc >=2.5"]),
+          rec("gpu", "1.0", depends=["__cuda"]), rec("gpu", "0.9")]
+    glibc = [rec("__glibc", "2.12", channel="@")]
+    assert versions(run(["tool", "gpu"], av, virtual=glibc)) == {"tool": "1.0", "gpu": "0.9"}
+    new = [rec("__glibc", "2.28", channel="@"), rec("__cuda", "12.0", channel="@")]
+    assert versions(run(["tool", "gpu"], av, virtual=new)) == {"tool": "2.0", "gpu": "1.0"}
+
+
+def test_equal_versions_prefer_newer_dependencies():
+    av = [rec("python", "2.7.18"), rec("python", "3.6.9"),
+          rec("numpy", "1.0", "py27_1", depends=["python 2.7.*"]), rec("numpy", "1.0", "py36_0", depends=["python 3.6.*"])]
+    sol = run(["numpy"], av)
+    assert sol["numpy"].build == "py36_0" and sol["python"].version == "3.6.9"
+    # build number, then timestamp, for otherwise equal candidates
+    av2 = [rec("z", "1.0", "h1_1", timestamp=10), rec("z", "1.0", "h2_1", timestamp=20), rec("z", "1.0", "h3_0")]
+    assert run(["z"], av2)["z"].build == "h2_1"
+
+
+def test_requested_packages_decided_before_dependencies():
+    # the newest 'lib' would force an old 'app'; the request names app, so app wins
+    av = [rec("app", "2.0", depends=["lib <2"]), rec("app", "1.0", depends=["lib"]), rec("lib", "1.0"), rec("lib", "2.0")]
+    assert versions(run(["app"], av)) == {"app": "2.0", "lib": "1.0"}
+
+
+def test_noarch_and_no_deps_only_deps():
+    av = [rec("tool", "1.0", "pyh_0", depends=["python >=3"], subdir="noarch", noarch="python"),
+          rec("python", "3.10"), rec("python", "2.7")]
+    assert versions(run(["tool"], av)) == {"tool": "1.0", "python": "3.10"}
+    assert versions(run(["tool"], av, no_deps=True)) == {"tool": "1.0"}
+    assert versions(run(["tool"], av, only_deps=True)) == {"python": "3.10"}
+
+
+def test_force_reinstall_keeps_the_installed_build():
+    av = [rec("b", "1.0"), rec("b", "2.0")]
+    assert versions(run(["b"], av, installed=[rec("b", "1.0")], force_reinstall=True)) == {"b": "1.0"}
+
+
+def test_duplicate_formats_collapse_to_conda():
+    a = rec("a", "1.0")
+    tar = PackageRecord(**{**a.to_dict(), "fn": "a-1.0-0.tar.bz2"})
+    sol = run(["a"], [tar, a])
+    assert sol["a"].fn.endswith(".conda")
