@@ -42,6 +42,7 @@ MIN_STREAM_CAP = 256 * 1024 * 1024
 _TAR_OVERHEAD_PER_MEMBER = 8 * 1024
 _TAR_OVERHEAD_SLACK = 16 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
+_TAR_BUFSIZE = 256 * 1024
 
 
 # --------------------------------------------------------------------------------------------------
@@ -186,7 +187,7 @@ class _CondaLayout:
             cap = max(MIN_STREAM_CAP, zi.file_size * MAX_EXPANSION_RATIO)
         with self.zf.open(zi) as raw, _zstd_reader(raw) as zst:
             capped = _CappedReader(zst, cap, self.archive, zi.filename)
-            with tarfile.open(fileobj=capped, mode="r|") as tf:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=capped, mode="r|", bufsize=_TAR_BUFSIZE) as tf:  # type: ignore[call-overload]
                 yield tf
 
 
@@ -218,7 +219,7 @@ def _open_tar_bz2(archive: Path) -> Iterator[tarfile.TarFile]:
         with open(archive, "rb") as fh, bz2.BZ2File(fh) as bz:
             cap = max(MIN_STREAM_CAP, size * MAX_EXPANSION_RATIO)
             capped = _CappedReader(bz, cap, archive, "tar.bz2 stream")
-            with tarfile.open(fileobj=capped, mode="r|") as tf:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=capped, mode="r|", bufsize=_TAR_BUFSIZE) as tf:  # type: ignore[call-overload]
                 yield tf
     except PackageError:
         raise
@@ -389,7 +390,7 @@ def _extract_conda(archive: Path, extractor: _Extractor) -> None:
             extractor.extract_all(tf)
         if layout.pkg is None:
             return
-        cap = extractor.declared_payload_cap()
+        cap = extractor.declared_payload_cap(layout.pkg.file_size)
         with layout.open_tar(layout.pkg, cap) as tf:
             extractor.extract_all(tf)
 
@@ -425,16 +426,31 @@ class _Extractor:
 
     def extract_all(self, tf: tarfile.TarFile) -> None:
         for member in tf:
-            self.extract_member(tf, member)
+            try:
+                self.extract_member(tf, member)
+            except OSError as exc:  # disk full, a file where a directory must go, ...
+                reason = exc.strerror or str(exc)
+                raise PackageError(f"{self.archive}: cannot extract member {member.name!r}: {reason}") from exc
 
-    def declared_payload_cap(self) -> int:
-        """Bytes the pkg tar may expand to, from the sizes ``info/paths.json`` declares."""
+    def declared_payload_cap(self, compressed_size: int) -> int:
+        """Bytes the pkg tar may expand to: the sizes ``info/paths.json`` declares plus tar overhead.
+
+        Without a complete declaration (no paths.json, or entries without ``size_in_bytes``) the
+        generic expansion-ratio cap applies instead.
+        """
+        fallback = max(MIN_STREAM_CAP, compressed_size * MAX_EXPANSION_RATIO)
         paths_file = self.root / "info" / "paths.json"
         try:
             paths = json.loads(paths_file.read_bytes())["paths"]
-            total = sum(int(p.get("size_in_bytes") or 0) for p in paths)
+            total = 0
+            for entry in paths:
+                if entry.get("path_type", "hardlink") == "hardlink":
+                    size = entry.get("size_in_bytes")
+                    if not isinstance(size, int) or size < 0:
+                        return fallback
+                    total += size
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return MIN_STREAM_CAP * 16
+            return fallback
         return total + len(paths) * _TAR_OVERHEAD_PER_MEMBER + _TAR_OVERHEAD_SLACK
 
     def _relname(self, raw: str) -> str:
@@ -500,6 +516,7 @@ class _Extractor:
         if stat.S_ISDIR(st.st_mode):
             raise self.fail(raw, "would replace a directory")
         os.unlink(path)
+        self.regular.discard(os.path.relpath(path, self.root).replace(os.sep, "/"))
 
     def _make_dir(self, raw: str, path: str, mode: int) -> None:
         if os.path.islink(path):
@@ -589,10 +606,11 @@ def create_conda(
 ) -> Path:
     """Build a package from ``source_dir`` (holding ``info/index.json`` plus the package's files).
 
-    Missing ``info/paths.json``, ``info/files`` and ``info/has_prefix`` are generated (sha256, sizes,
-    prefix placeholders detected in file contents). ``name`` is the archive's stem (default
-    ``<name>-<version>-<build>`` from index.json); ``fmt`` is ``.conda`` or ``.tar.bz2``. Returns the
-    archive's path.
+    Missing ``info/paths.json``, ``info/files`` and ``info/has_prefix`` are generated into the archive
+    (sha256, sizes, prefix placeholders detected in file contents); ``source_dir`` is not modified. ``name`` is the archive's stem (default
+    ``<name>-<version>-<build>`` from index.json); ``fmt`` is ``.conda`` or ``.tar.bz2``. ``out_dir`` may
+    instead be the archive's path (ending in ``.conda``/``.tar.bz2``, which then sets the format), as
+    in ``micromamba package compress <folder> <file>``. Returns the archive's path.
     """
     source = Path(source_dir)
     if fmt not in PACKAGE_EXTENSIONS:
@@ -605,14 +623,17 @@ def create_conda(
     missing = [key for key in ("name", "version", "build") if not index.get(key)]
     if missing:
         raise PackageError(f"{index_path}: missing {', '.join(missing)}")
-    stem = name or f"{index['name']}-{index['version']}-{index['build']}"
-    members = _walk_members(source)
-    _write_missing_info(source, members)
-    members = _walk_members(source)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    out_path = out / f"{stem}{fmt}"
-    _write_archive(out_path, source, members, stem, compression_level)
+    if is_package_file(out) and not out.is_dir():  # an explicit archive path (micromamba's form)
+        out_path = out
+        stem = strip_package_extension(out.name)
+    else:
+        stem = name or f"{index['name']}-{index['version']}-{index['build']}"
+        out_path = out / f"{stem}{fmt}"
+    members = _walk_members(source)
+    generated = _generated_info(source, members)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    _write_archive(out_path, source, members, stem, compression_level, generated)
     return out_path
 
 
@@ -633,18 +654,21 @@ def _walk_members(root: Path) -> list[str]:
     return sorted(found, key=lambda p: (not p.startswith("info/"), p))
 
 
-def _write_missing_info(root: Path, members: list[str]) -> None:
+def _generated_info(root: Path, members: list[str]) -> dict[str, bytes]:
+    """The info files ``source_dir`` lacks (paths.json, files, has_prefix), built in memory so the
+    source directory is never modified."""
     info = root / "info"
     payload = [m for m in members if not m.startswith("info/")]
+    out: dict[str, bytes] = {}
     if not (info / "paths.json").exists():
         entries = [_path_entry(root, rel) for rel in payload]
         doc = {"paths": entries, "paths_version": 1}
-        (info / "paths.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        out["info/paths.json"] = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     else:
         entries = read_json_file(info / "paths.json").get("paths", [])
     if not (info / "files").exists():
         files = [m for m in payload if not (root / m).is_dir() or (root / m).is_symlink()]
-        (info / "files").write_text("".join(f"{m}\n" for m in files))
+        out["info/files"] = "".join(f"{m}\n" for m in files).encode()
     if not (info / "has_prefix").exists():
         lines = [
             f"{e['prefix_placeholder']} {e.get('file_mode', 'text')} {e['_path']}"
@@ -652,7 +676,8 @@ def _write_missing_info(root: Path, members: list[str]) -> None:
             if e.get("prefix_placeholder")
         ]
         if lines:
-            (info / "has_prefix").write_text("\n".join(lines) + "\n")
+            out["info/has_prefix"] = ("\n".join(lines) + "\n").encode()
+    return out
 
 
 def read_json_file(path: Path) -> dict:
@@ -708,8 +733,15 @@ def _tarinfo(root: Path, rel: str) -> tuple[tarfile.TarInfo, Path | None]:
     return ti, full
 
 
-def _add_members(tf: tarfile.TarFile, root: Path, members: Iterable[str]) -> None:
+def _add_members(tf: tarfile.TarFile, root: Path, members: Iterable[str], generated: dict[str, bytes]) -> None:
     for rel in members:
+        if rel in generated:
+            ti = tarfile.TarInfo(rel)
+            ti.size = len(generated[rel])
+            ti.mode = 0o644
+            ti.mtime = int(os.stat(root / "info" / "index.json").st_mtime)
+            tf.addfile(ti, io.BytesIO(generated[rel]))
+            continue
         ti, full = _tarinfo(root, rel)
         if full is None:
             tf.addfile(ti)
@@ -718,17 +750,20 @@ def _add_members(tf: tarfile.TarFile, root: Path, members: Iterable[str]) -> Non
                 tf.addfile(ti, fh)
 
 
-def _write_archive(out_path: Path, root: Path, members: list[str], stem: str, level: int | None) -> None:
+def _write_archive(
+    out_path: Path, root: Path, members: list[str], stem: str, level: int | None, generated: dict[str, bytes]
+) -> None:
+    members = sorted({*members, *generated}, key=lambda p: (not p.startswith("info/"), p))
     info = [m for m in members if m.startswith("info/")]
     pkg = [m for m in members if not m.startswith("info/")]
     with _AtomicOutput(out_path) as tmp:
         if out_path.name.endswith(TAR_BZ2_EXT):
             with tarfile.open(tmp, "w:bz2", compresslevel=level or 9, format=tarfile.PAX_FORMAT) as tf:
-                _add_members(tf, root, info + pkg)
+                _add_members(tf, root, info + pkg, generated)
         else:
             with _CondaWriter(tmp, stem, level) as writer:
-                _add_members(writer.info, root, info)
-                _add_members(writer.pkg, root, pkg)
+                _add_members(writer.info, root, info, generated)
+                _add_members(writer.pkg, root, pkg, generated)
 
 
 class _AtomicOutput:

@@ -304,6 +304,24 @@ def test_payload_larger_than_declared_is_refused(tmp_path):
     assert_nothing_left(tmp_path, tmp_path / "dest")
 
 
+def test_payload_without_declared_sizes_uses_ratio_cap(tmp_path):
+    """Old packages whose paths.json lacks sizes still extract (the generic cap applies)."""
+    paths = {"paths": [{"_path": "lib/big", "path_type": "hardlink"}], "paths_version": 1}
+    info = [INDEX, _member("info/paths.json", json.dumps(paths).encode())]
+    archive = tmp_path / "old-1-0.conda"
+    _write_conda(archive, info, [_member("lib/big", b"\0" * (20 * 1024 * 1024))])
+    extract(archive, tmp_path / "dest")
+    assert (tmp_path / "dest" / "lib" / "big").stat().st_size == 20 * 1024 * 1024
+
+
+def test_file_where_directory_is_needed_is_a_package_error(tmp_path):
+    archive = tmp_path / "clash-1-0.tar.bz2"
+    _write_tar_bz2(archive, [INDEX, _member("lib"), _member("lib/x")])
+    with pytest.raises(PackageError, match="'lib/x'"):
+        extract(archive, tmp_path / "dest")
+    assert_nothing_left(tmp_path, tmp_path / "dest")
+
+
 def test_corrupt_archives_give_package_error(tmp_path):
     bad = tmp_path / "bad-1-0.conda"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
@@ -394,6 +412,11 @@ def test_create_conda_from_directory_computes_paths(tmp_path):
     assert read_info_file(out, "info/files").decode().split() == ["bin/tool", "lib/tool-link"]
     with pytest.raises(PackageError, match=r"index\.json"):
         create_conda(tmp_path / "out", tmp_path / "out2")
+    assert sorted(p.name for p in (src / "info").iterdir()) == ["index.json"], "source left untouched"
+    explicit = create_conda(src, tmp_path / "elsewhere" / "custom-name.tar.bz2")
+    assert explicit == tmp_path / "elsewhere" / "custom-name.tar.bz2"
+    assert read_index_json(explicit)["name"] == "made"
+    assert {p["_path"] for p in read_paths_json(explicit)["paths"]} == {"bin/tool", "lib/tool-link"}
 
 
 def _members(archive: Path) -> dict[str, tuple]:
