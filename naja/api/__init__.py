@@ -21,6 +21,7 @@ from naja.api.configuration import (
     config_remove_key,
     config_set,
     config_sources,
+    config_value_sources,
     rc_target,
 )
 from naja.api.context import Context, NotAvailableError
@@ -46,7 +47,7 @@ from naja.api.transact import (
 __all__ = [
     "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "NotAvailableError", "Options", "Plan",
     "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
-    "config_remove_key", "config_set", "config_sources", "create", "depends", "export_env", "export_yaml",
+    "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
     "flatten", "index", "info", "install", "list_envs", "list_packages", "package_create",
     "package_extract", "package_transmute", "plan_create", "plan_install", "plan_remove",
     "plan_transaction", "plan_update", "rc_target", "record_json", "remove", "remove_env", "search", "update", "whoneeds",

@@ -64,6 +64,8 @@ def load_config(options: Options, target_prefix: Path | None = None) -> Any:
 def _overrides(options: Options) -> dict[str, Any]:
     """CLI values that outrank every rc file and environment variable."""
     out: dict[str, Any] = {}
+    if options.override_channels:
+        out["override_channels"] = True
     if options.channel_priority:
         out["channel_priority"] = options.channel_priority
     if options.channel_alias:
@@ -180,15 +182,10 @@ class Context:
         return names
 
     def channels(self, extra: list[str] | tuple[str, ...] = ()) -> list[Any]:
+        """``naja.channel.Channel`` objects in priority order, multichannels expanded."""
         channel_mod = require("naja.channel")
         chan_config = getattr(self.config, "channel_config", None)
-        out = []
-        for name in self.channel_names(extra):
-            if chan_config is not None:
-                out.append(channel_mod.Channel.from_string(name, chan_config))
-            else:
-                out.append(channel_mod.Channel.from_string(name))
-        return out
+        return channel_mod.resolve_channels(self.channel_names(extra), chan_config)
 
     @property
     def channel_priority(self) -> str:

@@ -6,6 +6,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from naja.api.context import Context, require
 from naja.api.options import Options
@@ -53,62 +54,44 @@ def _rm(path: Path) -> None:
             pass
 
 
-def _used_dists(context: Context) -> set[str]:
-    """dist names installed in any known environment (their extracted packages must stay)."""
-    from naja.api.envs import list_envs
-
-    used: set[str] = set()
-    prefix_mod = require("naja.prefix")
-    for env in list_envs(context.options):
-        try:
-            for rec in prefix_mod.Prefix(env.prefix).installed():
-                used.add(rec.dist_name)
-        except NajaError:
-            continue
-    return used
-
-
 def clean(options: Options | None = None, *, index_cache: bool = False, packages: bool = False,
           tarballs: bool = False, locks: bool = False, trash: bool = False, all: bool = False) -> CleanReport:
-    """Remove repodata caches, unused extracted packages, tarballs, lock and trash files from the
-    writable package caches. ``all`` is ``-i -p -t -l --trash``."""
+    """Remove repodata caches, extracted packages no known environment uses, tarballs, unheld lock
+    files and trash from the writable package caches. ``all`` is ``-i -p -t -l --trash``."""
     context = Context.from_options(options or Options())
     if all:
         index_cache = packages = tarballs = locks = trash = True
     if not any((index_cache, packages, tarballs, locks, trash)):
         raise NajaError("nothing to clean: pass -a, -i, -p, -t, -l or --trash")
+    pc = require("naja.package_cache")
+    dry_run = context.options.dry_run
+    pkgs_dirs = [str(d) for d in context.pkgs_dirs]
     report = CleanReport()
-    used = _used_dists(context) if packages else set()
-    cache_dirs: list[Path] = []
-    rc_cache = getattr(context.config, "repodata_cache_dir", None)
-    if rc_cache:
-        cache_dirs.append(Path(rc_cache))
-    for pkgs in context.pkgs_dirs:
-        cache_dirs.append(pkgs / "cache")
-        if not pkgs.is_dir():
-            continue
-        for child in sorted(pkgs.iterdir()):
-            name = child.name
-            if tarballs and child.is_file() and name.endswith(PACKAGE_SUFFIXES):
-                report.add("tarballs", child)
-            elif packages and child.is_dir() and (child / "info" / "index.json").is_file() and name not in used:
-                report.add("packages", child)
-            elif locks and child.is_file() and name.endswith(".lock"):
-                report.add("locks", child)
-            elif trash and name.endswith((".mamba_trash", ".naja_trash", ".trash")):
-                report.add("trash", child)
-    for cache in cache_dirs:
-        if not cache.is_dir():
-            continue
-        for child in sorted(cache.iterdir()):
-            if locks and child.is_file() and child.name.endswith(".lock"):
-                report.add("locks", child)
-            elif index_cache and not child.name.endswith(".lock"):
-                report.add("index_cache", child)
-    if not context.options.dry_run:
-        for items in report.removed.values():
-            for path, _ in items:
-                _rm(Path(path))
+
+    def add(kind: str, items: list[Any]) -> None:
+        for item in items:
+            report.removed.setdefault(kind, []).append((str(item.path), item.size))
+
+    if index_cache:
+        add("index_cache", pc.clean_index_cache(pkgs_dirs, dry_run=dry_run))
+    if packages:
+        from naja.api.envs import list_envs
+
+        prefixes = [str(e.prefix) for e in list_envs(context.options)]
+        add("packages", pc.clean_extracted(pkgs_dirs, prefixes, dry_run=dry_run))
+    if tarballs:
+        add("tarballs", pc.clean_tarballs(pkgs_dirs, dry_run=dry_run))
+    if locks:
+        add("locks", pc.clean_locks(pkgs_dirs, dry_run=dry_run))
+    if trash:
+        for d in context.pkgs_dirs:
+            if not d.is_dir():
+                continue
+            for child in sorted(d.iterdir()):
+                if child.name.endswith((".mamba_trash", ".naja_trash")):
+                    report.add("trash", child)
+                    if not dry_run:
+                        _rm(child)
     return report
 
 

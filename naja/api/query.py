@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -213,8 +212,7 @@ def info(options: Options | None = None) -> dict[str, Any]:
         vps = [f"{r.name}={r.version}={r.build}" for r in _virtual_packages(context)]
     except NajaError as exc:
         vps = [f"<{exc}>"]
-    rc_files = [str(p) for p in (getattr(context.config, "sources", None) or [])
-                if isinstance(p, (str, os.PathLike))]
+    rc_files = [str(p) for p in (getattr(context.config, "rc_files", None) or [])]
     env_name = "-"
     if target is not None:
         env_name = "base" if target == context.root_prefix else target.name

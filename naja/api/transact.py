@@ -22,7 +22,7 @@ from naja.errors import EnvironmentFileError, InvalidMatchSpec, NajaError, Prefi
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, str, int, "int | None"], None]
+Progress = Callable[[str, int, "int | None"], None]
 
 
 @dataclass
@@ -56,6 +56,7 @@ class Plan:
     variables: dict[str, str] = field(default_factory=dict)
     fetch: list[Any] = field(default_factory=list)
     executed: bool = False
+    result: Any = None  # naja.transaction.TransactionResult after execute()
 
     @property
     def dry_run(self) -> bool:
@@ -121,17 +122,23 @@ class Plan:
             self.executed = True
             return self
         if self.transaction is not None and not self.empty:
+            link = require("naja.link")
             cache = _package_cache(self.context)
+            link_options = link.LinkOptions(
+                always_copy=_setting(self.context, "always_copy"),
+                always_softlink=_setting(self.context, "always_softlink"),
+                allow_softlinks=_setting(self.context, "allow_softlinks"),
+            )
             kwargs: dict[str, Any] = {
+                "link_options": link_options,
                 "progress": progress,
-                "always_copy": _setting(self.context, "always_copy"),
-                "always_softlink": _setting(self.context, "always_softlink"),
-                "allow_softlinks": _setting(self.context, "allow_softlinks"),
                 "cmd": command_line(),
-                "update_specs": self.requested,
-                "remove_specs": self.remove_specs,
+                "root_prefix": str(self.context.root_prefix),
             }
-            _call(self.transaction.execute, cache, **kwargs)
+            timeout = options.lock_timeout or getattr(self.context.config, "lock_timeout", 0)
+            if timeout:
+                kwargs["lock_timeout"] = float(timeout)
+            self.result = _call(self.transaction.execute, cache, **kwargs)
         if self.variables:
             _write_state_variables(self.prefix, self.variables)
         if self.pip and not options.dry_run:
@@ -280,15 +287,21 @@ def _solve(context: Context, *, specs: list[Any], available: list[Any], installe
 
 
 def _transaction(context: Context, prefix: Path, solution: list[Any], requested: list[str],
-                 installed: list[Any]) -> tuple[Any, list[Any], list[Any]]:
+                 installed: list[Any], remove_specs: Sequence[str] = ()) -> tuple[Any, list[Any], list[Any]]:
     tx_mod = require("naja.transaction")
-    tx = _call(tx_mod.Transaction.from_solution, prefix_object(prefix), solution, requested,
-               installed=installed)
-    to_link = list(getattr(tx, "to_link", []))
-    to_unlink = list(getattr(tx, "to_unlink", []))
+    force: Any = ()
     if context.options.force_reinstall:
-        pass  # the solver/transaction decide what a forced reinstall relinks
-    return tx, to_link, to_unlink
+        force = [_spec_name(s) for s in requested]
+    tx = _call(tx_mod.Transaction.from_solution, prefix_object(prefix), solution, requested,
+               remove_specs=list(remove_specs), force_reinstall=force)
+    return tx, list(tx.to_link), list(tx.to_unlink)
+
+
+def _spec_name(spec: str) -> str:
+    try:
+        return require("naja.match_spec").MatchSpec(spec).name
+    except NajaError:
+        return spec.split()[0]
 
 
 def prefix_object(prefix: Path) -> Any:
@@ -299,35 +312,12 @@ def _fetch_list(context: Context, to_link: list[Any]) -> list[Any]:
     """Records whose archive is not in the package cache yet (micromamba's FETCH)."""
     if not to_link:
         return []
-    try:
-        cache = _package_cache(context)
-    except NajaError:
-        return list(to_link)
-    for attr in ("missing", "to_fetch", "needs_download"):
-        fn = getattr(cache, attr, None)
-        if callable(fn):
-            try:
-                result = fn(to_link)
-            except TypeError:
-                continue
-            if isinstance(result, bool):
-                break
-            return list(result)
-    out = []
-    for rec in to_link:
-        found = False
-        for d in context.pkgs_dirs:
-            if (d / rec.fn).is_file() or (d / rec.dist_name / "info" / "index.json").is_file():
-                found = True
-                break
-        if not found:
-            out.append(rec)
-    return out
+    cache = _package_cache(context)
+    return [r for r in to_link if cache.find_extracted(r) is None and cache.find_tarball(r) is None]
 
 
 def _package_cache(context: Context) -> Any:
-    pc = require("naja.package_cache")
-    return _call(pc.PackageCache, [str(d) for d in context.pkgs_dirs], config=context.config)
+    return require("naja.package_cache").PackageCache.from_config(context.config)
 
 
 def _file_inputs(context: Context) -> Any:
@@ -404,7 +394,8 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
     if prune:
         # env update --prune: keep only what the file's specs need
         pass
-    tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, plan.requested, installed)
+    tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, plan.requested, installed,
+                                                    plan.remove_specs)
     plan.transaction = tx
     plan.fetch = _fetch_list(context, plan.to_link)
     return plan
@@ -536,7 +527,8 @@ def plan_remove(specs: Sequence[str] = (), options: Options | None = None, *, re
     plan = Plan(context=context, prefix=prefix, command="remove")
     plan.remove_specs = [str(s) for s in match_specs] or [r.name for r in installed]
     solution = [r.package_record() if hasattr(r, "package_record") else r for r in keep]
-    tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, [], installed)
+    tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, [], installed,
+                                                    plan.remove_specs)
     plan.transaction = tx
     return plan
 

@@ -95,16 +95,25 @@ def run_list(args: argparse.Namespace) -> int:
 
     options = options_from_args(args)
     values = api.config_list(options, args.keys, all_keys=args.all_keys)
+    sources = api.config_value_sources(options) if args.sources else {}
     if args.json:
-        output.print_json(values)
+        doc = {"values": values}
+        if args.sources:
+            doc["sources"] = {k: list(sources.get(k, ())) for k in values}
+            doc["rc_files"] = api.config_sources(options)
+        output.print_json(doc if args.sources else values)
         return 0
-    if args.sources:
-        output.info("Sources: " + (", ".join(api.config_sources(options)) or "none"))
-    descriptions = api.config_describe(list(values)) if (args.descriptions or args.long_descriptions) else {}
+    descriptions = {}
+    if args.descriptions or args.long_descriptions:
+        descriptions = {d.name: d.description for d in api.config_describe(list(values))}
     for key, value in values.items():
         if key in descriptions:
             sys.stdout.write("".join(f"# {line}\n" for line in descriptions[key].splitlines()))
-        sys.stdout.write(_yaml_dump({key: value}) if value not in (None, [], {}) else f"{key}: {_empty(value)}\n")
+        text = _yaml_dump({key: value}) if value not in (None, [], {}) else f"{key}: {_empty(value)}\n"
+        if args.sources and key in sources:
+            origin = ", ".join(dict.fromkeys(sources[key]))
+            text = text.rstrip("\n") + f"  # {origin}\n"
+        sys.stdout.write(text)
     return 0
 
 
@@ -130,13 +139,14 @@ def run_describe(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
 
-    descriptions = api.config_describe(args.keys or None)
+    rows = api.config_describe(args.keys or None)
     if args.json:
-        output.print_json(descriptions)
+        output.print_json({r.name: {"type": r.type, "default": r.default, "description": r.description}
+                           for r in rows})
         return 0
-    for key, text in descriptions.items():
-        sys.stdout.write(f"{key}\n")
-        sys.stdout.write("".join(f"  {line}\n" for line in (text or "").splitlines()) + "\n")
+    for r in rows:
+        sys.stdout.write(f"{r.name}  ({r.type}, default: {r.default!r})\n")
+        sys.stdout.write("".join(f"  {line}\n" for line in (r.description or "").splitlines()) + "\n")
     return 0
 
 

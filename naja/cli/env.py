@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("-f", "--file", dest="out_file", metavar="FILE", help="write to FILE instead of stdout")
     q.set_defaults(func=run_export)
 
+    try:  # ``env config vars`` belongs to the activation layer (engineer G)
+        from naja.cli.env_config import register_env_config
+    except ModuleNotFoundError:
+        return
+    register_env_config(sub)
+
 
 def print_envs(args: argparse.Namespace, envs: list) -> int:
     from naja.cli import output

@@ -126,13 +126,13 @@ def confirm(question: str = "Confirm changes") -> bool:
 
 
 class Progress:
-    """Download and extraction bars (rich) on stderr; a no-op when quiet, --json or not a terminal
-    unless forced. ``callback(kind, name, done, total)`` is what the package cache calls."""
+    """Download bars (rich) on stderr; a no-op when quiet, --json or not a terminal unless forced
+    (``NAJA_FORCE_PROGRESS=1``)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._progress: Any = None
-        self._tasks: dict[tuple[str, str], Any] = {}
+        self._tasks: dict[str, Any] = {}
 
     def __enter__(self) -> Progress:
         if self.enabled:
@@ -155,17 +155,17 @@ class Progress:
         if self._progress is not None:
             self._progress.__exit__(*exc)
 
-    def callback(self, kind: str, name: str, done: int, total: int | None) -> None:
+    def callback(self, name: str, done: int, total: int | None) -> None:
+        """The package cache's progress hook: ``(package name, bytes done, total or None)``."""
         if self._progress is None:
             return
-        key = (kind, name)
-        task = self._tasks.get(key)
+        task = self._tasks.get(name)
         if task is None:
-            task = self._progress.add_task(f"{kind:<9} {name}", total=total or None)
-            self._tasks[key] = task
+            task = self._progress.add_task(name, total=total or None)
+            self._tasks[name] = task
         self._progress.update(task, completed=done, total=total or None)
 
-    def as_callable(self) -> Callable[[str, str, int, int | None], None] | None:
+    def as_callable(self) -> Callable[[str, int, int | None], None] | None:
         return self.callback if self.enabled else None
 
 
