@@ -22,7 +22,7 @@ def add_general(p: argparse.ArgumentParser) -> None:
     g.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug", "trace", "off"],
                    help="logging level (overrides -v)")
     r = p.add_argument_group("configuration sources")
-    r.add_argument("--rc-file", action="append", default=[], metavar="FILE",
+    r.add_argument("--rc-file", action="append", default=[], dest="rc_files", metavar="FILE",
                    help="use only these rc files (repeatable)")
     r.add_argument("--no-rc", action="store_true", help="ignore every rc file")
     r.add_argument("--no-env", action="store_true", help="ignore MAMBA_*/CONDA_* environment variables")
