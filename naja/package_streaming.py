@@ -117,8 +117,8 @@ class _CappedReader(io.RawIOBase):
 def _zstd_reader(raw: IO[bytes]) -> IO[bytes]:
     import zstandard
 
-    # A bounded window keeps memory bounded even for hostile frames.
-    return zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(raw, read_size=_COPY_CHUNK)
+    # The default window limit (128 MiB) keeps memory bounded even for hostile frames.
+    return zstandard.ZstdDecompressor().stream_reader(raw, read_size=_COPY_CHUNK)
 
 
 # --------------------------------------------------------------------------------------------------

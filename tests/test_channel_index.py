@@ -213,3 +213,29 @@ def test_make_channel_is_solvable_by_rattler(tmp_path):
     assert lib.file_name == "lib-3.1-0.tar.bz2"
     feat = json.loads((root / "linux-64" / "repodata.json").read_bytes())["packages.conda"]["feat-1-0.conda"]
     assert feat["track_features"] == "special"
+
+
+def test_rattler_reads_our_shards_over_http(tmp_path, serve):
+    """With the monolithic repodata removed, rattler's sharded client must find everything via shards."""
+    root = make_channel(
+        tmp_path / "ch",
+        [
+            {"name": "app", "version": "1", "depends": ["lib"]},
+            {"name": "lib", "version": "2"},
+            {"name": "lib", "version": "3", "noarch": "generic"},
+            {"name": "unrelated", "version": "1"},
+        ],
+    )
+    for subdir in ("linux-64", "noarch"):
+        for name in ("repodata.json", "repodata.json.zst"):
+            (root / subdir / name).unlink()
+    server = serve(root)
+    gateway = rattler.Gateway(
+        cache_dir=tmp_path / "rattler-cache", default_config=rattler.SourceConfig(sharded_enabled=True)
+    )
+    result = asyncio.run(gateway.query([rattler.Channel(server.url)], ["linux-64", "noarch"], ["app"]))
+    names = sorted(str(r.file_name) for sub in result for r in sub)
+    assert names == ["app-1-0.conda", "lib-2-0.conda", "lib-3-0.conda"]
+    fetched = [path for _, path, _ in server.requests]
+    assert "/linux-64/repodata_shards.msgpack.zst" in fetched
+    assert any(p.startswith("/linux-64/shards/") for p in fetched)
