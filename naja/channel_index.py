@@ -141,7 +141,10 @@ def package_record(archive: Path, subdir: str | None = None) -> dict:
         raise PackageError(f"{archive}: invalid JSON in info/: {exc}") from exc
     if not isinstance(index, dict) or not all(index.get(k) is not None for k in ("name", "version", "build")):
         raise PackageError(f"{archive}: info/index.json lacks name, version or build")
-    md5, sha256, size = hash_file(archive)
+    try:
+        md5, sha256, size = hash_file(archive)
+    except OSError as exc:
+        raise PackageError(f"{archive}: cannot read: {exc.strerror or exc}") from exc
     record = {k: v for k, v in index.items() if v is not None}
     for key in _DROP_IF_EMPTY:
         if key in record and not record[key]:

@@ -21,6 +21,7 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -200,10 +201,12 @@ def _open_zip(archive: Path) -> Iterator[_CondaLayout]:
         raise
     except FileNotFoundError as exc:
         raise PackageError(f"{archive}: package file not found") from exc
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, EOFError, KeyError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, EOFError, KeyError, zlib.error) as exc:
         raise PackageError(f"{archive}: corrupt .conda package: {exc}") from exc
     except _zstd_error() as exc:
         raise PackageError(f"{archive}: corrupt zstd stream in .conda package: {exc}") from exc
+    except OSError as exc:
+        raise PackageError(f"{archive}: cannot read .conda package: {exc.strerror or exc}") from exc
 
 
 def _zstd_error() -> type[Exception]:
