@@ -168,13 +168,11 @@ def test_env_config_vars_then_reactivate(tmp_path, prefixes):
     """``env config vars set/unset`` on the active env, then ``naja reactivate`` picks them up."""
     root, alpha, _ = prefixes
     env = shell_env(tmp_path, root)
-    # the env command is engineer F's; the standalone entry has the same env config vars parser
-    vars_cmd = " ".join(q("bash", w) for w in [sys.executable, "-m", "naja.cli.shell", "env", "config", "vars"])
     script = (
         hook_line("bash") + dump("bash", "before", tmp_path)
         + f"naja activate {q('bash', str(alpha))}\n"
-        + f"{vars_cmd} set NEWVAR=fresh\n"
-        + f"{vars_cmd} unset FOO\n"
+        + "naja env config vars set NEWVAR=fresh\n"
+        + "naja env config vars unset FOO\n"
         + "naja reactivate\n" + dump("bash", "re", tmp_path)
         + "naja deactivate\n" + dump("bash", "after", tmp_path)
     )
