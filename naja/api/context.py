@@ -175,6 +175,12 @@ class Context:
         for c in [*self.options.channels, *extra]:
             if c not in names and c != "nodefaults":
                 names.append(c)
+        # like micromamba, the built-in default (conda-forge) is a fallback for when nobody named a
+        # channel, not something added to the channels given with -c or in an environment file
+        origins = (getattr(self.config, "sources", None) or {}).get("channels") or ()
+        only_default = all(o == "default" for o in origins)
+        if names and only_default:
+            return names
         if not self.options.override_channels and "nodefaults" not in extra:
             for c in getattr(self.config, "channels", None) or []:
                 if c not in names:

@@ -403,8 +403,11 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
 
 def _plan_explicit(plan: Plan, envfile: Any) -> Plan:
     """@EXPLICIT and lock files install exactly the listed packages, no solve."""
-    records = list(envfile.lock_records) if envfile.kind == "lock" else [
-        record_from_url(e.url, md5=e.md5, sha256=e.sha256) for e in envfile.explicit]
+    if envfile.kind == "lock":
+        records = list(envfile.lock_records)
+    else:
+        records = _complete_explicit([record_from_url(e.url, md5=e.md5, sha256=e.sha256)
+                                      for e in envfile.explicit], plan.context)
     installed = prefix_object(plan.prefix).installed() if is_environment(plan.prefix) else []
     plan.requested = [f"{r.name}=={r.version}={r.build}" for r in records]
     tx, plan.to_link, plan.to_unlink = _transaction(plan.context, plan.prefix, records, plan.requested,
@@ -412,6 +415,27 @@ def _plan_explicit(plan: Plan, envfile: Any) -> Plan:
     plan.transaction = tx
     plan.fetch = _fetch_list(plan.context, plan.to_link)
     return plan
+
+
+def _complete_explicit(records: list[Any], context: Context) -> list[Any]:
+    """An @EXPLICIT line only names a file: fetch it now (verifying any hash) and take the full record
+    (depends, noarch, hashes) from the package itself, as micromamba does."""
+    import json
+
+    cache = _package_cache(context)
+    extracted = cache.fetch_and_extract(records)
+    records_mod = require("naja.records")
+    out = []
+    for rec in records:
+        path = extracted.get(rec.dist_name)
+        data_file = path / "info" / "repodata_record.json" if path else None
+        if data_file is not None and data_file.is_file():
+            data = json.loads(data_file.read_text(encoding="utf-8"))
+            data.update(url=rec.url, fn=rec.fn, channel=rec.channel)
+            out.append(records_mod.record_from_dict(data))
+        else:
+            out.append(rec)
+    return out
 
 
 def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = None) -> Any:
