@@ -18,7 +18,6 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from naja.errors import ChannelError
 from naja.platform import KNOWN_SUBDIRS, Platform
@@ -47,15 +46,17 @@ _REDACTED = "*****"
 # --------------------------------------------------------------------------------------------- URLs
 
 
-@dataclass(frozen=True, slots=True)
 class _SplitUrl:
     """A URL with its credentials taken out. ``before`` is where a token sits (``scheme://host/...``)."""
 
-    scheme: str
-    auth: str | None
-    token: str | None
-    before: str  # host and path before the token, no scheme, no auth
-    after: str  # path after the token (no leading slash)
+    __slots__ = ("after", "auth", "before", "scheme", "token")
+
+    def __init__(self, scheme: str, auth: str | None, token: str | None, before: str, after: str) -> None:
+        self.scheme = scheme
+        self.auth = auth
+        self.token = token
+        self.before = before  # host and path before the token, no scheme, no auth
+        self.after = after  # path after the token (no leading slash)
 
     @property
     def location(self) -> str:
@@ -136,18 +137,35 @@ def is_path(text: str) -> bool:
 # ---------------------------------------------------------------------------------------- config
 
 
-@dataclass(frozen=True, eq=False)
 class ChannelConfig:
     """The configuration channel names are resolved against (``.condarc`` keys of the same names).
 
     ``custom_channels`` values are locations as in conda: the channel name is appended unless the URL
-    already ends with it.
+    already ends with it. Treat instances as immutable: parsed channels are cached per config.
+    (Plain classes rather than dataclasses here: importing ``dataclasses`` costs startup time.)
     """
 
-    channel_alias: str = DEFAULT_CHANNEL_ALIAS
-    custom_channels: Mapping[str, str] = field(default_factory=dict)
-    default_channels: Sequence[str] = DEFAULT_CHANNELS
-    custom_multichannels: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    def __init__(
+        self,
+        channel_alias: str = DEFAULT_CHANNEL_ALIAS,
+        custom_channels: Mapping[str, str] | None = None,
+        default_channels: Sequence[str] = DEFAULT_CHANNELS,
+        custom_multichannels: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.channel_alias = channel_alias
+        self.custom_channels: Mapping[str, str] = dict(custom_channels or {})
+        self.default_channels: Sequence[str] = tuple(default_channels)
+        self.custom_multichannels: Mapping[str, Sequence[str]] = {
+            k: tuple(v) for k, v in (custom_multichannels or {}).items()
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"ChannelConfig(channel_alias={redact_url(self.channel_alias)!r}, "
+            f"custom_channels={ {k: redact_url(v) for k, v in self.custom_channels.items()}!r}, "
+            f"default_channels={[redact_url(c) for c in self.default_channels]!r}, "
+            f"custom_multichannels={dict(self.custom_multichannels)!r})"
+        )
 
     @functools.cached_property
     def _key(self) -> tuple:
@@ -268,22 +286,66 @@ def _has_scheme(text: str) -> bool:
 # --------------------------------------------------------------------------------------- channels
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class Channel:
-    """One channel. Build with ``Channel.from_string``; equal (and hashed) by ``base_url``."""
+    """One channel. Build with ``Channel.from_string``; equal (and hashed) by ``base_url``.
 
-    name: str
-    """conda's ``name``: the path relative to the alias or custom channel (``conda-forge``,
-    ``conda-forge/label/dev``, ``pkgs/main``), or the last path component for other URLs."""
-    base_url: str
-    """``scheme://host/path`` without token, credentials, subdir or trailing slash."""
-    canonical_name: str
-    """``conda-forge``, ``defaults`` (for a defaults member), or ``base_url`` for unknown URLs."""
-    platforms: tuple[str, ...] | None = None
-    token: str | None = None
-    auth: str | None = None
-    package_filename: str | None = None
-    _credentialed_url: str = ""
+    * ``name``: conda's name, the path relative to the alias or custom channel (``conda-forge``,
+      ``conda-forge/label/dev``, ``pkgs/main``), or the last path component for other URLs;
+    * ``base_url``: ``scheme://host/path`` without token, credentials, subdir or trailing slash;
+    * ``canonical_name``: ``conda-forge``, ``defaults`` for a defaults member, else ``base_url``;
+    * ``platforms``: the subdirs the text named, or None; ``token``/``auth``: credentials (secret).
+    """
+
+    __slots__ = (
+        "_credentialed_url",
+        "auth",
+        "base_url",
+        "canonical_name",
+        "name",
+        "package_filename",
+        "platforms",
+        "token",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        canonical_name: str,
+        platforms: tuple[str, ...] | None = None,
+        token: str | None = None,
+        auth: str | None = None,
+        package_filename: str | None = None,
+        credentialed_url: str = "",
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "base_url", base_url)
+        set_(self, "canonical_name", canonical_name)
+        set_(self, "platforms", platforms)
+        set_(self, "token", token)
+        set_(self, "auth", auth)
+        set_(self, "package_filename", package_filename)
+        set_(self, "_credentialed_url", credentialed_url)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Channel is immutable")
+
+    def __reduce__(self):
+        return (_rebuild_channel, (self._state(),))
+
+    def _state(self) -> dict:
+        return {
+            "name": self.name,
+            "base_url": self.base_url,
+            "canonical_name": self.canonical_name,
+            "platforms": self.platforms,
+            "token": self.token,
+            "auth": self.auth,
+            "package_filename": self.package_filename,
+            "credentialed_url": self._credentialed_url,
+        }
 
     @classmethod
     def from_string(
@@ -373,13 +435,17 @@ class Channel:
         return ok
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class MultiChannel:
     """A name standing for several channels (``defaults``, a ``custom_multichannels`` entry)."""
 
-    name: str
-    channels: tuple[Channel, ...]
-    platforms: tuple[str, ...] | None = None
+    __slots__ = ("channels", "name", "platforms")
+
+    def __init__(
+        self, name: str, channels: tuple[Channel, ...], platforms: tuple[str, ...] | None = None
+    ) -> None:
+        self.name = name
+        self.channels = tuple(channels)
+        self.platforms = platforms
 
     @property
     def canonical_name(self) -> str:
@@ -489,7 +555,7 @@ def _parse(text: str, config: ChannelConfig) -> AnyChannel:
         token=split.token,
         auth=split.auth,
         package_filename=package_filename,
-        _credentialed_url=split.with_credentials(),
+        credentialed_url=split.with_credentials(),
     )
 
 
@@ -519,6 +585,8 @@ def _strip_tail(split: _SplitUrl) -> tuple[_SplitUrl, str | None, str | None]:
 
 
 def _with_platforms(channel: Channel, platforms: tuple[str, ...]) -> Channel:
-    from dataclasses import replace
+    return Channel(**{**channel._state(), "platforms": platforms})
 
-    return replace(channel, platforms=platforms)
+
+def _rebuild_channel(state: dict) -> Channel:
+    return Channel(**state)

@@ -11,7 +11,6 @@ import functools
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from naja.errors import ConfigError
 
@@ -50,17 +49,37 @@ class UnknownPlatformError(ConfigError, ValueError):
     """A platform/subdir name that conda does not know."""
 
 
-@dataclass(frozen=True, slots=True)
 class Platform:
-    """One conda subdir. ``Platform("linux-64")``; ``str()`` gives the subdir back."""
+    """One conda subdir. ``Platform("linux-64")``; ``str()`` gives the subdir back. Immutable, hashable.
 
+    A plain slotted class rather than a dataclass: ``dataclasses`` costs milliseconds to import and
+    this module is on every command's startup path.
+    """
+
+    __slots__ = ("subdir",)
     subdir: str
 
-    def __post_init__(self) -> None:
-        if self.subdir not in _KNOWN:
+    def __init__(self, subdir: str) -> None:
+        if subdir not in _KNOWN:
             raise UnknownPlatformError(
-                f"unknown platform {self.subdir!r} (expected one of: {', '.join(KNOWN_SUBDIRS)})"
+                f"unknown platform {subdir!r} (expected one of: {', '.join(KNOWN_SUBDIRS)})"
             )
+        object.__setattr__(self, "subdir", subdir)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Platform is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Platform) and other.subdir == self.subdir
+
+    def __hash__(self) -> int:
+        return hash(self.subdir)
+
+    def __repr__(self) -> str:
+        return f"Platform({self.subdir!r})"
+
+    def __reduce__(self):
+        return (Platform, (self.subdir,))
 
     def __str__(self) -> str:
         return self.subdir

@@ -265,3 +265,20 @@ def test_config_equality_and_parse_cache():
     assert a != ChannelConfig()
     assert Channel.from_string("x", a).base_url == "https://a.org/x"
     assert Channel.from_string("x").base_url == "https://conda.anaconda.org/x"
+
+
+def test_channels_pickle_and_stay_immutable():
+    import pickle
+
+    c = Channel.from_string("https://u:pw@conda.anaconda.org/t/TOK/conda-forge/linux-64")
+    back = pickle.loads(pickle.dumps(c))
+    assert back == c and back.platforms == c.platforms and back.subdir_url("noarch") == c.subdir_url("noarch")
+    with pytest.raises(AttributeError):
+        c.name = "x"  # type: ignore[misc]
+
+
+def test_channel_config_repr_hides_credentials():
+    cfg = ChannelConfig(
+        channel_alias="https://u:pw@h.org/t/SECRET", custom_channels={"x": "https://h.org/t/SEC2"}
+    )
+    assert "SECRET" not in repr(cfg) and "SEC2" not in repr(cfg) and "pw" not in repr(cfg)

@@ -110,3 +110,12 @@ def test_current_reads_os_environ(monkeypatch):
 def test_host_is_known():
     assert Platform.host().subdir in KNOWN_SUBDIRS
     assert not Platform.host().is_noarch
+
+
+def test_platform_pickles_and_is_immutable():
+    import pickle
+
+    p = Platform("osx-arm64")
+    assert pickle.loads(pickle.dumps(p)) == p
+    with pytest.raises(AttributeError):
+        p.subdir = "linux-64"  # type: ignore[misc]
