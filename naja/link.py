@@ -528,13 +528,20 @@ def compile_pyc(prefix: str | os.PathLike[str], python: PythonInfo, py_files: It
         cwd=prefix,
         check=False,
     )
-    tag = python.cache_tag
+    # whatever interpreter ran, record the byte code it wrote (its cache tag may differ from ours)
+    listings: dict[str, list[str]] = {}
     out = set()
     for f in files:
         head, _, tail = f.rpartition("/")
-        pyc = f"{head}/__pycache__/{tail[:-3]}.{tag}.pyc"
-        if os.path.exists(os.path.join(prefix, pyc)):
-            out.add(pyc)
+        cache_dir = f"{head}/__pycache__"
+        if cache_dir not in listings:
+            try:
+                listings[cache_dir] = os.listdir(os.path.join(prefix, cache_dir))
+            except OSError:
+                listings[cache_dir] = []
+        stem = tail[:-3] + "."
+        out.update(f"{cache_dir}/{n}" for n in listings[cache_dir] if n.startswith(stem) and n.endswith(".pyc")
+                   and n.count(".") == stem.count(".") + 1)
     return out
 
 

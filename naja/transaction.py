@@ -538,8 +538,14 @@ class _Runner:
         if not compiled:
             return
         for plan, paths in self.linked:
-            for pyc in plan.pyc_targets():
-                if pyc in compiled:
+            if not plan.noarch_python:
+                continue
+            sources = {pd.path.rpartition("/")[0] + "/__pycache__/" + pd.path.rpartition("/")[2][:-3] + "."
+                       for pd in paths if pd.path.endswith(".py")}
+            for pyc in sorted(compiled):
+                head, _, tail = pyc.rpartition("/")
+                stem = tail.split(".", 1)[0] + "."
+                if head + "/" + stem in sources:
                     full = os.path.join(self.root, pyc)
                     paths.append(PathData(path=pyc, path_type="pyc_file", size_in_bytes=os.path.getsize(full)))
 
