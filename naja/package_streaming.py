@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
 import stat
 import tarfile
@@ -372,7 +373,7 @@ def extract(archive: str | os.PathLike[str], dest_dir: str | os.PathLike[str]) -
     dest = Path(dest_dir).absolute()
     kind = _archive_kind(archive)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".naja-extract", dir=dest.parent))
+    tmp = _make_sibling_dir(dest, "naja-extract")
     try:
         extractor = _Extractor(archive, tmp)
         if kind == CONDA_EXT:
@@ -398,6 +399,19 @@ def _extract_conda(archive: Path, extractor: _Extractor) -> None:
             extractor.extract_all(tf)
 
 
+def _make_sibling_dir(dest: Path, suffix: str) -> Path:
+    """A fresh hidden directory beside ``dest``; unlike mkdtemp it honours the umask (0o755 usually),
+    so the renamed result is readable by others sharing the package cache."""
+    for _ in range(100):
+        path = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.{suffix}"
+        try:
+            os.mkdir(path, 0o777)
+        except FileExistsError:
+            continue
+        return path
+    raise PackageError(f"{dest}: cannot create a temporary directory beside it")
+
+
 def _replace_dir(tmp: Path, dest: Path) -> None:
     """Rename ``tmp`` to ``dest``; an existing ``dest`` is moved aside first, then removed."""
     try:
@@ -406,7 +420,7 @@ def _replace_dir(tmp: Path, dest: Path) -> None:
     except OSError:
         if not (dest.exists() or dest.is_symlink()):
             raise
-    trash = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".naja-trash", dir=dest.parent))
+    trash = _make_sibling_dir(dest, "naja-trash")
     os.rename(dest, trash / "old")
     os.rename(tmp, dest)
     shutil.rmtree(trash, ignore_errors=True)
@@ -570,8 +584,9 @@ class _Extractor:
 
 
 def _file_mode(mode: int) -> int:
-    """Permission bits to keep: rwx for everyone as archived, never setuid/setgid/sticky, owner rw."""
-    return (mode & 0o777) | 0o600
+    """Permission bits to keep: rwx for everyone as archived (read-only files stay read-only, as
+    rattler keeps them), never setuid/setgid/sticky."""
+    return mode & 0o777
 
 
 def _is_within(path: str, root: str) -> bool:

@@ -291,11 +291,17 @@ def test_extract_replaces_existing_directory(tmp_path):
     extract(pkg, dest)
     assert (dest / "share" / "a.txt").read_text() == "new"
     assert not (dest / "stale").exists()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o777 & ~umask, "the cache entry honours the umask"
 
 
 def test_payload_larger_than_declared_is_refused(tmp_path):
     """A pkg tar expanding far beyond what info/paths.json declares is a bomb, not a package."""
-    paths = {"paths": [{"_path": "lib/big", "path_type": "hardlink", "size_in_bytes": 10}], "paths_version": 1}
+    paths = {
+        "paths": [{"_path": "lib/big", "path_type": "hardlink", "size_in_bytes": 10}],
+        "paths_version": 1,
+    }
     info = [INDEX, _member("info/paths.json", json.dumps(paths).encode())]
     archive = tmp_path / "bomb-1-0.conda"
     _write_conda(archive, info, [_member("lib/big", b"\0" * (40 * 1024 * 1024))])
@@ -353,7 +359,12 @@ def test_make_package_is_a_real_package(fmt, tmp_path):
         build_number=1,
         depends=["python >=3.8"],
         constrains=["other <2"],
-        files={"bin/demo": "#!/bin/sh\necho hi\n", "lib/demo.pc": text, "lib/blob.so": binary, "share/x": "x"},
+        files={
+            "bin/demo": "#!/bin/sh\necho hi\n",
+            "lib/demo.pc": text,
+            "lib/blob.so": binary,
+            "share/x": "x",
+        },
         prefix_placeholder_files={"lib/demo.pc": "text", "lib/blob.so": "binary"},
         symlinks={"lib/link.pc": "demo.pc"},
         fmt=fmt,
@@ -381,7 +392,11 @@ def test_make_package_is_a_real_package(fmt, tmp_path):
 
 def test_make_package_noarch_python_entry_points(tmp_path):
     pkg = make_package(
-        tmp_path, "tool", "0.1", noarch="python", entry_points=["tool = tool.cli:main"],
+        tmp_path,
+        "tool",
+        "0.1",
+        noarch="python",
+        entry_points=["tool = tool.cli:main"],
         files={"site-packages/tool/__init__.py": "", "site-packages/tool/cli.py": "def main(): pass\n"},
     )
     link = json.loads(read_info_file(pkg, "info/link.json"))
@@ -469,3 +484,46 @@ def test_transmute_refuses_bad_targets(tmp_path):
         transmute(pkg, pkg)
     with pytest.raises(PackageError, match=r"\.conda or \.tar\.bz2"):
         transmute(pkg, tmp_path / "a-1-0.zip")
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_segment = st.text(alphabet="abcxyz_-.0123456789", min_size=1, max_size=6).filter(lambda s: s not in (".", ".."))
+_relpath = st.lists(_segment, min_size=1, max_size=3).map("/".join)
+
+
+@st.composite
+def _package_contents(draw):
+    paths = draw(st.lists(_relpath, min_size=1, max_size=8, unique=True))
+    # no path may be a prefix directory of another
+    paths = [p for p in paths if not any(q.startswith(p + "/") for q in paths)]
+    files = {p: draw(st.binary(max_size=300)) for p in paths}
+    modes = {p: draw(st.sampled_from([0o644, 0o755, 0o600, 0o444])) for p in paths}
+    symlinks = {}
+    for p in paths[:2]:
+        link = p + ".link"
+        if link not in files and not any(q.startswith(link + "/") for q in files):
+            symlinks[link] = p.rsplit("/", 1)[-1]
+    return files, modes, symlinks
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(contents=_package_contents(), fmt=st.sampled_from([".conda", ".tar.bz2"]))
+def test_property_make_extract_transmute(tmp_path_factory, contents, fmt):
+    files, modes, symlinks = contents
+    work = tmp_path_factory.mktemp("prop")
+    pkg = make_package(work, "prop", "1", files=files, modes=modes, symlinks=symlinks, fmt=fmt)
+    extract(pkg, work / "ours")
+    rattler_extract(pkg, work / "theirs")
+    ours = tree(work / "ours")
+    assert ours == tree(work / "theirs")
+    for rel, data in files.items():
+        assert ours[rel] == ("file", modes[rel], data)
+    for rel, target in symlinks.items():
+        assert ours[rel] == ("link", target)
+    other = transmute(pkg, work / f"prop-1-0{'.tar.bz2' if fmt == '.conda' else '.conda'}")
+    assert _members(other) == _members(pkg)
