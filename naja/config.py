@@ -429,7 +429,8 @@ class Config:
     Built by ``load_config``; ``replace(**changes)`` gives a modified copy.
     """
 
-    __slots__ = ("root_prefix", "target_prefix", *_KEYS, "rc_files", "sources", "unknown_keys")
+    _FIELDS = ("root_prefix", "target_prefix", *_KEYS, "rc_files", "sources", "unknown_keys")
+    __slots__ = (*_FIELDS, "_channel_config")
 
     root_prefix: Path
     target_prefix: Path | None
@@ -485,23 +486,22 @@ class Config:
         values.setdefault("rc_files", ())
         values.setdefault("sources", {})
         values.setdefault("unknown_keys", ())
-        missing = [k for k in self.__slots__ if k not in values]
-        extra = [k for k in values if k not in self.__slots__]
+        missing = [k for k in self._FIELDS if k not in values]
+        extra = [k for k in values if k not in self._FIELDS]
         if missing or extra:
             raise TypeError(f"Config: missing {missing}, unexpected {extra}")
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_channel_config", None)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Config is immutable; use .replace(...)")
 
     def replace(self, **changes: Any) -> Config:
-        return Config(**{**{k: getattr(self, k) for k in self.__slots__}, **changes})
+        return Config(**{**{k: getattr(self, k) for k in self._FIELDS}, **changes})
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Config) and all(
-            getattr(self, k) == getattr(other, k) for k in self.__slots__
-        )
+        return isinstance(other, Config) and all(getattr(self, k) == getattr(other, k) for k in self._FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -514,14 +514,21 @@ class Config:
 
     @property
     def channel_config(self):
-        from naja.channel import ChannelConfig
+        """The ``naja.channel.ChannelConfig`` of these settings (built once: it caches parsed channels)."""
+        if self._channel_config is None:
+            from naja.channel import ChannelConfig
 
-        return ChannelConfig(
-            channel_alias=self.channel_alias,
-            custom_channels=dict(self.custom_channels),
-            default_channels=tuple(self.default_channels),
-            custom_multichannels={k: tuple(v) for k, v in self.custom_multichannels.items()},
-        )
+            object.__setattr__(
+                self,
+                "_channel_config",
+                ChannelConfig(
+                    channel_alias=self.channel_alias,
+                    custom_channels=dict(self.custom_channels),
+                    default_channels=tuple(self.default_channels),
+                    custom_multichannels={k: tuple(v) for k, v in self.custom_multichannels.items()},
+                ),
+            )
+        return self._channel_config
 
     def resolved_channels(self, extra: Sequence[str] = ()) -> list:
         """``extra`` then the configured channels as ``naja.channel.Channel`` objects, multichannels expanded."""

@@ -282,3 +282,17 @@ def test_channel_config_repr_hides_credentials():
         channel_alias="https://u:pw@h.org/t/SECRET", custom_channels={"x": "https://h.org/t/SEC2"}
     )
     assert "SECRET" not in repr(cfg) and "SEC2" not in repr(cfg) and "pw" not in repr(cfg)
+
+
+def test_set_default_config():
+    from naja.channel import get_default_config, set_default_config
+
+    cfg = ChannelConfig(channel_alias="https://mirror.example.org")
+    set_default_config(cfg)
+    try:
+        assert get_default_config() is cfg
+        assert Channel.from_string("conda-forge").base_url == "https://mirror.example.org/conda-forge"
+        assert Channel.from_string("conda-forge").matches("https://mirror.example.org/conda-forge")
+    finally:
+        set_default_config(None)
+    assert Channel.from_string("conda-forge").base_url == CF

@@ -482,3 +482,20 @@ def test_non_utf8_file_is_a_clear_error(env, home):
     path.write_bytes(b"channels: [\xff\xfe]\n")
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(env=env)
+
+
+def test_channel_config_is_built_once_and_used(env, home):
+    write(
+        home / ".condarc",
+        "channel_alias: https://mirror.example.org/conda/\nchannels: [conda-forge, defaults]\n",
+    )
+    cfg = load_config(env=env)
+    assert cfg.channel_config is cfg.channel_config
+    assert [c.base_url for c in cfg.resolved_channels(["bioconda"])] == [
+        "https://mirror.example.org/conda/bioconda",
+        "https://mirror.example.org/conda/conda-forge",
+        "https://repo.anaconda.com/pkgs/main",
+        "https://repo.anaconda.com/pkgs/r",
+        *(["https://repo.anaconda.com/pkgs/msys2"] if sys.platform == "win32" else []),
+    ]
+    assert cfg.replace(offline=True).channel_config.channel_alias == "https://mirror.example.org/conda"
