@@ -100,7 +100,10 @@ def load_settings(root_prefix: str | os.PathLike[str] | None = None) -> Settings
     except ImportError:
         load_config = None
     if load_config is not None:
-        config = load_config()
+        import inspect
+
+        accepts_root = "root_prefix" in inspect.signature(load_config).parameters
+        config = load_config(root_prefix=root_prefix) if root_prefix and accepts_root else load_config()
     root = root_prefix or getattr(config, "root_prefix", None)
     root_path = _expand(root) if root else _fallback_root_prefix()
     envs_dirs = [_expand(d) for d in (getattr(config, "envs_dirs", None) or ())]
@@ -335,16 +338,12 @@ def _replace_prefix_in_path(entries: list[str], old: str | None, new: str | None
     entries = list(entries)
     index = 0
     if old is not None:
-        old_dirs = path_dirs(old, windows)
-        found = [i for i, e in enumerate(entries)
-                 if any(_same_path(e, d, windows) for d in old_dirs)]
         # remove only the first occurrence of each of old's directories: the ones activation added
         removed: list[int] = []
-        for d in old_dirs:
-            for i in found:
-                if i not in removed and _same_path(entries[i], d, windows):
-                    removed.append(i)
-                    break
+        for d in path_dirs(old, windows):
+            hit = next((i for i, e in enumerate(entries) if i not in removed and _same_path(e, d, windows)), None)
+            if hit is not None:
+                removed.append(hit)
         if removed:
             index = min(removed)
             entries = [e for i, e in enumerate(entries) if i not in removed]

@@ -175,7 +175,7 @@ def test_bad_state_file_is_a_one_line_error(tmp_path):
 def test_env_config_vars_cli(tmp_path, envs):
     settings, alpha, _, _ = envs
     env = shell_env(tmp_path, settings.root_prefix)
-    cmd = [sys.executable, "-m", "naja.cli.shell", "env", "config", "vars"]
+    cmd = [*naja_command(), "env", "config", "vars"]
     run = lambda *a: subprocess.run([*cmd, *a], env=env, capture_output=True, text=True, timeout=60)  # noqa: E731
     assert run("set", "X=1", "Y=a b", "-n", "alpha").returncode == 0
     out = run("list", "-n", "alpha", "--json")

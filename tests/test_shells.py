@@ -58,7 +58,7 @@ def dump(shell: str, label: str, tmp: Path) -> str:
     words = " ".join(q(shell, w) for w in dump_cmd(tmp / f"{label}.json"))
     if shell == "fish":
         return f"{words}\necho $CONDA_PROMPT_MODIFIER > {q(shell, str(tmp / (label + '.prompt')))}\n"
-    return f"{words}\nprintf '%s' \"$PS1\" > {q(shell, str(tmp / (label + '.prompt')))}\n"
+    return f"{words}\nprintf '%s' \"${{PS1:-}}\" > {q(shell, str(tmp / (label + '.prompt')))}\n"
 
 
 @pytest.fixture
@@ -259,3 +259,35 @@ def test_sys_executable_fallback_hook(tmp_path, prefixes):
     assert f"'{sys.executable}' '-m' 'naja'" in out.stdout
     assert "NAJA_EXE" not in out.stdout
     assert os.path.isdir(alpha)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_hook_guesses_the_calling_shell(shell, tmp_path, prefixes):
+    root, _, _ = prefixes
+    words = " ".join(q(shell, w) for w in naja_command())
+    proc = run_shell(shell, f"{words} shell hook\ntrue\n", tmp_path, shell_env(tmp_path, root))
+    marker = "shell $argv --shell fish" if shell == "fish" else f"--shell {shell})"
+    assert marker in proc.stdout
+
+
+def test_bash_nounset_and_prefix_already_on_path(tmp_path, prefixes):
+    """``set -u`` scripts can use the hook; a PATH that already holds the env keeps its own entry."""
+    root, alpha, _ = prefixes
+    env = shell_env(tmp_path, root)
+    env["PATH"] = f"/first:{alpha}/bin:{env['PATH']}"
+    script = ("set -eu\n" + hook_line("bash") + dump("bash", "before", tmp_path)
+              + f"naja activate {q('bash', str(alpha))}\n" + dump("bash", "active", tmp_path)
+              + "naja deactivate\n" + dump("bash", "after", tmp_path))
+    run_shell("bash", script, tmp_path, env)
+    before = load(tmp_path, "before")
+    assert load(tmp_path, "active")["PATH"] == f"{alpha}/bin:{before['PATH']}"
+    assert load(tmp_path, "after") == before
+
+
+def test_bare_naja_shell_starts_a_shell_in_the_env(tmp_path, prefixes):
+    root, alpha, _ = prefixes
+    out = subprocess.run([*naja_command(), "shell", "-n", "alpha env", "-s", "bash"],
+                         input='echo "$CONDA_PREFIX|$ALPHA_ACTIVATED|$FOO"; exit 4\n',
+                         env=shell_env(tmp_path, root), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 4
+    assert out.stdout.strip() == f"{alpha}|1:first 2:second|foo from alpha"

@@ -100,11 +100,9 @@ def _emit(text: str) -> int:
 def _cmd_hook(args: argparse.Namespace) -> int:
     from naja.activation import hook, load_settings
 
-    root = args.root_prefix
-    changeps1 = None
-    if root is not None:
-        changeps1 = load_settings(root).changeps1
-    return _emit(hook(_shell(args), root_prefix=root, changeps1=changeps1))
+    shell = _shell(args)
+    changeps1 = load_settings(args.root_prefix).changeps1
+    return _emit(hook(shell, root_prefix=args.root_prefix, changeps1=changeps1))
 
 
 def _cmd_activate(args: argparse.Namespace) -> int:
@@ -197,31 +195,3 @@ def _cmd_not_initialized(args: argparse.Namespace) -> int:
         f"'naja {args.stub_name}' needs the naja shell function: run "
         "'eval \"$(naja shell hook -s bash)\"' (or zsh/fish/posix/powershell) in this shell, "
         "or 'naja shell init -s SHELL' once and start a new shell")
-
-
-def _standalone(argv: list[str] | None = None) -> int:
-    """``python -m naja.cli.shell shell …`` / ``run …``: a parser with only the activation commands."""
-    from naja.cli import env_config, run
-
-    parser = argparse.ArgumentParser(prog="naja")
-    sub = parser.add_subparsers(dest="command")
-    register(sub)
-    run.register(sub)
-    env = sub.add_parser("env")
-    env_config.register_env_config(env.add_subparsers(dest="env_command"))
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help(sys.stderr)
-        return 2
-    from naja.errors import NajaError
-
-    try:
-        return int(func(args) or 0)
-    except NajaError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return exc.exit_code
-
-
-if __name__ == "__main__":
-    raise SystemExit(_standalone())
