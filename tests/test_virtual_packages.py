@@ -128,3 +128,22 @@ def test_x86_64_levels():
     assert x86_64_level(v3) == "x86_64_v3"
     assert x86_64_level(v4) == "x86_64_v4"
     assert x86_64_level(v4 - {"popcnt"}) == "x86_64"
+
+
+def test_host_detection_agrees_with_rattler():
+    """rattler (py-rattler) detects the same packages and values on this host (CUDA aside)."""
+    rattler = pytest.importorskip("rattler")
+    theirs = {}
+    for vp in rattler.VirtualPackage.detect():
+        generic = vp.into_generic()
+        theirs[generic.name.normalized] = (str(generic.version), str(generic.build_string))
+    ours = as_dict(detect_virtual_packages(env={}))
+    theirs.pop("__cuda", None)
+    ours.pop("__cuda", None)
+    assert set(ours) == set(theirs)
+    for name in ("__unix", "__linux", "__glibc", "__osx", "__win"):
+        if name in theirs:
+            assert ours[name][0].split(".")[:2] == theirs[name][0].split(".")[:2], name
+    if theirs["__archspec"][1].startswith("x86_64"):
+        # rattler names vendor CPUs (skylake, zen3…); where it names a generic level we must agree
+        assert ours["__archspec"] == theirs["__archspec"]
