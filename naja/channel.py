@@ -184,7 +184,8 @@ class ChannelConfig:
 
     @functools.cached_property
     def _alias(self) -> _SplitUrl:
-        return _split_url(self.channel_alias.rstrip("/"))
+        alias = self.channel_alias.strip().rstrip("/")
+        return _split_url(alias if _has_scheme(alias) else f"https://{alias}")
 
     @functools.cached_property
     def _custom(self) -> dict[str, _SplitUrl]:
@@ -529,12 +530,7 @@ def _parse(text: str, config: ChannelConfig) -> AnyChannel:
         platforms = platforms or None
 
     if config.is_multichannel(text):
-        members = tuple(
-            c for m in config._multichannels[text] for c in Channel.from_string(m, config).expand()
-        )
-        if platforms:
-            members = tuple(_with_platforms(c, platforms) for c in members)
-        return MultiChannel(text, members, platforms)
+        return _multichannel(text, platforms, config)
 
     if _has_scheme(text):
         split = _split_url(text)
@@ -556,6 +552,8 @@ def _parse(text: str, config: ChannelConfig) -> AnyChannel:
             if not platforms:
                 platforms = (parts[-1],)
             text = "/".join(parts[:-1])
+            if config.is_multichannel(text):  # defaults/linux-64
+                return _multichannel(text, platforms, config)
         split = config._resolve_name(text)
 
     if not split.location.strip("/"):
@@ -572,6 +570,24 @@ def _parse(text: str, config: ChannelConfig) -> AnyChannel:
         package_filename=package_filename,
         credentialed_url=split.with_credentials(),
     )
+
+
+_expanding: set[str] = set()
+
+
+def _multichannel(name: str, platforms: tuple[str, ...] | None, config: ChannelConfig) -> MultiChannel:
+    if name in _expanding:
+        raise ChannelError(f"multichannel {name!r} contains itself")
+    _expanding.add(name)
+    try:
+        members = tuple(
+            c for m in config._multichannels[name] for c in Channel.from_string(m, config).expand()
+        )
+    finally:
+        _expanding.discard(name)
+    if platforms:
+        members = tuple(_with_platforms(c, platforms) for c in members)
+    return MultiChannel(name, members, platforms)
 
 
 def _strip_tail(split: _SplitUrl) -> tuple[_SplitUrl, str | None, str | None]:

@@ -76,10 +76,10 @@ def detect_virtual_packages(
     if target.is_win:
         detected = _win_version() if same_os else None
         _add(packages, env, "__win", detected or DEFAULT_WIN)
-    if target.is_linux or target.is_win:
-        cuda = _cuda_version() if native else None
-        if cuda is not None or _override(env, "__cuda"):
-            _add(packages, env, "__cuda", cuda or "0")
+    # CUDA is detected on the host only; CONDA_OVERRIDE_CUDA adds it for any platform (conda, mamba).
+    cuda = _cuda_version() if native and (target.is_linux or target.is_win) else None
+    if cuda is not None or _override(env, "__cuda"):
+        _add(packages, env, "__cuda", cuda or "0")
 
     archspec = _archspec(host) if native else None
     archspec = archspec or _GENERIC_ARCHSPEC.get(target.arch or "", target.arch or "0")

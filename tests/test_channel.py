@@ -296,3 +296,18 @@ def test_set_default_config():
     finally:
         set_default_config(None)
     assert Channel.from_string("conda-forge").base_url == CF
+
+
+def test_multichannel_with_subdir_and_cycles():
+    d = Channel.from_string("defaults/linux-64")
+    assert isinstance(d, MultiChannel)
+    assert d.platforms == ("linux-64",)
+    assert all(c.platforms == ("linux-64",) for c in d.channels)
+    cfg = ChannelConfig(custom_multichannels={"loop": ["conda-forge", "loop"]})
+    with pytest.raises(ChannelError, match="contains itself"):
+        Channel.from_string("loop", cfg)
+
+
+def test_alias_without_scheme_means_https():
+    cfg = ChannelConfig(channel_alias="mirror.example.org/conda")
+    assert Channel.from_string("x", cfg).base_url == "https://mirror.example.org/conda/x"

@@ -147,3 +147,11 @@ def test_host_detection_agrees_with_rattler():
     if theirs["__archspec"][1].startswith("x86_64"):
         # rattler names vendor CPUs (skylake, zen3…); where it names a generic level we must agree
         assert ours["__archspec"] == theirs["__archspec"]
+
+
+def test_cuda_override_applies_to_foreign_platforms():
+    assert as_dict(detect_virtual_packages("linux-aarch64", {"CONDA_OVERRIDE_CUDA": "12.2"}))["__cuda"] == (
+        "12.2",
+        "0",
+    )
+    assert "__cuda" not in as_dict(detect_virtual_packages("linux-aarch64", {}))
