@@ -60,6 +60,9 @@ REQUESTS: list[tuple[str, tuple[str, ...], tuple[str, ...], str]] = [
     ("pytorch-cpu-py36", ("pytorch", "defaults"), ("pytorch-cpu", "python=3.6", "numpy"), "sat"),
     ("unsat-numpy115-py26", ("defaults",), ("numpy=1.15", "python=2.6"), "unsat"),
     ("unsat-pandas-py37", ("defaults-2017",), ("pandas", "python=3.7"), "unsat"),
+    ("unsat-py37-pandas020", ("defaults",), ("python=3.7", "pandas=0.20"), "unsat"),
+    ("unsat-notebook50-py37", ("defaults",), ("ipywidgets", "python=3.7", "notebook=5.0"), "unsat"),
+    ("unsat-r34-essentials35", ("r", "defaults"), ("r-base=3.4", "r-essentials=3.5"), "unsat"),
     ("unsat-two-r", ("r", "defaults"), ("r-base=3.5", "r-ggplot2", "r-base=3.4"), "unsat"),
     ("unsat-missing", ("defaults",), ("numpy", "this-package-does-not-exist"), "unsat"),
     ("unsat-old-numpy-py37", ("defaults",), ("numpy<1.9", "python=3.7"), "unsat"),
@@ -67,4 +70,5 @@ REQUESTS: list[tuple[str, tuple[str, ...], tuple[str, ...], str]] = [
 
 # The subset the pytest suite solves (fast, one of each kind).
 TEST_SUBSET = ("scipy-stack", "data-science-36", "dask-distributed-bokeh", "numpy-nomkl", "old-py27-numpy",
-               "2013-anaconda", "r-essentials", "pytorch-cpu-py36", "unsat-numpy115-py26", "unsat-two-r")
+               "2013-anaconda", "r-essentials", "pytorch-cpu-py36", "unsat-numpy115-py26", "unsat-two-r",
+               "unsat-py37-pandas020", "unsat-r34-essentials35")

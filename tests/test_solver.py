@@ -119,7 +119,7 @@ def test_channel_priority_strict_flexible_disabled():
 
 def test_channel_in_spec_overrides_strict_priority():
     av = [rec("foo", "1.0", channel=MAIN), rec("foo", "2.0", channel=EXTRA)]
-    sol = run(["extra::foo"], av, channels=[MAIN, EXTRA])
+    sol = run([f"{EXTRA}::foo"], av, channels=[MAIN, EXTRA])
     assert sol["foo"].channel == EXTRA
 
 
@@ -174,3 +174,35 @@ def test_duplicate_formats_collapse_to_conda():
     tar = PackageRecord(**{**a.to_dict(), "fn": "a-1.0-0.tar.bz2"})
     sol = run(["a"], [tar, a])
     assert sol["a"].fn.endswith(".conda")
+
+
+def test_unsatisfiable_explanation_collapses_versions():
+    av = [rec("app", v, depends=["lib >=2"]) for v in ("1.0", "1.1", "1.2")]
+    av += [rec("lib", "1.0"), rec("lib", "2.0"), rec("other", "1.0")]
+    with pytest.raises(UnsatisfiableError) as err:
+        run(["app", "lib <2"], av)
+    exc = err.value
+    assert str(exc) == "could not solve the request: app, lib <2 cannot be installed together"
+    assert exc.explanation == "\n".join([
+        "The following packages are incompatible",
+        "├─ app can be installed with any of the following options:",
+        "│  └─ app 1.2 | 1.1 | 1.0 would require",
+        "│     └─ lib >=2, which conflicts with lib <2 (requested)",
+        "└─ lib <2 is requested and can be installed",
+    ])
+    import json
+
+    data = json.loads(json.dumps(exc.data))
+    assert data["requested"] == ["app", "lib <2"]
+    assert data["tree"][0]["options"][0]["versions"] == ["1.0", "1.1", "1.2"]
+
+
+def test_unsatisfiable_missing_dependency_and_deep_chain():
+    av = [rec("top", "1.0", depends=["mid"]), rec("mid", "1.0", depends=["leaf >=5"]), rec("leaf", "1.0")]
+    with pytest.raises(UnsatisfiableError) as err:
+        run(["top"], av)
+    assert str(err.value) == "could not solve the request: nothing provides leaf >=5 needed by mid 1.0 0"
+    assert "leaf >=5 does not exist" in err.value.explanation
+    assert err.value.explanation.count("would require") == 2
+    with pytest.raises(UnsatisfiableError, match="nothing provides requested nope"):
+        run(["nope"], av)

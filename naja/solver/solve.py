@@ -109,9 +109,10 @@ def _encode_request(
 ) -> int | None:
     """Add the request's clauses: specs, updates, the installed packages to keep, pins, removals."""
     conflicts: list[int | None] = []
-    for ms in [*specs, *updates]:
+    for raw, ms in zip([*task.specs, *task.update_specs], [*specs, *updates]):
         text = str(ms)
-        conflicts.append(search.add_requirement(0, ms, pool.matches(text, ms), ("request", text)))
+        label = raw if isinstance(raw, str) else text
+        conflicts.append(search.add_requirement(0, ms, pool.matches(text, ms), ("request", label)))
     for name in installed:
         if name in removed or name in requested_names:
             continue
