@@ -608,10 +608,14 @@ def run_link_script(
         ROOT_PREFIX=root_prefix or os.environ.get("NAJA_ROOT_PREFIX", prefix),
         SOURCE_DIR=source_dir or prefix,
     )
-    env["PATH"] = str(script.parent) + os.pathsep + env.get("PATH", "")
+    env["CONDA_PREFIX"] = prefix
+    env["PATH"] = os.pathsep.join([str(script.parent), os.path.join(prefix, "bin"), env.get("PATH", "")])
     shell = shutil.which("bash") or "/bin/sh"
+    # like conda, the script runs in the activated environment (activate.d scripts sourced first); it
+    # is sourced so that scripts ending in a top-level ``return`` behave as under conda
+    wrapper = 'for f in "$PREFIX"/etc/conda/activate.d/*.sh; do [ -f "$f" ] && . "$f"; done; . "$0"'
     proc = subprocess.run(
-        [shell, str(script)], env=env, cwd=prefix, capture_output=True, check=False
+        [shell, "-c", wrapper, str(script)], env=env, cwd=prefix, capture_output=True, check=False
     )
     if proc.returncode != 0:
         output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip().splitlines()

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from naja.errors import PackageError
 from naja.package_streaming import read_index_json
 from naja.records import PackageRecord, record_from_dict
 
@@ -20,7 +21,10 @@ def real_channel(root: Path, archives: Iterable[Path]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "noarch").mkdir(exist_ok=True)
     for archive in archives:
-        subdir = read_index_json(archive).get("subdir") or "noarch"
+        try:
+            subdir = read_index_json(archive).get("subdir") or "noarch"
+        except PackageError:  # unreadable (malformed) archives are left out of the index
+            subdir = "linux-64"
         (root / subdir).mkdir(exist_ok=True)
         dest = root / subdir / archive.name
         try:
