@@ -598,9 +598,12 @@ def _env_layer(env: Mapping[str, str]) -> _Layer:
             if key.kind == "list":
                 sep = os.pathsep if var in ("CONDA_ENVS_DIRS", "CONDA_ENVS_PATH", "MAMBA_ENVS_DIRS") else ","
                 value = _coerce(key, [p.strip() for p in raw.split(sep) if p.strip()], where)
-                values.setdefault(key.name, [])
-                values[key.name] += [v for v in value if v not in values[key.name]]
-                labels.setdefault(key.name, []).extend([f"env:{var}"] * len(value))
+                items = values.setdefault(key.name, [])
+                item_labels = labels.setdefault(key.name, [])
+                for item in value:
+                    if item not in items:
+                        items.append(item)
+                        item_labels.append(f"env:{var}")
                 continue
             if key.kind == "map":
                 value = _coerce(key, _parse_flow_mapping(raw, where), where)

@@ -499,3 +499,9 @@ def test_channel_config_is_built_once_and_used(env, home):
         *(["https://repo.anaconda.com/pkgs/msys2"] if sys.platform == "win32" else []),
     ]
     assert cfg.replace(offline=True).channel_config.channel_alias == "https://mirror.example.org/conda"
+
+
+def test_env_lists_dedup_with_matching_sources(env):
+    cfg = load_config(env={**env, "CONDA_CHANNELS": "a,b,a", "MAMBA_CHANNELS": "b,c"})
+    assert cfg.channels == ("b", "c", "a")
+    assert cfg.sources["channels"] == ("env:MAMBA_CHANNELS", "env:MAMBA_CHANNELS", "env:CONDA_CHANNELS")
