@@ -525,10 +525,19 @@ class Config:
                     channel_alias=self.channel_alias,
                     custom_channels=dict(self.custom_channels),
                     default_channels=tuple(self.default_channels),
-                    custom_multichannels={k: tuple(v) for k, v in self.custom_multichannels.items()},
+                    custom_multichannels=self._multichannels(),
                 ),
             )
         return self._channel_config
+
+    def _multichannels(self) -> dict[str, tuple[str, ...]]:
+        """``custom_multichannels`` plus conda's ``local``: the conda-bld directories that exist."""
+        multi = {k: tuple(v) for k, v in self.custom_multichannels.items()}
+        if "local" not in multi:
+            local = [str(d) for d in (self.root_prefix / "conda-bld", _home() / "conda-bld") if d.is_dir()]
+            if local:
+                multi["local"] = tuple(dict.fromkeys(local))
+        return multi
 
     def resolved_channels(self, extra: Sequence[str] = ()) -> list:
         """``extra`` then the configured channels as ``naja.channel.Channel`` objects, multichannels expanded."""

@@ -505,3 +505,11 @@ def test_env_lists_dedup_with_matching_sources(env):
     cfg = load_config(env={**env, "CONDA_CHANNELS": "a,b,a", "MAMBA_CHANNELS": "b,c"})
     assert cfg.channels == ("b", "c", "a")
     assert cfg.sources["channels"] == ("env:MAMBA_CHANNELS", "env:MAMBA_CHANNELS", "env:CONDA_CHANNELS")
+
+
+def test_local_multichannel_is_conda_bld(env, home, tmp_path):
+    assert "local" not in load_config(env=env).channel_config.custom_multichannels
+    (home / "conda-bld").mkdir()
+    cfg = load_config(env=env)
+    local = Channel.from_string("local", cfg.channel_config)
+    assert [c.base_url for c in local.expand()] == [(home / "conda-bld").as_uri()]
