@@ -1,0 +1,49 @@
+"""Repodata: fetching and caching channel metadata, CEP 16 shards, a per-name local index, and
+``load_records`` (the records reachable from a request). Submodules import lazily so that
+``import naja.repodata`` stays cheap.
+
+Public API:
+- ``load_records(channels, platform, specs, *, config=None, offline=False, recursive=True,
+  cache_dir=None, progress=None) -> list[PackageRecord]``
+- ``load_subdir_records(channel, subdir, *, config=None, offline=False, cache_dir=None, progress=None)``
+- ``list_cache_entries(cache_dir) -> list[CacheEntry]``, ``cache_dir_for(config) -> Path``
+- ``dep_name(spec_string) -> str``
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from naja.repodata.cache import CacheEntry, list_cache_entries
+    from naja.repodata.gateway import dep_name, load_records, load_subdir_records
+
+__all__ = ["CacheEntry", "cache_dir_for", "dep_name", "list_cache_entries", "load_records", "load_subdir_records"]
+
+_LAZY = {
+    "load_records": "naja.repodata.gateway",
+    "load_subdir_records": "naja.repodata.gateway",
+    "dep_name": "naja.repodata.gateway",
+    "list_cache_entries": "naja.repodata.cache",
+    "CacheEntry": "naja.repodata.cache",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'naja.repodata' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def cache_dir_for(config: Any = None, cache_dir: Any = None) -> Path:
+    """The directory repodata is cached in for ``config`` (what ``load_records`` uses)."""
+    from naja.repodata.subdir import FetchOptions
+
+    return FetchOptions.from_config(config, cache_dir=cache_dir).cache_dir

@@ -1,0 +1,249 @@
+"""Getting bytes from a channel: HTTP(S) through one shared urllib3 pool, or ``file://``.
+
+Retries are ours (bounded, with backoff) so that the error finally raised names the channel with its
+credentials redacted: urllib3's own messages carry URLs, and a ``/t/<token>/`` must never reach a log,
+an error or the terminal. Basic-auth credentials are moved out of the URL into a header.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from naja.errors import ChannelError
+
+ProgressCallback = Callable[[str, int, "int | None"], None]
+"""``progress(label, bytes_done, bytes_total_or_None)``; called as data arrives and once at the end
+with ``bytes_done == bytes_total``. ``label`` is ``<channel>/<subdir>`` (redacted)."""
+
+TRIES = 3
+BACKOFF_S = 0.2
+TIMEOUT_S = 30.0
+CHUNK = 1 << 20
+_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class NotFoundError(ChannelError):
+    """The server (or directory) has no such file: callers decide whether that is an error."""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """The network settings that change how connections are made (from ``naja.config.Config``)."""
+
+    ssl_verify: bool | str = True
+    proxy_servers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Any) -> HttpOptions:
+        if config is None:
+            return cls()
+        verify = getattr(config, "ssl_verify", True)
+        if isinstance(verify, str) and verify.lower() in ("false", "0", "no"):
+            verify = False
+        elif isinstance(verify, str) and verify.lower() in ("true", "1", "yes", ""):
+            verify = True
+        proxies = getattr(config, "proxy_servers", None) or {}
+        return cls(verify, tuple(sorted((str(k), str(v)) for k, v in dict(proxies).items())))
+
+
+_pools: dict[tuple[HttpOptions, str], Any] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(options: HttpOptions, scheme: str) -> Any:
+    """The shared (thread-safe) urllib3 pool for these options; one per proxy, made on first use."""
+    proxies = dict(options.proxy_servers)
+    proxy = proxies.get(scheme) or proxies.get("all")
+    key = (options, proxy or "")
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            import urllib3
+
+            kwargs: dict[str, Any] = {"num_pools": 16, "maxsize": 16, "block": False}
+            if options.ssl_verify is False:
+                kwargs["cert_reqs"] = "CERT_NONE"
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            elif isinstance(options.ssl_verify, str):
+                kwargs["cert_reqs"] = "CERT_REQUIRED"
+                kwargs["ca_certs"] = options.ssl_verify
+            pool = urllib3.ProxyManager(proxy, **kwargs) if proxy else urllib3.PoolManager(**kwargs)
+            _pools[key] = pool
+        return pool
+
+
+def redact(url: str) -> str:
+    """``url`` without tokens or passwords (``naja.channel.redact_url``)."""
+    from naja.channel import redact_url
+
+    return redact_url(url)
+
+
+def split_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """Move ``user:password@`` out of ``url`` into an ``Authorization`` header."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, {}
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    user, password = urllib.parse.unquote(user), urllib.parse.unquote(password)
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return urllib.parse.urlunsplit(parts._replace(netloc=host)), {"Authorization": f"Basic {token}"}
+
+
+def file_path(url: str) -> Path:
+    return Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+
+
+def get(
+    url: str,
+    *,
+    label: str,
+    headers: Mapping[str, str] | None = None,
+    options: HttpOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> Response:
+    """GET ``url``: 200 (body read), 304, or raise. ``NotFoundError`` for 404/410, ``ChannelError`` for
+    401/403, TLS failures and anything still failing after ``TRIES`` attempts. Messages are redacted."""
+    if url.startswith("file:"):
+        return _get_file(url, label)
+    options = options or HttpOptions()
+    clean_url, auth_headers = split_credentials(url)
+    request_headers = {"Accept-Encoding": "gzip, deflate", "User-Agent": _user_agent(), **auth_headers}
+    request_headers.update(headers or {})
+    pool = _pool(options, urllib.parse.urlsplit(clean_url).scheme)
+    shown = redact(clean_url)
+    last = ""
+    for attempt in range(TRIES):
+        if attempt:
+            time.sleep(BACKOFF_S * 2 ** (attempt - 1))
+        try:
+            return _request_once(pool, clean_url, request_headers, label, shown, progress)
+        except _Retryable as exc:
+            last = str(exc)
+    raise ChannelError(f"{label}: {last} ({shown}), after {TRIES} attempts")
+
+
+class _Retryable(Exception):
+    pass
+
+
+def _request_once(
+    pool: Any, url: str, headers: dict[str, str], label: str, shown: str, progress: ProgressCallback | None
+) -> Response:
+    import urllib3
+
+    try:
+        resp = pool.request(
+            "GET", url, headers=headers, preload_content=False, decode_content=True,
+            retries=urllib3.Retry(total=0, connect=0, read=0, redirect=10, status=0, other=0,
+                                  raise_on_redirect=True, raise_on_status=False),
+            timeout=urllib3.Timeout(connect=TIMEOUT_S, read=TIMEOUT_S),
+        )
+    except urllib3.exceptions.MaxRetryError as exc:
+        _raise_for_transport(exc.reason, label, shown)
+        raise  # unreachable
+    except urllib3.exceptions.HTTPError as exc:
+        _raise_for_transport(exc, label, shown)
+        raise
+    complete = False
+    try:
+        status = resp.status
+        if status == 304:
+            complete = True
+            return Response(304, _lower(resp.headers))
+        if status in _RETRY_STATUS:
+            raise _Retryable(f"server error (HTTP {status})")
+        if status in (404, 410):
+            raise NotFoundError(f"{label}: not found (HTTP {status}) at {shown}")
+        if status in (401, 403):
+            what = "authentication required" if status == 401 else "access denied"
+            raise ChannelError(f"{label}: {what} (HTTP {status}) at {shown}; check the channel's token or credentials")
+        if status >= 400:
+            raise ChannelError(f"{label}: HTTP {status} at {shown}")
+        hdrs = _lower(resp.headers)
+        total = None if "content-encoding" in hdrs else _int(hdrs.get("content-length"))
+        chunks: list[bytes] = []
+        done = 0
+        try:
+            for chunk in resp.stream(CHUNK, decode_content=True):
+                chunks.append(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(label, done, total)
+        except urllib3.exceptions.HTTPError as exc:
+            raise _Retryable(f"connection broken while reading ({type(exc).__name__})") from None
+        if total is not None and done < total:
+            raise _Retryable(f"short read ({done} of {total} bytes)")
+        if progress is not None:
+            progress(label, done, done)
+        complete = True
+        return Response(status, hdrs, b"".join(chunks))
+    finally:
+        if not complete:
+            with contextlib.suppress(Exception):
+                resp.drain_conn()  # an unread error body would poison the pooled connection
+        resp.release_conn()
+
+
+def _raise_for_transport(reason: object, label: str, shown: str) -> None:
+    import urllib3
+
+    if isinstance(reason, urllib3.exceptions.SSLError):
+        raise ChannelError(f"{label}: TLS/SSL verification failed for {shown} ({_first_line(reason)})") from None
+    if isinstance(reason, urllib3.exceptions.ProxyError):
+        raise _Retryable(f"proxy error ({type(reason).__name__})")
+    if isinstance(reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError):
+        raise _Retryable("cannot connect")
+    if isinstance(reason, urllib3.exceptions.ReadTimeoutError):
+        raise _Retryable("read timed out")
+    raise _Retryable(f"connection failed ({type(reason).__name__})")
+
+
+def _first_line(exc: object) -> str:
+    return redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:200]
+
+
+def _get_file(url: str, label: str) -> Response:
+    path = file_path(url)
+    try:
+        return Response(200, {}, path.read_bytes())
+    except FileNotFoundError:
+        raise NotFoundError(f"{label}: not found at {redact(url)}") from None
+    except OSError as exc:
+        raise ChannelError(f"{label}: cannot read {path}: {exc.strerror}") from None
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _user_agent() -> str:
+    try:
+        from naja import __version__
+    except ImportError:
+        __version__ = "0"
+    return f"naja/{__version__}"

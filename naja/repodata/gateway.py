@@ -1,0 +1,177 @@
+"""``load_records``: the records a solve can need, from every channel and subdir, in priority order.
+
+Subdirs are opened (fetched, cached, indexed) in parallel threads. Then a breadth-first walk over
+package names: start from the specs' names, load each level's names from every subdir (sharded
+subdirs fetch that level's shards in parallel), and queue the names found in the loaded records'
+``depends`` and ``constrains``. Virtual packages (``__glibc``...) are never looked up.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from naja.errors import ChannelError
+from naja.records import PackageRecord
+from naja.repodata import fetch
+from naja.repodata.subdir import FetchOptions, Subdir, open_subdir
+
+_NAME_END = re.compile(r"[\s<>=!~\[\](),;|@]")
+_dep_name_cache: dict[str, str] = {}
+
+
+def dep_name(spec: str) -> str:
+    """The package name a dependency string is about: ``"numpy >=1.2"`` / ``"c::numpy[version='1']"``
+    give ``numpy``. Cached: repodata repeats the same strings many times."""
+    name = _dep_name_cache.get(spec)
+    if name is None:
+        text = spec.strip()
+        if "::" in text.split(" ", 1)[0]:
+            text = text.split("::", 1)[1]
+        m = _NAME_END.search(text)
+        name = (text[: m.start()] if m else text).strip().lower()
+        if len(_dep_name_cache) < 500_000:
+            _dep_name_cache[spec] = name
+    return name
+
+
+def spec_name(spec: Any) -> str:
+    """The package name of a ``MatchSpec`` or a spec string (may be a glob such as ``num*``)."""
+    name = getattr(spec, "name", None)
+    if isinstance(name, str):
+        return name.lower()
+    return dep_name(str(spec))
+
+
+def resolve_channels(channels: Iterable[Any], config: Any = None) -> list[Any]:
+    """``Channel`` objects (multichannels expanded, duplicates dropped) from objects or strings."""
+    from naja.channel import Channel
+
+    channel_config = getattr(config, "channel_config", None)
+    out: list[Any] = []
+    seen: set[str] = set()
+    for item in channels:
+        parsed = item if hasattr(item, "subdir_url") or hasattr(item, "expand") else Channel.from_string(str(item), channel_config)
+        for channel in parsed.expand() if hasattr(parsed, "expand") else [parsed]:
+            if channel.base_url not in seen:
+                seen.add(channel.base_url)
+                out.append(channel)
+    return out
+
+
+def open_subdirs(
+    channels: Sequence[Any], platform: str, options: FetchOptions, *, allow_shards: bool = True
+) -> list[Subdir]:
+    """Every (channel, subdir) opened in parallel, returned in priority order. A channel none of
+    whose subdirs exist is an error naming it; a missing platform subdir alone is not."""
+    jobs: list[tuple[Any, str]] = []
+    for channel in channels:
+        subdirs = channel.subdirs(platform) if hasattr(channel, "subdirs") else (platform, "noarch")
+        jobs.extend((channel, s) for s in dict.fromkeys(subdirs))
+    if len(jobs) == 1:
+        results = [open_subdir(jobs[0][0], jobs[0][1], options, allow_shards=allow_shards)]
+    else:
+        with ThreadPoolExecutor(min(8, len(jobs)), thread_name_prefix="naja-repodata") as pool:
+            results = list(pool.map(lambda job: open_subdir(job[0], job[1], options, allow_shards=allow_shards), jobs))
+    for channel in channels:
+        if not any(sub is not None for (c, _), sub in zip(jobs, results) if c is channel):
+            shown = getattr(channel, "canonical_name", None) or fetch.redact(channel.base_url)
+            tried = ", ".join(s for c, s in jobs if c is channel)
+            raise ChannelError(
+                f"channel {shown} not found: no repodata for {tried} at {fetch.redact(channel.base_url)}"
+            )
+    return [sub for sub in results if sub is not None]
+
+
+def collect(subdirs: Sequence[Subdir], names: Iterable[str], *, recursive: bool = True) -> list[PackageRecord]:
+    """Breadth-first over names from ``names``; records grouped by subdir in ``subdirs`` order."""
+    start: list[str] = []
+    for name in dict.fromkeys(names):
+        if not name or name.startswith("__"):
+            continue
+        if any(c in name for c in "*?["):
+            for sub in subdirs:
+                start.extend(fnmatch.filter(sub.names(), name))
+        else:
+            start.append(name)
+    seen = set(start)
+    frontier = list(dict.fromkeys(start))
+    found: list[dict[str, list[PackageRecord]]] = [{} for _ in subdirs]
+    sharded = [i for i, s in enumerate(subdirs) if s.sharded]
+    while frontier:
+        level: list[dict[str, list[PackageRecord]]] = [{} for _ in subdirs]
+        if len(sharded) > 1:
+            with ThreadPoolExecutor(len(sharded)) as pool:
+                futures = {i: pool.submit(subdirs[i].load, frontier) for i in sharded}
+                for i, future in futures.items():
+                    level[i] = future.result()
+        for i, sub in enumerate(subdirs):
+            if not (len(sharded) > 1 and sub.sharded):
+                level[i] = sub.load(frontier)
+        next_names: list[str] = []
+        for i, result in enumerate(level):
+            found[i].update(result)
+            if not recursive:
+                continue
+            for records in result.values():
+                for rec in records:
+                    for spec in rec.depends:
+                        n = dep_name(spec)
+                        if n not in seen and not n.startswith("__"):
+                            seen.add(n)
+                            next_names.append(n)
+                    for spec in rec.constrains:
+                        n = dep_name(spec)
+                        if n not in seen and not n.startswith("__"):
+                            seen.add(n)
+                            next_names.append(n)
+        frontier = next_names
+    return [rec for per_subdir in found for records in per_subdir.values() for rec in records]
+
+
+def load_records(
+    channels: Sequence[Any],
+    platform: str,
+    specs: Iterable[Any],
+    *,
+    config: Any = None,
+    offline: bool = False,
+    recursive: bool = True,
+    cache_dir: str | Path | None = None,
+    progress: fetch.ProgressCallback | None = None,
+) -> list[PackageRecord]:
+    """The records of every name reachable from ``specs`` (through ``depends`` and ``constrains``
+    names) in ``channels`` for ``platform`` and ``noarch``, ordered by channel priority.
+
+    ``channels``: ``naja.channel.Channel`` objects or strings (names, URLs, paths). Records carry
+    ``fn``, ``url`` (token removed), ``channel`` (the channel's base URL) and ``subdir``. Raises
+    ``ChannelError`` (one line, credentials redacted) when a channel cannot be used.
+    """
+    options = FetchOptions.from_config(config, offline=offline, cache_dir=cache_dir, progress=progress)
+    subdirs = open_subdirs(resolve_channels(channels, config), str(platform), options)
+    return collect(subdirs, [spec_name(s) for s in specs], recursive=recursive)
+
+
+def load_subdir_records(
+    channel: Any,
+    subdir: str,
+    *,
+    config: Any = None,
+    offline: bool = False,
+    cache_dir: str | Path | None = None,
+    progress: fetch.ProgressCallback | None = None,
+) -> list[PackageRecord]:
+    """Every record of one subdir of one channel (for ``search``/``repoquery`` over a whole channel).
+    Uses the full ``repodata.json`` even when the channel is sharded: all names are wanted."""
+    options = FetchOptions.from_config(config, offline=offline, cache_dir=cache_dir, progress=progress)
+    (resolved,) = resolve_channels([channel], config)[:1] or [None]
+    if resolved is None:
+        raise ChannelError(f"no channel given: {channel!r}")
+    sub = open_subdir(resolved, subdir, options, allow_shards=False)
+    if sub is None:
+        raise ChannelError(f"{fetch.redact(resolved.base_url)}/{subdir}: no repodata found")
+    return sub.load_all()

@@ -1,0 +1,174 @@
+"""CEP 16 sharded repodata: a small name → shard-hash index, then one content-addressed file per name.
+
+``<subdir>/repodata_shards.msgpack.zst`` is ``{version, info: {base_url, shards_base_url, ...},
+shards: {name: sha256 bytes}}``; both URLs are relative to the subdir URL. A shard lives at
+``<shards_base_url><hex>.msgpack.zst`` and holds ``packages`` / ``packages.conda`` / ``removed`` for one
+name, with ``md5``/``sha256`` as raw bytes. Shards are immutable, so they are cached by hash forever
+(``<cache_dir>/shards-v1/<hex>.msgpack.zst``) and never revalidated; the index follows normal HTTP
+caching. The client walks dependencies breadth first, fetching each level's shards in parallel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import urllib.parse
+from collections.abc import Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from naja.errors import ChannelError, RepodataError
+from naja.records import PackageRecord
+from naja.repodata import fetch
+from naja.repodata.cache import SHARDS_DIR, atomic_write
+
+INDEX_NAME = "repodata_shards.msgpack.zst"
+MAX_THREADS = 10
+
+
+class ShardInfo(msgspec.Struct):
+    base_url: str = ""
+    shards_base_url: str = ""
+    subdir: str = ""
+
+
+class ShardIndex(msgspec.Struct):
+    info: ShardInfo = msgspec.field(default_factory=ShardInfo)
+    shards: dict[str, bytes] = msgspec.field(default_factory=dict)
+    version: int = 1
+
+
+class _Shard(msgspec.Struct):
+    packages: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    packages_conda: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict, name="packages.conda")
+    removed: list[str] = msgspec.field(default_factory=list)
+
+
+_index_decoder = msgspec.msgpack.Decoder(ShardIndex)
+_shard_decoder = msgspec.msgpack.Decoder(_Shard)
+
+_executor: Executor | None = None
+_executor_lock = threading.Lock()
+
+
+def executor() -> Executor:
+    """The pool shard downloads run on (shared, made on first use)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="naja-shards")
+        return _executor
+
+
+def decompress(data: bytes, what: str) -> bytes:
+    import zstandard
+
+    try:
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    except zstandard.ZstdError as exc:
+        raise RepodataError(f"{what}: not valid zstd data ({exc})") from None
+
+
+def decode_index(data: bytes, label: str) -> ShardIndex:
+    try:
+        return _index_decoder.decode(decompress(data, f"{label}: shard index"))
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise RepodataError(f"{label}: invalid shard index ({exc})") from None
+
+
+class ShardedSubdir:
+    """One subdir served as CEP 16 shards; ``load(names)`` fetches (or reads cached) shards in parallel."""
+
+    def __init__(
+        self,
+        index: ShardIndex,
+        *,
+        label: str,
+        subdir_url: str,
+        clean_subdir_url: str,
+        cache_dir: Path | None,
+        options: fetch.HttpOptions,
+        offline: bool = False,
+    ) -> None:
+        self.index = index
+        self.label = label
+        base = subdir_url.rstrip("/") + "/"
+        self._shards_base = urllib.parse.urljoin(base, index.info.shards_base_url or "")
+        if not self._shards_base.endswith("/"):
+            self._shards_base += "/"
+        package_base = urllib.parse.urljoin(clean_subdir_url.rstrip("/") + "/", index.info.base_url or "")
+        self.package_base_url = fetch.redact(package_base if package_base.endswith("/") else package_base + "/")
+        self._cache = None if cache_dir is None else cache_dir / SHARDS_DIR
+        self._options = options
+        self._offline = offline
+        self._local = base.startswith("file:")
+
+    def names(self) -> list[str]:
+        return list(self.index.shards)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.index.shards
+
+    def load(self, names: Iterable[str]) -> dict[str, list[tuple[str, PackageRecord]]]:
+        """``{name: [(fn, record), ...]}`` for every name this subdir has a shard for."""
+        wanted = [n for n in dict.fromkeys(names) if n in self.index.shards]
+        if not wanted:
+            return {}
+        if len(wanted) == 1:
+            return {wanted[0]: self._load_one(wanted[0])}
+        futures = {n: executor().submit(self._load_one, n) for n in wanted}
+        return {n: f.result() for n, f in futures.items()}
+
+    def _load_one(self, name: str) -> list[tuple[str, PackageRecord]]:
+        digest = self.index.shards[name]
+        raw = self._shard_bytes(name, digest)
+        if raw is None:
+            return []
+        return parse_shard(decompress(raw, f"{self.label}: shard for {name!r}"), f"{self.label}: shard for {name!r}")
+
+    def _shard_bytes(self, name: str, digest: bytes) -> bytes | None:
+        hexdigest = digest.hex()
+        cached = None if self._cache is None or self._local else self._cache / f"{hexdigest}.msgpack.zst"
+        if cached is not None:
+            try:
+                return cached.read_bytes()
+            except OSError:
+                pass
+        if self._offline and not self._local:
+            return None  # offline: a shard never fetched means nothing is known about that name
+        url = f"{self._shards_base}{hexdigest}.msgpack.zst"
+        data = fetch.get(url, label=f"{self.label} (shard for {name!r})", options=self._options).body
+        if hashlib.sha256(data).digest() != digest and hashlib.sha256(
+            decompress(data, f"{self.label}: shard for {name!r}")
+        ).digest() != digest:
+            raise ChannelError(f"{self.label}: the shard for {name!r} does not match its hash in the shard index")
+        if cached is not None:
+            atomic_write(cached, data)
+        return data
+
+
+def parse_shard(data: bytes, what: str) -> list[tuple[str, PackageRecord]]:
+    """The ``(fn, record)`` pairs of a decompressed shard (``removed`` dropped, ``.conda`` preferred)."""
+    try:
+        shard = _shard_decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise RepodataError(f"{what}: invalid shard ({exc})") from None
+    removed = set(shard.removed)
+    conda_stems = {fn[: -len(".conda")] for fn in shard.packages_conda}
+    out: list[tuple[str, PackageRecord]] = []
+    for section in (shard.packages, shard.packages_conda):
+        for fn, value in section.items():
+            if fn in removed or (fn.endswith(".tar.bz2") and fn[: -len(".tar.bz2")] in conda_stems):
+                continue
+            for key in ("md5", "sha256"):
+                v = value.get(key)
+                if isinstance(v, bytes):
+                    value[key] = v.hex()
+            try:
+                out.append((fn, msgspec.convert(value, PackageRecord, strict=False)))
+            except msgspec.ValidationError:
+                continue
+    return out

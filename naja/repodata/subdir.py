@@ -1,0 +1,362 @@
+"""One channel subdir made ready to answer "the records of these names": fetched (or taken from the
+cache), then either indexed locally (``repodata.json``) or opened as CEP 16 shards.
+
+The sequence for an HTTP subdir, under a per-entry file lock so parallel processes fetch once:
+
+1. shards: unless the state says the server has none, get ``repodata_shards.msgpack.zst`` with HTTP
+   caching; a 404 is remembered in the state (``has_shards``) and we fall back to
+2. ``repodata.json``: fresh cache is used as is (``local_repodata_ttl``); otherwise a conditional GET,
+   of ``.json.zst`` first unless the state remembers the server has none;
+3. the local index (``local_index``) is rebuilt when the ``.json`` it describes changed.
+
+``file://`` channels are read in place (no copy); only the index goes to the cache directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from naja.errors import ChannelError, RepodataError
+from naja.records import PackageRecord
+from naja.repodata import cache, fetch, local_index, shards
+from naja.repodata.cache import RepodataState
+
+
+@dataclass
+class FetchOptions:
+    """How to fetch: settings from ``naja.config.Config`` plus call arguments."""
+
+    cache_dir: Path
+    ttl: int = 1
+    use_zst: bool = True
+    use_shards: bool = True
+    offline: bool = False
+    http: fetch.HttpOptions = field(default_factory=fetch.HttpOptions)
+    progress: fetch.ProgressCallback | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Any,
+        *,
+        offline: bool = False,
+        cache_dir: str | Path | None = None,
+        progress: fetch.ProgressCallback | None = None,
+    ) -> FetchOptions:
+        directory = getattr(config, "repodata_cache_dir", None) or cache_dir or _default_cache_dir(config)
+        ttl = getattr(config, "local_repodata_ttl", 1)
+        use_shards = getattr(config, "repodata_use_shards", None)
+        if use_shards is None:
+            use_shards = getattr(config, "use_sharded_repodata", True)
+        return cls(
+            cache_dir=Path(directory).expanduser(),
+            ttl=1 if ttl is None else int(ttl),
+            use_zst=bool(getattr(config, "repodata_use_zst", True)),
+            use_shards=bool(use_shards),
+            offline=bool(offline or getattr(config, "offline", False)),
+            http=fetch.HttpOptions.from_config(config),
+            progress=progress,
+        )
+
+
+def _default_cache_dir(config: Any) -> Path:
+    pkgs_dirs = getattr(config, "pkgs_dirs", None)
+    if pkgs_dirs:
+        return Path(pkgs_dirs[0]) / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("naja")) / "repodata"
+
+
+class Subdir:
+    """A ready subdir: ``load(names)`` gives ``{name: [(fn, record)]}`` with ``fn``/``url``/``channel``/
+    ``subdir`` filled in."""
+
+    def __init__(self, channel_base: str, subdir: str, label: str, source: Any, package_base_url: str) -> None:
+        self.channel = channel_base
+        self.subdir = subdir
+        self.label = label
+        self._source = source
+        self.package_base_url = package_base_url
+        self.sharded = isinstance(source, shards.ShardedSubdir)
+
+    def names(self) -> list[str]:
+        return self._source.names()
+
+    def load(self, names: list[str]) -> dict[str, list[PackageRecord]]:
+        if self.sharded:
+            found = self._source.load(names)
+        else:
+            found = {n: self._source.records(n) for n in names if n in self._source}
+        return {name: [self._finish(fn, rec) for fn, rec in pairs] for name, pairs in found.items()}
+
+    def load_all(self) -> list[PackageRecord]:
+        if self.sharded:
+            return [r for recs in self.load(self.names()).values() for r in recs]
+        return [self._finish(fn, rec) for fn, rec in self._source.all_records()]
+
+    def _finish(self, fn: str, rec: PackageRecord) -> PackageRecord:
+        rec.fn = fn
+        rec.url = self.package_base_url + fn
+        rec.channel = self.channel
+        if not rec.subdir:
+            rec.subdir = self.subdir
+        return rec
+
+
+def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shards: bool = True) -> Subdir | None:
+    """Fetch/cache one subdir of ``channel`` (a ``naja.channel.Channel``); None when the channel has no
+    such subdir (HTTP 404 / missing directory)."""
+    url = channel.subdir_url(subdir)  # with credentials: for requests only
+    clean = f"{channel.base_url}/{subdir}"
+    label = f"{getattr(channel, 'canonical_name', None) or fetch.redact(channel.base_url)}/{subdir}"
+    options.cache_dir.mkdir(parents=True, exist_ok=True)
+    key = cache.cache_key(clean)
+    if clean.startswith("file:"):
+        return _open_local(channel, subdir, url, clean, label, key, options, allow_shards)
+    from filelock import FileLock
+
+    with FileLock(str(options.cache_dir / f"{key}.lock")):
+        entry = _Entry(options.cache_dir, key)
+        state = cache.read_state(entry.state)
+        if allow_shards and options.use_shards:
+            known = cache.flag_known(state.has_shards) if state else None
+            if known is not False:
+                sharded = _open_sharded(url, clean, label, entry, options, known)
+                if sharded is not None:
+                    return _make(channel, subdir, label, sharded, sharded.package_base_url)
+                state = cache.read_state(entry.state)
+        try:
+            state, data = _fetch_json(url, clean, label, entry, state, options)
+        except fetch.NotFoundError:
+            return None
+        try:
+            index = _ensure_index(entry.json, entry.index, state.etag, data)
+        except RepodataError:
+            if options.offline:
+                raise RepodataError(f"{label}: the cached repodata is corrupt and --offline forbids refetching") from None
+            _discard(entry)  # corrupt cache: fetch again from scratch, once
+            state, data = _fetch_json(url, clean, label, entry, None, options)
+            index = _ensure_index(entry.json, entry.index, state.etag, data)
+        return _make(channel, subdir, label, index, _package_base(clean, index))
+
+
+@dataclass
+class _Entry:
+    directory: Path
+    key: str
+
+    @property
+    def json(self) -> Path:
+        return self.directory / f"{self.key}.json"
+
+    @property
+    def state(self) -> Path:
+        return self.directory / f"{self.key}{cache.STATE_SUFFIX}"
+
+    @property
+    def index(self) -> Path:
+        return self.directory / f"{self.key}{cache.INDEX_SUFFIX}"
+
+    @property
+    def shard_index(self) -> Path:
+        return self.directory / f"{self.key}{cache.SHARD_INDEX_SUFFIX}"
+
+    @property
+    def shard_state(self) -> Path:
+        return self.directory / f"{self.key}.shards{cache.STATE_SUFFIX}"
+
+
+def _make(channel: Any, subdir: str, label: str, source: Any, package_base: str) -> Subdir:
+    return Subdir(channel.base_url, subdir, label, source, package_base)
+
+
+def _package_base(clean_subdir_url: str, index: local_index.LocalIndex) -> str:
+    """CEP 15: ``info.base_url`` (absolute or relative to the subdir) if present, else the subdir URL."""
+    import urllib.parse
+
+    base = clean_subdir_url + "/"
+    info_base = index.info.get("base_url")
+    if isinstance(info_base, str) and info_base:
+        base = urllib.parse.urljoin(base, info_base)
+        if not base.endswith("/"):
+            base += "/"
+    return fetch.redact(base)
+
+
+# ----------------------------------------------------------------------------------- repodata.json
+
+
+def _fetch_json(
+    url: str, clean: str, label: str, entry: _Entry, state: RepodataState | None, options: FetchOptions
+) -> tuple[RepodataState, bytes | None]:
+    """The state of an up-to-date ``<key>.json`` and, when just downloaded, its bytes."""
+    valid = state is not None and state.matches(entry.json)
+    if options.offline:
+        if valid or entry.json.is_file():
+            return (state if valid else cache.state_for_file(entry.json, RepodataState(url=fetch.redact(clean)))), None
+        raise ChannelError(f"{label}: no cached repodata and --offline is set (run once online first)")
+    if valid and state.is_fresh(options.ttl):
+        return state, None
+    zst_known = cache.flag_known(state.has_zst) if state is not None else None
+    cached_variant_zst = bool(valid and state.has_zst and state.has_zst.value)
+    conditional: dict[str, str] = {}
+    if valid:
+        if state.etag:
+            conditional["If-None-Match"] = state.etag
+        if state.mod:
+            conditional["If-Modified-Since"] = state.mod
+    resp = None
+    from_zst = False
+    has_zst: bool | None = zst_known
+    if options.use_zst and zst_known is not False:
+        try:
+            resp = fetch.get(f"{url}/repodata.json.zst", label=label, options=options.http,
+                             headers=conditional if cached_variant_zst else {}, progress=options.progress)
+            has_zst = from_zst = True
+        except fetch.NotFoundError:
+            has_zst = False
+    if resp is None:
+        resp = fetch.get(f"{url}/repodata.json", label=label, options=options.http,
+                         headers=conditional if valid and not cached_variant_zst else {}, progress=options.progress)
+    flag = cache.new_flag(has_zst) if has_zst is not None else (state.has_zst if state else None)
+    if resp.status == 304 and valid:
+        refreshed = msgspec.structs.replace(
+            state, refresh_ns=time.time_ns(), has_zst=flag,
+            cache_control=resp.headers.get("cache-control", state.cache_control),
+        )
+        cache.write_state(entry.state, refreshed)
+        return refreshed, None
+    body = resp.body
+    if from_zst and _is_zst(body):
+        body = shards.decompress(body, f"{label}: repodata.json.zst")
+    cache.atomic_write(entry.json, body)
+    new_state = RepodataState(
+        url=fetch.redact(clean),
+        etag=resp.headers.get("etag", ""),
+        mod=resp.headers.get("last-modified", ""),
+        cache_control=resp.headers.get("cache-control", ""),
+        has_zst=flag,
+        has_shards=state.has_shards if state else None,
+    )
+    new_state = cache.state_for_file(entry.json, new_state)
+    cache.write_state(entry.state, new_state)
+    return new_state, body
+
+
+def _is_zst(data: bytes) -> bool:
+    return data[:4] == b"\x28\xb5\x2f\xfd"
+
+
+def _ensure_index(json_path: Path, index_path: Path, etag: str, data: bytes | None) -> local_index.LocalIndex:
+    """The local index for ``json_path``: read if current, else built (from ``data`` if given)."""
+    try:
+        key = local_index.source_key(json_path, etag)
+    except OSError as exc:
+        raise RepodataError(f"cannot read cached repodata {json_path}: {exc.strerror}") from None
+    header = local_index.read_header(index_path, key)
+    if header is None:
+        if data is None:
+            with open(json_path, "rb") as fh:
+                import mmap
+
+                size = key[0]
+                src: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            header = local_index.build(src, key)
+        else:
+            header = local_index.build(data, key)
+        local_index.write(header, index_path)
+    return local_index.LocalIndex.open(json_path, header)
+
+
+def _discard(entry: _Entry) -> None:
+    for path in (entry.json, entry.state, entry.index):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+# ------------------------------------------------------------------------------------------ shards
+
+
+def _open_sharded(
+    url: str, clean: str, label: str, entry: _Entry, options: FetchOptions, known: bool | None
+) -> shards.ShardedSubdir | None:
+    """The sharded subdir, or None when the server has no shard index (remembered in the state)."""
+    sstate = cache.read_state(entry.shard_state)
+    valid = sstate is not None and sstate.matches(entry.shard_index)
+    data: bytes | None = None
+    if options.offline or (valid and sstate.is_fresh(options.ttl)):
+        if not valid:
+            return None
+    else:
+        headers = {}
+        if valid and sstate.etag:
+            headers["If-None-Match"] = sstate.etag
+        if valid and sstate.mod:
+            headers["If-Modified-Since"] = sstate.mod
+        try:
+            resp = fetch.get(f"{url}/{shards.INDEX_NAME}", label=label, options=options.http, headers=headers)
+        except fetch.NotFoundError:
+            _set_has_shards(entry, clean, False)
+            return None
+        if resp.status == 304 and valid:
+            cache.write_state(entry.shard_state, msgspec.structs.replace(
+                sstate, refresh_ns=time.time_ns(), cache_control=resp.headers.get("cache-control", sstate.cache_control)))
+        else:
+            data = resp.body
+            cache.atomic_write(entry.shard_index, data)
+            cache.write_state(entry.shard_state, cache.state_for_file(entry.shard_index, RepodataState(
+                url=fetch.redact(f"{clean}/{shards.INDEX_NAME}"), etag=resp.headers.get("etag", ""),
+                mod=resp.headers.get("last-modified", ""), cache_control=resp.headers.get("cache-control", ""))))
+            if known is not True:
+                _set_has_shards(entry, clean, True)
+    if data is None:
+        data = entry.shard_index.read_bytes()
+    index = shards.decode_index(data, label)
+    return shards.ShardedSubdir(index, label=label, subdir_url=url, clean_subdir_url=clean,
+                                cache_dir=entry.directory, options=options.http, offline=options.offline)
+
+
+def _set_has_shards(entry: _Entry, clean: str, value: bool) -> None:
+    state = cache.read_state(entry.state) or RepodataState(url=fetch.redact(clean))
+    cache.write_state(entry.state, msgspec.structs.replace(state, has_shards=cache.new_flag(value)))
+
+
+# ------------------------------------------------------------------------------------------- local
+
+
+def _open_local(
+    channel: Any, subdir: str, url: str, clean: str, label: str, key: str, options: FetchOptions, allow_shards: bool
+) -> Subdir | None:
+    """``file://``: shards read in place if present, else the ``repodata.json`` (or ``.zst``) indexed
+    in place; nothing but the index (or a decompressed ``.zst``) is written to the cache."""
+    directory = fetch.file_path(url)
+    if not directory.is_dir():
+        return None
+    entry = _Entry(options.cache_dir, key)
+    shard_index = directory / shards.INDEX_NAME
+    json_path = directory / "repodata.json"
+    if allow_shards and options.use_shards and shard_index.is_file() and not json_path.is_file():
+        index = shards.decode_index(shard_index.read_bytes(), label)
+        sharded = shards.ShardedSubdir(index, label=label, subdir_url=url, clean_subdir_url=clean,
+                                       cache_dir=None, options=options.http)
+        return _make(channel, subdir, label, sharded, sharded.package_base_url)
+    if not json_path.is_file():
+        zst = directory / "repodata.json.zst"
+        if not zst.is_file():
+            return None
+        json_path = entry.json
+        if not (json_path.is_file() and json_path.stat().st_mtime_ns >= zst.stat().st_mtime_ns):
+            cache.atomic_write(json_path, shards.decompress(zst.read_bytes(), f"{label}: repodata.json.zst"))
+    try:
+        index = _ensure_index(json_path, entry.index, "", None)
+    except OSError as exc:
+        raise ChannelError(f"{label}: cannot read {json_path}: {exc.strerror}") from None
+    return _make(channel, subdir, label, index, _package_base(clean, index))
+
