@@ -963,10 +963,13 @@ def parse_env_assignments(items: Iterable[str], environ: Mapping[str, str] | Non
 
 def _terminal_sent_sigint() -> bool:
     """Whether a SIGINT most likely came from the terminal (which delivers it to the child too)."""
-    try:
-        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
-    except OSError:
-        return False
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd):
+                return os.tcgetpgrp(fd) == os.getpgrp()
+        except OSError:
+            continue
+    return False
 
 
 def run_in_env(prefix: str | os.PathLike[str], argv: Sequence[str], cwd: str | os.PathLike[str] | None = None,

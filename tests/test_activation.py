@@ -374,3 +374,53 @@ def test_resolve_prefix_errors(envs):
     with pytest.raises(ActivationError):
         resolve_prefix(settings, None, name="a", prefix="/b")
     assert os.fspath(resolve_prefix(settings, None, name="alpha")) == os.fspath(alpha)
+
+
+@pytest.mark.parametrize("which", ["alpha", "plain"])
+def test_run_ctrl_c_in_a_terminal(tmp_path, envs, which):
+    """Ctrl-C in a terminal reaches the child (once), and naja survives it to return the child's
+    exit code (naja does not forward a SIGINT the terminal already sent to the whole group)."""
+    import fcntl
+    import pty
+    import select
+    import termios
+
+    settings, alpha, _, plain = envs
+    prefix = alpha if which == "alpha" else plain
+    code = ("import signal, time\n"
+            "n = 0\n"
+            "def handler(signum, frame):\n"
+            "    global n\n"
+            "    n += 1\n"
+            "signal.signal(signal.SIGINT, handler)\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(1.5)\n"
+            "print('count', n, flush=True)\n")
+    master, slave = pty.openpty()
+
+    def controlling_tty() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen([*naja_command(), "run", "-p", str(prefix), sys.executable, "-c", code],
+                            env=shell_env(tmp_path, settings.root_prefix), stdin=slave, stdout=slave,
+                            stderr=slave, preexec_fn=controlling_tty)
+    os.close(slave)
+    output = b""
+    try:
+        while b"ready" not in output:
+            assert select.select([master], [], [], 30)[0], output
+            output += os.read(master, 1024)
+        os.write(master, b"\x03")
+        while b"count" not in output or not output.rstrip().endswith((b"0", b"1", b"2")):
+            assert select.select([master], [], [], 30)[0], output
+            try:
+                output += os.read(master, 1024)
+            except OSError:
+                break
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    assert b"count 1" in output, output
