@@ -575,6 +575,9 @@ def default_root_prefix(env: Mapping[str, str] | None = None) -> Path:
     for var in ("NAJA_ROOT_PREFIX", "MAMBA_ROOT_PREFIX"):
         if env.get(var):
             return Path(_expand_path(env[var]))
+    if sys.platform.startswith("linux"):  # what platformdirs answers, without importing it
+        data = env.get("XDG_DATA_HOME", "").strip() or os.path.join(_home(env), ".local", "share")
+        return Path(_expand_path(data)) / "naja"
     import platformdirs
 
     return Path(platformdirs.user_data_dir("naja", appauthor=False))

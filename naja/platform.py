@@ -163,12 +163,16 @@ def host_subdir(sys_platform: str | None = None, machine: str | None = None, bit
 
     A 32-bit interpreter on a 64-bit x86 machine is reported as the 32-bit subdir, as conda does.
     """
-    import platform as _stdlib_platform
-    import struct
-
     sys_platform = sys.platform if sys_platform is None else sys_platform
-    machine = (_stdlib_platform.machine() if machine is None else machine).lower()
-    bits = 8 * struct.calcsize("P") if bits is None else bits
+    if machine is None:
+        if hasattr(os, "uname"):  # cheaper than importing the stdlib ``platform`` module
+            machine = os.uname().machine
+        else:
+            import platform as _stdlib_platform
+
+            machine = _stdlib_platform.machine()
+    machine = machine.lower()
+    bits = (64 if sys.maxsize > 2**32 else 32) if bits is None else bits
     arch = _MACHINE_ALIASES.get(machine, machine)
     if arch == "x86_64" and bits == 32:
         arch = "x86"

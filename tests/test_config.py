@@ -95,8 +95,8 @@ def test_root_prefix_resolution(env, tmp_path, monkeypatch):
     only_mamba = {k: v for k, v in both.items() if k != "NAJA_ROOT_PREFIX"}
     assert load_config(env=only_mamba).root_prefix == tmp_path / "mamba"
     assert load_config(env=both, root_prefix=tmp_path / "cli").root_prefix == tmp_path / "cli"
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     bare = {k: v for k, v in env.items() if k != "NAJA_ROOT_PREFIX"}
+    bare["XDG_DATA_HOME"] = str(tmp_path / "data")
     assert load_config(env=bare).root_prefix == tmp_path / "data" / "naja"
 
 
@@ -513,3 +513,16 @@ def test_local_multichannel_is_conda_bld(env, home, tmp_path):
     cfg = load_config(env=env)
     local = Channel.from_string("local", cfg.channel_config)
     assert [c.base_url for c in local.expand()] == [(home / "conda-bld").as_uri()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG layout")
+def test_default_root_matches_platformdirs(env, tmp_path, monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)  # platformdirs reads os.environ
+    bare = {"HOME": env["HOME"]}
+    expected = Path(platformdirs.user_data_dir("naja", appauthor=False))
+    assert load_config(env={**bare}).root_prefix == expected
+    assert (
+        load_config(env={**bare, "XDG_DATA_HOME": str(tmp_path / "d")}).root_prefix == tmp_path / "d" / "naja"
+    )
