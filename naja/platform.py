@@ -42,7 +42,7 @@ _KNOWN: dict[str, tuple[str | None, str | None]] = {
 KNOWN_SUBDIRS: tuple[str, ...] = tuple(_KNOWN)
 """Every subdir naja recognises, ``noarch`` first."""
 
-_UNIX_OSES = frozenset({"linux", "osx", "freebsd", "zos"})
+_UNIX_OSES = frozenset({"linux", "osx", "freebsd", "emscripten"})  # as rattler and CEP 30 (__unix)
 
 
 class UnknownPlatformError(ConfigError, ValueError):

@@ -62,7 +62,7 @@ def detect_virtual_packages(
     same_os = target.os == host.os
 
     packages: list[tuple[str, str, str]] = []
-    if target.is_unix or target.os == "emscripten":
+    if target.is_unix:
         packages.append(("__unix", "0", "0"))
     if target.is_linux:
         kernel = _kernel_version() if host.is_linux else None

@@ -21,7 +21,7 @@ from naja.platform import KNOWN_SUBDIRS, Platform, host_subdir
         ("win-64", "win", "x86_64", False),
         ("win-32", "win", "x86", False),
         ("win-arm64", "win", "arm64", False),
-        ("emscripten-wasm32", "emscripten", "wasm32", False),
+        ("emscripten-wasm32", "emscripten", "wasm32", True),
         ("wasi-wasm32", "wasi", "wasm32", False),
         ("noarch", None, None, False),
     ],
@@ -119,3 +119,26 @@ def test_platform_pickles_and_is_immutable():
     assert pickle.loads(pickle.dumps(p)) == p
     with pytest.raises(AttributeError):
         p.subdir = "linux-64"  # type: ignore[misc]
+
+
+def test_agrees_with_rattler():
+    rattler = pytest.importorskip("rattler")
+    their_cls = getattr(rattler, "Subdir", None) or rattler.Platform  # renamed in newer py-rattler
+    checked = 0
+    for subdir in KNOWN_SUBDIRS:
+        try:
+            theirs = their_cls(subdir)
+        except Exception:  # a subdir this rattler version does not know
+            continue
+        ours = Platform(subdir)
+        arch = None if theirs.arch is None else str(theirs.arch)
+        assert (ours.arch, ours.is_linux, ours.is_osx, ours.is_win, ours.is_unix) == (
+            arch,
+            theirs.is_linux,
+            theirs.is_osx,
+            theirs.is_windows,
+            theirs.is_unix,
+        ), subdir
+        checked += 1
+    assert checked >= 15
+    assert str(their_cls.current()) == Platform.host().subdir
