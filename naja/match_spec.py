@@ -106,9 +106,10 @@ def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | N
         channel = Channel.from_string(text)
     except (ChannelError, ValueError) as e:
         raise InvalidSpec(f"invalid channel {text!r}: {e}") from None
+    platforms = getattr(channel, "platforms", None)
+    subdir = platforms[0] if platforms and not suffix else None
     if isinstance(channel, MultiChannel):
-        return channel.name + suffix, None
-    subdir = channel.platforms[0] if channel.platforms and not suffix else None
+        return channel.name + suffix, subdir
     if _is_url_or_path(text):
         canonical = channel.canonical_name
         if not package_url and canonical != channel.base_url and DEFAULT_CONFIG.is_multichannel(canonical):

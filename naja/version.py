@@ -131,6 +131,14 @@ def _parse(text: str) -> tuple[str, tuple[Segment, ...], tuple[Segment, ...]]:
     return norm, version, local
 
 
+def strip_zeros(seg: Segment) -> Segment:
+    """A segment without its trailing zero components (``(1, 'a', 0)`` -> ``(1, 'a')``)."""
+    end = len(seg)
+    while end and seg[end - 1] == 0 and seg[end - 1].__class__ is int:
+        end -= 1
+    return seg if end == len(seg) else seg[:end]
+
+
 def _seg_eq(a: Segment, b: Segment) -> bool:
     """Equality of two segments under zero padding."""
     if len(a) < len(b):
@@ -151,12 +159,14 @@ class Version:
     returns it unchanged.
     """
 
-    __slots__ = ("_hash", "epoch", "key", "local", "norm", "segments", "text")
+    __slots__ = ("_hash", "epoch", "key", "local", "norm", "nsegs", "segments", "text")
 
     text: str
     norm: str
     epoch: int
     segments: tuple[Segment, ...]
+    nsegs: tuple[Segment, ...]
+    """``segments`` with trailing zeros stripped from each: tuple equality == padded equality."""
     local: tuple[Segment, ...]
     key: tuple
 
@@ -175,6 +185,7 @@ class Version:
         self.norm = norm
         self.epoch = version[0][0]  # type: ignore[assignment]
         self.segments = version
+        self.nsegs = tuple(map(strip_zeros, version))
         self.local = local
         self.key = (_part_key(version), _part_key(local))
         self._hash = hash(self.key)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from naja.errors import InvalidSpec, InvalidVersion
-from naja.version import Version
+from naja.version import Segment, Version, strip_zeros
 
 __all__ = ["BuildNumberSpec", "VersionSpec"]
 
@@ -100,12 +100,81 @@ def _make_op(op: str, target: Version, text: str) -> Matcher:
     if op == "<":
         return lambda v, s: v.key < key
     if op == "=":
-        return lambda v, s: v.startswith(target)
+        return _make_prefix(target)
     if op == "!=startswith":
-        return lambda v, s: not v.startswith(target)
+        prefix = _make_prefix(target)
+        return lambda v, s: not prefix(v, s)
     if op == "~=":
         return _make_compatible(target, text)
     raise _err(text, f"invalid operator {op!r}")
+
+
+def _make_prefix(target: Version) -> Matcher:
+    """``Version.startswith(target)`` specialised for one target, on the zero-stripped segments
+    (plain tuple equality there is conda's zero-padded equality)."""
+    if target.local:
+        return lambda v, s: v.startswith(target)
+    segs = target.segments
+    n = len(segs) - 1
+    head = target.nsegs[:n]
+    last = segs[n]
+    m = len(last) - 1
+    last_head = strip_zeros(last[:m])
+    want = last[m]
+    want_is_str = want.__class__ is str
+    empty: Segment = ()
+
+    def prefix(v: Version, s: str) -> bool:
+        ns = v.nsegs
+        if len(ns) >= n:
+            if ns[:n] != head:
+                return False
+        elif ns + (empty,) * (n - len(ns)) != head:
+            return False
+        mine = v.segments
+        seg = mine[n] if len(mine) > n else empty
+        if m and strip_zeros(seg[:m]) != last_head:
+            return False
+        c = seg[m] if len(seg) > m else 0
+        if want_is_str:
+            return c.__class__ is str and c.startswith(want)  # type: ignore[union-attr]
+        return c == want
+
+    return prefix
+
+
+def _all_of(fns: tuple[Matcher, ...]) -> Matcher:
+    if len(fns) == 2:
+        f1, f2 = fns
+        return lambda v, s: f1(v, s) and f2(v, s)
+    if len(fns) == 3:
+        f1, f2, f3 = fns
+        return lambda v, s: f1(v, s) and f2(v, s) and f3(v, s)
+
+    def every(v: Version, s: str) -> bool:
+        for f in fns:  # noqa: SIM110 - faster than all() with a generator
+            if not f(v, s):
+                return False
+        return True
+
+    return every
+
+
+def _any_of(fns: tuple[Matcher, ...]) -> Matcher:
+    if len(fns) == 2:
+        f1, f2 = fns
+        return lambda v, s: f1(v, s) or f2(v, s)
+    if len(fns) == 3:
+        f1, f2, f3 = fns
+        return lambda v, s: f1(v, s) or f2(v, s) or f3(v, s)
+
+    def some(v: Version, s: str) -> bool:
+        for f in fns:  # noqa: SIM110 - faster than any() with a generator
+            if f(v, s):
+                return True
+        return False
+
+    return some
 
 
 def _make_compatible(target: Version, text: str) -> Matcher:
@@ -171,7 +240,7 @@ def _leaf(text: str) -> tuple[str, Matcher, bool]:
     if text[-1] == "*":
         canon = text if text.endswith(".*") else text[:-1] + ".*"
         target = _version(canon.rstrip("*").rstrip("."), text)
-        return canon, lambda v, s: v.startswith(target), False
+        return canon, _make_prefix(target), False
     if "@" in text:
         return text, lambda v, s: s == text, True
     target = _version(text, text)
@@ -230,10 +299,7 @@ class VersionSpec:
             self._exact = False
             self._ident = (op, *(k._ident for k in kids))
             fns = tuple(k._match for k in kids)
-            if op == "|":
-                self._match = lambda v, s: any(f(v, s) for f in fns)
-            else:
-                self._match = lambda v, s: all(f(v, s) for f in fns)
+            self._match = _any_of(fns) if op == "|" else _all_of(fns)
         else:
             self.children = ()
             self.op = None
