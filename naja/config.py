@@ -149,6 +149,7 @@ _KEYS: dict[str, _Key] = {
         _Key("add_pip_as_python_dependency", "bool", True, "Make python depend on pip."),
         _Key("allow_downgrade", "bool", False, "Allow updates to downgrade installed packages."),
         _Key("allow_uninstall", "bool", True, "Allow solves to remove installed packages."),
+        _Key("no_py_pin", "bool", False, "Do not pin an installed python to its minor version."),
         # network
         _Key("ssl_verify", "ssl", True, "Verify TLS certificates: true, false, or a CA bundle path."),
         _Key("proxy_servers", "map", {}, "Scheme (or scheme://host) -> proxy URL."),
@@ -452,6 +453,7 @@ class Config:
     add_pip_as_python_dependency: bool
     allow_downgrade: bool
     allow_uninstall: bool
+    no_py_pin: bool
     ssl_verify: bool | str
     proxy_servers: dict[str, str]
     remote_connect_timeout_secs: float
@@ -789,6 +791,7 @@ def load_config(
         add_pip_as_python_dependency=merged["add_pip_as_python_dependency"],
         allow_downgrade=merged["allow_downgrade"],
         allow_uninstall=merged["allow_uninstall"],
+        no_py_pin=merged["no_py_pin"],
         ssl_verify=merged["ssl_verify"],
         proxy_servers=merged["proxy_servers"],
         remote_connect_timeout_secs=merged["remote_connect_timeout_secs"],
