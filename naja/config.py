@@ -770,53 +770,19 @@ def load_config(
         merged["envs_dirs"] = [*merged["envs_dirs"], default_envs]
         sources["envs_dirs"] = (*sources["envs_dirs"], "default")
 
+    values = dict(merged)
+    for name in ("channels", "default_channels", "pinned_packages"):
+        values[name] = tuple(values[name])
+    values["pkgs_dirs"] = tuple(Path(p) for p in merged["pkgs_dirs"])
+    values["envs_dirs"] = tuple(Path(p) for p in merged["envs_dirs"])
+    values["channel_alias"] = merged["channel_alias"].rstrip("/")
     return Config(
         root_prefix=root,
         target_prefix=target,
-        channels=tuple(merged["channels"]),
-        channel_alias=merged["channel_alias"].rstrip("/"),
-        custom_channels=merged["custom_channels"],
-        custom_multichannels=merged["custom_multichannels"],
-        default_channels=tuple(merged["default_channels"]),
-        override_channels_enabled=merged["override_channels_enabled"],
-        channel_priority=merged["channel_priority"],
-        repodata_use_zst=merged["repodata_use_zst"],
-        use_sharded_repodata=merged["use_sharded_repodata"],
-        local_repodata_ttl=merged["local_repodata_ttl"],
-        offline=merged["offline"],
-        allow_non_channel_urls=merged["allow_non_channel_urls"],
-        pkgs_dirs=tuple(Path(p) for p in merged["pkgs_dirs"]),
-        envs_dirs=tuple(Path(p) for p in merged["envs_dirs"]),
-        pinned_packages=tuple(merged["pinned_packages"]),
-        add_pip_as_python_dependency=merged["add_pip_as_python_dependency"],
-        allow_downgrade=merged["allow_downgrade"],
-        allow_uninstall=merged["allow_uninstall"],
-        no_py_pin=merged["no_py_pin"],
-        ssl_verify=merged["ssl_verify"],
-        proxy_servers=merged["proxy_servers"],
-        remote_connect_timeout_secs=merged["remote_connect_timeout_secs"],
-        remote_read_timeout_secs=merged["remote_read_timeout_secs"],
-        remote_max_retries=merged["remote_max_retries"],
-        remote_backoff_factor=merged["remote_backoff_factor"],
-        download_threads=merged["download_threads"],
-        extract_threads=merged["extract_threads"],
-        always_copy=merged["always_copy"],
-        always_softlink=merged["always_softlink"],
-        allow_softlinks=merged["allow_softlinks"],
-        compile_pyc=merged["compile_pyc"],
-        safety_checks=merged["safety_checks"],
-        extra_safety_checks=merged["extra_safety_checks"],
-        lock_timeout=merged["lock_timeout"],
-        use_lockfiles=merged["use_lockfiles"],
-        platform=merged["platform"],
-        show_channel_urls=merged["show_channel_urls"],
-        auto_activate_base=merged["auto_activate_base"],
-        changeps1=merged["changeps1"],
-        env_prompt=merged["env_prompt"],
-        always_yes=merged["always_yes"],
         rc_files=tuple(loaded),
         sources=sources,
         unknown_keys=tuple(unknown),
+        **values,
     )
 
 
