@@ -97,7 +97,9 @@ def load_settings(root_prefix: str | os.PathLike[str] | None = None) -> Settings
     config = None
     try:
         from naja.config import load_config
-    except ImportError:
+    except ModuleNotFoundError as exc:  # naja.config not in this build: environment variables only
+        if exc.name != "naja.config":
+            raise
         load_config = None
     if load_config is not None:
         import inspect
