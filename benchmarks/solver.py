@@ -12,6 +12,7 @@ the names reachable from the request; rattler: its sparse reader).
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import statistics
@@ -93,29 +94,39 @@ def _name_of(fn: str) -> str:
 
 
 class LocalChannel:
-    """A channel directory read the sparse way: raw entries indexed by name, decoded on demand."""
+    """A channel directory read the sparse way: the repodata is split into raw (undecoded) entries,
+    whose file names are sorted so that a name's entries are found by bisection; only the entries of
+    names the request reaches are decoded into records."""
 
     def __init__(self, root: Path) -> None:
         self.url = root.resolve().as_uri()
-        self._raw: dict[str, list[tuple[str, str, msgspec.Raw]]] = {}
+        self._groups: list[tuple[str, list[str], dict[str, msgspec.Raw]]] = []
         for sub in SUBDIRS:
             path = root / sub / "repodata.json"
             if not path.exists():
                 continue
             data = msgspec.json.decode(path.read_bytes(), type=_Repodata)
             for group in (data.packages, data.packages_conda):
-                for fn, raw in group.items():
-                    self._raw.setdefault(_name_of(fn), []).append((sub, fn, raw))
+                keys = list(group)
+                if any(a > b for a, b in zip(keys, keys[1:])):
+                    keys.sort()
+                self._groups.append((sub, keys, group))
 
     def records(self, name: str) -> list[PackageRecord]:
         out = []
-        for sub, fn, raw in self._raw.get(name, ()):
-            rec = msgspec.json.decode(raw, type=PackageRecord)
-            rec.fn = fn
-            rec.subdir = rec.subdir or sub
-            rec.channel = self.url
-            rec.url = f"{self.url}/{sub}/{fn}"
-            out.append(rec)
+        lo_key, hi_key = name + "-", name + "."
+        for sub, keys, group in self._groups:
+            lo = bisect.bisect_left(keys, lo_key)
+            hi = bisect.bisect_left(keys, hi_key, lo)
+            for fn in keys[lo:hi]:
+                if _name_of(fn) != name:
+                    continue
+                rec = msgspec.json.decode(group[fn], type=PackageRecord)
+                rec.fn = fn
+                rec.subdir = rec.subdir or sub
+                rec.channel = self.url
+                rec.url = f"{self.url}/{sub}/{fn}"
+                out.append(rec)
         return out
 
 
@@ -160,7 +171,7 @@ def run_naja(channels: Sequence[LocalChannel], specs: Sequence[str]) -> tuple[di
     except UnsatisfiableError as exc:
         return "unsat: " + str(exc), [], time.perf_counter() - t0
     dt = time.perf_counter() - t0
-    return {r.name: r.version for r in sol}, check(sol, specs, task.virtual_packages), dt
+    return {r.name: f"{r.version} {r.build}" for r in sol}, check(sol, specs, task.virtual_packages), dt
 
 
 def rattler_virtual() -> list:
@@ -201,7 +212,7 @@ def run_rattler(sparse: list, specs: Sequence[str]) -> tuple[dict[str, str] | st
             rattler.solve_with_sparse_repodata(list(specs), sparse, virtual_packages=rattler_virtual()))
     except Exception as exc:  # rattler raises SolverError
         return "unsat: " + str(exc).splitlines()[0], time.perf_counter() - t0
-    return {str(r.name.normalized): str(r.version) for r in recs}, time.perf_counter() - t0
+    return {str(r.name.normalized): f"{r.version} {r.build}" for r in recs}, time.perf_counter() - t0
 
 
 def compare(naja: dict[str, str] | str, rattler: dict[str, str] | str, specs: Sequence[str]) -> tuple[bool, list[str]]:
@@ -213,7 +224,7 @@ def compare(naja: dict[str, str] | str, rattler: dict[str, str] | str, specs: Se
     ok = True
     for s in specs:
         n = _dep_name(s)
-        if n in rattler and (n not in naja or Version(naja[n]) < Version(rattler[n])):
+        if n in rattler and (n not in naja or Version(naja[n].split()[0]) < Version(rattler[n].split()[0])):
             ok = False
     differ = sorted(n for n in set(naja) | set(rattler) if naja.get(n) != rattler.get(n) and not n.startswith("__"))
     return ok, differ

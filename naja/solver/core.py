@@ -53,6 +53,12 @@ class Search:
         self.qhead = 0
         self.chosen: dict[str, int] = {}
         self.requires: list[int] = []  # requirement clause ids in registration order
+        self.req_by_parent: dict[int, list[int]] = {}
+        # Requirements of true candidates, in the order they became true (truncated on backjumps);
+        # everything before ``dpos`` is known to be satisfied.
+        self.agenda: list[int] = []
+        self.agenda_lim: list[int] = []
+        self.dpos = 0
         self.req_meta: dict[int, tuple[int, str, tuple[int, ...], frozenset[int]]] = {}
         self._sets: dict[tuple[int, ...], frozenset[int]] = {}
         self.activity: dict[str, float] = {}
@@ -145,11 +151,11 @@ class Search:
         name = self.pool.spec(dep).name if isinstance(dep, str) else dep.name
         self.req_meta[ci] = (parent, name, cands, cset)
         self.requires.append(ci)
+        self.req_by_parent.setdefault(parent, []).append(ci)
         return conflict
 
     def encode(self, v: int) -> int | None:
         """Add the clauses of candidate v's dependencies and constraints (once)."""
-        self.encoded[v] = True
         pool = self.pool
         rec = pool.records[v]
         conflict = None
@@ -173,6 +179,7 @@ class Search:
                 c = self.add_clause([neg, 2 * u + 1], ("constrains", v, con))
                 if c is not None and conflict is None:
                     conflict = c
+        self.encoded[v] = True
         return conflict
 
     # -- propagation -------------------------------------------------------------------------
@@ -192,35 +199,36 @@ class Search:
             lit = trail[self.qhead]
             self.qhead += 1
             lvl = len(self.trail_lim)
-            if not lit & 1 and lit:
+            if not lit & 1:
                 v = lit >> 1
-                name = var_name[v]
-                other = chosen.get(name)
-                if other is None:
-                    chosen[name] = v
-                    start, end = name_range[name]
-                    lv = level[v]
-                    why = -v - 1
-                    for u in range(end - 1, start - 1, -1):
-                        x = val[2 * u]
-                        if x == UNSET:
-                            val[2 * u] = 0
-                            val[2 * u + 1] = 1
-                            level[u] = lv
-                            reason[u] = why
-                            trail.append(2 * u + 1)
-                        elif x == 1 and u != v:
-                            self.qhead -= 1
-                            return self.add_clause([2 * v + 1, 2 * u + 1], ("forbid", v, u))
-                elif other != v:
-                    self.qhead -= 1
-                    return self.add_clause([2 * v + 1, 2 * other + 1], ("forbid", v, other))
-                if not encoded[v]:
-                    conflict = self.encode(v)
-                    val = self.val
-                    if conflict is not None:
+                if v:
+                    name = var_name[v]
+                    other = chosen.get(name)
+                    if other is None:
+                        chosen[name] = v
+                        start, end = name_range[name]
+                        lv = level[v]
+                        why = -v - 1
+                        for u in range(end - 1, start - 1, -1):
+                            x = val[2 * u]
+                            if x == UNSET:
+                                val[2 * u] = 0
+                                val[2 * u + 1] = 1
+                                level[u] = lv
+                                reason[u] = why
+                                trail.append(2 * u + 1)
+                            elif x == 1 and u != v:
+                                self.qhead -= 1
+                                return self.add_clause([2 * v + 1, 2 * u + 1], ("forbid", v, u))
+                    elif other != v:
                         self.qhead -= 1
-                        return conflict
+                        return self.add_clause([2 * v + 1, 2 * other + 1], ("forbid", v, other))
+                    if not encoded[v]:
+                        conflict = self.encode(v)
+                        if conflict is not None:
+                            self.qhead -= 1
+                            return conflict
+                self.agenda.extend(self.req_by_parent.get(v, ()))
             fl = lit ^ 1
             ws = watches[fl]
             n = len(ws)
@@ -282,6 +290,9 @@ class Search:
         del trail[lim:]
         trail.extend(keep)
         del self.trail_lim[target:]
+        del self.agenda[self.agenda_lim[target]:]
+        del self.agenda_lim[target:]
+        self.dpos = 0
         self.qhead = min(self.qhead, lim)
 
     def _reason_lits(self, v: int) -> tuple[list[int] | tuple[int, ...], Any]:
@@ -364,34 +375,45 @@ class Search:
 
     # -- decisions ---------------------------------------------------------------------------
     def decide(self) -> tuple[int, int] | None:
-        """(candidate, 0) to decide, (clause, 1) for a requirement found conflicting, or None."""
+        """(candidate, 0) to decide, (clause, 1) for a requirement found conflicting, or None.
+
+        The first unsatisfied requirement in agenda order wins (the request's come first); after
+        conflicts, a requirement a little further on whose package took part in more conflicts may
+        take its place (resolvo's activity rule, with a bounded look-ahead)."""
         val = self.val
         chosen = self.chosen
-        activity = self.activity
-        best = None
-        best_act = -1.0
-        for ci in self.requires:
-            parent, name, cands, cset = self.req_meta[ci]
-            if val[2 * parent] != 1:
-                continue
+        meta = self.req_meta
+        agenda = self.agenda
+        n = len(agenda)
+        i = self.dpos
+        while i < n:
+            parent, name, cands, cset = meta[agenda[i]]
             c = chosen.get(name)
-            if c is not None and c in cset:
-                continue
-            act = activity.get(name, 0.0)
-            if best is not None and act <= best_act:
-                continue
-            for u in cands:
-                if val[2 * u] == UNSET:
-                    break
-            else:
-                return ci, 1
-            best = u
-            best_act = act
-            if parent == 0:
+            if c is None or c not in cset:
                 break
-        if best is None:
+            i += 1
+        self.dpos = i
+        if i == n:
             return None
-        return best, 0
+        ci = agenda[i]
+        parent, name, cands, cset = meta[ci]
+        activity = self.activity
+        if parent and activity:
+            best_act = activity.get(name, 0.0)
+            for k in range(i + 1, min(n, i + 256)):
+                cj = agenda[k]
+                p2, name2, cands2, cset2 = meta[cj]
+                act = activity.get(name2, 0.0)
+                if act <= best_act:
+                    continue
+                c = chosen.get(name2)
+                if c is not None and c in cset2:
+                    continue
+                ci, cands, best_act = cj, cands2, act
+        for u in cands:
+            if val[2 * u] == UNSET:
+                return u, 0
+        return ci, 1
 
     def run(self) -> list[int]:
         """Search until every requirement of an installed candidate holds; returns the true variables."""
@@ -420,6 +442,7 @@ class Search:
                 continue
             self.decisions += 1
             self.trail_lim.append(len(self.trail))
+            self.agenda_lim.append(len(self.agenda))
             self._assign(2 * x, len(self.trail_lim), None)
         val = self.val
         return [v for v in range(1, len(self.level)) if val[2 * v] == 1]

@@ -205,6 +205,8 @@ class Pool:
                 d.setdefault(self.spec(dep).name, []).append(dep)
             deps[i] = d
         shared = sorted(set.intersection(*(set(d) for d in deps.values())))
+        # A dependency written the same way by every build cannot tell them apart.
+        shared = [nm for nm in shared if len({tuple(deps[i][nm]) for i in run}) > 1]
         best: dict[tuple[int, str], tuple[Version, bool] | None] = {}
         for i in run:
             for nm in shared:
