@@ -37,12 +37,27 @@ def _version_key(rec: Any) -> Any:
 
 
 def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> list[Any]:
+    """Records for ``specs`` from the channels: only the names asked for (and, with ``recursive``,
+    what they reach); a wildcard name needs every record of each subdir."""
     channels = context.channels()
+    if not channels:
+        raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
     repodata = require("naja.repodata")
-    from naja.api.transact import _call
-
-    return _call(repodata.load_records, channels, context.platform, specs, config=context.config,
-                 offline=context.options.offline, recursive=recursive)
+    offline = context.options.offline or bool(getattr(context.config, "offline", False))
+    if any("*" in s.name for s in specs):
+        out: list[Any] = []
+        for ch in channels:
+            errors: list[NajaError] = []
+            for subdir in (context.platform, "noarch"):
+                try:
+                    out += repodata.load_subdir_records(ch, subdir, config=context.config, offline=offline)
+                except NajaError as exc:  # a channel may lack one of the two subdirs
+                    errors.append(exc)
+            if len(errors) == 2:
+                raise errors[0]
+        return out
+    return repodata.load_records(channels, context.platform, specs, config=context.config,
+                                 offline=offline, recursive=recursive)
 
 
 def search(specs: Sequence[str], options: Options | None = None, *, local: bool = False) -> list[Any]:

@@ -328,26 +328,25 @@ def _file_inputs(context: Context) -> Any:
 
 def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
                      update_all: bool = False, remove: bool = False, prune: bool = False) -> Plan:
-    """The shared planner: ``command`` is create/install/update/remove (for history and checks)."""
+    """The shared planner: ``command`` is create/install/update/remove (for history and checks);
+    ``prune`` (env update --prune) drops installed packages the request does not need."""
     create = command == "create"
     pre_context = Context.from_options(options)
-    if create:
+    envfile = _file_inputs(pre_context)
+    if create and envfile is not None and envfile.name and not options.prefix and not options.name:
+        prefix = pre_context.prefix_for_name(envfile.name, must_exist=False)
+    elif create:
         prefix = pre_context.target_prefix(must_exist=False, allow_default=False)
     else:
         prefix = pre_context.target_prefix(must_exist=True)
     context = Context.from_options(options, target_prefix=prefix)
-    envfile = _file_inputs(context)
-    extra_channels: list[str] = []
-    all_specs = list(specs)
     plan = Plan(context=context, prefix=prefix, command=command)
     if create:
         _check_create_target(prefix, context)
         plan.create_prefix = True
+    extra_channels: list[str] = []
+    all_specs = list(specs)
     if envfile is not None:
-        if envfile.name and create and not options.prefix and not options.name:
-            prefix = context.prefix_for_name(envfile.name, must_exist=False)
-            plan.prefix = prefix
-            _check_create_target(prefix, context)
         extra_channels = list(envfile.channels)
         all_specs += envfile.specs
         plan.pip = list(envfile.pip)
@@ -357,43 +356,37 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
                 raise EnvironmentFileError("specs cannot be combined with an @EXPLICIT or lock file")
             return _plan_explicit(plan, envfile)
     installed = prefix_object(prefix).installed() if is_environment(prefix) else []
+    installed_names = {r.name for r in installed}
     match_specs = parse_specs(all_specs)
     plan.requested = [str(s) for s in match_specs]
-    if remove:
-        installed_names = {r.name for r in installed}
+    if remove or command == "update":
         for s in match_specs:
             if s.name not in installed_names:
                 raise PrefixError(f"package '{s.name}' is not installed in {prefix}")
-        plan.remove_specs = plan.requested
-        plan.requested = []
-    if not match_specs and not update_all and not prune:
+    if remove:
+        plan.remove_specs, plan.requested = plan.requested, []
+    if not match_specs and not update_all:
         if create:
             return plan  # an empty environment
         raise NajaError(f"nothing to {command}: give package specs or -f FILE")
-    channels = context.channels(extra_channels)
     spec_names = {s.name for s in match_specs}
     pins = _pins(context, prefix, installed, spec_names)
-    names = [*(s for s in match_specs if not remove), *(r.name for r in installed), *pins]
-    available = _load(context, channels, names) if channels or not remove else []
-    if not available and not remove and channels:
-        pass
+    if remove:
+        # removing needs no channel: the solve only looks at what is installed (as micromamba)
+        channels: list[Any] = []
+        available = [r.package_record() if hasattr(r, "package_record") else r for r in installed]
+    else:
+        channels = context.channels(extra_channels)
+        names = [*match_specs, *(r.name for r in installed), *pins]
+        available = _load(context, channels, names)
     if update_all:
-        update_specs = [*parse_specs(r.name for r in installed)]
+        update_specs = parse_specs(sorted(installed_names))
     else:
         update_specs = match_specs if command == "update" else []
-    if command == "update":
-        missing = [s.name for s in match_specs if s.name not in {r.name for r in installed}]
-        if missing:
-            raise PrefixError(f"package '{missing[0]}' is not installed in {prefix}, cannot update it")
-    solve_specs = [] if remove else match_specs
-    if prune:
-        solve_specs = match_specs
-    solution = _solve(context, specs=solve_specs, available=available, installed=installed, pins=pins,
-                      channels=channels, update_specs=update_specs,
-                      remove_specs=match_specs if remove else [], update_all=update_all)
-    if prune:
-        # env update --prune: keep only what the file's specs need
-        pass
+    solution = _solve(context, specs=[] if remove else match_specs, available=available,
+                      installed=[] if prune else installed, pins=pins, channels=channels,
+                      update_specs=update_specs, remove_specs=match_specs if remove else [],
+                      update_all=update_all)
     tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, plan.requested, installed,
                                                     plan.remove_specs)
     plan.transaction = tx

@@ -119,8 +119,9 @@ def confirm(question: str = "Confirm changes") -> bool:
     sys.stderr.write(f"{question}: [Y/n] ")
     sys.stderr.flush()
     line = sys.stdin.readline()
+    if not line or not sys.stdin.isatty():
+        sys.stderr.write(line.strip() + "\n")  # a piped answer is not echoed by a terminal
     if not line:
-        sys.stderr.write("\n")
         return False
     return line.strip().lower() in ("", "y", "yes")
 
