@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import itertools
 import json
 import os
 import statistics
@@ -108,7 +109,7 @@ class LocalChannel:
             data = msgspec.json.decode(path.read_bytes(), type=_Repodata)
             for group in (data.packages, data.packages_conda):
                 keys = list(group)
-                if any(a > b for a, b in zip(keys, keys[1:])):
+                if any(a > b for a, b in itertools.pairwise(keys)):
                     keys.sort()
                 self._groups.append((sub, keys, group))
 

@@ -206,3 +206,16 @@ def test_unsatisfiable_missing_dependency_and_deep_chain():
     assert err.value.explanation.count("would require") == 2
     with pytest.raises(UnsatisfiableError, match="nothing provides requested nope"):
         run(["nope"], av)
+
+
+def test_broken_records_are_left_out_not_fatal():
+    av = [rec("a", "2.0", depends=["b >=>=1"]), rec("a", "1.5", depends=["b"]), rec("b", "not a version!"),
+          rec("b", "1.0")]
+    assert versions(run(["a"], av)) == {"a": "1.5", "b": "1.0"}
+
+
+def test_pin_conflict_is_explained():
+    av = [rec("a", "2.0", depends=["b >=2"]), rec("b", "1.0"), rec("b", "2.0")]
+    with pytest.raises(UnsatisfiableError) as err:
+        run(["a"], av, pins=["b <2"])
+    assert "b 2.0 is excluded: pinned to b <2" in err.value.explanation

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from naja.errors import InvalidSpec
 from naja.records import PackageRecord
 from naja.solver._spec import MatchSpec
 
 
-def _spec(s: object) -> MatchSpec:
-    return s if isinstance(s, MatchSpec) else MatchSpec(str(s))
+def _spec(s: object) -> MatchSpec | None:
+    if isinstance(s, MatchSpec):
+        return s
+    try:
+        return MatchSpec(str(s))
+    except InvalidSpec:
+        return None
 
 
 def check(
@@ -45,6 +51,9 @@ def check(
     for rec in solution:
         for dep in rec.depends:
             ms = _spec(dep)
+            if ms is None:
+                problems.append(f"{rec.dist_name} has an invalid dependency {dep!r}")
+                continue
             have = present(ms.name)
             if not have:
                 problems.append(f"{rec.dist_name} requires {dep}, but no {ms.name} is installed")
@@ -52,11 +61,17 @@ def check(
                 problems.append(f"{rec.dist_name} requires {dep}, but {have[0].dist_name} is installed")
         for con in rec.constrains:
             ms = _spec(con)
+            if ms is None:
+                problems.append(f"{rec.dist_name} has an invalid constraint {con!r}")
+                continue
             have = present(ms.name)
             if have and not any(ms.match(h) for h in have):
                 problems.append(f"{rec.dist_name} constrains {con}, but {have[0].dist_name} is installed")
     for s in specs:
         ms = _spec(s)
+        if ms is None:
+            problems.append(f"invalid spec {s!r}")
+            continue
         have = present(ms.name)
         if not have:
             problems.append(f"requested {s} is not installed")
@@ -64,6 +79,9 @@ def check(
             problems.append(f"requested {s}, but {have[0].dist_name} is installed")
     for s in pins:
         ms = _spec(s)
+        if ms is None:
+            problems.append(f"invalid pin {s!r}")
+            continue
         have = by_name.get(ms.name)
         if have is not None and not ms.match(have):
             problems.append(f"pinned {s}, but {have.dist_name} is installed")

@@ -148,7 +148,11 @@ class Search:
         cset = self._sets.get(cands)
         if cset is None:
             cset = self._sets[cands] = frozenset(cands)
-        name = self.pool.spec(dep).name if isinstance(dep, str) else dep.name
+        if isinstance(dep, str):
+            ms = self.pool.try_spec(dep)
+            name = ms.name if ms is not None else dep
+        else:
+            name = dep.name
         self.req_meta[ci] = (parent, name, cands, cset)
         self.requires.append(ci)
         self.req_by_parent.setdefault(parent, []).append(ci)
@@ -166,8 +170,8 @@ class Search:
             if c is not None and conflict is None:
                 conflict = c
         for con in rec.constrains:
-            ms = pool.spec(con)
-            if not pool.known_name(ms.name):
+            ms = pool.try_spec(con)
+            if ms is None or not pool.known_name(ms.name):
                 continue
             start, end = pool.candidates(ms.name)
             self._grow()
@@ -402,7 +406,7 @@ class Search:
             best_act = activity.get(name, 0.0)
             for k in range(i + 1, min(n, i + 256)):
                 cj = agenda[k]
-                p2, name2, cands2, cset2 = meta[cj]
+                _p2, name2, cands2, cset2 = meta[cj]
                 act = activity.get(name2, 0.0)
                 if act <= best_act:
                     continue

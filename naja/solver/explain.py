@@ -80,7 +80,8 @@ class _Core:
         elif kind == "requires":
             parent, dep = origin[1], origin[2]
             cands = meta[2] if meta else ()
-            name = self.pool.spec(dep).name
+            ms = self.pool.try_spec(dep)
+            name = ms.name if ms is not None else dep
             lst = self.requires.setdefault(parent, {}).setdefault(name, [])
             if all(d != dep for d, _ in lst):
                 lst.append((dep, cands))

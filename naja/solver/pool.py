@@ -13,6 +13,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from naja.errors import InvalidSpec
 from naja.records import PackageRecord
 from naja.solver._spec import MatchSpec, Version
 
@@ -87,11 +88,19 @@ class Pool:
 
     # -- specs -------------------------------------------------------------------------------
     def spec(self, text: str) -> Any:
-        """Parse a dependency string once per solve."""
+        """Parse a dependency string once per solve (raises ``InvalidSpec``)."""
         ms = self._specs.get(text)
         if ms is None:
             ms = self._specs[text] = MatchSpec(text)
         return ms
+
+    def try_spec(self, text: str) -> Any:
+        """Like ``spec`` but None for a dependency string that does not parse: a record carrying
+        one can never be installed, rather than failing the whole solve."""
+        try:
+            return self.spec(text)
+        except InvalidSpec:
+            return None
 
     # -- names -------------------------------------------------------------------------------
     def _rank(self, channel: str) -> int:
@@ -110,6 +119,10 @@ class Pool:
         inst = self._installed.get(name)
         inst_idx = -1
         for rec in self._raw.get(name, ()):
+            try:
+                Version(rec.version)
+            except InvalidSpec:
+                continue  # a record with an unparseable version cannot take part
             key = (rec.channel, rec.subdir, rec.version, rec.build)
             prev = seen.get(key)
             if prev is not None:
@@ -202,7 +215,9 @@ class Pool:
         for i in run:
             d: dict[str, list[str]] = {}
             for dep in recs[i].depends:
-                d.setdefault(self.spec(dep).name, []).append(dep)
+                ms = self.try_spec(dep)
+                if ms is not None:
+                    d.setdefault(ms.name, []).append(dep)
             deps[i] = d
         shared = sorted(set.intersection(*(set(d) for d in deps.values())))
         # A dependency written the same way by every build cannot tell them apart.
@@ -246,7 +261,7 @@ class Pool:
         """The highest version a dependency string allows (and whether that build has features)."""
         if text in self._highest:
             return self._highest[text]
-        ms = self.spec(text)
+        ms = self.spec(text)  # callers only pass strings that parsed
         result = None
         vonly = spec_is_version_only(ms)
         for ver, group in self._versions_desc(ms.name):
@@ -269,7 +284,10 @@ class Pool:
         if hit is not None:
             return hit
         if ms is None:
-            ms = self.spec(text)
+            ms = self.try_spec(text)
+            if ms is None:
+                self._matches[text] = ()
+                return ()
         start, end = self.candidates(ms.name)
         strict = self.channel_priority == "strict" and not getattr(ms, "channel", None)
         allowed = self.var_allowed

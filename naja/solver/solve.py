@@ -122,13 +122,13 @@ def _encode_request(
             conflicts.append(search.add_requirement(0, name, cands, ("installed", name, True)))
         else:
             conflicts.append(search.add_requirement(0, name, pool.matches(name), ("installed", name, False)))
-    for ms in pins:
+    for raw, ms in zip(task.pins, pins):
         if not pool.known_name(ms.name):
             continue
-        text = str(ms)
+        text = raw if isinstance(raw, str) else str(ms)
         start, end = pool.candidates(ms.name)
         search._grow()
-        good = set(pool.matches(text, ms))
+        good = set(pool.matches(str(ms), ms))
         for v in range(start, end):
             if v not in good and not ms.match(pool.records[v]):
                 conflicts.append(search.add_clause([1, 2 * v + 1], ("pin", text)))
