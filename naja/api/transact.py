@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -287,11 +286,16 @@ def _solve(context: Context, *, specs: list[Any], available: list[Any], installe
 
 
 def _transaction(context: Context, prefix: Path, solution: list[Any], requested: list[str],
-                 installed: list[Any], remove_specs: Sequence[str] = ()) -> tuple[Any, list[Any], list[Any]]:
+                 installed: list[Any], remove_specs: Sequence[str] = (), *,
+                 overwrite: bool = False) -> tuple[Any, list[Any], list[Any]]:
     tx_mod = require("naja.transaction")
     force: Any = ()
     if context.options.force_reinstall:
         force = [_spec_name(s) for s in requested]
+    if overwrite:
+        # create -y over an existing environment: everything is relinked, the rest unlinked, in one
+        # transaction that rolls back on failure
+        force = True
     tx = _call(tx_mod.Transaction.from_solution, prefix_object(prefix), solution, requested,
                remove_specs=list(remove_specs), force_reinstall=force)
     return tx, list(tx.to_link), list(tx.to_unlink)
@@ -384,11 +388,11 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
     else:
         update_specs = match_specs if command == "update" else []
     solution = _solve(context, specs=[] if remove else match_specs, available=available,
-                      installed=[] if prune else installed, pins=pins, channels=channels,
+                      installed=[] if prune or create else installed, pins=pins, channels=channels,
                       update_specs=update_specs, remove_specs=match_specs if remove else [],
                       update_all=update_all)
     tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, plan.requested, installed,
-                                                    plan.remove_specs)
+                                                    plan.remove_specs, overwrite=create and bool(installed))
     plan.transaction = tx
     plan.fetch = _fetch_list(context, plan.to_link)
     return plan
@@ -404,7 +408,7 @@ def _plan_explicit(plan: Plan, envfile: Any) -> Plan:
     installed = prefix_object(plan.prefix).installed() if is_environment(plan.prefix) else []
     plan.requested = [f"{r.name}=={r.version}={r.build}" for r in records]
     tx, plan.to_link, plan.to_unlink = _transaction(plan.context, plan.prefix, records, plan.requested,
-                                                    installed)
+                                                    installed, overwrite=plan.create_prefix and bool(installed))
     plan.transaction = tx
     plan.fetch = _fetch_list(plan.context, plan.to_link)
     return plan
@@ -467,13 +471,6 @@ def _check_create_target(prefix: Path, context: Context) -> None:
 
 
 def _make_empty_env(prefix: Path, context: Context) -> None:
-    if is_environment(prefix) and context.options.yes:
-        # overwrite: micromamba asks, then removes the old environment
-        for child in prefix.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
     (prefix / "conda-meta").mkdir(parents=True, exist_ok=True)
     history = prefix / "conda-meta" / "history"
     if not history.exists():
