@@ -250,8 +250,11 @@ def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[A
     repodata = require("naja.repodata")
     if not channels:
         raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
-    return _call(repodata.load_records, channels, context.platform, list(names), config=context.config,
-                 offline=context.options.offline or bool(getattr(context.config, "offline", False)))
+    log.info("loading repodata for %s from %s", context.platform, ", ".join(c.base_url for c in channels))
+    records = _call(repodata.load_records, channels, context.platform, list(names), config=context.config,
+                    offline=context.options.offline or bool(getattr(context.config, "offline", False)))
+    log.info("%d records reachable from the request", len(records))
+    return records
 
 
 def _solve(context: Context, *, specs: list[Any], available: list[Any], installed: list[Any],
@@ -282,7 +285,11 @@ def _solve(context: Context, *, specs: list[Any], available: list[Any], installe
         names = {f.name for f in dataclasses.fields(solver.SolverTask)}
         task_kwargs = {k: v for k, v in task_kwargs.items() if k in names}
     task = solver.SolverTask(**task_kwargs)
-    return solver.solve(task)
+    log.debug("solving: specs=%s pins=%s priority=%s installed=%d", [str(x) for x in specs], pins,
+              context.channel_priority, len(installed))
+    solution = solver.solve(task)
+    log.info("solved: %d packages in the environment", len(solution))
+    return solution
 
 
 def _transaction(context: Context, prefix: Path, solution: list[Any], requested: list[str],

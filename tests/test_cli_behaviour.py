@@ -1,0 +1,84 @@
+"""Interactive and process-level behaviour: overwrite prompts, Ctrl-C, --json errors, startup."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support.cli import REPO, assert_one_line_error, naja
+
+
+@pytest.fixture(scope="module")
+def example_channel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("examples-b") / "channel"
+    subprocess.run([sys.executable, str(REPO / "examples" / "build_channel.py"), str(out)], check=True,
+                   capture_output=True)
+    return out
+
+
+def test_create_over_existing_environment(example_channel, tmp_path):
+    env = tmp_path / "env"
+    naja("create", "-p", env, "-c", example_channel, "hello", "-y")
+    # without -y an existing environment is not overwritten
+    assert_one_line_error(naja("create", "-p", env, "-c", example_channel, "libhello", ok=False), "exists")
+    assert (env / "bin" / "hello").is_file()
+    # with -y it is replaced by exactly the new request
+    doc = naja("create", "-p", env, "-c", example_channel, "libhello", "--json").json()
+    assert {a["name"] for a in doc["actions"]["UNLINK"]} == {"hello", "libhello"}
+    assert {a["name"] for a in doc["actions"]["LINK"]} == {"libhello"}
+    assert not (env / "bin" / "hello").exists()
+    assert (env / "share" / "hello" / "greeting.txt").is_file()
+    assert sorted(p.name for p in (env / "conda-meta").glob("*.json")) == ["libhello-1.0-0.json"]
+
+
+def test_ctrl_c_at_the_prompt_exits_130(example_channel, tmp_path):
+    env = tmp_path / "env"
+    naja("create", "-p", env, "-y")
+    proc = subprocess.Popen([sys.executable, "-m", "naja", "install", "-p", str(env), "-c", str(example_channel),
+                             "hello"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    seen = b""
+    os.set_blocking(proc.stderr.fileno(), False)
+    while b"Confirm changes" not in seen and time.monotonic() < deadline:
+        seen += os.read(proc.stderr.fileno(), 65536) if _readable(proc.stderr.fileno()) else b""
+        time.sleep(0.05)
+    assert b"Confirm changes" in seen
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    os.set_blocking(proc.stderr.fileno(), True)
+    rest = (seen + proc.stderr.read()).decode()
+    assert proc.returncode == 130
+    assert "Traceback" not in rest and "error: interrupted" in rest
+    assert not list((env / "conda-meta").glob("*.json"))
+
+
+def _readable(fd: int) -> bool:
+    import select
+
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def test_json_error_document_and_one_line(tmp_path):
+    res = naja("install", "-p", tmp_path / "absent", "x", "--json", ok=False)
+    doc = json.loads(res.stdout)
+    assert doc["success"] is False and "absent" in doc["error"]
+    assert_one_line_error(res, "absent")
+
+
+def test_version_and_help():
+    import naja as pkg
+
+    assert naja("--version").stdout.strip() == pkg.__version__
+    out = naja("--help").stdout
+    for command in ("create", "install", "update", "remove", "list", "search", "repoquery", "info", "env",
+                    "clean", "config", "package", "index", "shell", "run"):
+        assert command in out
+    assert "--freeze-installed" in naja("install", "--help").stdout
+    assert "--all" in naja("update", "--help").stdout
