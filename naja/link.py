@@ -139,18 +139,23 @@ def read_paths(package_dir: str | os.PathLike[str]) -> list[PathEntry]:
     except ValueError as exc:
         raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
     out = []
-    for p in data.get("paths", []):
-        out.append(
-            PathEntry(
-                path=p["_path"],
-                path_type=p.get("path_type", "hardlink"),
-                sha256=p.get("sha256"),
-                size_in_bytes=p.get("size_in_bytes"),
-                file_mode=p.get("file_mode"),
-                prefix_placeholder=p.get("prefix_placeholder"),
-                no_link=bool(p.get("no_link", False)),
+    try:
+        for p in data.get("paths", []):
+            if not isinstance(p.get("_path"), str):
+                raise TypeError(f"entry without a '_path' string: {p!r:.80}")
+            out.append(
+                PathEntry(
+                    path=p["_path"],
+                    path_type=p.get("path_type", "hardlink"),
+                    sha256=p.get("sha256"),
+                    size_in_bytes=p.get("size_in_bytes"),
+                    file_mode=p.get("file_mode"),
+                    prefix_placeholder=p.get("prefix_placeholder"),
+                    no_link=bool(p.get("no_link", False)),
+                )
             )
-        )
+    except (AttributeError, TypeError) as exc:  # a hostile or broken paths.json: not a crash
+        raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
     return out
 
 
@@ -195,11 +200,23 @@ def _is_noarch_python(record: PackageRecord, package_dir: Path) -> bool:
     return kind == "python"
 
 
+# top-level names a package may never write: the environment's own records, journal and trash
+_RESERVED_TOP = frozenset({"conda-meta", ".naja-trash"})
+
+
+def _refuse_reserved(record: PackageRecord, norm: str) -> None:
+    if norm == "." or norm.partition("/")[0] in _RESERVED_TOP:
+        raise PackageError(f"{record.dist_name}: refusing path {norm!r}: conda-meta, the prefix itself and "
+                           "naja's trash are not package files")
+
+
 def _check_relpath(record: PackageRecord, rel: str) -> str:
     """Refuse paths that would land outside the prefix (a malicious or broken paths.json)."""
+    _refuse_reserved(record, rel)
     norm = os.path.normpath(rel).replace(os.sep, "/")
     if not rel or os.path.isabs(rel) or norm == ".." or norm.startswith("../") or "\x00" in rel:
         raise PackageError(f"{record.dist_name}: refusing path outside the prefix: {rel!r}")
+    _refuse_reserved(record, norm)
     return norm
 
 
@@ -363,11 +380,24 @@ class Linker:
         if not rel_dir or rel_dir in self._dirs:
             return
         full = os.path.join(self.prefix, rel_dir)
+        self._check_inside(rel_dir, full)
         if os.path.islink(full) or (os.path.exists(full) and not os.path.isdir(full)):
             # a file where a directory must go (clobbering): hand it to the transaction
             self._clear(rel_dir, full)
         os.makedirs(full, exist_ok=True)
         self._dirs.add(rel_dir)
+
+    def _check_inside(self, rel: str, full: str) -> None:
+        """Refuse a path that resolves outside the prefix through symlinks earlier packages created
+        (each harmless in its own package, they can combine into an escape)."""
+        real_prefix = self._real_prefix
+        real = os.path.realpath(full)
+        if real != real_prefix and not real.startswith(real_prefix.rstrip(os.sep) + os.sep):
+            raise PackageError(f"refusing {rel!r}: it resolves outside the prefix through a symlink ({real})")
+
+    @property
+    def _real_prefix(self) -> str:
+        return os.path.realpath(self.prefix)
 
     def _clear(self, rel: str, full: str) -> None:
         if self.before_write is not None:
@@ -401,7 +431,10 @@ class Linker:
             return PathData(path=rel, path_type="directory")
         dst = self._prepare_target(rel)
         if entry.path_type == "softlink" and os.path.islink(src):
-            os.symlink(os.readlink(src), dst)
+            link_target = os.readlink(src)
+            self._check_inside(rel, os.path.join(os.path.dirname(dst), link_target))
+            os.symlink(link_target, dst)
+            self._dirs.clear()  # a new symlink may change where existing names resolve
             return PathData(
                 path=rel,
                 path_type="softlink",
