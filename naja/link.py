@@ -213,6 +213,9 @@ def _refuse_reserved(record: PackageRecord, norm: str) -> None:
 def _check_relpath(record: PackageRecord, rel: str) -> str:
     """Refuse paths that would land outside the prefix (a malicious or broken paths.json)."""
     _refuse_reserved(record, rel)
+    if rel and rel[0] != "/" and ".." not in rel and "\x00" not in rel and "//" not in rel and "/./" not in rel \
+            and not rel.startswith("./") and not rel.endswith("/") and "\\" not in rel:
+        return rel
     norm = os.path.normpath(rel).replace(os.sep, "/")
     if not rel or os.path.isabs(rel) or norm == ".." or norm.startswith("../") or "\x00" in rel:
         raise PackageError(f"{record.dist_name}: refusing path outside the prefix: {rel!r}")
@@ -367,8 +370,13 @@ class Linker:
         prefix: str | os.PathLike[str],
         options: LinkOptions | None = None,
         before_write: Callable[[str], None] | None = None,
+        *,
+        assume_clear: bool = False,
     ) -> None:
         self.prefix = os.path.abspath(os.fspath(prefix))
+        # the caller already moved every existing target away: skip the per-file existence check
+        # and rely on FileExistsError for the rare leftovers
+        self.assume_clear = assume_clear
         self.options = options or LinkOptions()
         self.before_write = before_write
         self._dirs: set[str] = set()
@@ -405,10 +413,10 @@ class Linker:
         if os.path.lexists(full):
             _remove(full)
 
-    def _prepare_target(self, rel: str) -> str:
+    def _prepare_target(self, rel: str, check: bool = True) -> str:
         self._makedirs(rel.rpartition("/")[0])
         full = os.path.join(self.prefix, rel)
-        if os.path.lexists(full):
+        if check and os.path.lexists(full):
             self._clear(rel, full)
         return full
 
@@ -417,20 +425,23 @@ class Linker:
         out: list[PathData] = []
         src_root = str(plan.package_dir)
         for pf in plan.files:
-            out.append(self._link_one(src_root, pf, plan.record))
+            try:
+                out.append(self._link_one(src_root, pf, plan.record, not self.assume_clear))
+            except FileExistsError:  # a target the caller did not clear (e.g. listed twice)
+                out.append(self._link_one(src_root, pf, plan.record, True))
         for target, module, func in plan.entry_points:
             out.append(self._write_entry_point(target, module, func, plan))
         return out
 
-    def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord) -> PathData:
+    def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord, check: bool) -> PathData:
         entry = pf.entry
         rel = pf.target
         src = os.path.join(src_root, entry.path)
         if entry.path_type == "directory":
             self._makedirs(rel)
             return PathData(path=rel, path_type="directory")
-        dst = self._prepare_target(rel)
         if entry.path_type == "softlink" and os.path.islink(src):
+            dst = self._prepare_target(rel, check)
             link_target = os.readlink(src)
             self._check_inside(rel, os.path.join(os.path.dirname(dst), link_target))
             os.symlink(link_target, dst)
@@ -441,23 +452,23 @@ class Linker:
                 sha256=entry.sha256 or _sha256_symlink(src),
                 size_in_bytes=entry.size_in_bytes if entry.size_in_bytes is not None else 0,
             )
-        if not os.path.lexists(src):
-            raise PackageError(f"{record.dist_name}: file {entry.path} listed in info/ is missing from {src_root}")
-        if entry.prefix_placeholder:
-            return self._write_replaced(src, dst, rel, entry, record)
-        self._place(src, dst, entry.no_link)
+        try:
+            if entry.prefix_placeholder:
+                return self._write_replaced(src, self._prepare_target(rel), rel, entry, record)
+            dst = self._prepare_target(rel, check and not entry.no_link and not self.options.always_copy)
+            self._place(src, dst, entry.no_link)
+        except FileNotFoundError:
+            if not os.path.lexists(src):
+                raise PackageError(
+                    f"{record.dist_name}: file {entry.path} listed in info/ is missing from {src_root}"
+                ) from None
+            raise
         sha = entry.sha256
         size = entry.size_in_bytes
         if sha is None or size is None:
             sha = sha or _sha256_file(src)
             size = size if size is not None else os.path.getsize(src)
-        return PathData(
-            path=rel,
-            path_type="hardlink",
-            sha256=sha,
-            size_in_bytes=size,
-            no_link=entry.no_link,
-        )
+        return PathData(path=rel, path_type="hardlink", sha256=sha, size_in_bytes=size, no_link=entry.no_link)
 
     def _place(self, src: str, dst: str, no_link: bool) -> int:
         opts = self.options
@@ -468,6 +479,8 @@ class Linker:
             try:
                 os.link(src, dst)
                 return LINK_HARD
+            except FileExistsError:
+                raise
             except OSError:
                 if opts.allow_softlinks:
                     try:

@@ -79,7 +79,7 @@ class PrefixRecord(PackageRecord, kw_only=True, omit_defaults=True, gc=False):
         data.setdefault("requested_spec", "")
         for entry in data["paths_data"].get("paths", []):
             entry.setdefault("path_type", "hardlink")
-        return json.dumps(data, indent=2).encode() + b"\n"
+        return msgspec.json.format(msgspec.json.encode(data), indent=2) + b"\n"
 
     def package_record(self) -> PackageRecord:
         """The plain repodata part of this record."""

@@ -427,11 +427,10 @@ class _Runner:
         meta = self.prefix.meta_dir
         meta.mkdir(parents=True, exist_ok=True)
         path = meta / JOURNAL
+        # no fsync: the journal guards against the process dying (the kernel keeps its writes); the
+        # trash directory is created on first use, so a fresh install costs no extra directories
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(header) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.makedirs(self.trash, exist_ok=True)
 
     def _journal(self, line: str) -> None:
         with open(self.prefix.meta_dir / JOURNAL, "a", encoding="utf-8") as fh:
@@ -485,16 +484,14 @@ class _Runner:
         return self._owners
 
     def _link_all(self) -> None:
-        linker = Linker(self.root, self.options, before_write=self._to_trash)
+        linker = Linker(self.root, self.options, before_write=self._to_trash, assume_clear=True)
         sleep = float(os.environ.get(_TEST_SLEEP_ENV, "0") or 0)
         self.linked: list[tuple[PackagePlan, list[PathData]]] = []
         for plan in self.plans:
             dist = plan.record.dist_name
             self._journal(f"begin {dist}")
-            for rel in plan.targets():
+            for rel in self._existing_targets(plan):
                 full = os.path.join(self.root, rel)
-                if not os.path.lexists(full):
-                    continue
                 if os.path.isdir(full) and not os.path.islink(full):
                     continue
                 previous = self.owner_of_created.get(rel) if rel in self.created else self._owners_map().get(rel)
@@ -521,6 +518,27 @@ class _Runner:
             self._write_record(plan, paths, linker.link_type)
         for plan, _ in self.linked:
             self._run_script(plan.record, "post-link", Path(self.root))
+
+    def _existing_targets(self, plan: PackagePlan) -> list[str]:
+        """Targets of ``plan`` that exist now: one directory listing per directory instead of one
+        lstat per file (most directories of a fresh environment do not exist yet)."""
+        listings: dict[str, set[str] | None] = {}
+        out = []
+        for rel in plan.targets():
+            head, _, name = rel.rpartition("/")
+            names = listings.get(head, False)
+            if names is False:
+                try:
+                    names = set(os.listdir(os.path.join(self.root, head)))
+                except (FileNotFoundError, NotADirectoryError):
+                    names = None
+                listings[head] = names
+            if names is None:
+                # the parent is missing or a file (a file where a directory goes is cleared by the linker)
+                continue
+            if name in names:
+                out.append(rel)
+        return out
 
     def _compile_pyc(self) -> None:
         if self.python is None:

@@ -1,0 +1,189 @@
+"""Install benchmark: naja's Transaction vs ``rattler.install`` on the same records, same machine, same run.
+
+Two workloads, each measured cold (empty package cache: download from a loopback HTTP server, verify,
+extract, link) and warm (populated cache, new prefix: link only):
+
+* ``real``: every real package in ../shared/data/packages that installs cleanly alongside the others
+  (one build per name; clobber fixtures and deliberately failing link scripts left out);
+* ``wide``: synthetic packages with many files each (link throughput).
+
+Usage: ``python -m benchmarks install [--repeat N] [--wide-packages N] [--wide-files N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("NAJA_SHARED", REPO.parent / "shared")) / "data"
+
+EXCLUDE_PREFIXES = ("clobber", "ca-certificates", "failing_post_link", "post_link-c", "post_link-d")
+
+
+def _real_archives() -> list[Path]:
+    from naja.errors import PackageError
+    from naja.package_streaming import read_index_json
+
+    chosen: dict[str, Path] = {}
+    for path in sorted((SHARED_DATA / "packages").rglob("*")):
+        if not path.name.endswith((".conda", ".tar.bz2")) or path.name.startswith(EXCLUDE_PREFIXES):
+            continue
+        try:
+            index = read_index_json(path)
+        except PackageError:
+            continue
+        if index["name"] == "zlib":
+            # the linux/osx builds carry symlinks with empty targets (refused by rattler); the win-64
+            # build links the same way on any host
+            if index.get("subdir") != "win-64":
+                continue
+        elif index.get("subdir") not in ("linux-64", "noarch"):
+            continue
+        chosen.setdefault(index["name"], path)
+    return list(chosen.values())
+
+
+def _wide_channel(root: Path, packages: int, files: int) -> None:
+    sys.path.insert(0, str(REPO))
+    from tests.support.packages import make_package
+
+    (root / "linux-64").mkdir(parents=True, exist_ok=True)
+    (root / "noarch").mkdir(exist_ok=True)
+    for i in range(packages):
+        content = {f"share/wide{i}/d{j % 16}/f{j}.txt": f"package {i} file {j}\n" * 20 for j in range(files)}
+        content[f"lib/wide{i}.pc"] = "prefix=/opt/anaconda1anaconda2anaconda3\n"
+        make_package(root / "linux-64", f"wide{i}", "1.0", files=content)
+
+
+def _build_channel(root: Path, archives: list[Path]) -> None:
+    from naja.channel_index import index_channel
+    from naja.package_streaming import read_index_json
+
+    (root / "noarch").mkdir(parents=True, exist_ok=True)
+    for archive in archives:
+        subdir = read_index_json(archive).get("subdir") or "noarch"
+        (root / subdir).mkdir(exist_ok=True)
+        shutil.copyfile(archive, root / subdir / archive.name)
+    index_channel(root, shards=False, zst=False)
+
+
+def _naja_records(root: Path, base_url: str) -> list:
+    sys.path.insert(0, str(REPO))
+    from tests.support.txn import channel_records
+
+    return list(channel_records(root, base_url).values())
+
+
+def _rattler_records(root: Path, base_url: str) -> list:
+    import rattler
+
+    out = []
+    for repodata in sorted(root.glob("*/repodata.json")):
+        sparse = rattler.SparseRepoData(rattler.Channel(base_url), repodata.parent.name, repodata)
+        for name in sparse.package_names():
+            out.extend(sparse.load_records(rattler.PackageName(name)))
+    return out
+
+
+def _time(fn: Callable[[], None]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _bench(name: str, root: Path, url: str, work: Path, repeat: int) -> list[tuple[str, float, float]]:
+    import rattler
+
+    from naja.package_cache import PackageCache
+    from naja.transaction import Transaction
+
+    ours = _naja_records(root, url)
+    theirs = _rattler_records(root, url)
+    assert len(ours) == len(theirs), (len(ours), len(theirs))
+    run = 0
+
+    def fresh(kind: str) -> Path:
+        nonlocal run
+        run += 1
+        return work / f"{kind}{run:03d}"
+
+    def naja_install(cache: Path, prefix: Path) -> None:
+        Transaction.from_solution(prefix, ours, []).execute(PackageCache([cache]))
+
+    def rattler_install(cache: Path, prefix: Path) -> None:
+        asyncio.run(rattler.install(theirs, prefix, cache_dir=cache, show_progress=False, execute_link_scripts=True))
+
+    results = []
+    for label, warm in (("cold (download+extract+link)", False), ("warm (link only)", True)):
+        times: dict[str, list[float]] = {"naja": [], "rattler": []}
+        warm_caches = {"naja": fresh("nc"), "rattler": fresh("rc")}
+        if warm:
+            naja_install(warm_caches["naja"], fresh("ne"))
+            rattler_install(warm_caches["rattler"], fresh("re"))
+        for _ in range(repeat):
+            for tool, fn in (("naja", naja_install), ("rattler", rattler_install)):
+                cache = warm_caches[tool] if warm else fresh(tool[0] + "c")
+                prefix = fresh(tool[0] + "e")
+                times[tool].append(_time(lambda fn=fn, cache=cache, prefix=prefix: fn(cache, prefix)))
+        n, r = statistics.median(times["naja"]), statistics.median(times["rattler"])
+        results.append((f"{name}: {label}", n, r))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks install", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--wide-packages", type=int, default=10)
+    parser.add_argument("--wide-files", type=int, default=300)
+    args = parser.parse_args(argv)
+    try:
+        import rattler  # noqa: F401
+    except ImportError:
+        print("py-rattler is not installed; nothing to compare against", file=sys.stderr)
+        return 1
+    if not (SHARED_DATA / "packages").is_dir():
+        print(f"real packages not found at {SHARED_DATA}/packages", file=sys.stderr)
+        return 1
+    sys.path.insert(0, str(REPO))
+    import logging
+
+    from tests.support.server import LoopbackServer
+
+    logging.getLogger("naja").setLevel(logging.ERROR)  # clobber warnings of the fixtures are expected
+
+    rows: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory(prefix="naja-bench-install-") as tmp:
+        tmpdir = Path(tmp)
+        real_root = tmpdir / "real"
+        archives = _real_archives()
+        _build_channel(real_root, archives)
+        wide_root = tmpdir / "wide"
+        _wide_channel(wide_root, args.wide_packages, args.wide_files)
+        from naja.channel_index import index_channel
+
+        index_channel(wide_root, shards=False, zst=False)
+        for name, root, desc in (
+            ("real", real_root, f"{len(archives)} real packages"),
+            ("wide", wide_root, f"{args.wide_packages} packages x {args.wide_files} files"),
+        ):
+            with LoopbackServer(root) as server:
+                print(f"# {name}: {desc}, served from {server.url}, median of {args.repeat}")
+                rows += _bench(name, root, server.url, tmpdir / f"work-{name}", args.repeat)
+    width = max(len(r[0]) for r in rows)
+    print(f"{'workload':{width}}  {'naja':>9}  {'rattler':>9}  {'naja/rattler':>12}")
+    for label, n, r in rows:
+        print(f"{label:{width}}  {n * 1000:7.1f}ms  {r * 1000:7.1f}ms  {n / r:11.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
