@@ -32,6 +32,13 @@ Segment = tuple[Component, ...]
 _cache: dict[str, Version] = {}
 
 
+# Interning tables: versions share most segments ('0', '1', '2', ...), so parsed segments and their
+# keys are shared objects; this keeps a few hundred thousand cached versions small and parses fast.
+_segments: dict[str, Segment] = {}
+_segment_keys: dict[Segment, tuple] = {}
+_elements: dict[tuple, tuple] = {}
+
+
 def _segment_key(seg: Segment) -> tuple:
     """Order key of one segment under zero padding.
 
@@ -60,20 +67,33 @@ def _part_key(segments: tuple[Segment, ...]) -> tuple:
     out: list[tuple] = []
     zeros = 0
     for seg in segments:
-        k = _segment_key(seg)
+        k = _segment_keys.get(seg)
+        if k is None:
+            k = _segment_keys[seg] = _segment_key(seg)
         if len(k) == 1:  # an all-zero segment
             zeros += 1
-        elif k[0][0] == 0:  # starts with a string: below an all-zero segment
-            out.append((0, zeros, k))
-            zeros = 0
         else:
-            out.append((2, -zeros, k))
+            # starting with a string puts a segment below an all-zero one
+            element = (0, zeros, k) if k[0][0] == 0 else (2, -zeros, k)
+            out.append(_elements.setdefault(element, element))
             zeros = 0
     out.append(_TERM)
     return tuple(out)
 
 
+_NO_LOCAL_KEY: tuple = (_TERM,)
+
+
 def _split_segment(text: str, original: str) -> Segment:
+    seg = _segments.get(text)
+    if seg is None:
+        seg = _parse_segment(text, original)
+        if len(_segments) < 100_000:
+            _segments[text] = seg
+    return seg
+
+
+def _parse_segment(text: str, original: str) -> Segment:
     runs = _RUNS.findall(text)
     if not runs:
         raise InvalidVersion(f"invalid version {original!r}: empty version component")
@@ -182,12 +202,12 @@ class Version:
         norm, version, local = _parse(text)  # type: ignore[arg-type]
         self = object.__new__(cls)
         self.text = text
-        self.norm = norm
+        self.norm = text if norm == text else norm
         self.epoch = version[0][0]  # type: ignore[assignment]
         self.segments = version
         self.nsegs = tuple(map(strip_zeros, version))
         self.local = local
-        self.key = (_part_key(version), _part_key(local))
+        self.key = (_part_key(version), _part_key(local) if local else _NO_LOCAL_KEY)
         self._hash = hash(self.key)
         if len(_cache) < 1_000_000:
             _cache[text] = self  # type: ignore[index]
