@@ -75,13 +75,9 @@ def channel_dir(key: str) -> Path:
 
 
 def scale_dir() -> Path:
-    root = BENCH / "scale"
-    if not (root / "linux-64" / "repodata.json").exists():
-        import subprocess
-        import sys
+    from benchmarks.scale import scale_channel
 
-        subprocess.run([sys.executable, str(SHARED / "tools" / "make_scale_channel.py"), str(root)], check=True)
-    return root
+    return scale_channel()
 
 
 class _Repodata(msgspec.Struct):
@@ -260,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             chan_cache.pop(str(d), None)
         ok, differ = compare(n_res, r_res, specs)
         status = "unsat" if isinstance(n_res, str) else "sat"
+        if args.scale:  # the scale channel merges every real channel: only agreement with rattler counts
+            expected = "unsat" if isinstance(r_res, str) else "sat"
         rows.append((rid, status, expected, ok, differ, problems, best))
         flag = "" if (ok and not problems and status == expected) else "  <-- CHECK"
         print(f"{rid:28s} {status:5s} naja {best['n_solve']*1e3:7.1f}ms e2e {best['n_e2e']*1e3:7.1f}ms | "

@@ -402,18 +402,29 @@ class Search:
         ci = agenda[i]
         parent, name, cands, cset = meta[ci]
         activity = self.activity
-        if parent and activity:
+        if activity:
+            # resolvo's rule: a later requirement replaces the first one only if its package has a
+            # strictly higher activity and it has strictly fewer undecided candidates; the
+            # request's requirements are never replaced by a dependency's.
             best_act = activity.get(name, 0.0)
+            best_count = -1
             for k in range(i + 1, min(n, i + 256)):
                 cj = agenda[k]
-                _p2, name2, cands2, cset2 = meta[cj]
+                p2, name2, cands2, cset2 = meta[cj]
+                if not parent and p2:
+                    break
                 act = activity.get(name2, 0.0)
                 if act <= best_act:
                     continue
                 c = chosen.get(name2)
                 if c is not None and c in cset2:
                     continue
-                ci, cands, best_act = cj, cands2, act
+                if best_count < 0:
+                    best_count = sum(1 for u in cands if val[2 * u] == UNSET)
+                count = sum(1 for u in cands2 if val[2 * u] == UNSET)
+                if count >= best_count:
+                    continue
+                ci, parent, cands, best_act, best_count = cj, p2, cands2, act, count
         for u in cands:
             if val[2 * u] == UNSET:
                 return u, 0
