@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         source = root / "linux-64" / "repodata.json"
 
         def naja_build() -> None:
-            data = source.read_bytes()
-            header = li.build(data, li.source_key(source))
+            header = li.build_from_file(source, li.source_key(source))
             li.write(header, work / "bench.naja-index")
 
         def rattler_open() -> object:

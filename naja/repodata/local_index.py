@@ -22,6 +22,7 @@ import bisect
 import contextlib
 import itertools
 import mmap
+import operator
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,8 +34,8 @@ from naja.errors import RepodataError
 from naja.records import PackageRecord
 from naja.repodata.cache import atomic_write
 
-FORMAT = 2
-_MAGIC = b"NAJAIX\x00\x02"
+FORMAT = 3
+_MAGIC = b"NAJAIX\x00\x03"
 
 
 class _Sections(msgspec.Struct):
@@ -88,8 +89,26 @@ def build(data: bytes | mmap.mmap, key: list[Any]) -> Header:
     return Header(FORMAT, list(key), info, version, sections.removed, spans)
 
 
+def build_from_file(json_path: Path, key: list[Any]) -> Header:
+    """``build`` over a memory map of ``json_path`` (pre-faulted: it is read from end to end)."""
+    with open(json_path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return build(b"", key)
+        if hasattr(mmap, "MAP_POPULATE"):
+            flags = mmap.MAP_SHARED | mmap.MAP_POPULATE
+            data = mmap.mmap(fh.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+        else:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    return build(data, key)
+
+
 def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, list[Any]], hint: int) -> int:
-    """Add the spans of one section (``packages`` or ``packages.conda``); returns its end offset."""
+    """Add the spans of one section (``packages`` or ``packages.conda``); returns its end offset.
+
+    Record offsets are predicted from the lengths of the raw values and keys (uniform layout: a
+    constant separator such as ``,"<key>":``) and each prediction is verified where a run starts;
+    a miss (escaped keys, irregular whitespace) falls back to a search and re-bases the prediction.
+    """
     keys = list(records)
     raws = list(records.values())
     runs = _runs(keys)
@@ -100,62 +119,86 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
     if first < 0:
         raise RepodataError("invalid repodata.json: cannot locate records")
     overhead = _separator_overhead(data, keys, raws, first)
-    view = memoryview(data)
+    step = max(overhead, 0)
+    # predicted[m] = first + sum over t < m of (len(raw_t) + len(key_{t+1}) + overhead)
+    next_key_lens = map(len, itertools.islice(keys, 1, None))
+    predicted = list(itertools.accumulate(
+        map(operator.add, map(len, raws), map(operator.add, next_key_lens, itertools.repeat(step))), initial=first))
     starts: list[int] = []
+    delta = 0
     pos = first
-    prev_i = 0
     for _name, i, _j in runs:
         if i:
-            guess = pos + sum(map(len, raws[prev_i:i])) + sum(map(len, keys[prev_i + 1 : i + 1])) + overhead * (i - prev_i)
             raw = raws[i]
-            if not (overhead >= 0 and view[guess : guess + len(raw)] == raw):
-                guess = data.find(raw, pos + len(raws[prev_i]))
+            guess = predicted[i] + delta
+            if data.find(raw, guess, guess + len(raw)) != guess:
+                guess = data.find(raw, pos + 1)
                 if guess < 0:
                     raise RepodataError("invalid repodata.json: cannot locate records")
+                delta = guess - predicted[i]
             pos = guess
         starts.append(pos)
-        prev_i = i
-    # Each run ends with the last "}" before the next run's first key.
+    # A run's span reaches the next run's start; the reader trims the trailing ``,"<key>":``.
     last_j = runs[-1][2]
     last_start = data.find(raws[last_j - 1], starts[-1])
     section_end = last_start + len(raws[last_j - 1])
+    starts.append(section_end)
     for n, (name, i, _j) in enumerate(runs):
-        end = data.rfind(b"}", starts[n], starts[n + 1]) + 1 if n + 1 < len(runs) else section_end
         entry = spans.get(name)
         if entry is None:
-            spans[name] = [starts[n], end, keys[i]]
+            spans[name] = [starts[n], starts[n + 1], keys[i]]
         else:
-            entry.extend((starts[n], end, keys[i]))
+            entry.extend((starts[n], starts[n + 1], keys[i]))
     return section_end
 
 
 def _separator_overhead(data: Any, keys: list[str], raws: list[msgspec.Raw], first: int) -> int:
     """Bytes between two records besides the key itself (``,"":`` = 4 in compact JSON)."""
     if len(raws) < 2:
-        return -1
+        return 0
     second = data.find(raws[1], first + len(raws[0]))
-    return second - first - len(raws[0]) - len(keys[1]) if second >= 0 else -1
+    return second - first - len(raws[0]) - len(keys[1]) if second >= 0 else 0
 
 
 def _runs(keys: list[str]) -> list[tuple[str, int, int]]:
     """``(name, i, j)``: maximal runs of consecutive file names with the same package name.
 
-    A conda file name is ``<name>-<version>-<build>.<ext>`` (versions and builds hold no ``-``).
-    For sorted keys, the keys starting with ``"<name>-"`` form one range found by bisection; when
-    every key in it has exactly the dashes of ``name`` plus two, the whole range is that name.
+    A conda file name is ``<name>-<version>-<build>.<ext>`` (versions and builds hold no ``-``), so a
+    key starting with ``"<name>-"`` belongs to ``name`` exactly when it has two more dashes than
+    ``name``. For sorted keys, the candidates ``"<name>-<digit>..."`` follow each other (bisection);
+    the run is their longest prefix whose dash count is exact (prefix sums of dashes; galloping when
+    a longer name such as ``<name>-2d`` interleaves). The Python work is per run, not per record.
     """
     n = len(keys)
     if n < 16 or sorted(keys) != keys:
         return _runs_generic(keys, 0)
+    dash_sums = list(itertools.accumulate(map(str.count, keys, itertools.repeat("-")), initial=0))
     runs: list[tuple[str, int, int]] = []
+    bisect_left = bisect.bisect_left
     i = 0
     while i < n:
         name = keys[i].rsplit("-", 2)[0]
-        j = bisect.bisect_left(keys, name + ".", i + 1)  # "." sorts right after "-"
-        if j - i == 1 or "".join(keys[i:j]).count("-") == (j - i) * (name.count("-") + 2):
-            runs.append((name, i, j))
-        else:
-            runs.extend(_runs_generic(keys[i:j], i))
+        dashes = name.count("-") + 2
+        bound = name + "-:"  # ":" sorts right after the digits
+        hi = min(n, i + 64)
+        j = bisect_left(keys, bound, i + 1, hi)
+        if j == hi and hi < n:
+            j = bisect_left(keys, bound, hi, n)
+        base = dash_sums[i]
+        if dash_sums[j] - base != (j - i) * dashes:
+            lo, stride = i + 1, 1
+            while lo + stride < j and dash_sums[lo + stride] - base == (lo + stride - i) * dashes:
+                lo += stride
+                stride *= 2
+            hi = min(lo + stride, j)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if dash_sums[mid] - base == (mid - i) * dashes:
+                    lo = mid
+                else:
+                    hi = mid
+            j = lo
+        runs.append((name, i, j))
         i = j
     return runs
 
@@ -246,7 +289,9 @@ class LocalIndex:
             yield from self.records(name)
 
     def _decode_span(self, start: int, end: int, first_fn: str) -> dict[str, PackageRecord]:
-        blob = b"".join((b"{", msgspec.json.encode(first_fn), b":", self._data[start:end], b"}"))
+        chunk = self._data[start:end]
+        chunk = chunk[: chunk.rfind(b"}") + 1]  # drop the next run's key that follows the span
+        blob = b"".join((b"{", msgspec.json.encode(first_fn), b":", chunk, b"}"))
         try:
             return _span_decoder.decode(blob)
         except msgspec.ValidationError:

@@ -262,15 +262,7 @@ def _ensure_index(json_path: Path, index_path: Path, etag: str, data: bytes | No
         raise RepodataError(f"cannot read cached repodata {json_path}: {exc.strerror}") from None
     header = local_index.read_header(index_path, key)
     if header is None:
-        if data is None:
-            with open(json_path, "rb") as fh:
-                import mmap
-
-                size = key[0]
-                src: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-            header = local_index.build(src, key)
-        else:
-            header = local_index.build(data, key)
+        header = local_index.build(data, key) if data is not None else local_index.build_from_file(json_path, key)
         local_index.write(header, index_path)
     return local_index.LocalIndex.open(json_path, header)
 
