@@ -787,6 +787,13 @@ class MatchSpec:
         return self._exact_name
 
     @property
+    def is_version_only(self) -> bool:
+        """True when only the name and version constrain records (``when``/``extras`` are not record
+        constraints): the solver can then decide matches per version instead of per record."""
+        return all(k in ("name", "version", "when", "extras") or _matches_all(k, v)
+                   for k, v in self._components.items())
+
+    @property
     def is_name_only(self) -> bool:
         return set(self._components) == {"name"} and self._exact_name is not None
 

@@ -237,6 +237,9 @@ def test_attributes_and_from_parts():
     assert pickle.loads(pickle.dumps(spec)) == spec
     assert MatchSpec(spec) is not None and MatchSpec(spec) == spec
     assert MatchSpec("numpy 1.8").version.is_exact()
+    assert MatchSpec("numpy >=1.8").is_version_only and MatchSpec("*/linux-64::numpy").is_version_only is False
+    assert MatchSpec("conda-forge::numpy").is_version_only is False
+    assert MatchSpec("*::numpy[build=*]").is_version_only and MatchSpec("numpy").is_name_only
 
 
 @pytest.mark.parametrize(
