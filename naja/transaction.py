@@ -596,7 +596,19 @@ class _Runner:
 
     def _run_pre_link_scripts(self) -> None:
         for plan in self.plans:
+            self._collect_prelink_messages(plan)
             self._run_script(plan.record, "pre-link", plan.package_dir)
+
+    def _collect_prelink_messages(self, plan: PackagePlan) -> None:
+        """``info/prelink_messages/*`` (conda ≥ 4.13): text a package wants shown when installed."""
+        folder = plan.package_dir / "info" / "prelink_messages"
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.iterdir()):
+            with contextlib.suppress(OSError):
+                text = path.read_text(encoding="utf-8", errors="replace").strip()
+                if text:
+                    self.result.messages.append(f"{plan.record.dist_name}: {text}")
 
     def _run_script(self, record: PackageRecord, action: str, where: Path) -> None:
         script = link_script_path(where, record.name, action)

@@ -308,3 +308,86 @@ def test_longer_prefix_than_binary_placeholder_is_refused_before_touching_anythi
     with pytest.raises(TransactionError, match="longer than its binary placeholder"):
         _install(prefix, [recs["bin-1.0-0.conda"]], tmp_path / "pkgs")
     assert not (prefix / "lib").exists()
+
+
+def test_pre_unlink_script_runs_on_removal_and_prelink_messages_are_shown(tmp_path, shared_data):
+    tr = shared_data / "packages/conda-test-recipes"
+    root = real_channel(
+        tmp_path / "ch",
+        [shared_data / "packages/rattler-fixtures/link-scripts-0.1.0-h4616a5c_0.conda", tr / "pre_link_messages_package-1.0-0.conda"],
+    )
+    recs = channel_records(root, root.as_uri())
+    prefix = tmp_path / "env"
+    _tx, result = _install(prefix, list(recs.values()), tmp_path / "pkgs")
+    assert any("Lorem ipsum" in m for m in result.messages) and any("SPAM!" in m for m in result.messages)
+    assert (prefix / "i-was-post-linked").exists()
+    Transaction.from_solution(prefix, [recs["pre_link_messages_package-1.0-0.conda"]], []).execute(
+        PackageCache([tmp_path / "pkgs"])
+    )
+    assert not (prefix / "i-was-post-linked").exists()  # the pre-unlink script removed it
+    assert not (prefix / "bin/.link-scripts-post-link.sh").exists()
+
+
+def test_history_reads_conda_and_mamba_formats(tmp_path):
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    (meta / "history").write_text(
+        "==> 2024-01-01 10:00:00 <==\n"
+        "# cmd: /opt/conda/bin/conda create -n x python=3.11\n"
+        "# conda version: 24.1.0\n"
+        "+defaults/linux-64::python-3.11.0-h0\n"
+        "# update specs: ['python=3.11']\n"
+        "==> 2024-01-02 10:00:00 <==\n"
+        "# cmd: micromamba remove -n x python\n"
+        "# conda version: 3.8.0\n"
+        "-conda-forge/linux-64::python-3.11.0-h0\n"
+        '# remove specs: ["python"]\n'
+        "# neutered specs: []\n"
+    )
+    h = History(tmp_path)
+    revs = h.revisions()
+    assert [r.update_specs for r in revs] == [["python=3.11"], []]
+    assert revs[1].remove_specs == ["python"] and revs[1].unlinked == ["conda-forge/linux-64::python-3.11.0-h0"]
+    assert revs[0].cmd.endswith("python=3.11") and revs[0].tool_version == "24.1.0"
+    h.append(cmd="naja install y", linked=["c/noarch::y-1-0"], unlinked=["c/noarch::y-0-0"], update_specs=["y"])
+    tail = (meta / "history").read_text().split("==> ")[-1].splitlines()
+    assert tail[1:] == ["# cmd: naja install y", f"# conda version: {__import__('naja').__version__}",
+                        "-c/noarch::y-0-0", "+c/noarch::y-1-0", "# update specs: ['y']"]
+    assert len(h.revisions()) == 3
+
+
+def test_pinned_file(tmp_path):
+    (tmp_path / "conda-meta").mkdir()
+    (tmp_path / "conda-meta/pinned").write_text("numpy 1.26.*\n# comment\n\npython 3.11.*  # trailing\n")
+    assert Prefix(tmp_path).pinned() == ["numpy 1.26.*", "python 3.11.*"]
+    assert not Prefix(tmp_path).is_environment()
+
+
+def test_recover_finishes_a_committed_transaction_and_ignores_a_torn_journal(tmp_path):
+    recs = _synthetic(tmp_path, [dict(name="a", version="1.0", files={"share/a": "a"})])
+    prefix = tmp_path / "env"
+    _install(prefix, [recs["a-1.0-0.conda"]], tmp_path / "pkgs")
+    journal = prefix / "conda-meta" / JOURNAL
+    trash = prefix / ".naja-trash" / "x"
+    trash.mkdir(parents=True)
+    (trash / "leftover").write_text("old")
+    journal.write_text(json.dumps({"id": "x", "trash": ".naja-trash/x", "link": [], "unlink": []}) + "\nbegin a-1.0-0\ncommit\n")
+    before = tree(prefix, skip=("conda-meta", ".naja-trash"))
+    assert recover(prefix) is True
+    assert tree(prefix, skip=("conda-meta",)) == before  # nothing restored: the transaction had committed
+    assert not (prefix / ".naja-trash").exists() and not journal.exists()
+    journal.write_text('{"id": "y", "tra')  # killed while writing the journal: nothing was changed yet
+    assert recover(prefix) is True
+    assert tree(prefix, skip=("conda-meta",)) == before and not journal.exists()
+
+
+def test_force_reinstall(tmp_path):
+    recs = _synthetic(tmp_path, [dict(name="a", version="1.0", files={"share/a": "a"})])
+    prefix = tmp_path / "env"
+    _install(prefix, [recs["a-1.0-0.conda"]], tmp_path / "pkgs")
+    (prefix / "share/a").unlink()
+    assert Transaction.from_solution(prefix, [recs["a-1.0-0.conda"]], []).nothing_to_do
+    tx = Transaction.from_solution(prefix, [recs["a-1.0-0.conda"]], [], force_reinstall=["a"])
+    assert [o.dist_name for o, _ in tx.reinstall] == ["a-1.0-0"]
+    tx.execute(PackageCache([tmp_path / "pkgs"]))
+    assert (prefix / "share/a").read_text() == "a"
