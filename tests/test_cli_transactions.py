@@ -133,6 +133,19 @@ def test_create_update_remove_by_name(real_channel):
     assert (prefix / "conda-meta" / "history").is_file()
 
 
+def test_update_all_and_repeated_files(real_channel, tmp_path):
+    one, two = tmp_path / "one.txt", tmp_path / "two.txt"
+    one.write_text("dependent=1.0\n")
+    two.write_text("versioned=1.0\n")
+    env = tmp_path / "all"
+    naja("create", "-p", env, "-c", real_channel, "-f", one, "-f", two, "-y")
+    assert installed(env) == {"dependent": "1.0", "dependency": "1.0", "versioned": "1.0"}
+    doc = naja("update", "-p", env, "-c", real_channel, "--all", "--json").json()
+    assert names(doc["actions"]["LINK"]) == {"dependent": "2.0", "dependency": "2.0", "versioned": "2.0"}
+    assert installed(env) == {"dependent": "2.0", "dependency": "2.0", "versioned": "2.0"}
+    assert_one_line_error(naja("update", "-p", env, "--all", "versioned", ok=False), "--all")
+
+
 def test_install_summary_table_and_prompt(real_channel, tmp_path):
     env = tmp_path / "env"
     naja("create", "-p", env, "-y")  # an empty environment
@@ -196,6 +209,9 @@ def test_no_deps_only_deps(real_channel, tmp_path):
     assert set(installed(a)) == {"another_dependent"}
     naja("create", "-p", b, "-c", real_channel, "another_dependent", "--only-deps", "-y")
     assert set(installed(b)) == {"dependent", "dependency"}
+    # remove --force takes out exactly the named package, without a solve
+    naja("remove", "-p", b, "dependency", "--force", "-y")
+    assert set(installed(b)) == {"dependent"}
 
 
 def test_freeze_installed_and_force_reinstall(real_channel, tmp_path):

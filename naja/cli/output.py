@@ -10,10 +10,10 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # rich is imported on first use: --json and plain-text paths do without it
+    from rich.console import Console
 
 _stdout: Console | None = None
 _stderr: Console | None = None
@@ -22,6 +22,8 @@ _stderr: Console | None = None
 def out() -> Console:
     global _stdout
     if _stdout is None:
+        from rich.console import Console
+
         _stdout = Console(highlight=False, soft_wrap=True)
     return _stdout
 
@@ -29,6 +31,8 @@ def out() -> Console:
 def err() -> Console:
     global _stderr
     if _stderr is None:
+        from rich.console import Console
+
         _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     return _stderr
 
@@ -60,10 +64,12 @@ def print_lines(lines: Iterable[str]) -> None:
 def info(message: str, *, quiet: bool = False) -> None:
     """A human message on stderr (never mixed into --json stdout)."""
     if not quiet:
-        err().print(message, markup=False)
+        sys.stderr.write(message + "\n")
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+    from rich.table import Table
+
     t = Table(title=title, box=None, header_style="bold", pad_edge=False)
     for c in columns:
         t.add_column(c)
@@ -91,6 +97,8 @@ _KIND_STYLE = {
 
 def transaction_summary(plan: Any) -> None:
     """The table micromamba shows before asking: one row per package change, then totals."""
+    from rich.table import Table
+
     rows = plan.summary_rows()
     if not rows:
         err().print("Nothing to do: the environment already satisfies the request.", markup=False)
