@@ -70,10 +70,8 @@ def _is_url_or_path(text: str) -> bool:
 
 
 def _known_subdirs() -> frozenset[str]:
-    try:
-        from naja.platform import KNOWN_SUBDIRS
-    except ImportError:  # pragma: no cover - platform.py is always there in a full checkout
-        return frozenset(("noarch", "linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"))
+    from naja.platform import KNOWN_SUBDIRS  # imported lazily: MatchSpec must stay cheap to import
+
     return frozenset(KNOWN_SUBDIRS)
 
 
@@ -98,10 +96,8 @@ def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | N
     suffix = ""
     if text.endswith("]") and "[" in text:  # 'conda-forge[noarch]': kept as written, like conda
         suffix = text[text.rindex("[") :]
-    try:
-        from naja.channel import DEFAULT_CONFIG, Channel, MultiChannel
-    except ImportError:  # pragma: no cover - only before naja.channel existed
-        return _fallback_channel_parts(text)
+    from naja.channel import DEFAULT_CONFIG, Channel, MultiChannel
+
     try:
         channel = Channel.from_string(text)
     except (ChannelError, ValueError) as e:
@@ -116,17 +112,6 @@ def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | N
             return channel.base_url, subdir  # a URL naming a defaults member stays a URL
         return canonical, subdir
     return channel.canonical_name + suffix, subdir
-
-
-def _fallback_channel_parts(text: str) -> tuple[str, str | None]:  # pragma: no cover
-    text = text.rstrip("/")
-    for alias in ("https://conda.anaconda.org/", "http://conda.anaconda.org/"):
-        if text.startswith(alias):
-            text = text[len(alias) :]
-    head, _, tail = text.rpartition("/")
-    if head and tail in _known_subdirs():
-        return head, tail
-    return text, None
 
 
 class _ChannelMatcher:
@@ -161,10 +146,8 @@ class _ChannelMatcher:
             return False
         if value == self.text:
             return True
-        try:
-            from naja.channel import Channel
-        except ImportError:  # pragma: no cover
-            return _fallback_channel_parts(value)[0] == self.text
+        from naja.channel import Channel
+
         if self._regex is not None:
             try:
                 other = Channel.from_string(value)
