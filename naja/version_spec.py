@@ -210,14 +210,14 @@ def _version(text: str, spec: str) -> Version:
         raise InvalidSpec(f"invalid version spec {spec!r}: {e}") from None
 
 
-def _leaf(text: str) -> tuple[str, Matcher, bool]:
-    """``(canonical string, matcher, is_exact)`` for one leaf."""
+def _leaf(text: str) -> tuple[str, Matcher, bool, bool]:
+    """``(canonical string, matcher, is_exact, looks only at the string)`` for one leaf."""
     if not text:
         raise _err(text, "empty version spec")
     if text[0] == "^" or text[-1] == "$":
         if text[0] != "^" or text[-1] != "$":
             raise _err(text, "regex specs must start with '^' and end with '$'")
-        return text, _make_regex(text, text), False
+        return text, _make_regex(text, text), False, True
     if text[0] in _OPERATOR_START:
         m = _RELATION.match(text)
         if m is None:
@@ -230,22 +230,22 @@ def _leaf(text: str) -> tuple[str, Matcher, bool]:
                 raise _err(text, "'~=' cannot be combined with '.*'")
             vtext = vtext[:-2]  # conda ignores '.*' after other operators
         target = _version(vtext, text)
-        return text, _make_op(op, target, text), op == "=="
+        return text, _make_op(op, target, text), op == "==", False
     if text == "*":
-        return text, _always, False
+        return text, _always, False, True
     if "*" in text.rstrip("*"):
         # glob with an inner '*': a regex over the version string
         rx = text.replace(".", r"\.").replace("+", r"\+").replace("*", r".*")
-        return text, _make_regex(rf"^(?:{rx})$", text), False
+        return text, _make_regex(rf"^(?:{rx})$", text), False, True
     if text[-1] == "*":
         canon = text if text.endswith(".*") else text[:-1] + ".*"
         target = _version(canon.rstrip("*").rstrip("."), text)
-        return canon, _make_prefix(target), False
+        return canon, _make_prefix(target), False, False
     if "@" in text:
-        return text, lambda v, s: s == text, True
+        return text, lambda v, s: s == text, True, True
     target = _version(text, text)
     key = target.key
-    return text, lambda v, s: v.key == key, True
+    return text, lambda v, s: v.key == key, True, False
 
 
 # --- the spec -----------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ class VersionSpec:
     Equality and hashing are structural (``1.7*`` equals ``1.7.*``); ``str()`` is conda's form.
     """
 
-    __slots__ = ("_exact", "_ident", "_match", "children", "op", "spec")
+    __slots__ = ("_exact", "_ident", "_match", "_string_only", "children", "op", "spec")
 
     spec: str
     children: tuple[VersionSpec, ...]
@@ -298,13 +298,14 @@ class VersionSpec:
             self.spec = op.join(k.spec for k in kids)
             self._exact = False
             self._ident = (op, *(k._ident for k in kids))
+            self._string_only = all(k._string_only for k in kids)
             fns = tuple(k._match for k in kids)
             self._match = _any_of(fns) if op == "|" else _all_of(fns)
         else:
             self.children = ()
             self.op = None
             try:
-                self.spec, self._match, self._exact = _leaf(tree.strip())
+                self.spec, self._match, self._exact, self._string_only = _leaf(tree.strip())
             except InvalidSpec as e:
                 if tree.strip() == text.strip():
                     raise
@@ -316,7 +317,13 @@ class VersionSpec:
         unless only regexes look at them.)"""
         if version.__class__ is Version:
             return self._match(version, version.text)  # type: ignore[union-attr]
-        return self._match(Version(version), version)  # type: ignore[arg-type]
+        try:
+            parsed = Version(version)
+        except InvalidVersion:
+            if self._string_only:  # regexes and '*' judge the text; conda parses nothing here either
+                return self._match(None, version)  # type: ignore[arg-type]
+            raise
+        return self._match(parsed, version)  # type: ignore[arg-type]
 
     __call__ = match
 

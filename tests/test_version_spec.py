@@ -112,6 +112,15 @@ def test_caching_and_errors_name_the_text():
         VersionSpec("")
 
 
+def test_regex_specs_accept_unparseable_versions():
+    assert VersionSpec("^1\\.0-x$").match("1.0-x") and VersionSpec("*").match("not a version")
+    assert VersionSpec("^a b$|^c$").match("a b")
+    with pytest.raises(InvalidSpec):
+        VersionSpec("1.*|^a b$").match("a b")  # the prefix needs a parsed version, as in conda
+    with pytest.raises(InvalidSpec):
+        VersionSpec(">=1").match("not a version")
+
+
 def test_compatible_release_single_component_like_conda():
     spec = VersionSpec("~=1")
     assert spec.match("0.1") is False  # below the bound
