@@ -82,3 +82,13 @@ def test_version_and_help():
         assert command in out
     assert "--freeze-installed" in naja("install", "--help").stdout
     assert "--all" in naja("update", "--help").stdout
+
+
+def test_progress_bars_and_quiet_json(example_channel, tmp_path):
+    env = {"NAJA_FORCE_PROGRESS": "1"}
+    shown = naja("create", "-p", tmp_path / "a", "-c", example_channel, "hello", "-y", env=env)
+    assert "download hello" in shown.stderr and "2/2 packages" in shown.stderr
+    silent = naja("create", "-p", tmp_path / "b", "-c", example_channel, "libhello", "--json",
+                  env={**env, "NAJA_ROOT_PREFIX": str(tmp_path / "other-root")})
+    assert silent.stderr == ""
+    assert json.loads(silent.stdout)["success"] is True

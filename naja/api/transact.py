@@ -107,19 +107,22 @@ class Plan:
             actions["UNLINK"] = []
         return {"actions": actions, "dry_run": self.dry_run, "prefix": str(self.prefix), "success": success}
 
-    def execute(self, progress: Progress | None = None) -> Plan:
-        """Download, extract and link; on failure the transaction layer rolls back."""
+    def execute(self, progress: Progress | None = None,
+                on_extracted: Callable[[Any, Path], None] | None = None) -> Plan:
+        """Download and extract (into the package cache), then link; on failure the transaction
+        layer rolls back and a new environment is not left behind. ``progress(name, done, total)``
+        follows downloads, ``on_extracted(record, path)`` each package ready in the cache."""
         if self.dry_run:
             return self
         options = self.context.options
-        if self.create_prefix:
-            _make_empty_env(self.prefix, self.context)
+        if self.to_link:
+            cache = _package_cache(self.context)
+            _call(cache.fetch_and_extract, self.to_link, progress=progress, on_extracted=on_extracted)
         if options.download_only:
-            if self.to_link:
-                cache = _package_cache(self.context)
-                _call(cache.fetch_and_extract, self.to_link, progress=progress)
             self.executed = True
             return self
+        if self.create_prefix:
+            _make_empty_env(self.prefix, self.context)
         if self.transaction is not None and not self.empty:
             link = require("naja.link")
             cache = _package_cache(self.context)
@@ -141,7 +144,7 @@ class Plan:
         if self.variables:
             _write_state_variables(self.prefix, self.variables)
         if self.pip and not options.dry_run:
-            _pip_install(self.prefix, self.pip)
+            _pip_install(self.prefix, self.pip, cwd=_files_dir(options.files))
         if self.create_prefix or self.to_link:
             register_env(self.prefix)
         self.executed = True
@@ -346,6 +349,8 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
     envfile = _file_inputs(pre_context)
     if create and envfile is not None and envfile.name and not options.prefix and not options.name:
         prefix = pre_context.prefix_for_name(envfile.name, must_exist=False)
+    elif create and envfile is not None and envfile.prefix and not options.prefix and not options.name:
+        prefix = Path(os.path.abspath(os.path.expanduser(envfile.prefix)))
     elif create:
         prefix = pre_context.target_prefix(must_exist=False, allow_default=False)
     else:
@@ -407,11 +412,15 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
 
 def _plan_explicit(plan: Plan, envfile: Any) -> Plan:
     """@EXPLICIT and lock files install exactly the listed packages, no solve."""
+    from naja.api.reproduce import check_platform
+
     if envfile.kind == "lock":
         records = list(envfile.lock_records)
     else:
-        records = _complete_explicit([record_from_url(e.url, md5=e.md5, sha256=e.sha256)
-                                      for e in envfile.explicit], plan.context)
+        records = [record_from_url(e.url, md5=e.md5, sha256=e.sha256) for e in envfile.explicit]
+    check_platform(records, plan.context.platform, ", ".join(plan.context.options.files))
+    # fetch and verify every hash now, before the prefix is created (a mismatch changes nothing)
+    records = _complete_explicit(records, plan.context)
     installed = prefix_object(plan.prefix).installed() if is_environment(plan.prefix) else []
     plan.requested = [f"{r.name}=={r.version}={r.build}" for r in records]
     tx, plan.to_link, plan.to_unlink = _transaction(plan.context, plan.prefix, records, plan.requested,
@@ -499,13 +508,22 @@ def _write_state_variables(prefix: Path, variables: dict[str, str]) -> None:
     state_path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
 
-def _pip_install(prefix: Path, requirements: list[str]) -> None:
+def _files_dir(files: Sequence[str]) -> str | None:
+    """pip runs from the environment file's directory (relative paths in ``pip:``), as micromamba."""
+    return os.path.dirname(os.path.abspath(files[0])) if files else None
+
+
+def _pip_install(prefix: Path, requirements: list[str], cwd: str | None = None) -> None:
     import subprocess
 
+    from naja.api.reproduce import pip_missing_message
+
     python = prefix / ("python.exe" if os.name == "nt" else "bin/python")
-    if not python.exists():
-        raise EnvironmentFileError(f"the environment file has a pip section but {prefix} has no python")
-    result = subprocess.run([str(python), "-m", "pip", "install", *requirements])
+    problem = pip_missing_message(prefix)
+    if problem:
+        raise EnvironmentFileError(problem)
+    # pip's output goes to stderr: stdout may carry the --json document
+    result = subprocess.run([str(python), "-m", "pip", "install", *requirements], cwd=cwd, stdout=2)
     if result.returncode != 0:
         raise NajaError(f"pip install failed with exit code {result.returncode}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,26 +135,24 @@ def confirm(question: str = "Confirm changes") -> bool:
 
 
 class Progress:
-    """Download bars (rich) on stderr; a no-op when quiet, --json or not a terminal unless forced
-    (``NAJA_FORCE_PROGRESS=1``)."""
+    """Download bars and an extraction counter (rich) on stderr; a no-op under --json/-q and when
+    stderr is not a terminal, unless ``NAJA_FORCE_PROGRESS=1``."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, total_packages: int = 0) -> None:
         self.enabled = enabled
+        self.total_packages = total_packages
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
+        self._extract_task: Any = None
+        self._extracted = 0
 
     def __enter__(self) -> Progress:
         if self.enabled:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                TextColumn,
-                TimeRemainingColumn,
-            )
+            from rich.progress import BarColumn, TextColumn
             from rich.progress import Progress as RichProgress
 
             self._progress = RichProgress(
-                TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[amount]}"),
                 console=err(), transient=False,
             )
             self._progress.__enter__()
@@ -164,18 +162,32 @@ class Progress:
         if self._progress is not None:
             self._progress.__exit__(*exc)
 
-    def callback(self, name: str, done: int, total: int | None) -> None:
+    def download(self, name: str, done: int, total: int | None) -> None:
         """The package cache's progress hook: ``(package name, bytes done, total or None)``."""
         if self._progress is None:
             return
         task = self._tasks.get(name)
         if task is None:
-            task = self._progress.add_task(name, total=total or None)
+            task = self._progress.add_task(f"download {name}", total=total or None, amount="")
             self._tasks[name] = task
-        self._progress.update(task, completed=done, total=total or None)
+        amount = human_size(done) + (f" / {human_size(total)}" if total else "")
+        self._progress.update(task, completed=done, total=total or None, amount=amount)
 
-    def as_callable(self) -> Callable[[str, int, int | None], None] | None:
-        return self.callback if self.enabled else None
+    def extracted(self, record: Any, path: Any) -> None:
+        if self._progress is None:
+            return
+        self._extracted += 1
+        if self._extract_task is None:
+            self._extract_task = self._progress.add_task("extract", total=self.total_packages or None,
+                                                         amount="")
+        total = f"/{self.total_packages}" if self.total_packages else ""
+        self._progress.update(self._extract_task, completed=self._extracted,
+                              description=f"extract {record.name}", amount=f"{self._extracted}{total} packages")
+
+    def callbacks(self) -> dict[str, Any]:
+        if not self.enabled:
+            return {}
+        return {"progress": self.download, "on_extracted": self.extracted}
 
 
 def progress_enabled(args: Any) -> bool:
@@ -210,8 +222,8 @@ def run_plan(args: Any, plan: Any) -> int:
         from naja.errors import NajaError
 
         raise NajaError("aborted: nothing was changed (pass -y to answer yes without a prompt)")
-    with Progress(progress_enabled(args)) as progress:
-        plan.execute(progress=progress.as_callable())
+    with Progress(progress_enabled(args), total_packages=len(plan.to_link)) as progress:
+        plan.execute(**progress.callbacks())
     if json_mode:
         print_json(plan.to_json(success=True))
     else:
