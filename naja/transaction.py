@@ -459,10 +459,16 @@ class _Runner:
             assert isinstance(record, PrefixRecord)
             self._run_script(record, "pre-unlink", Path(self.root))
             rels = [p.path for p in record.paths_data.paths] or list(record.files)
+            owners = self._owners_map()
             parents = set()
             for rel in rels:
+                if rel in owners:
+                    continue  # also written by a package that stays (it clobbered this one): keep it
                 full = os.path.join(self.root, rel)
-                if os.path.lexists(full) and not (os.path.isdir(full) and not os.path.islink(full)):
+                if os.path.isdir(full) and not os.path.islink(full):
+                    parents.add(rel)
+                    continue
+                if os.path.lexists(full):
                     self._to_trash(rel)
                 parents.add(rel.rpartition("/")[0])
             meta_rel = f"{CONDA_META}/{record.dist_name}.json"

@@ -391,3 +391,20 @@ def test_force_reinstall(tmp_path):
     assert [o.dist_name for o, _ in tx.reinstall] == ["a-1.0-0"]
     tx.execute(PackageCache([tmp_path / "pkgs"]))
     assert (prefix / "share/a").read_text() == "a"
+
+
+def test_removing_a_clobbered_package_keeps_the_winners_file(tmp_path):
+    recs = _synthetic(
+        tmp_path,
+        [
+            dict(name="a", version="1", files={"share/common": "from a", "share/a-only": "a"}),
+            dict(name="b", version="1", files={"share/common": "from b"}),
+        ],
+    )
+    prefix = tmp_path / "env"
+    _tx, result = _install(prefix, [recs["a-1-0.conda"], recs["b-1-0.conda"]], tmp_path / "pkgs")
+    assert [c.path for c in result.clobbers] == ["share/common"]
+    assert (prefix / "share/common").read_text() == "from b"
+    Transaction.from_solution(prefix, [recs["b-1-0.conda"]], []).execute(PackageCache([tmp_path / "pkgs"]))
+    assert (prefix / "share/common").read_text() == "from b"
+    assert not (prefix / "share/a-only").exists()
