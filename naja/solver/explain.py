@@ -238,7 +238,7 @@ class _Printer:
             specs = [d[len(dep_name):].strip() or "*" for d in deps]
             if len(specs) > 4:
                 specs = [*specs[:3], "…"]
-            label = f"{dep_name} {' | '.join(specs)}"
+            label = dep_name if specs == ["*"] else f"{dep_name} {' | '.join(specs)}"
             rlast = ri == len(req_names) - 1
             subs.append(self.requirement(label, tuple(cands), child_prefix, rlast, depth + 1, path))
         return node
