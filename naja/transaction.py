@@ -171,6 +171,7 @@ class Transaction:
         self.requested_specs = [str(s) for s in requested_specs]
         self.remove_specs = [str(s) for s in remove_specs]
         self.installed = list(installed)
+        self.force_reinstall: Iterable[str] | bool = ()
 
     @classmethod
     def from_solution(
@@ -203,7 +204,7 @@ class Transaction:
         for name, new in new_by_name.items():
             if name not in old_by_name:
                 to_link.append(new)
-        return cls(
+        tx = cls(
             prefix,
             solution,
             to_unlink,
@@ -212,6 +213,8 @@ class Transaction:
             [str(s) for s in remove_specs],
             installed,
         )
+        tx.force_reinstall = force_reinstall if force_reinstall is True else sorted(reinstall)
+        return tx
 
     # -- summary for the CLI ---------------------------------------------------------------------------
 
@@ -312,6 +315,7 @@ class Transaction:
             raise
         with prefix.lock(lock_timeout):
             recover(prefix, locked=True)
+            extracted = self._refresh(package_cache, extracted, progress)
             if self.nothing_to_do:
                 prefix.history.touch()
                 return result
@@ -322,6 +326,25 @@ class Transaction:
             runner.prepare()
             runner.run()
         return result
+
+
+    def _refresh(
+        self, package_cache: Any, extracted: dict[str, Path], progress: Any
+    ) -> dict[str, Path]:
+        """Another process may have changed the prefix while we waited for its lock: diff again
+        against what is installed now (same solution), fetching anything newly needed."""
+        current = self.prefix.installed() if self.prefix.meta_dir.is_dir() else []
+        if {r.dist_name for r in current} == {r.dist_name for r in self.installed}:
+            return extracted
+        fresh = Transaction.from_solution(
+            self.prefix, self.solution, self.requested_specs,
+            remove_specs=self.remove_specs, force_reinstall=self.force_reinstall,
+        )
+        self.to_link, self.to_unlink, self.installed = fresh.to_link, fresh.to_unlink, fresh.installed
+        missing = [r for r in self.to_link if r.dist_name not in extracted]
+        if missing:
+            extracted = {**extracted, **package_cache.fetch_and_extract(missing, progress=progress)}
+        return extracted
 
 
 def msgspec_builtins(record: Any) -> Any:
