@@ -105,51 +105,42 @@ def build_from_file(json_path: Path, key: list[Any]) -> Header:
 def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, list[Any]], hint: int) -> int:
     """Add the spans of one section (``packages`` or ``packages.conda``); returns its end offset.
 
-    Record offsets are predicted from the lengths of the raw values and keys (uniform layout: a
-    constant separator such as ``,"<key>":``) and each prediction is verified where a run starts;
-    a miss (escaped keys, irregular whitespace) falls back to a search and re-bases the prediction.
+    A run's span starts at its first record's value and reaches the next run's first value (the
+    reader trims the trailing ``,"<key>":``). Offsets are predicted from the lengths of the raw
+    values and keys (a uniform layout has a constant separator such as ``,"<key>":``); every
+    prediction is verified, and a miss (escaped keys, irregular whitespace) falls back to a search.
     """
     keys = list(records)
     raws = list(records.values())
-    runs = _runs(keys)
     # Where the first record starts: search from where the previous section ended, then from 0.
-    first = data.find(raws[0], hint)
-    if first < 0:
-        first = data.find(raws[0])
-    if first < 0:
+    pos = data.find(raws[0], hint)
+    if pos < 0:
+        pos = data.find(raws[0])
+    if pos < 0:
         raise RepodataError("invalid repodata.json: cannot locate records")
-    overhead = _separator_overhead(data, keys, raws, first)
-    step = max(overhead, 0)
-    # predicted[m] = first + sum over t < m of (len(raw_t) + len(key_{t+1}) + overhead)
-    next_key_lens = map(len, itertools.islice(keys, 1, None))
-    predicted = list(itertools.accumulate(
-        map(operator.add, map(len, raws), map(operator.add, next_key_lens, itertools.repeat(step))), initial=first))
-    starts: list[int] = []
-    delta = 0
-    pos = first
-    for _name, i, _j in runs:
-        if i:
-            raw = raws[i]
-            guess = predicted[i] + delta
-            if data.find(raw, guess, guess + len(raw)) != guess:
-                guess = data.find(raw, pos + 1)
+    overhead = _separator_overhead(data, keys, raws, pos)
+    n = len(keys)
+    find = data.find
+    get = spans.get
+    for name, i, j, key_chars in _runs(keys):
+        if j < n:
+            # value j starts after values i..j-1, keys i+1..j and one separator per record
+            nxt = raws[j]
+            guess = pos + sum(map(len, raws[i:j])) + key_chars - len(keys[i]) + len(keys[j]) + (j - i) * overhead
+            if find(nxt, guess, guess + len(nxt)) != guess:
+                guess = find(nxt, pos + 1)
                 if guess < 0:
                     raise RepodataError("invalid repodata.json: cannot locate records")
-                delta = guess - predicted[i]
-            pos = guess
-        starts.append(pos)
-    # A run's span reaches the next run's start; the reader trims the trailing ``,"<key>":``.
-    last_j = runs[-1][2]
-    last_start = data.find(raws[last_j - 1], starts[-1])
-    section_end = last_start + len(raws[last_j - 1])
-    starts.append(section_end)
-    for n, (name, i, _j) in enumerate(runs):
-        entry = spans.get(name)
-        if entry is None:
-            spans[name] = [starts[n], starts[n + 1], keys[i]]
+            stop = guess
         else:
-            entry.extend((starts[n], starts[n + 1], keys[i]))
-    return section_end
+            stop = find(raws[j - 1], pos) + len(raws[j - 1])
+        entry = get(name)
+        if entry is None:
+            spans[name] = [pos, stop, keys[i]]
+        else:
+            entry.extend((pos, stop, keys[i]))
+        pos = stop
+    return pos
 
 
 def _separator_overhead(data: Any, keys: list[str], raws: list[msgspec.Raw], first: int) -> int:
@@ -160,20 +151,20 @@ def _separator_overhead(data: Any, keys: list[str], raws: list[msgspec.Raw], fir
     return second - first - len(raws[0]) - len(keys[1]) if second >= 0 else 0
 
 
-def _runs(keys: list[str]) -> list[tuple[str, int, int]]:
-    """``(name, i, j)``: maximal runs of consecutive file names with the same package name.
+def _runs(keys: list[str]) -> Iterable[tuple[str, int, int, int]]:
+    """``(name, i, j, chars)``: maximal runs ``keys[i:j]`` of one package name (``chars`` = their total
+    length).
 
     A conda file name is ``<name>-<version>-<build>.<ext>`` (versions and builds hold no ``-``), so a
     key starting with ``"<name>-"`` belongs to ``name`` exactly when it has two more dashes than
     ``name``. For sorted keys, the candidates ``"<name>-<digit>..."`` follow each other (bisection);
-    the run is their longest prefix whose dash count is exact (prefix sums of dashes; galloping when
-    a longer name such as ``<name>-2d`` interleaves). The Python work is per run, not per record.
+    the run is their longest prefix whose dash count is exact (galloping when a longer name such as
+    ``<name>-2d`` interleaves). The Python work is per run, not per record.
     """
     n = len(keys)
-    if n < 16 or sorted(keys) != keys:
-        return _runs_generic(keys, 0)
-    dash_sums = list(itertools.accumulate(map(str.count, keys, itertools.repeat("-")), initial=0))
-    runs: list[tuple[str, int, int]] = []
+    if n < 2 or not all(map(operator.le, keys, itertools.islice(keys, 1, None))):
+        yield from _runs_generic(keys)
+        return
     bisect_left = bisect.bisect_left
     i = 0
     while i < n:
@@ -184,33 +175,32 @@ def _runs(keys: list[str]) -> list[tuple[str, int, int]]:
         j = bisect_left(keys, bound, i + 1, hi)
         if j == hi and hi < n:
             j = bisect_left(keys, bound, hi, n)
-        base = dash_sums[i]
-        if dash_sums[j] - base != (j - i) * dashes:
+        joined = "".join(keys[i:j])
+        if joined.count("-") != (j - i) * dashes:
             lo, stride = i + 1, 1
-            while lo + stride < j and dash_sums[lo + stride] - base == (lo + stride - i) * dashes:
+            while lo + stride < j and "".join(keys[i : lo + stride]).count("-") == (lo + stride - i) * dashes:
                 lo += stride
                 stride *= 2
             hi = min(lo + stride, j)
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                if dash_sums[mid] - base == (mid - i) * dashes:
+                if "".join(keys[i:mid]).count("-") == (mid - i) * dashes:
                     lo = mid
                 else:
                     hi = mid
             j = lo
-        runs.append((name, i, j))
+            joined = "".join(keys[i:j])
+        yield name, i, j, len(joined)
         i = j
-    return runs
 
 
-def _runs_generic(keys: list[str], offset: int) -> list[tuple[str, int, int]]:
-    runs = []
-    pos = offset
+def _runs_generic(keys: list[str]) -> Iterable[tuple[str, int, int, int]]:
+    """Runs for keys in any order (a name may then have several runs)."""
+    pos = 0
     for name, group in itertools.groupby(k.rsplit("-", 2)[0] for k in keys):
         size = len(list(group))
-        runs.append((name, pos, pos + size))
+        yield name, pos, pos + size, len("".join(keys[pos : pos + size]))
         pos += size
-    return runs
 
 
 def write(header: Header, path: Path) -> None:
