@@ -168,3 +168,30 @@ def test_progress_display_is_silent_when_quiet_or_json(capsys):
         p.callback("zlib", 50, 100)
         p.callback("zlib", 100, 100)
     assert "zlib" in buf.getvalue()
+
+
+def test_credentials_in_url_become_basic_auth_and_never_appear_in_errors(tmp_path, files, serve):
+    import base64
+
+    root, blobs = files
+    server = serve(root)
+    name, data = next(iter(blobs.items()))
+    seen = []
+
+    def private(handler):
+        seen.append(handler.headers.get("Authorization"))
+        if handler.headers.get("Authorization") == "Basic " + base64.b64encode(b"me:s3cret").decode():
+            handler._send_bytes(200, data, {})
+        else:
+            handler._send_bytes(401, b"no", {})
+
+    server.routes["/private/" + name] = private
+    host = server.url.split("://", 1)[1]
+    good = DownloadRequest(url=f"http://me:s3cret@{host}/private/{name}", dest=tmp_path / "a" / name,
+                           size=len(data), sha256=hashlib.sha256(data).hexdigest(), label="pkg0")
+    assert Downloader().fetch(good).read_bytes() == data
+    bad = DownloadRequest(url=f"http://me:wrong@{host}/private/{name}", dest=tmp_path / "b" / name, label="pkg0")
+    with pytest.raises(DownloadError, match="HTTP 401") as info:
+        Downloader().fetch(bad)
+    assert "wrong" not in str(info.value) and "me:" in str(info.value)
+    assert seen[0].startswith("Basic ")
