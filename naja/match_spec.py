@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from naja.errors import ChannelError, InvalidMatchSpec, InvalidSpec
+from naja.records import PackageRecord
+from naja.version import PARSED as _version_cache
 from naja.version import Version
-from naja.version import _cache as _version_cache
 from naja.version_spec import BuildNumberSpec, VersionSpec
 
 __all__ = ["MatchSpec"]
@@ -751,7 +752,7 @@ class MatchSpec:
         """Does ``record`` (a ``PackageRecord`` or a mapping of repodata fields) satisfy the spec?
 
         ``when`` and ``extras`` are not record properties: the solver evaluates them."""
-        if isinstance(record, Mapping):
+        if record.__class__ is not PackageRecord and isinstance(record, Mapping):
             record = _MappingRecord(record)
         name = self._exact_name
         if name is not None and record.name != name:

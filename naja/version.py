@@ -30,6 +30,8 @@ Component = int | float | str
 Segment = tuple[Component, ...]
 
 _cache: dict[str, Version] = {}
+PARSED: dict[str, Version] = _cache
+"""Versions parsed so far, by text: ``PARSED.get(text)`` is the cheapest lookup for hot loops."""
 
 
 # Interning tables: versions share most segments ('0', '1', '2', ...), so parsed segments and their

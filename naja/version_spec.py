@@ -12,6 +12,7 @@ the solver evaluates them for every candidate record.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from typing import Any
@@ -85,6 +86,10 @@ def _always(v: Version, s: str) -> bool:
     return True
 
 
+_COMPARE = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le,
+            ">": operator.gt, "<": operator.lt}
+
+
 def _make_op(op: str, target: Version, text: str) -> Matcher:
     key = target.key
     if op == "==":
@@ -143,7 +148,11 @@ def _make_prefix(target: Version) -> Matcher:
     return prefix
 
 
-def _all_of(fns: tuple[Matcher, ...]) -> Matcher:
+def _all_of(fns: tuple[Matcher, ...], compares: tuple | None = None) -> Matcher:
+    if compares is not None and len(compares) == 2:
+        # the common range '>=a,<b': both comparisons on the version key, one call
+        (o1, k1), (o2, k2) = compares
+        return lambda v, s: o1(v.key, k1) and o2(v.key, k2)
     if len(fns) == 2:
         f1, f2 = fns
         return lambda v, s: f1(v, s) and f2(v, s)
@@ -210,14 +219,14 @@ def _version(text: str, spec: str) -> Version:
         raise InvalidSpec(f"invalid version spec {spec!r}: {e}") from None
 
 
-def _leaf(text: str) -> tuple[str, Matcher, bool, bool]:
-    """``(canonical string, matcher, is_exact, looks only at the string)`` for one leaf."""
+def _leaf(text: str) -> tuple[str, Matcher, bool, bool, tuple | None]:
+    """``(canonical string, matcher, is_exact, looks only at the string, (compare, key) or None)``."""
     if not text:
         raise _err(text, "empty version spec")
     if text[0] == "^" or text[-1] == "$":
         if text[0] != "^" or text[-1] != "$":
             raise _err(text, "regex specs must start with '^' and end with '$'")
-        return text, _make_regex(text, text), False, True
+        return text, _make_regex(text, text), False, True, None
     if text[0] in _OPERATOR_START:
         m = _RELATION.match(text)
         if m is None:
@@ -230,22 +239,23 @@ def _leaf(text: str) -> tuple[str, Matcher, bool, bool]:
                 raise _err(text, "'~=' cannot be combined with '.*'")
             vtext = vtext[:-2]  # conda ignores '.*' after other operators
         target = _version(vtext, text)
-        return text, _make_op(op, target, text), op == "==", False
+        compare = (_COMPARE[op], target.key) if op in _COMPARE else None
+        return text, _make_op(op, target, text), op == "==", False, compare
     if text == "*":
-        return text, _always, False, True
+        return text, _always, False, True, None
     if "*" in text.rstrip("*"):
         # glob with an inner '*': a regex over the version string
         rx = text.replace(".", r"\.").replace("+", r"\+").replace("*", r".*")
-        return text, _make_regex(rf"^(?:{rx})$", text), False, True
+        return text, _make_regex(rf"^(?:{rx})$", text), False, True, None
     if text[-1] == "*":
         canon = text if text.endswith(".*") else text[:-1] + ".*"
         target = _version(canon.rstrip("*").rstrip("."), text)
-        return canon, _make_prefix(target), False, False
+        return canon, _make_prefix(target), False, False, None
     if "@" in text:
-        return text, lambda v, s: s == text, True, True
+        return text, lambda v, s: s == text, True, True, None
     target = _version(text, text)
     key = target.key
-    return text, lambda v, s: v.key == key, True, False
+    return text, lambda v, s: v.key == key, True, False, (operator.eq, key)
 
 
 # --- the spec -----------------------------------------------------------------------------------
@@ -255,7 +265,7 @@ class VersionSpec:
     Equality and hashing are structural (``1.7*`` equals ``1.7.*``); ``str()`` is conda's form.
     """
 
-    __slots__ = ("_exact", "_ident", "_match", "_string_only", "children", "op", "spec")
+    __slots__ = ("_compare", "_exact", "_ident", "_match", "_string_only", "children", "op", "spec")
 
     spec: str
     children: tuple[VersionSpec, ...]
@@ -300,12 +310,17 @@ class VersionSpec:
             self._ident = (op, *(k._ident for k in kids))
             self._string_only = all(k._string_only for k in kids)
             fns = tuple(k._match for k in kids)
-            self._match = _any_of(fns) if op == "|" else _all_of(fns)
+            self._compare = None
+            compares = tuple(k._compare for k in kids)
+            if op == "|":
+                self._match = _any_of(fns)
+            else:
+                self._match = _all_of(fns, compares if None not in compares else None)
         else:
             self.children = ()
             self.op = None
             try:
-                self.spec, self._match, self._exact, self._string_only = _leaf(tree.strip())
+                self.spec, self._match, self._exact, self._string_only, self._compare = _leaf(tree.strip())
             except InvalidSpec as e:
                 if tree.strip() == text.strip():
                     raise
