@@ -183,3 +183,23 @@ def test_malformed_real_archive_is_refused_cleanly(tmp_path, shared_data, serve)
         Transaction.from_solution(prefix, [rec], []).execute(PackageCache([tmp_path / "pkgs"]))
     assert not prefix.exists()
     assert not (tmp_path / "pkgs/ca-certificates-2024.7.4-hbcca054_0").exists()
+
+
+def test_same_tree_as_rattler_for_the_whole_set_at_once(world):
+    """One environment with one build of every real package that coexists with the others (link
+    order, post-link scripts that need other packages' files, shared directories)."""
+    base, ours, theirs = world
+    chosen: dict[str, str] = {}
+    skip = ("clobber", "failing_post_link", "private-package", "zlib-1.2.11-h7b6447c", "zlib-1.2.11-h1de35cc")
+    for fn in sorted(theirs):
+        if fn.startswith(skip) or fn not in ours:
+            continue
+        chosen.setdefault(ours[fn].name, fn)
+    assert len(chosen) > 20
+    r_prefix, n_prefix = base / "r" / "whole-set", base / "n" / "whole-set"
+    _rattler_install([theirs[f] for f in chosen.values()], r_prefix, base / "rattler-cache")
+    tx = Transaction.from_solution(n_prefix, [ours[f] for f in chosen.values()], [])
+    result = tx.execute(PackageCache([base / "naja-cache"]))
+    assert not result.clobbers
+    assert _normalised(n_prefix) == _normalised(r_prefix)
+    assert {r.dist_name for r in Prefix(n_prefix).installed()} == {r.dist_name for r in Prefix(r_prefix).installed()}
