@@ -314,11 +314,10 @@ def _bracket_items(content: str, spec: str) -> dict[str, str]:
         j = m.end() if m else i
         key = content[i:j]
         rest = content[j:]
-        op = ""
         if key and rest.startswith("="):
             j += 1
         elif key == "version" and rest[:1] in ("<", ">", "!", "~"):
-            op = ""  # the operator is part of the value
+            pass  # CEP 'version<2': the operator is part of the value
         else:
             junk = content[i:].strip()
             if not items:
@@ -327,7 +326,6 @@ def _bracket_items(content: str, spec: str) -> dict[str, str]:
                 raise _error(spec, "key-value mismatch in brackets; a key or a value is missing")
             raise _error(spec, f"unrecognized content in brackets: {junk!r}")
         value, j = _bracket_value(content, j)
-        value = op + value
         if not key or not value:
             raise _error(spec, "key-value mismatch in brackets; a key or a value is missing")
         if key in items:
