@@ -1,0 +1,48 @@
+"""The Python API the CLI is a thin layer over, used directly (no subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from naja import api
+from naja.errors import NajaError, PrefixError
+from tests.support.cli import REPO
+
+
+@pytest.fixture(scope="module")
+def example_channel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("examples-api") / "channel"
+    subprocess.run([sys.executable, str(REPO / "examples" / "build_channel.py"), str(out)], check=True,
+                   capture_output=True)
+    return out
+
+
+def test_plan_then_execute(example_channel, tmp_path):
+    prefix = tmp_path / "env"
+    plan = api.plan_create(["hello"], api.Options(prefix=str(prefix), channels=(str(example_channel),)))
+    rows = {r.name: r for r in plan.summary_rows()}
+    assert set(rows) == {"hello", "libhello"} and all(r.kind == "install" for r in rows.values())
+    assert not prefix.exists()  # planning changes nothing
+    doc = plan.to_json()
+    assert doc["actions"]["PREFIX"] == str(prefix) and doc["dry_run"] is False
+    plan.execute()
+    assert (prefix / "bin" / "hello").is_file()
+    _, records = api.list_packages(api.Options(prefix=str(prefix)))
+    assert [r.name for r in records] == ["hello", "libhello"]
+    # one-call form with keyword options; then remove
+    api.install(["greet"], prefix=str(prefix), channels=[str(example_channel)])
+    assert (prefix / "bin" / "greet").is_file()
+    removed = api.remove(["greet"], prefix=str(prefix))
+    assert {r.name for r in removed.to_unlink} >= {"greet"}
+    node = api.depends("hello", api.Options(prefix=str(prefix)), tree=True)
+    assert [c.record.name for c in node.children] == ["libhello"]
+
+
+def test_api_errors_are_naja_errors(tmp_path):
+    with pytest.raises(PrefixError):
+        api.plan_install(["x"], prefix=str(tmp_path / "missing"))
+    with pytest.raises(NajaError):
+        api.plan_create(["x"], api.Options())  # no -n/-p
