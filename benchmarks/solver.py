@@ -85,6 +85,9 @@ class _Repodata(msgspec.Struct):
     packages_conda: dict[str, msgspec.Raw] = msgspec.field(default_factory=dict, name="packages.conda")
 
 
+_RECORD = msgspec.json.Decoder(PackageRecord)
+
+
 def _name_of(fn: str) -> str:
     stem = fn[:-8] if fn.endswith(".tar.bz2") else fn[:-6]
     return stem.rsplit("-", 2)[0]
@@ -118,7 +121,7 @@ class LocalChannel:
             for fn in keys[lo:hi]:
                 if _name_of(fn) != name:
                     continue
-                rec = msgspec.json.decode(group[fn], type=PackageRecord)
+                rec = _RECORD.decode(group[fn])
                 rec.fn = fn
                 rec.subdir = rec.subdir or sub
                 rec.channel = self.url
