@@ -276,3 +276,33 @@ def test_state_is_fresh_logic():
     assert not RepodataState(cache_control="max-age=5", refresh_ns=now - 10 * 10**9).is_fresh(1, now)
     assert RepodataState(refresh_ns=now - 10 * 10**9).is_fresh(100, now)
     assert not RepodataState(refresh_ns=now - 10 * 10**9).is_fresh(1, now)
+
+
+def test_tls_failure_is_one_clear_line(tmp_path, serve):
+    server = serve(simple_channel(tmp_path / "chan"))
+    https = server.url.replace("http://", "https://") + "/t/tls-tok/chan"
+    with pytest.raises(ChannelError) as info:
+        load_records([https], "linux-64", ["a"], config=cfg(tmp_path))
+    message = str(info.value)
+    assert "TLS/SSL" in message and "\n" not in message and "tls-tok" not in message and "chan" in message
+
+
+def test_proxy_servers_are_used(tmp_path, serve):
+    """A proxy from ``proxy_servers`` receives the request (absolute-form URL)."""
+    root = simple_channel(tmp_path / "chan")
+    origin = serve(root)
+    proxy = serve(tmp_path)  # any server: it records the absolute URL it is asked for
+
+    def forward(path: str):
+        body = (root / path).read_bytes()
+        return lambda handler: handler._send_bytes(200, body, {})
+
+    host = origin.url.split("://", 1)[1]
+    for sub in ("linux-64", "noarch"):
+        proxy.routes[f"http://{host}/{sub}/repodata.json"] = forward(f"{sub}/repodata.json")
+    config = cfg(tmp_path, proxy_servers={f"http://{origin._httpd.server_address[0]}": proxy.url},
+                 repodata_use_zst=False, use_sharded_repodata=False)
+    records = load_records([origin.url], "linux-64", ["a"], config=config)
+    assert names(records) == ["a", "b"]
+    assert f"http://{host}/linux-64/repodata.json" in proxy.paths_requested()
+    assert origin.paths_requested() == []

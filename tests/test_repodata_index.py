@@ -106,6 +106,10 @@ def test_records_are_complete_and_follow_cep15_base_url(tmp_path):
     write_subdir(root, "linux-64", [rec("a")], info={"base_url": "../../files/"}, repodata_version=2)
     (r,) = load_records([root.as_uri()], "linux-64", ["a"], config=cfg(tmp_path))
     assert r.url == f"{(tmp_path / 'files').as_uri()}/a-1.0-0.tar.bz2"
+    # without repodata_version 2, base_url is not applied (CEP 15)
+    write_subdir(root, "linux-64", [rec("a", "2.0")], info={"base_url": "https://elsewhere.example/"})
+    (r,) = load_records([root.as_uri()], "linux-64", ["a"], config=cfg(tmp_path))
+    assert r.url == f"{root.as_uri()}/linux-64/a-2.0-0.tar.bz2"
 
 
 def test_reachability_depends_constrains_virtual_and_priority(tmp_path):

@@ -27,12 +27,17 @@ with ``bytes_done == bytes_total``. ``label`` is ``<channel>/<subdir>`` (redacte
 TRIES = 3
 BACKOFF_S = 0.2
 TIMEOUT_S = 30.0
+MAX_REDIRECTS = 10
 CHUNK = 1 << 20
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 class NotFoundError(ChannelError):
     """The server (or directory) has no such file: callers decide whether that is an error."""
+
+
+class InsecureRedirectError(ChannelError):
+    """A redirect from https to plain http (refused: it would drop TLS, and credentials with it)."""
 
 
 @dataclass
@@ -48,29 +53,43 @@ class HttpOptions:
 
     ssl_verify: bool | str = True
     proxy_servers: tuple[tuple[str, str], ...] = ()
+    connect_timeout: float = TIMEOUT_S
+    read_timeout: float = TIMEOUT_S
+    tries: int = TRIES
 
     @classmethod
     def from_config(cls, config: Any) -> HttpOptions:
         if config is None:
             return cls()
+        connect = getattr(config, "remote_connect_timeout_secs", None)
+        read = getattr(config, "remote_read_timeout_secs", None)
+        retries = getattr(config, "remote_max_retries", None)
+        timing = {
+            "connect_timeout": float(connect) if connect else TIMEOUT_S,
+            "read_timeout": float(read) if read else TIMEOUT_S,
+            "tries": 1 + max(0, int(retries)) if retries is not None else TRIES,
+        }
         verify = getattr(config, "ssl_verify", True)
         if isinstance(verify, str) and verify.lower() in ("false", "0", "no"):
             verify = False
         elif isinstance(verify, str) and verify.lower() in ("true", "1", "yes", ""):
             verify = True
         proxies = getattr(config, "proxy_servers", None) or {}
-        return cls(verify, tuple(sorted((str(k), str(v)) for k, v in dict(proxies).items())))
+        return cls(verify, tuple(sorted((str(k), str(v)) for k, v in dict(proxies).items())), **timing)
 
 
 _pools: dict[tuple[HttpOptions, str], Any] = {}
 _pools_lock = threading.Lock()
 
 
-def _pool(options: HttpOptions, scheme: str) -> Any:
-    """The shared (thread-safe) urllib3 pool for these options; one per proxy, made on first use."""
+def _pool(options: HttpOptions, url: str) -> Any:
+    """The shared (thread-safe) urllib3 pool for these options and ``url``'s proxy (conda's
+    ``proxy_servers``: ``scheme://host`` wins over ``scheme``, then ``all``); made on first use."""
+    parts = urllib.parse.urlsplit(url)
     proxies = dict(options.proxy_servers)
-    proxy = proxies.get(scheme) or proxies.get("all")
-    key = (options, proxy or "")
+    proxy = (proxies.get(f"{parts.scheme}://{parts.hostname}") or proxies.get(parts.scheme)
+             or proxies.get("all") or "")
+    key = (options, proxy)
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
@@ -127,17 +146,45 @@ def get(
     clean_url, auth_headers = split_credentials(url)
     request_headers = {"Accept-Encoding": "gzip, deflate", "User-Agent": _user_agent(), **auth_headers}
     request_headers.update(headers or {})
-    pool = _pool(options, urllib.parse.urlsplit(clean_url).scheme)
+    pool = _pool(options, clean_url)
     shown = redact(clean_url)
     last = ""
-    for attempt in range(TRIES):
+    tries = max(1, options.tries)
+    for attempt in range(tries):
         if attempt:
             time.sleep(BACKOFF_S * 2 ** (attempt - 1))
         try:
-            return _request_once(pool, clean_url, request_headers, label, shown, progress)
+            return _request_once(pool, clean_url, request_headers, label, shown, progress, options)
         except _Retryable as exc:
             last = str(exc)
-    raise ChannelError(f"{label}: {last} ({shown}), after {TRIES} attempts")
+    raise ChannelError(f"{label}: {last} ({shown}), after {tries} attempts")
+
+
+_retry_class: Any = None
+
+
+def retry_policy(max_redirects: int = MAX_REDIRECTS) -> Any:
+    """urllib3 ``Retry`` for one request: no automatic retries (callers count theirs and redact their
+    messages), at most ``max_redirects`` redirects, and never from https to http (the reason of the
+    ``MaxRetryError`` is then an ``InsecureRedirectError``). Shared with ``naja.download``."""
+    global _retry_class
+    import urllib3
+
+    if _retry_class is None:
+
+        class _NoDowngradeRetry(urllib3.Retry):
+            def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[override]
+                location = response.get_redirect_location() if response is not None else None
+                if location and getattr(_pool, "scheme", "") == "https":
+                    target = urllib.parse.urljoin(url or "", location)
+                    if urllib.parse.urlsplit(target).scheme.lower() != "https":
+                        reason = InsecureRedirectError(f"refusing redirect from https to {redact(target)}")
+                        raise urllib3.exceptions.MaxRetryError(_pool, url or "", reason)  # type: ignore[arg-type]
+                return super().increment(method, url, response, error, _pool, _stacktrace)
+
+        _retry_class = _NoDowngradeRetry
+    return _retry_class(total=None, connect=0, read=0, redirect=max_redirects, status=0, other=0,
+                        raise_on_redirect=True, raise_on_status=False)
 
 
 class _Retryable(Exception):
@@ -145,16 +192,17 @@ class _Retryable(Exception):
 
 
 def _request_once(
-    pool: Any, url: str, headers: dict[str, str], label: str, shown: str, progress: ProgressCallback | None
+    pool: Any, url: str, headers: dict[str, str], label: str, shown: str, progress: ProgressCallback | None,
+    options: HttpOptions | None = None,
 ) -> Response:
     import urllib3
 
+    options = options or HttpOptions()
     try:
         resp = pool.request(
             "GET", url, headers=headers, preload_content=False, decode_content=True,
-            retries=urllib3.Retry(total=0, connect=0, read=0, redirect=10, status=0, other=0,
-                                  raise_on_redirect=True, raise_on_status=False),
-            timeout=urllib3.Timeout(connect=TIMEOUT_S, read=TIMEOUT_S),
+            retries=retry_policy(),
+            timeout=urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout),
         )
     except urllib3.exceptions.MaxRetryError as exc:
         _raise_for_transport(exc.reason, label, shown)
@@ -205,6 +253,10 @@ def _request_once(
 def _raise_for_transport(reason: object, label: str, shown: str) -> None:
     import urllib3
 
+    if isinstance(reason, InsecureRedirectError):
+        raise ChannelError(f"{label}: {reason} (from {shown})") from None
+    if isinstance(reason, urllib3.exceptions.ResponseError) and "redirect" in str(reason):
+        raise ChannelError(f"{label}: too many redirects (more than {MAX_REDIRECTS}) from {shown}") from None
     if isinstance(reason, urllib3.exceptions.SSLError):
         raise ChannelError(f"{label}: TLS/SSL verification failed for {shown} ({_first_line(reason)})") from None
     if isinstance(reason, urllib3.exceptions.ProxyError):

@@ -174,16 +174,19 @@ class _Entry:
 
 
 def _make(channel: Any, subdir: str, label: str, source: Any, package_base: str) -> Subdir:
-    return Subdir(channel.base_url, subdir, label, source, package_base)
+    info_subdir = source.info.get("subdir") if isinstance(source, local_index.LocalIndex) else None
+    return Subdir(channel.base_url, info_subdir if isinstance(info_subdir, str) and info_subdir else subdir,
+                  label, source, package_base)
 
 
 def _package_base(clean_subdir_url: str, index: local_index.LocalIndex) -> str:
-    """CEP 15: ``info.base_url`` (absolute or relative to the subdir) if present, else the subdir URL."""
+    """CEP 15: with ``repodata_version`` 2, ``info.base_url`` (absolute or relative to the subdir) if
+    present; else the subdir URL."""
     import urllib.parse
 
     base = clean_subdir_url + "/"
     info_base = index.info.get("base_url")
-    if isinstance(info_base, str) and info_base:
+    if index.repodata_version >= 2 and isinstance(info_base, str) and info_base:
         base = urllib.parse.urljoin(base, info_base)
         if not base.endswith("/"):
             base += "/"
