@@ -711,6 +711,7 @@ def _read_journal(prefix: Prefix) -> tuple[dict[str, Any], set[str], bool] | Non
         return {"trash": None, "link": []}, set(), False
     begun = {line[6:] for line in lines[1:] if line.startswith("begin ")}
     committed = any(line == "commit" for line in lines[1:])
+    header["_targets_removed"] = any(line == "targets-removed" for line in lines[1:])
     return header, begun, committed
 
 
@@ -727,17 +728,19 @@ def _rollback(prefix: Prefix) -> bool:
     parents: set[str] = set()
     for entry in header.get("link", []):
         if entry.get("dist") not in begun:
-            # not begun: only its conda-meta record could exist (it is written after all links)
-            targets = [t for t in entry.get("targets", []) if t.startswith(CONDA_META + "/")]
-        else:
-            targets = entry.get("targets", [])
-        for rel in targets:
+            continue  # nothing of it was written (records are written after every package is linked)
+        for rel in entry.get("targets", []):
             full = os.path.join(root, rel)
+            parents.add(rel.rpartition("/")[0])
+            if header.get("_targets_removed"):
+                continue  # a previous recovery got this far: what is there now was restored
             if os.path.lexists(full) and not (os.path.isdir(full) and not os.path.islink(full)):
                 os.unlink(full)
-            parents.add(rel.rpartition("/")[0])
             if os.path.isdir(full) and not os.path.islink(full):
                 parents.add(rel)
+    if not header.get("_targets_removed"):
+        with open(prefix.meta_dir / JOURNAL, "a", encoding="utf-8") as fh:
+            fh.write("targets-removed\n")
     trash_rel = header.get("trash")
     if trash_rel:
         trash = os.path.join(root, trash_rel)

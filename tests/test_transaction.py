@@ -426,3 +426,46 @@ def test_stale_plan_is_rediffed_after_waiting_for_the_lock(tmp_path):
     second.execute(PackageCache([tmp_path / "pkgs"]))
     assert sorted(r.dist_name for r in Prefix(prefix).installed()) == ["a-1-0", "b-1-0"]
     assert (prefix / "share/a1").exists() and not (prefix / "share/a2").exists()
+
+
+def test_recovery_interrupted_half_way_can_be_run_again(tmp_path, monkeypatch):
+    import naja.transaction as txm
+
+    recs = _synthetic(
+        tmp_path,
+        [
+            dict(name="a", version="1", files={f"share/f{i}": f"old {i}" for i in range(6)}),
+            dict(name="a", version="2", files={**{f"share/f{i}": f"new {i}" for i in range(6)},
+                                              "bin/.a-post-link.sh": "exit 1\n"}),
+        ],
+    )
+    prefix = tmp_path / "env"
+    _install(prefix, [recs["a-1-0.conda"]], tmp_path / "pkgs")
+    before = tree(prefix)
+    real_rollback, real_restore = txm._rollback, txm._restore_tree
+    # 1. the process "dies" right when the upgrade fails: no rollback, the journal stays
+    monkeypatch.setattr(txm, "_rollback", lambda prefix: None)
+    with pytest.raises(TransactionError):
+        _install(prefix, [recs["a-2-0.conda"]], tmp_path / "pkgs")
+    monkeypatch.setattr(txm, "_rollback", real_rollback)
+    assert (prefix / "conda-meta" / JOURNAL).exists() and (prefix / "share/f0").read_text() == "new 0"
+
+    # 2. the recovery itself dies after restoring some files
+    def partial_restore(trash, root):
+        moved = 0
+        for dirpath, _dirs, names in os.walk(trash):
+            for name in names:
+                if moved == 3:
+                    raise KeyboardInterrupt
+                rel = os.path.relpath(os.path.join(dirpath, name), trash)
+                os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+                os.rename(os.path.join(dirpath, name), os.path.join(root, rel))
+                moved += 1
+
+    monkeypatch.setattr(txm, "_restore_tree", partial_restore)
+    with pytest.raises(KeyboardInterrupt):
+        recover(prefix)
+    monkeypatch.setattr(txm, "_restore_tree", real_restore)
+    # 3. the next command finishes the job without losing the files restored so far
+    assert recover(prefix) is True
+    assert tree(prefix) == before
