@@ -124,7 +124,7 @@ def test_channel_in_spec_overrides_strict_priority():
 
 
 def test_remove_takes_dependents_or_refuses():
-    installed = [rec("a", "1.0", depends=["b"]), rec("b", "1.0"), rec("c", "1.0"), rec("d", "1.0", depends=["a"])]
+    installed = [rec("a", "1.0", depends=["b"]), rec("b", "1.0"), rec("c", "1.0"), rec("d", "1.0", depends=["a>=1"])]
     sol = run([], [], installed=installed, remove_specs=["b"], absent=["a", "b", "d"])
     assert versions(sol) == {"c": "1.0"}
     with pytest.raises(UnsatisfiableError, match="cannot remove b: needed by a, d"):
