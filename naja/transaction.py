@@ -518,7 +518,8 @@ class _Runner:
         self.linked: list[tuple[PackagePlan, list[PathData]]] = []
         for plan in self.plans:
             dist = plan.record.dist_name
-            self._journal(f"begin {dist}")
+            # first move whatever is in the way to the trash, then log "begin": a rollback deletes
+            # the targets of begun packages only, and by then none of them is an original file
             for rel in self._existing_targets(plan):
                 full = os.path.join(self.root, rel)
                 if os.path.isdir(full) and not os.path.islink(full):
@@ -527,6 +528,7 @@ class _Runner:
                 if previous != dist:
                     self.result.clobbers.append(Clobber(rel, previous, dist))
                 self._to_trash(rel)
+            self._journal(f"begin {dist}")
             paths = linker.link(plan)
             for pd in paths:
                 self.created.add(pd.path)
