@@ -50,17 +50,29 @@ def test_checker_reports_problems():
 
 
 def test_conflict_deep_in_the_tree_needs_backjumping():
-    # x 2 -> p -> q -> r -> s 2, but y needs s 1; only found four levels down. Plenty of decoys in
-    # between (many versions of m and n) that a chronological backtracker would try one by one.
-    av = [rec("x", "2.0", depends=["p", "m"]), rec("x", "1.0", depends=["m"]),
-          rec("p", "1.0", depends=["q"]), rec("q", "1.0", depends=["r"]), rec("r", "1.0", depends=["s 2.*"]),
-          rec("s", "2.0"), rec("s", "1.0"), rec("y", "1.0", depends=["s 1.*", "n"])]
+    # x 2 -> p -> q -> r -> s 2, while y 2 needs s 1: the clash shows up only four levels below the
+    # decision on y, after unrelated decisions on m and n, and the search must jump back over them.
+    av = [rec("x", "2.0", depends=["p"]), rec("x", "1.0"),
+          rec("y", "2.0", depends=["m", "s 1.*"]), rec("y", "1.0", depends=["m"]),
+          rec("s", "2.0"), rec("s", "1.0")]
+    for name, dep in (("p", "q"), ("q", "r"), ("r", "s 2.*")):
+        av += [rec(name, "2.0", depends=[dep]), rec(name, "1.0", depends=[dep])]
     av += [rec("m", f"1.{i}", depends=["n"]) for i in range(30)]
     av += [rec("n", f"1.{i}") for i in range(30)]
-    sol = run(["x", "y"], av)
-    assert versions(sol)["x"] == "1.0"
-    assert versions(sol)["s"] == "1.0"
-    assert versions(sol)["m"] == "1.29"
+    assert versions(run(["x", "y"], av)) == {"x": "2.0", "y": "1.0", "p": "2.0", "q": "2.0", "r": "2.0",
+                                             "s": "2.0", "m": "1.29", "n": "1.29"}
+    from naja.solver._spec import MatchSpec
+    from naja.solver.core import Search
+    from naja.solver.pool import Pool
+
+    pool = Pool(av)
+    search = Search(pool)
+    for text in ("x", "y"):
+        ms = MatchSpec(text)
+        search.add_requirement(0, ms, pool.matches(text, ms), ("request", text))
+    chosen = {pool.describe(v) for v in search.run()}
+    assert {"x 2.0 0", "y 1.0 0", "s 2.0 0"} <= chosen
+    assert search.conflicts >= 1 and search.backjumps >= 1
 
 
 def test_track_features_are_deprioritised():

@@ -65,6 +65,7 @@ class Search:
         self._inc = 1.0
         self.conflicts = 0
         self.decisions = 0
+        self.backjumps = 0  # conflicts that undid more than one decision level
 
     # -- variables ---------------------------------------------------------------------------
     def _grow(self) -> None:
@@ -364,6 +365,8 @@ class Search:
             best = max(range(1, len(learnt)), key=lambda k: level[learnt[k] >> 1])
             learnt[1], learnt[best] = learnt[best], learnt[1]
             bj = level[learnt[1] >> 1]
+        if bj < top - 1:
+            self.backjumps += 1
         self.backtrack(bj)
         origin = ("learnt", why, zero)
         nci = len(self.clauses)
