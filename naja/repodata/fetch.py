@@ -32,8 +32,19 @@ CHUNK = 1 << 20
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-class NotFoundError(ChannelError):
+class HTTPStatusError(ChannelError):
+    """The server answered with an error status (``status``); the message is already redacted."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotFoundError(HTTPStatusError):
     """The server (or directory) has no such file: callers decide whether that is an error."""
+
+    def __init__(self, message: str, status: int = 404) -> None:
+        super().__init__(message, status)
 
 
 class InsecureRedirectError(ChannelError):
@@ -219,12 +230,13 @@ def _request_once(
         if status in _RETRY_STATUS:
             raise _Retryable(f"server error (HTTP {status})")
         if status in (404, 410):
-            raise NotFoundError(f"{label}: not found (HTTP {status}) at {shown}")
+            raise NotFoundError(f"{label}: not found (HTTP {status}) at {shown}", status)
         if status in (401, 403):
             what = "authentication required" if status == 401 else "access denied"
-            raise ChannelError(f"{label}: {what} (HTTP {status}) at {shown}; check the channel's token or credentials")
+            raise HTTPStatusError(
+                f"{label}: {what} (HTTP {status}) at {shown}; check the channel's token or credentials", status)
         if status >= 400:
-            raise ChannelError(f"{label}: HTTP {status} at {shown}")
+            raise HTTPStatusError(f"{label}: HTTP {status} at {shown}", status)
         hdrs = _lower(resp.headers)
         total = None if "content-encoding" in hdrs else _int(hdrs.get("content-length"))
         chunks: list[bytes] = []

@@ -1,15 +1,17 @@
 """A per-package-name index over a cached ``repodata.json``, so a solve decodes only what it can reach.
 
-The index does not copy any record: it maps each package name to the byte spans of the cached
-``repodata.json`` that hold that name's records. Channels write ``packages`` sorted by file name
-(``<name>-<version>-<build>.<ext>``), so a name's records are almost always one contiguous run of
-``"fn": {...}`` pairs; a span is ``(start, end, first_fn)`` and ``{"<first_fn>": <bytes start:end>}``
-is a JSON object of exactly those records. Loading a name therefore means slicing a memory map and
-one ``msgspec`` decode into ``PackageRecord`` structs.
+The index copies no record: it maps each package name to byte spans of the ``repodata.json`` itself.
+Channels write ``packages`` sorted by file name (``<name>-<version>-<build>.<ext>``), so a name's
+records are almost always one contiguous run of ``"fn": {...}`` pairs. A span is
+``(start, stop, first_fn)``: ``start`` is where the run's first record value begins, ``stop`` where
+the next run's first value begins (the reader trims the ``,"<key>":`` in between), so
+``{"<first_fn>": <bytes start:stop, trimmed>}`` is a JSON object of exactly that run. Loading a name
+means slicing a memory map and one ``msgspec`` decode into ``PackageRecord`` structs.
 
 Building it costs one ``msgspec`` pass over the file with ``msgspec.Raw`` values (no record is
 decoded), then work per *name*, not per record: run boundaries come from bisecting the sorted file
-names, and byte offsets from the lengths of the raw values (verified, with a search as fallback).
+names, byte offsets from the lengths of the raw values (each verified, with a search as fallback).
+Unsorted files still work (a name may then have several spans).
 
 The index file is a small msgpack header (``<key>.naja-index``) tied to the size, mtime and ETag of
 the ``repodata.json`` it describes; any change makes it stale and it is rebuilt. It is written
@@ -49,7 +51,7 @@ class _Sections(msgspec.Struct):
 
 
 class Header(msgspec.Struct, array_like=True):
-    """What the index file holds. ``spans[name]`` is a flat list ``[start, end, first_fn, ...]``."""
+    """What the index file holds. ``spans[name]`` is a flat list ``[start, stop, first_fn, ...]``."""
 
     format: int
     source: list[Any]  # [size, mtime_ns, etag] of the repodata.json

@@ -223,7 +223,9 @@ def _fetch_json(
             resp = fetch.get(f"{url}/repodata.json.zst", label=label, options=options.http,
                              headers=conditional if cached_variant_zst else {}, progress=options.progress)
             has_zst = from_zst = True
-        except fetch.NotFoundError:
+        except fetch.HTTPStatusError as exc:
+            if exc.status not in (403, 404, 410):  # some object stores answer 403 for a missing file
+                raise
             has_zst = False
     if resp is None:
         resp = fetch.get(f"{url}/repodata.json", label=label, options=options.http,
@@ -300,6 +302,8 @@ def _open_sharded(
         except fetch.NotFoundError:
             _set_has_shards(entry, clean, False)
             return None
+        except fetch.HTTPStatusError:
+            return None  # 401/403/...: repodata.json will either work or report the problem
         if resp.status == 304 and valid:
             cache.write_state(entry.shard_state, msgspec.structs.replace(
                 sstate, refresh_ns=time.time_ns(), cache_control=resp.headers.get("cache-control", sstate.cache_control)))
