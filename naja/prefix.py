@@ -100,12 +100,25 @@ def read_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
         return _prefix_record_decoder.decode(data)
     except msgspec.DecodeError:
         pass
-    try:  # tolerate records with odd field types (e.g. null where a list is expected)
+    # tolerate records other tools wrote with odd field types (null where a list is expected, a
+    # string link type, ...): drop what does not fit, as long as the identity fields survive
+    try:
         raw = json.loads(data)
-        raw = {k: v for k, v in raw.items() if v is not None}
-        return msgspec.convert(raw, PrefixRecord, strict=False)
-    except (ValueError, msgspec.ValidationError) as exc:
+    except ValueError as exc:
         raise PrefixError(f"invalid prefix record {path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise PrefixError(f"invalid prefix record {path}: not a JSON object")
+    raw = {k: v for k, v in raw.items() if v is not None}
+    for _ in range(len(raw) + 1):
+        try:
+            return msgspec.convert(raw, PrefixRecord, strict=False)
+        except msgspec.ValidationError as exc:
+            m = re.search(r"at `\$\.([A-Za-z0-9_]+)", str(exc))
+            key = m.group(1) if m else None
+            if key is None or key in ("name", "version") or key not in raw:
+                raise PrefixError(f"invalid prefix record {path}: {exc}") from None
+            del raw[key]
+    raise PrefixError(f"invalid prefix record {path}")
 
 
 def write_prefix_record(prefix: str | os.PathLike[str], record: PrefixRecord) -> Path:

@@ -469,3 +469,18 @@ def test_recovery_interrupted_half_way_can_be_run_again(tmp_path, monkeypatch):
     # 3. the next command finishes the job without losing the files restored so far
     assert recover(prefix) is True
     assert tree(prefix) == before
+
+
+def test_prefix_records_written_by_other_tools_are_read_leniently(tmp_path):
+    from naja.prefix import read_prefix_record
+
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    odd = {"name": "x", "version": "1", "build": "0", "link": {"source": "/s", "type": "hardlink"}, "depends": None,
+           "files": ["a"], "paths_data": {"paths": [{"_path": "a", "path_type": "hardlink"}], "paths_version": 1}}
+    (meta / "x-1-0.json").write_text(json.dumps(odd))
+    rec = read_prefix_record(meta / "x-1-0.json")
+    assert (rec.name, rec.files, rec.depends, rec.link) == ("x", ["a"], [], None)
+    (meta / "broken-1-0.json").write_text('{"version": "1"}')
+    with pytest.raises(PrefixError, match=r"broken-1-0\.json"):
+        Prefix(tmp_path).installed()
