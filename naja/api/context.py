@@ -41,24 +41,15 @@ def default_root_prefix() -> Path:
 
 
 def load_config(options: Options, target_prefix: Path | None = None) -> Any:
-    """Engineer B's ``naja.config.load_config`` with the CLI's sources and overrides."""
-    config_mod = require("naja.config")
-    kwargs: dict[str, Any] = {}
-    import inspect
-
-    params = inspect.signature(config_mod.load_config).parameters
-    wanted = {
-        "rc_files": list(options.rc_files) or None,
-        "no_rc": options.no_rc,
-        "no_env": options.no_env,
-        "root_prefix": options.root_prefix,
-        "target_prefix": os.fspath(target_prefix) if target_prefix else None,
-        "overrides": _overrides(options),
-    }
-    for key, value in wanted.items():
-        if key in params:
-            kwargs[key] = value
-    return config_mod.load_config(**kwargs)
+    """``naja.config.load_config`` with the CLI's sources and overrides."""
+    return require("naja.config").load_config(
+        rc_files=list(options.rc_files) or None,
+        no_rc=options.no_rc,
+        no_env=options.no_env,
+        root_prefix=options.root_prefix,
+        target_prefix=os.fspath(target_prefix) if target_prefix else None,
+        overrides=_overrides(options),
+    )
 
 
 def _overrides(options: Options) -> dict[str, Any]:

@@ -123,13 +123,11 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
         out_path = out_path.parent
     import tempfile
 
-    from naja.api.transact import _call
-
     # the writer fills in missing info/paths.json etc.: do that in a copy, never in the user's tree
     with tempfile.TemporaryDirectory(prefix="naja-package-") as tmp:
         work = Path(tmp) / "src"
         shutil.copytree(source, work, symlinks=True)
-        return _call(ps.create_conda, work, out_path.resolve(), name=name, fmt=fmt or ".conda",
+        return ps.create_conda(work, out_path.resolve(), name=name, fmt=fmt or ".conda",
                      compression_level=compression_level)
 
 
@@ -151,7 +149,5 @@ def index(channel_dir: str, *, zst: bool = True, shards: bool = True) -> list[Pa
     root = Path(channel_dir)
     if not root.is_dir():
         raise NajaError(f"no such channel directory: {channel_dir}")
-    from naja.api.transact import _call
-
-    _call(ci.index_channel, root, zst=zst, shards=shards)
+    ci.index_channel(root, zst=zst, shards=shards)
     return sorted(root.glob("*/repodata.json"))

@@ -117,7 +117,7 @@ class Plan:
         options = self.context.options
         if self.to_link:
             cache = _package_cache(self.context)
-            _call(cache.fetch_and_extract, self.to_link, progress=progress, on_extracted=on_extracted)
+            cache.fetch_and_extract(self.to_link, progress=progress, on_extracted=on_extracted)
         if options.download_only:
             self.executed = True
             return self
@@ -140,7 +140,7 @@ class Plan:
             timeout = options.lock_timeout or getattr(self.context.config, "lock_timeout", 0)
             if timeout:
                 kwargs["lock_timeout"] = float(timeout)
-            self.result = _call(self.transaction.execute, cache, **kwargs)
+            self.result = self.transaction.execute(cache, **kwargs)
         if self.variables:
             _write_state_variables(self.prefix, self.variables)
         if self.pip and not options.dry_run:
@@ -149,19 +149,6 @@ class Plan:
             register_env(self.prefix)
         self.executed = True
         return self
-
-
-def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn`` with the keyword arguments it accepts (the layers below are still settling)."""
-    import inspect
-
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return fn(*args, **kwargs)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(*args, **kwargs)
-    return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
 
 
 def _setting(context: Context, key: str) -> bool:
@@ -246,7 +233,7 @@ def _pins(context: Context, prefix: Path, installed: Sequence[Any], spec_names: 
 def _virtual_packages(context: Context) -> list[Any]:
     vp = require("naja.virtual_packages")
     platform_mod = require("naja.platform")
-    return _call(vp.detect_virtual_packages, platform_mod.Platform(context.platform))
+    return vp.detect_virtual_packages(platform_mod.Platform(context.platform))
 
 
 def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[Any]:
@@ -254,7 +241,7 @@ def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[A
     if not channels:
         raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
     log.info("loading repodata for %s from %s", context.platform, ", ".join(c.base_url for c in channels))
-    records = _call(repodata.load_records, channels, context.platform, list(names), config=context.config,
+    records = repodata.load_records(channels, context.platform, list(names), config=context.config,
                     offline=context.options.offline or bool(getattr(context.config, "offline", False)))
     log.info("%d records reachable from the request", len(records))
     return records
@@ -282,11 +269,6 @@ def _solve(context: Context, *, specs: list[Any], available: list[Any], installe
         "only_deps": o.only_deps,
         "force_reinstall": o.force_reinstall,
     }
-    import dataclasses
-
-    if dataclasses.is_dataclass(solver.SolverTask):
-        names = {f.name for f in dataclasses.fields(solver.SolverTask)}
-        task_kwargs = {k: v for k, v in task_kwargs.items() if k in names}
     task = solver.SolverTask(**task_kwargs)
     log.debug("solving: specs=%s pins=%s priority=%s installed=%d", [str(x) for x in specs], pins,
               context.channel_priority, len(installed))
@@ -306,7 +288,7 @@ def _transaction(context: Context, prefix: Path, solution: list[Any], requested:
         # create -y over an existing environment: everything is relinked, the rest unlinked, in one
         # transaction that rolls back on failure
         force = True
-    tx = _call(tx_mod.Transaction.from_solution, prefix_object(prefix), solution, requested,
+    tx = tx_mod.Transaction.from_solution(prefix_object(prefix), solution, requested,
                remove_specs=list(remove_specs), force_reinstall=force)
     return tx, list(tx.to_link), list(tx.to_unlink)
 
@@ -337,7 +319,7 @@ def _package_cache(context: Context) -> Any:
 def _file_inputs(context: Context) -> Any:
     env_files = require("naja.env_files")
     return env_files.read_env_files(list(context.options.files), platform=context.platform,
-                                    categories=list(context.options.category) or ["main"])
+                                    categories=["main", *context.options.category])  # as conda-lock: main + extras
 
 
 def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
@@ -516,14 +498,17 @@ def _files_dir(files: Sequence[str]) -> str | None:
 def _pip_install(prefix: Path, requirements: list[str], cwd: str | None = None) -> None:
     import subprocess
 
-    from naja.api.reproduce import pip_missing_message
+    from naja.api.reproduce import pip_missing_message, requirements_file
 
     python = prefix / ("python.exe" if os.name == "nt" else "bin/python")
     problem = pip_missing_message(prefix)
     if problem:
         raise EnvironmentFileError(problem)
-    # pip's output goes to stderr: stdout may carry the --json document
-    result = subprocess.run([str(python), "-m", "pip", "install", *requirements], cwd=cwd, stdout=2)
+    # as micromamba: a requirements file next to the environment file (so ``-e ./src`` and ``-r x.txt``
+    # lines work), pip's output on stderr (stdout may carry the --json document)
+    with requirements_file(requirements, cwd) as req:
+        result = subprocess.run([str(python), "-m", "pip", "install", "-U", "-r", req, "--no-input"],
+                                cwd=cwd, stdout=2)
     if result.returncode != 0:
         raise NajaError(f"pip install failed with exit code {result.returncode}")
 
