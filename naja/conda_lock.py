@@ -198,8 +198,12 @@ def write_lockfile(lock: LockFile, path: str | Path) -> None:
     buf.write("# Install it with: naja create -n ENV -f " + Path(path).name + "\n")
     yaml.dump(json.loads(json.dumps(ordered)), buf)
     tmp = Path(path).with_name(Path(path).name + ".tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(buf.getvalue(), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise EnvironmentFileError(f"cannot write lockfile {path}: {exc.strerror or exc}") from None
 
 
 def _one_line(exc: BaseException) -> str:

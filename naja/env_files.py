@@ -40,6 +40,7 @@ class EnvSpec:
     explicit: list[ExplicitEntry] = field(default_factory=list)
     lock_records: list[Any] = field(default_factory=list)
     platform: str | None = None
+    prefix: str | None = None  # environment.yml ``prefix:`` (used when there is no name, -n or -p)
 
 
 def file_kind(path: str | os.PathLike[str]) -> str:
@@ -124,6 +125,7 @@ def read_environment_yml(path: str | os.PathLike[str], *, platform: str) -> EnvS
     spec = EnvSpec(kind="yaml")
     name = data.get("name")
     spec.name = str(name) if name is not None else None
+    spec.prefix = str(data["prefix"]) if data.get("prefix") else None
     channels = data.get("channels") or []
     if not isinstance(channels, list):
         raise EnvironmentFileError(f"{os.fspath(path)}: 'channels' must be a list")
@@ -201,6 +203,10 @@ def parse_explicit_line(line: str, path: str | os.PathLike[str] = "<explicit>") 
         entry.sha256 = frag
     elif frag:
         entry.md5 = frag
+    if (entry.sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", entry.sha256)) or (
+            entry.md5 and not re.fullmatch(r"[0-9a-fA-F]{32}", entry.md5)):
+        raise EnvironmentFileError(
+            f"{os.fspath(path)}: invalid hash #{frag} for {url} (expected #<md5> or #sha256:<hex>)")
     return entry
 
 
@@ -225,8 +231,10 @@ def read_lock_file(path: str | os.PathLike[str], *, platform: str, categories: I
 
 
 def environment_yml(name: str | None, channels: Sequence[str], dependencies: Sequence[str],
-                    prefix: str | None = None, pip: Sequence[str] = ()) -> str:
-    """The ``env export`` YAML: ``name``, ``channels``, ``dependencies`` (with ``pip:``), ``prefix``."""
+                    prefix: str | None = None, pip: Sequence[str] = (),
+                    variables: dict[str, str] | None = None) -> str:
+    """The ``env export`` YAML: ``name``, ``channels``, ``dependencies`` (with ``pip:``), ``variables``,
+    ``prefix``."""
     import io
 
     from ruamel.yaml import YAML
@@ -239,6 +247,8 @@ def environment_yml(name: str | None, channels: Sequence[str], dependencies: Seq
     if pip:
         deps.append({"pip": list(pip)})
     doc["dependencies"] = deps
+    if variables:
+        doc["variables"] = dict(variables)
     if prefix:
         doc["prefix"] = prefix
     yaml = YAML()

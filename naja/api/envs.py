@@ -56,21 +56,20 @@ def list_envs(options: Options | None = None) -> list[EnvInfo]:
 
 
 def export_env(options: Options | None = None, *, explicit: bool = False, from_history: bool = False,
-               no_build: bool = False, md5: bool = True, channel_subdir: bool = False) -> dict[str, Any]:
-    """``env export``: a dict with ``name``, ``channels``, ``dependencies``, ``prefix`` (and the text
-    of an ``@EXPLICIT`` file when ``explicit``)."""
+               no_build: bool = False, md5: bool = True, channel_subdir: bool = False,
+               sha256: bool = False) -> dict[str, Any]:
+    """``env export``: a dict with ``name``, ``channels``, ``dependencies`` (a ``pip:`` list for what
+    pip installed), ``variables``, ``prefix`` (or the text of an ``@EXPLICIT`` file when ``explicit``,
+    with ``#sha256:<hex>`` when ``sha256``, else ``#<md5>`` when ``md5``)."""
+    from naja.api import reproduce
+
     context = Context.from_options(options or Options())
     prefix = context.target_prefix(must_exist=True)
     records = prefix_object(prefix).installed()
     name = prefix.name if prefix != context.root_prefix else "base"
     if explicit:
         env_files = require("naja.env_files")
-        lines = []
-        for r in records:
-            url = _strip_credentials(r.url)
-            if md5 and r.md5:
-                url += f"#{r.md5}"
-            lines.append(url)
+        lines = reproduce.explicit_lines(records, md5=md5, sha256=sha256)
         return {"name": name, "prefix": str(prefix),
                 "explicit": env_files.explicit_text(context.platform, lines)}
     channels: list[str] = []
@@ -104,13 +103,22 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
             else:
                 dep = f"{r.name}={r.version}" + ("" if no_build else f"={r.build}")
             deps.append(dep)
-    return {"name": name, "channels": channels, "dependencies": deps, "prefix": str(prefix)}
+    doc: dict[str, Any] = {"name": name, "channels": channels, "dependencies": deps}
+    pip = reproduce.pip_installed(prefix)
+    if pip:
+        doc["pip"] = pip
+    variables = reproduce.env_vars(prefix)
+    if variables:
+        doc["variables"] = variables
+    doc["prefix"] = str(prefix)
+    return doc
 
 
 def export_yaml(doc: dict[str, Any]) -> str:
     env_files = require("naja.env_files")
     return env_files.environment_yml(doc.get("name"), doc.get("channels", []), doc.get("dependencies", []),
-                                     prefix=doc.get("prefix"))
+                                     prefix=doc.get("prefix"), pip=doc.get("pip") or (),
+                                     variables=doc.get("variables") or None)
 
 
 def _strip_credentials(url: str) -> str:

@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("-e", "--explicit", action="store_true", help="an @EXPLICIT list of package URLs")
     q.add_argument("--md5", dest="md5", action="store_true", default=True, help="with --explicit: #md5 (default)")
     q.add_argument("--no-md5", dest="md5", action="store_false", help="with --explicit: no #md5")
+    q.add_argument("--sha256", action="store_true", help="with --explicit: #sha256:<hex> instead of #md5")
     q.add_argument("--no-build", "--no-builds", dest="no_build", action="store_true",
                    help="leave out build strings")
     q.add_argument("--build", dest="no_build", action="store_false")
@@ -116,7 +117,8 @@ def run_export(args: argparse.Namespace) -> int:
     from naja.cli import output
 
     doc = api.export_env(options_from_args(args), explicit=args.explicit, from_history=args.from_history,
-                         no_build=args.no_build, md5=args.md5, channel_subdir=args.channel_subdir)
+                         no_build=args.no_build, md5=args.md5, channel_subdir=args.channel_subdir,
+                         sha256=args.sha256)
     if args.json:
         output.print_json(doc)
         return 0

@@ -48,13 +48,9 @@ def run(args: argparse.Namespace) -> int:
         lines = ["# This file may be used to create an environment using:",
                  "# $ naja create --name <env> --file <this file>",
                  f"# platform: {api.Context.from_options(options).platform}", "@EXPLICIT"]
-        for r in records:
-            url = r.url
-            if args.sha256 and r.sha256:
-                url += f"#{r.sha256}"
-            elif args.md5 and r.md5:
-                url += f"#{r.md5}"
-            lines.append(url)
+        from naja.api.reproduce import explicit_lines
+
+        lines += explicit_lines(records, md5=args.md5, sha256=args.sha256)
         output.print_lines(lines)
         return 0
     if args.canonical:
