@@ -14,6 +14,7 @@ of failing, so concurrent naja runs sharing a cache never see half-written packa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -158,10 +159,13 @@ class PackageCache:
     def from_config(cls, config: Any) -> PackageCache:
         """Build from a ``naja.config.Config`` (pkgs_dirs, threads, ssl_verify, proxies, offline)."""
         threads = getattr(config, "download_threads", None) or 5
+        retries = getattr(config, "remote_max_retries", None)
         downloader = Downloader(
             threads,
             ssl_verify=getattr(config, "ssl_verify", True),
             proxy_servers=getattr(config, "proxy_servers", None) or {},
+            retries=3 if retries is None else max(0, int(retries)),
+            timeout=float(getattr(config, "remote_read_timeout_secs", None) or 60.0),
         )
         return cls(
             config.pkgs_dirs,
@@ -335,6 +339,10 @@ class PackageCache:
         from naja.package_streaming import extract
 
         extract(tarball, target)
+        # the extraction directory is made private while it is filled; a cache is shared (other
+        # users, conda, mamba), so open it up like any directory the package manager creates
+        with contextlib.suppress(OSError):
+            os.chmod(target, 0o755)
 
     def _append_url(self, url: str) -> None:
         try:

@@ -53,6 +53,7 @@ def test_layout_and_reuse(tmp_path, channel):
         assert rr["sha256"] == rec.sha256 and rr["url"] == rec.url and rr["channel"] == rec.channel
         assert rr["depends"] == [] and rr["constrains"] == []
         assert (pkgs / f"p{i}-1.0-0/share/p{i}.txt").is_file()
+        assert (pkgs / f"p{i}-1.0-0").stat().st_mode & 0o777 == 0o755
     assert sorted((pkgs / "urls.txt").read_text().split()) == sorted(r.url for r in recs.values())
     assert len(_pkg_requests(server)) == 4
 
