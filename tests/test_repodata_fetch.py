@@ -234,6 +234,14 @@ def test_corrupt_cache_is_detected_and_refetched(tmp_path, serve):
     assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
     assert "/linux-64/repodata.json" in server.paths_requested()
     assert cached.read_bytes() == good
+    # 3. same again but the index is still there and current: the damage shows when reading records
+    st = cached.stat()
+    cached.write_bytes(b"[" * len(good))
+    os.utime(cached, ns=(st.st_atime_ns, st.st_mtime_ns))
+    server.requests.clear()
+    assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
+    assert "/linux-64/repodata.json" in server.paths_requested()
+    assert cached.read_bytes() == good
 
 
 def test_channels_fetched_in_parallel_in_priority_order_with_progress(tmp_path, serve):

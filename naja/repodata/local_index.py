@@ -285,9 +285,10 @@ class LocalIndex:
         chunk = chunk[: chunk.rfind(b"}") + 1]  # drop the next run's key that follows the span
         blob = b"".join((b"{", msgspec.json.encode(first_fn), b":", chunk, b"}"))
         try:
-            return _span_decoder.decode(blob)
-        except msgspec.ValidationError:
-            return _decode_leniently(blob)
+            try:
+                return _span_decoder.decode(blob)
+            except msgspec.ValidationError:
+                return _decode_leniently(blob)
         except msgspec.DecodeError as exc:
             raise RepodataError(f"corrupt repodata cache ({exc})") from None
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,12 +90,25 @@ class Subdir:
     def names(self) -> list[str]:
         return self._source.names()
 
+    reopen: Callable[[], Subdir | None] | None = None
+    """Fetches the subdir again from scratch (set for cached HTTP subdirs): used once when cached
+    data turns out to be corrupt while reading it."""
+
     def load(self, names: list[str]) -> dict[str, list[PackageRecord]]:
-        if self.sharded:
-            found = self._source.load(names)
-        else:
-            found = {n: self._source.records(n) for n in names if n in self._source}
+        try:
+            found = self._load(names)
+        except RepodataError:
+            fresh = self.reopen() if self.reopen is not None else None
+            if fresh is None:
+                raise
+            self._source, self.package_base_url, self.reopen = fresh._source, fresh.package_base_url, None
+            found = self._load(names)
         return {name: [self._finish(fn, rec) for fn, rec in pairs] for name, pairs in found.items()}
+
+    def _load(self, names: list[str]) -> dict[str, list[tuple[str, PackageRecord]]]:
+        if self.sharded:
+            return self._source.load(names)
+        return {n: self._source.records(n) for n in names if n in self._source}
 
     def load_all(self) -> list[PackageRecord]:
         if self.sharded:
@@ -139,12 +153,29 @@ def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shard
         try:
             index = _ensure_index(entry.json, entry.index, state.etag, data)
         except RepodataError:
-            if options.offline:
-                raise RepodataError(f"{label}: the cached repodata is corrupt and --offline forbids refetching") from None
-            _discard(entry)  # corrupt cache: fetch again from scratch, once
-            state, data = _fetch_json(url, clean, label, entry, None, options)
-            index = _ensure_index(entry.json, entry.index, state.etag, data)
-        return _make(channel, subdir, label, index, _package_base(clean, index))
+            index = _refetch(url, clean, label, entry, options)
+        made = _make(channel, subdir, label, index, _package_base(clean, index))
+        if not options.offline:
+            made.reopen = lambda: _reopen(channel, subdir, label, url, clean, entry, options)
+        return made
+
+
+def _refetch(url: str, clean: str, label: str, entry: _Entry, options: FetchOptions) -> local_index.LocalIndex:
+    """The cached repodata is corrupt: throw it away and fetch it again (once)."""
+    if options.offline:
+        raise RepodataError(f"{label}: the cached repodata is corrupt and --offline forbids refetching") from None
+    _discard(entry)
+    state, data = _fetch_json(url, clean, label, entry, None, options)
+    return _ensure_index(entry.json, entry.index, state.etag, data)
+
+
+def _reopen(channel: Any, subdir: str, label: str, url: str, clean: str, entry: _Entry,
+            options: FetchOptions) -> Subdir:
+    from filelock import FileLock
+
+    with FileLock(str(options.cache_dir / f"{entry.key}.lock")):
+        index = _refetch(url, clean, label, entry, options)
+    return _make(channel, subdir, label, index, _package_base(clean, index))
 
 
 @dataclass
