@@ -331,13 +331,18 @@ def test_environment_yml_create_by_name(real_channel, tmp_path):
     assert installed(prefix) == {"dependent": "1.0", "dependency": "1.0", "versioned": "1.0"}
     state = json.loads((prefix / "conda-meta" / "state").read_text())
     assert state["env_vars"] == {"MY_VAR": "hello"}
+    # install -f with the same file targets the environment it names
+    more = tmp_path / "more.yml"
+    more.write_text(f"name: fromyml\nchannels: [{real_channel}]\ndependencies: [another_dependent]\n")
+    naja("install", "-f", more, "-y")
+    assert "another_dependent" in installed(prefix)
     # env export round trip
     text = naja("env", "export", "-n", "fromyml").stdout
     assert "name: fromyml" in text and "- dependent=1.0=0" in text and real_channel in text
     nobuild = naja("env", "export", "-n", "fromyml", "--no-build").stdout
     assert "- dependent=1.0\n" in nobuild
     hist = naja("env", "export", "-n", "fromyml", "--from-history", "--json").json()
-    assert sorted(hist["dependencies"]) == ["dependent=1.0", "versioned=1.0"]
+    assert sorted(hist["dependencies"]) == ["another_dependent", "dependent=1.0", "versioned=1.0"]
     explicit = naja("env", "export", "-n", "fromyml", "--explicit").stdout
     assert "@EXPLICIT" in explicit and f"{real_channel}/noarch/dependent-1.0-0.conda#" in explicit
 
