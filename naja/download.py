@@ -95,7 +95,8 @@ class Downloader:
                 kwargs: dict[str, Any] = {
                     "maxsize": self.threads,
                     "timeout": urllib3.Timeout(connect=min(self.timeout, 30.0), read=self.timeout),
-                    "retries": False,
+                    # follow redirects (CDNs); failures are retried by our own loop
+                    "retries": urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10),
                 }
                 if self._ssl_verify is False:
                     kwargs["cert_reqs"] = "CERT_NONE"
@@ -204,9 +205,16 @@ class Downloader:
                 offset = 0
         if offset:
             headers["Range"] = f"bytes={offset}-"
+        from naja.repodata.fetch import InsecureRedirectError, retry_policy
+
         try:
-            resp = self._http().request("GET", url, headers=headers, preload_content=False, redirect=True)
+            resp = self._http().request("GET", url, headers=headers, preload_content=False, retries=retry_policy())
         except urllib3.exceptions.HTTPError as exc:
+            reason = getattr(exc, "reason", None)
+            if isinstance(reason, InsecureRedirectError):
+                raise DownloadError(f"{req.name}: {reason} (from {redact(req.url)})") from None
+            if isinstance(reason, urllib3.exceptions.ResponseError) and "redirect" in str(reason):
+                raise DownloadError(f"{req.name}: too many redirects from {redact(req.url)}") from None
             raise _Transient(_describe(exc)) from None
         try:
             status = resp.status
@@ -219,7 +227,7 @@ class Downloader:
                 raise _Transient("server refused to resume")
             if status >= 500 or status == 429:
                 raise _Transient(f"HTTP {status}")
-            if status >= 400:
+            if status >= 300:  # redirects were followed: a 3xx left over is an error too
                 raise DownloadError(f"{req.name}: cannot download {redact(req.url)}: HTTP {status}")
             if status == 206 and offset:
                 hasher.update_from_file(partial)
@@ -236,6 +244,12 @@ class Downloader:
                     _pump(resp.read, dst, hasher, req, progress, offset, total)
                 except (urllib3.exceptions.HTTPError, OSError) as exc:
                     raise _Transient(_describe(exc)) from None
+        except BaseException:
+            resp.close()  # unread or broken body: never hand this connection to the next request
+            raise
+        else:
+            if resp.length_remaining:  # stopped reading early (more than promised)
+                resp.close()
         finally:
             resp.release_conn()
 

@@ -195,3 +195,18 @@ def test_credentials_in_url_become_basic_auth_and_never_appear_in_errors(tmp_pat
         Downloader().fetch(bad)
     assert "wrong" not in str(info.value) and "me:" in str(info.value)
     assert seen[0].startswith("Basic ")
+
+
+def test_redirects_are_followed(tmp_path, files, serve):
+    root, blobs = files
+    server = serve(root)
+    name, data = next(iter(blobs.items()))
+
+    def moved(handler):
+        handler._send_bytes(302, b"", {"Location": f"/linux-64/{name}"})
+
+    server.routes["/mirror/" + name] = moved
+    req = DownloadRequest(url=f"{server.url}/mirror/{name}", dest=tmp_path / "r" / name, size=len(data),
+                          sha256=hashlib.sha256(data).hexdigest(), label="pkg0")
+    assert Downloader().fetch(req).read_bytes() == data
+    assert server.paths_requested()[-2:] == [f"/mirror/{name}", f"/linux-64/{name}"]
