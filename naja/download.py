@@ -95,8 +95,7 @@ class Downloader:
                 kwargs: dict[str, Any] = {
                     "maxsize": self.threads,
                     "timeout": urllib3.Timeout(connect=min(self.timeout, 30.0), read=self.timeout),
-                    # follow redirects (CDNs); failures are retried by our own loop
-                    "retries": urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10),
+                    "retries": False,
                 }
                 if self._ssl_verify is False:
                     kwargs["cert_reqs"] = "CERT_NONE"
