@@ -231,3 +231,16 @@ def test_pin_conflict_is_explained():
     with pytest.raises(UnsatisfiableError) as err:
         run(["a"], av, pins=["b <2"])
     assert "b 2.0 is excluded: pinned to b <2" in err.value.explanation
+
+
+def test_conflict_with_the_installed_environment_is_explained():
+    av = [rec("a", "1.0", depends=["b"]), rec("a", "2.0", depends=["b >=2"]), rec("b", "1.0"), rec("b", "2.0")]
+    installed = [rec("b", "1.0"), rec("c", "1.0", depends=["b <2"])]
+    with pytest.raises(UnsatisfiableError) as err:
+        run(["a 2.0"], av, installed=installed, freeze_installed=True)
+    assert str(err.value) == "could not solve the request: a 2.0, b (installed, frozen) cannot be installed together"
+    assert err.value.explanation.splitlines()[-1] == "└─ b 1.0 is installed and frozen"
+    with pytest.raises(UnsatisfiableError) as err:
+        run(["a 2.0"], av, installed=installed)
+    assert "b >=2, which conflicts with b <2 (required by c 1.0)" in err.value.explanation
+    assert "c (installed) can only be:" in err.value.explanation

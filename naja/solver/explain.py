@@ -170,7 +170,12 @@ class _Printer:
                 v in core.conflicts for v in cands):
             partners = set().union(*(core.conflicts.get(v, set()) for v in cands)) - set(cands)
             if partners and depth == 0 and not all(w in self.root_of for w in partners):
-                self.lines.append(f"{prefix}{branch}{label} is requested and can be installed")
+                if "(installed" in label:
+                    frozen = " and frozen" if "frozen" in label else ""
+                    self.lines.append(f"{prefix}{branch}{pool.records[cands[0]].name} "
+                                      f"{_versions(pool, list(cands))} is installed{frozen}")
+                else:
+                    self.lines.append(f"{prefix}{branch}{label} is requested and can be installed")
                 node["requested"] = True
                 return node
             if partners:
