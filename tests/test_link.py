@@ -368,3 +368,30 @@ def test_real_symlinks_and_clobbering_fixtures(tmp_path, shared_data):
     assert (prefix / "lib/clobber.so").is_symlink() or (prefix / "lib/clobber.so").is_file()
     assert {c.path for c in result.clobbers} >= {"lib/clobber.so"}
     assert "lib/clobber.so" in result.warnings[0]
+
+
+def test_no_link_files_are_copied_and_allow_softlinks_falls_back(tmp_path, monkeypatch):
+    root = make_channel(
+        tmp_path / "ch",
+        [dict(name="n", version="1", files={"etc/n.conf": "conf", "share/n.txt": "n"}, no_link=["etc/n.conf"])],
+    )
+    recs = channel_records(root, root.as_uri())
+    prefix = tmp_path / "env"
+    _install(prefix, list(recs.values()), tmp_path / "pkgs")
+    cache = tmp_path / "pkgs/n-1-0"
+    assert os.stat(prefix / "etc/n.conf").st_ino != os.stat(cache / "etc/n.conf").st_ino
+    assert os.stat(prefix / "share/n.txt").st_ino == os.stat(cache / "share/n.txt").st_ino
+    entry = next(p for p in Prefix(prefix).installed()[0].paths_data.paths if p.path == "etc/n.conf")
+    assert entry.no_link
+
+    # hard links impossible (as across filesystems): allow_softlinks symlinks instead of copying
+    def no_hardlinks(src, dst):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_hardlinks)
+    other = tmp_path / "env2"
+    _install(other, list(recs.values()), tmp_path / "pkgs", link_options=LinkOptions(allow_softlinks=True))
+    assert os.readlink(other / "share/n.txt") == str(cache / "share/n.txt")
+    third = tmp_path / "env3"
+    _install(third, list(recs.values()), tmp_path / "pkgs")
+    assert not (third / "share/n.txt").is_symlink() and (third / "share/n.txt").read_text() == "n"
