@@ -224,6 +224,10 @@ def run_plan(args: Any, plan: Any) -> int:
         raise NajaError("aborted: nothing was changed (pass -y to answer yes without a prompt)")
     with Progress(progress_enabled(args), total_packages=len(plan.to_link)) as progress:
         plan.execute(**progress.callbacks())
+    result = getattr(plan, "result", None)
+    if result is not None and not json_mode:
+        for text in [*getattr(result, "messages", []), *(f"warning: {w}" for w in getattr(result, "warnings", []))]:
+            info(text.rstrip(), quiet=quiet)
     if json_mode:
         print_json(plan.to_json(success=True))
     else:
