@@ -244,3 +244,10 @@ def test_conflict_with_the_installed_environment_is_explained():
         run(["a 2.0"], av, installed=installed)
     assert "b >=2, which conflicts with b <2 (required by c 1.0)" in err.value.explanation
     assert "c (installed) can only be:" in err.value.explanation
+
+
+def test_add_pip_as_python_dependency():
+    av = [rec("python", "3.10.1"), rec("pip", "23.0", depends=["python >=3.7"]), rec("tool", "1.0", depends=["python"])]
+    assert versions(run(["tool"], av)) == {"tool": "1.0", "python": "3.10.1"}
+    sol = run(["tool"], av, add_pip_as_python_dependency=True)
+    assert versions(sol) == {"tool": "1.0", "python": "3.10.1", "pip": "23.0"}

@@ -165,7 +165,7 @@ class Search:
         rec = pool.records[v]
         conflict = None
         neg = 2 * v + 1
-        for dep in rec.depends:
+        for dep in pool.depends(v):
             cands = pool.matches(dep)
             c = self.add_requirement(v, dep, cands, ("requires", v, dep))
             if c is not None and conflict is None:

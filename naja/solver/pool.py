@@ -58,8 +58,10 @@ class Pool:
         channels: Sequence[str] = (),
         channel_priority: str = "strict",
         favored: Iterable[str] = (),
+        add_pip_as_python_dependency: bool = False,
     ) -> None:
         self.channel_priority = channel_priority
+        self._add_pip = add_pip_as_python_dependency
         self._chan_rank: dict[str, int] = {c.rstrip("/"): i for i, c in enumerate(channels)}
         self._raw: dict[str, list[PackageRecord]] = {}
         for rec in available:
@@ -101,6 +103,15 @@ class Pool:
             return self.spec(text)
         except InvalidSpec:
             return None
+
+    def depends(self, v: int) -> list[str]:
+        """The dependencies of candidate v (python gains ``pip`` when the task asks for it)."""
+        rec = self.records[v]
+        deps = rec.depends
+        if self._add_pip and rec.name == "python" and rec.version[:2] in ("2.", "3.") and not any(
+                d == "pip" or d.startswith(("pip ", "pip=", "pip>", "pip<")) for d in deps):
+            return [*deps, "pip"]
+        return deps
 
     # -- names -------------------------------------------------------------------------------
     def _rank(self, channel: str) -> int:

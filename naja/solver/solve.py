@@ -75,6 +75,7 @@ def solve(task: SolverTask) -> list[PackageRecord]:
         channels=task.channels,
         channel_priority=task.channel_priority,
         favored=favored,
+        add_pip_as_python_dependency=task.add_pip_as_python_dependency,
     )
     search = Search(pool)
     conflict = _encode_request(search, pool, task, specs, updates, pins, installed, removed, requested_names)

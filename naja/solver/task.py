@@ -27,6 +27,8 @@ class SolverTask:
     only the requested packages (their dependencies are left as they are), ``only_deps`` only their
     dependencies. ``force_reinstall`` is carried for the transaction layer (the solve prefers the
     installed builds of the requested packages, so they are reinstalled as they were).
+    ``add_pip_as_python_dependency`` makes every python 2/3 build depend on ``pip`` (conda's and
+    micromamba's ``add_pip_as_python_dependency`` setting; ``available`` must then hold pip's records).
     """
 
     specs: Sequence[object] = field(default_factory=list)
@@ -44,3 +46,4 @@ class SolverTask:
     only_deps: bool = False
     force_reinstall: bool = False
     remove_dependents: bool = True
+    add_pip_as_python_dependency: bool = False
