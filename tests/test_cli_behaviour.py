@@ -92,3 +92,21 @@ def test_progress_bars_and_quiet_json(example_channel, tmp_path):
                   env={**env, "NAJA_ROOT_PREFIX": str(tmp_path / "other-root")})
     assert silent.stderr == ""
     assert json.loads(silent.stdout)["success"] is True
+
+
+def test_env_remove_runs_pre_unlink_scripts(tmp_path):
+    from tests.support.packages import make_channel
+
+    marker = tmp_path / "unlinked.txt"
+    chan = make_channel(tmp_path / "chan", [dict(
+        name="marker", version="1.0", noarch="generic",
+        files={"share/marker.txt": "m\n",
+               "bin/.marker-pre-unlink.sh": f'#!/bin/sh\necho "$PKG_NAME" > "{marker}"\n'})])
+    env = tmp_path / "env"
+    naja("create", "-p", env, "-c", chan, "marker", "-y")
+    assert (env / "share" / "marker.txt").is_file() and not marker.exists()
+    naja("env", "remove", "-p", env, "--dry-run")
+    assert env.is_dir() and not marker.exists()
+    naja("env", "remove", "-p", env, "-y")
+    assert not env.exists()
+    assert marker.read_text().strip() == "marker"

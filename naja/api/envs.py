@@ -139,8 +139,11 @@ def remove_env(options: Options | None = None) -> tuple[Path, list[Any]]:
         raise PrefixError(f"cannot remove the active environment {prefix}; deactivate it first")
     records = prefix_object(prefix).installed()
     if not context.options.dry_run:
-        with prefix_object(prefix).lock():
-            pass
+        # unlink every package first (their pre-unlink scripts run, as micromamba does), then delete
+        from naja.api.transact import plan_remove
+
+        if records:
+            plan_remove((), context.options.with_(prefix=str(prefix), name=None), remove_all=True).execute()
         shutil.rmtree(prefix)
         unregister_env(prefix)
     return prefix, records
