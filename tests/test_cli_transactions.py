@@ -133,6 +133,15 @@ def test_create_update_remove_by_name(real_channel):
     assert (prefix / "conda-meta" / "history").is_file()
 
 
+def test_root_prefix_flag_places_envs_and_cache(real_channel, tmp_path):
+    other = tmp_path / "other-root"
+    naja("create", "-n", "rooted", "-r", other, "-c", real_channel, "dependency=1.0", "-y")
+    assert installed(other / "envs" / "rooted") == {"dependency": "1.0"}
+    assert (other / "pkgs" / "dependency-1.0-0" / "info" / "index.json").is_file()
+    assert not (root() / "envs" / "rooted").exists()
+    assert [r["name"] for r in naja("list", "-n", "rooted", "-r", other, "--json").json()] == ["dependency"]
+
+
 def test_update_all_and_repeated_files(real_channel, tmp_path):
     one, two = tmp_path / "one.txt", tmp_path / "two.txt"
     one.write_text("dependent=1.0\n")
