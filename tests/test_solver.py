@@ -251,3 +251,13 @@ def test_add_pip_as_python_dependency():
     assert versions(run(["tool"], av)) == {"tool": "1.0", "python": "3.10.1"}
     sol = run(["tool"], av, add_pip_as_python_dependency=True)
     assert versions(sol) == {"tool": "1.0", "python": "3.10.1", "pip": "23.0"}
+
+
+def test_update_moves_dependencies_only_as_needed():
+    av = [rec("a", "1.0", depends=["b"]), rec("a", "2.0", depends=["b >=2"]), rec("b", "1.0"), rec("b", "2.0"),
+          rec("b", "3.0"), rec("c", "1.0"), rec("c", "2.0")]
+    installed = [rec("a", "1.0", depends=["b"]), rec("b", "1.0"), rec("c", "1.0")]
+    # b must move for a 2.0, but only as far as the newest b (the update's own preference), c stays
+    assert versions(run([], av, installed=installed, update_specs=["a"])) == {"a": "2.0", "b": "3.0", "c": "1.0"}
+    assert versions(run([], av, installed=installed, update_all=True, pins=["b <3"])) == {
+        "a": "2.0", "b": "2.0", "c": "2.0"}
