@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
         output.out().print(tree, markup=False, highlight=False)
         return 0
     if not flat:
-        output.info(f"No package {'depends on' if args.query == 'whoneeds' else 'is needed by'} {args.specs[0]}.")
+        what = "depends on" if args.query == "whoneeds" else "is needed by"
+        output.info(f"No package {what} {args.specs[0]}.")
+        return 0
     output.table(["Name", "Version", "Build", "Channel"],
                  [(r.name, r.version, r.build, channel_label(r.channel)) for r in flat])
     return 0
