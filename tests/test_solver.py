@@ -230,7 +230,7 @@ def test_pin_conflict_is_explained():
     av = [rec("a", "2.0", depends=["b >=2"]), rec("b", "1.0"), rec("b", "2.0")]
     with pytest.raises(UnsatisfiableError) as err:
         run(["a"], av, pins=["b <2"])
-    assert "b 2.0 is excluded: pinned to b <2" in err.value.explanation
+    assert "b 2.0 is excluded by the pin b <2" in err.value.explanation
 
 
 def test_conflict_with_the_installed_environment_is_explained():
@@ -261,3 +261,13 @@ def test_update_moves_dependencies_only_as_needed():
     assert versions(run([], av, installed=installed, update_specs=["a"])) == {"a": "2.0", "b": "3.0", "c": "1.0"}
     assert versions(run([], av, installed=installed, update_all=True, pins=["b <3"])) == {
         "a": "2.0", "b": "2.0", "c": "2.0"}
+
+
+def test_constraint_conflict_is_explained():
+    av = [rec("a", "1.0", constrains=["b <2"]), rec("a", "1.1", constrains=["b <2"]), rec("b", "1.0"),
+          rec("b", "2.0"), rec("b", "2.1")]
+    with pytest.raises(UnsatisfiableError) as err:
+        run(["a", "b >=2"], av)
+    text = err.value.explanation
+    assert "b 2.1 | 2.0 is excluded by b <2 (a constraint of a)" in text
+    assert "a 1.1 | 1.0 constrains b <2, which conflicts with b >=2 (requested)" in text

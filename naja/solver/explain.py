@@ -24,6 +24,7 @@ class _Core:
         self.requires: dict[int, dict[str, list[tuple[str, tuple[int, ...]]]]] = {}
         self.conflicts: dict[int, set[int]] = {}
         self.excluded: dict[int, list[str]] = {}
+        self.constrains: dict[int, dict[str, set[int]]] = {}
         self.missing: list[tuple[int, str]] = []
         self._collect(clause)
 
@@ -92,18 +93,20 @@ class _Core:
             lits = self.search.clauses[ci]
             other = next((lit >> 1 for lit in lits if lit >> 1 != parent), None)
             if other is not None:
-                self.excluded.setdefault(other, []).append(
-                    f"{self.pool.describe(parent)} constrains {spec}")
+                text = f"{spec} (a constraint of {self.pool.records[parent].name})"
+                if text not in self.excluded.get(other, ()):
+                    self.excluded.setdefault(other, []).append(text)
+                self.constrains.setdefault(parent, {}).setdefault(spec, set()).add(other)
         elif kind == "forbid":
             self._forbid(origin[1], origin[2])
         elif kind == "pin":
             for lit in self.search.clauses[ci]:
                 if lit >> 1:
-                    self.excluded.setdefault(lit >> 1, []).append(f"pinned to {origin[1]}")
+                    self.excluded.setdefault(lit >> 1, []).append(f"the pin {origin[1]}")
         elif kind == "removed":
             for lit in self.search.clauses[ci]:
                 if lit >> 1:
-                    self.excluded.setdefault(lit >> 1, []).append("it is being removed")
+                    self.excluded.setdefault(lit >> 1, []).append("its removal")
 
 
 def _versions(pool: Any, vs: list[int]) -> str:
@@ -166,7 +169,8 @@ class _Printer:
             node["problem"] = "missing"
             return node
         # Only clashes with other requirements: say so instead of recursing.
-        if all(v not in core.requires and v not in core.excluded for v in cands) and any(
+        if all(v not in core.requires and v not in core.excluded and v not in core.constrains
+               for v in cands) and any(
                 v in core.conflicts for v in cands):
             partners = set().union(*(core.conflicts.get(v, set()) for v in cands)) - set(cands)
             if partners and depth == 0 and not all(w in self.root_of for w in partners):
@@ -197,7 +201,8 @@ class _Printer:
             reqs = core.requires.get(v, {})
             partners = core.conflicts.get(v, set()) - set(cands)
             gkey = (pool.records[v].name, tuple(sorted(reqs)), tuple(sorted(core.excluded.get(v, ()))),
-                    tuple(sorted({pool.records[w].name for w in partners})))
+                    tuple(sorted({pool.records[w].name for w in partners})),
+                    tuple(sorted(core.constrains.get(v, {}))))
             groups.setdefault(gkey, []).append(v)
         items = list(groups.items())
         extra = len(items) - MAX_GROUPS
@@ -214,22 +219,27 @@ class _Printer:
                path: frozenset[str]) -> dict[str, Any]:
         pool = self.pool
         core = self.core
-        name, req_names, excluded, _clash_names = gkey
+        name, req_names, excluded, _clash_names, con_specs = gkey
         branch = "└─ " if last else "├─ "
         child_prefix = prefix + ("   " if last else "│  ")
         head = f"{name} {_versions(pool, members)}"
         node: dict[str, Any] = {"package": name, "versions": sorted({pool.records[v].version for v in members}),
                                 "builds": [pool.describe(v) for v in members]}
         reasons: list[str] = list(excluded)
+        for spec in con_specs:
+            hit = set().union(*(core.constrains.get(v, {}).get(spec, set()) for v in members))
+            reasons.append(f"constrains {spec}, which conflicts with {self._clash(hit)}")
         partners = set().union(*(core.conflicts.get(v, set()) for v in members)) - set(members)
         if partners and not req_names:
             reasons.append(f"conflicts with {self._clash(partners)}")
         if not req_names:
             text = "; ".join(reasons) if reasons else "cannot be installed"
-            self.lines.append(f"{prefix}{branch}{head} is excluded: {text}" if excluded else f"{prefix}{branch}{head} {text}")
+            self.lines.append(f"{prefix}{branch}{head} is excluded by {text}" if excluded and not con_specs
+                              else f"{prefix}{branch}{head} {text}")
             node["reasons"] = reasons
             return node
-        self.lines.append(f"{prefix}{branch}{head} would require")
+        self.lines.append(f"{prefix}{branch}{head} would require" if not reasons
+                          else f"{prefix}{branch}{head} {'; '.join(reasons)}, and would require")
         subs = node["requires"] = []
         for ri, dep_name in enumerate(req_names):
             deps: list[str] = []
