@@ -142,6 +142,16 @@ def test_root_prefix_flag_places_envs_and_cache(real_channel, tmp_path):
     assert [r["name"] for r in naja("list", "-n", "rooted", "-r", other, "--json").json()] == ["dependency"]
 
 
+def test_create_clone(real_channel, tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    naja("create", "-p", src, "-c", real_channel, "dependent=1.0", "-y")
+    doc = naja("create", "-p", dst, "--clone", src, "--json").json()
+    assert names(doc["actions"]["LINK"]) == {"dependent": "1.0", "dependency": "1.0"}
+    assert installed(dst) == installed(src)
+    assert_one_line_error(naja("create", "-p", tmp_path / "d2", "--clone", tmp_path / "none", "-y", ok=False),
+                          "none")
+
+
 def test_update_all_and_repeated_files(real_channel, tmp_path):
     one, two = tmp_path / "one.txt", tmp_path / "two.txt"
     one.write_text("dependent=1.0\n")

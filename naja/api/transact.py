@@ -523,6 +523,36 @@ def plan_create(specs: Sequence[str] = (), options: Options | None = None, **kw:
     return plan_transaction("create", specs, _opts(options, kw))
 
 
+def plan_clone(source: str, options: Options | None = None, **kw: Any) -> Plan:
+    """``create --clone SOURCE``: a new environment with exactly the packages of another one (by
+    name or path), installed from their recorded URLs without a solve (micromamba 2.5)."""
+    options = _opts(options, kw)
+    if options.files:
+        raise EnvironmentFileError("--clone cannot be combined with -f/--file")
+    context = Context.from_options(options)
+    src = context.prefix_for_name(source, must_exist=True) if "/" not in source else Path(
+        os.path.abspath(os.path.expanduser(source)))
+    if not is_environment(src):
+        raise PrefixError(f"cannot clone {source}: no environment at {src}")
+    prefix = context.target_prefix(must_exist=False, allow_default=False)
+    if prefix == src:
+        raise PrefixError("cannot clone an environment onto itself")
+    context = Context.from_options(options, target_prefix=prefix)
+    _check_create_target(prefix, context)
+    plan = Plan(context=context, prefix=prefix, command="create", create_prefix=True)
+    records = [r.package_record() for r in prefix_object(src).installed()]
+    missing = [r.dist_name for r in records if not r.url]
+    if missing:
+        raise PrefixError(f"cannot clone {src}: no download URL recorded for {missing[0]}")
+    installed = prefix_object(prefix).installed() if is_environment(prefix) else []
+    plan.requested = [f"{r.name}=={r.version}={r.build}" for r in records]
+    tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, records, plan.requested, installed,
+                                                    overwrite=bool(installed))
+    plan.transaction = tx
+    plan.fetch = _fetch_list(context, plan.to_link)
+    return plan
+
+
 def plan_install(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
     return plan_transaction("install", specs, _opts(options, kw))
 

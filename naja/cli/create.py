@@ -12,6 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Create a new environment (-n NAME or -p PATH) with the given specs.")
     add_install(p)
     add_force_reinstall(p)
+    p.add_argument("--clone", metavar="ENV", help="copy the packages of another environment (name or path)")
     p.set_defaults(func=run)
 
 
@@ -19,4 +20,11 @@ def run(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli.output import run_plan
 
-    return run_plan(args, api.plan_create(args.specs, options_from_args(args)))
+    options = options_from_args(args)
+    if getattr(args, "clone", None):
+        if args.specs:
+            from naja.errors import NajaError
+
+            raise NajaError("--clone cannot be combined with package specs")
+        return run_plan(args, api.plan_clone(args.clone, options))
+    return run_plan(args, api.plan_create(args.specs, options))
