@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from naja.errors import PackageError, TransactionError
 from naja.prefix import LINK_COPY, LINK_HARD, LINK_SOFT, PathData
 from naja.records import PackageRecord
@@ -33,17 +35,23 @@ PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 MAX_SHEBANG_LENGTH = 127 if sys.platform.startswith("linux") else 512
 
 
-@dataclass(frozen=True)
-class PathEntry:
+class PathEntry(msgspec.Struct, frozen=True, kw_only=True):
     """One file of a package, as ``info/paths.json`` (or the legacy files) describes it."""
 
-    path: str
+    path: str = msgspec.field(name="_path")
     path_type: str = "hardlink"
     sha256: str | None = None
     size_in_bytes: int | None = None
     file_mode: str | None = None
     prefix_placeholder: str | None = None
     no_link: bool = False
+
+
+class _PathsJson(msgspec.Struct):
+    paths: list[PathEntry] = msgspec.field(default_factory=list)
+
+
+_paths_decoder = msgspec.json.Decoder(_PathsJson)
 
 
 @dataclass(frozen=True)
@@ -133,30 +141,18 @@ def read_paths(package_dir: str | os.PathLike[str]) -> list[PathEntry]:
     """The package's file list from ``info/paths.json``, else ``info/files`` + ``has_prefix`` + ``no_link``."""
     info = Path(package_dir) / "info"
     try:
-        data = json.loads((info / "paths.json").read_bytes())
+        data = (info / "paths.json").read_bytes()
     except FileNotFoundError:
-        data = _legacy_paths(info)
-    except ValueError as exc:
-        raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
-    out = []
+        legacy = _legacy_paths(info)
+        return msgspec.convert(legacy, _PathsJson).paths
     try:
-        for p in data.get("paths", []):
-            if not isinstance(p.get("_path"), str):
-                raise TypeError(f"entry without a '_path' string: {p!r:.80}")
-            out.append(
-                PathEntry(
-                    path=p["_path"],
-                    path_type=p.get("path_type", "hardlink"),
-                    sha256=p.get("sha256"),
-                    size_in_bytes=p.get("size_in_bytes"),
-                    file_mode=p.get("file_mode"),
-                    prefix_placeholder=p.get("prefix_placeholder"),
-                    no_link=bool(p.get("no_link", False)),
-                )
-            )
-    except (AttributeError, TypeError) as exc:  # a hostile or broken paths.json: not a crash
+        return _paths_decoder.decode(data).paths
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        pass
+    try:  # a hand-made paths.json with loose types ("no_link": "true", sizes as strings, ...)
+        return msgspec.json.decode(data, type=_PathsJson, strict=False).paths
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a hostile or broken paths.json: not a crash
         raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
-    return out
 
 
 def _legacy_paths(info: Path) -> dict:
@@ -212,10 +208,12 @@ def _refuse_reserved(record: PackageRecord, norm: str) -> None:
 
 def _check_relpath(record: PackageRecord, rel: str) -> str:
     """Refuse paths that would land outside the prefix (a malicious or broken paths.json)."""
-    _refuse_reserved(record, rel)
     if rel and rel[0] != "/" and ".." not in rel and "\x00" not in rel and "//" not in rel and "/./" not in rel \
-            and not rel.startswith("./") and not rel.endswith("/") and "\\" not in rel:
+            and not rel.startswith("./") and not rel.endswith("/") and "\\" not in rel and rel != ".":
+        if rel.partition("/")[0] in _RESERVED_TOP:
+            _refuse_reserved(record, rel)
         return rel
+    _refuse_reserved(record, rel)
     norm = os.path.normpath(rel).replace(os.sep, "/")
     if not rel or os.path.isabs(rel) or norm == ".." or norm.startswith("../") or "\x00" in rel:
         raise PackageError(f"{record.dist_name}: refusing path outside the prefix: {rel!r}")
@@ -380,6 +378,7 @@ class Linker:
         self.options = options or LinkOptions()
         self.before_write = before_write
         self._dirs: set[str] = set()
+        self._real_dirs: set[str] = set()
         self.link_type = LINK_COPY if self.options.always_copy else (
             LINK_SOFT if self.options.always_softlink else LINK_HARD
         )
@@ -388,12 +387,40 @@ class Linker:
         if not rel_dir or rel_dir in self._dirs:
             return
         full = os.path.join(self.prefix, rel_dir)
-        self._check_inside(rel_dir, full)
+        if not self._plain_components(rel_dir):
+            self._check_inside(rel_dir, full)
         if os.path.islink(full) or (os.path.exists(full) and not os.path.isdir(full)):
             # a file where a directory must go (clobbering): hand it to the transaction
             self._clear(rel_dir, full)
         os.makedirs(full, exist_ok=True)
         self._dirs.add(rel_dir)
+
+    def _plain_components(self, rel_dir: str) -> bool:
+        """True when no existing component of ``rel_dir`` is a symlink, so it cannot resolve outside
+        the prefix (one lstat per directory per transaction instead of a realpath per directory);
+        False sends the caller to the full realpath check."""
+        parts = rel_dir.split("/")
+        for i in range(1, len(parts) + 1):
+            sub = "/".join(parts[:i])
+            if sub in self._real_dirs:
+                continue
+            try:
+                mode = os.lstat(os.path.join(self.prefix, sub)).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                return True  # the rest is created below as plain directories
+            if stat.S_ISLNK(mode):
+                return False
+            if not stat.S_ISDIR(mode):
+                return True  # a file where a directory goes: the clobber handling deals with it
+            self._real_dirs.add(sub)
+        return True
+
+    def _forget(self, rel: str) -> None:
+        """``rel`` changed kind (now a symlink, or moved away): drop what was known under it."""
+        below = rel + "/"
+        for known in (self._dirs, self._real_dirs):
+            stale = [d for d in known if d == rel or d.startswith(below)]
+            known.difference_update(stale)
 
     def _check_inside(self, rel: str, full: str) -> None:
         """Refuse a path that resolves outside the prefix through symlinks earlier packages created
@@ -408,6 +435,7 @@ class Linker:
         return os.path.realpath(self.prefix)
 
     def _clear(self, rel: str, full: str) -> None:
+        self._forget(rel)
         if self.before_write is not None:
             self.before_write(rel)
         if os.path.lexists(full):
@@ -445,7 +473,7 @@ class Linker:
             link_target = os.readlink(src)
             self._check_inside(rel, os.path.join(os.path.dirname(dst), link_target))
             os.symlink(link_target, dst)
-            self._dirs.clear()  # a new symlink may change where existing names resolve
+            self._forget(rel)  # names under it now resolve through the new symlink
             return PathData(
                 path=rel,
                 path_type="softlink",
