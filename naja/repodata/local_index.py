@@ -26,7 +26,8 @@ import itertools
 import mmap
 import operator
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,17 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
     reader trims the trailing ``,"<key>":``). Offsets are predicted from the lengths of the raw
     values and keys (a uniform layout has a constant separator such as ``,"<key>":``); every
     prediction is verified, and a miss (escaped keys, irregular whitespace) falls back to a search.
+
+    Runs (maximal ``keys[i:j]`` of one package name): a conda file name is
+    ``<name>-<version>-<build>.<ext>`` and versions and builds hold no ``-``, so a key starting with
+    ``"<name>-"`` belongs to ``name`` exactly when it has two more dashes than ``name``. For sorted
+    keys the candidates ``"<name>-<digit>..."`` follow each other (bisection) and the run is their
+    longest prefix with exactly that many dashes (galloping when e.g. ``<name>-2d`` interleaves).
+    The Python work is per run (name), not per record; unsorted keys take a per-record path.
     """
     keys = list(records)
     raws = list(records.values())
+    n = len(keys)
     # Where the first record starts: search from where the previous section ended, then from 0.
     pos = data.find(raws[0], hint)
     if pos < 0:
@@ -121,28 +130,93 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
     if pos < 0:
         raise RepodataError("invalid repodata.json: cannot locate records")
     overhead = _separator_overhead(data, keys, raws, pos)
-    n = len(keys)
     find = data.find
     get = spans.get
-    for name, i, j, key_chars in _runs(keys):
+    bisect_left = bisect.bisect_left
+    offset_of = _zero_copy_offsets(data, raws, pos)
+    ordered = n > 1 and all(map(operator.le, keys, itertools.islice(keys, 1, None)))
+    generic = None if ordered else iter(_runs_generic(keys))
+    i = 0
+    while i < n:
+        key = keys[i]
+        if generic is not None:
+            name, _, j = next(generic)
+            joined = "".join(keys[i:j])
+        else:
+            name = key.rsplit("-", 2)[0]
+            bound = name + "-:"  # ":" sorts right after the digits
+            hi = i + 64
+            if hi > n:
+                hi = n
+            j = bisect_left(keys, bound, i + 1, hi)
+            if j == hi and hi < n:
+                j = bisect_left(keys, bound, hi, n)
+            joined = "".join(keys[i:j])
+            dashes = name.count("-") + 2
+            if joined.count("-") != (j - i) * dashes:
+                j = _exact_end(keys, i, j, dashes)
+                joined = "".join(keys[i:j])
         if j < n:
-            # value j starts after values i..j-1, keys i+1..j and one separator per record
             nxt = raws[j]
-            guess = pos + sum(map(len, raws[i:j])) + key_chars - len(keys[i]) + len(keys[j]) + (j - i) * overhead
-            if find(nxt, guess, guess + len(nxt)) != guess:
-                guess = find(nxt, pos + 1)
-                if guess < 0:
+            if offset_of is not None:
+                stop = offset_of(nxt)
+            else:  # value j starts after values i..j-1, keys i+1..j and one separator per record
+                stop = pos + sum(map(len, raws[i:j])) + len(joined) - len(key) + len(keys[j]) + (j - i) * overhead
+            if find(nxt, stop, stop + len(nxt)) != stop:
+                stop = find(nxt, pos + 1)
+                if stop < 0:
                     raise RepodataError("invalid repodata.json: cannot locate records")
-            stop = guess
         else:
             stop = find(raws[j - 1], pos) + len(raws[j - 1])
         entry = get(name)
         if entry is None:
-            spans[name] = [pos, stop, keys[i]]
+            spans[name] = [pos, stop, key]
         else:
-            entry.extend((pos, stop, keys[i]))
+            entry += (pos, stop, key)
         pos = stop
+        i = j
     return pos
+
+
+_RAW_BUF_OFFSET = 24  # msgspec's Raw: PyObject_HEAD (16 bytes), then ``base``, then ``buf``
+
+
+def _zero_copy_offsets(data: Any, raws: list[msgspec.Raw], first: int) -> Callable[[msgspec.Raw], int] | None:
+    """``offset_of(raw)``: where a decoded ``msgspec.Raw`` lies in ``data``, read from the Raw's buffer
+    pointer (msgspec decodes ``Raw`` zero-copy). That layout is msgspec's, not a public API, so it is
+    checked here on several records and the caller verifies every offset it uses anyway; when the
+    check fails (another msgspec, another interpreter), None: offsets are then computed from lengths.
+    """
+    if sys.implementation.name != "cpython" or not raws:
+        return None
+    try:
+        import ctypes
+
+        address = ctypes.c_void_p.from_address
+        base = (address(id(raws[0]) + _RAW_BUF_OFFSET).value or 0) - first
+        for raw in (raws[len(raws) // 3], raws[len(raws) // 2], raws[-1]):
+            offset = (address(id(raw) + _RAW_BUF_OFFSET).value or 0) - base
+            if not 0 <= offset < len(data) or data.find(raw, offset, offset + len(raw)) != offset:
+                return None
+    except (ImportError, ValueError, OverflowError, TypeError):
+        return None
+    return lambda raw: (address(id(raw) + _RAW_BUF_OFFSET).value or 0) - base
+
+
+def _exact_end(keys: list[str], i: int, j: int, dashes: int) -> int:
+    """The largest ``k <= j`` such that every key in ``keys[i:k]`` has exactly ``dashes`` dashes."""
+    lo, stride = i + 1, 1
+    while lo + stride < j and "".join(keys[i : lo + stride]).count("-") == (lo + stride - i) * dashes:
+        lo += stride
+        stride *= 2
+    hi = min(lo + stride, j)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if "".join(keys[i:mid]).count("-") == (mid - i) * dashes:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _separator_overhead(data: Any, keys: list[str], raws: list[msgspec.Raw], first: int) -> int:
@@ -153,55 +227,12 @@ def _separator_overhead(data: Any, keys: list[str], raws: list[msgspec.Raw], fir
     return second - first - len(raws[0]) - len(keys[1]) if second >= 0 else 0
 
 
-def _runs(keys: list[str]) -> Iterable[tuple[str, int, int, int]]:
-    """``(name, i, j, chars)``: maximal runs ``keys[i:j]`` of one package name (``chars`` = their total
-    length).
-
-    A conda file name is ``<name>-<version>-<build>.<ext>`` (versions and builds hold no ``-``), so a
-    key starting with ``"<name>-"`` belongs to ``name`` exactly when it has two more dashes than
-    ``name``. For sorted keys, the candidates ``"<name>-<digit>..."`` follow each other (bisection);
-    the run is their longest prefix whose dash count is exact (galloping when a longer name such as
-    ``<name>-2d`` interleaves). The Python work is per run, not per record.
-    """
-    n = len(keys)
-    if n < 2 or not all(map(operator.le, keys, itertools.islice(keys, 1, None))):
-        yield from _runs_generic(keys)
-        return
-    bisect_left = bisect.bisect_left
-    i = 0
-    while i < n:
-        name = keys[i].rsplit("-", 2)[0]
-        dashes = name.count("-") + 2
-        bound = name + "-:"  # ":" sorts right after the digits
-        hi = min(n, i + 64)
-        j = bisect_left(keys, bound, i + 1, hi)
-        if j == hi and hi < n:
-            j = bisect_left(keys, bound, hi, n)
-        joined = "".join(keys[i:j])
-        if joined.count("-") != (j - i) * dashes:
-            lo, stride = i + 1, 1
-            while lo + stride < j and "".join(keys[i : lo + stride]).count("-") == (lo + stride - i) * dashes:
-                lo += stride
-                stride *= 2
-            hi = min(lo + stride, j)
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if "".join(keys[i:mid]).count("-") == (mid - i) * dashes:
-                    lo = mid
-                else:
-                    hi = mid
-            j = lo
-            joined = "".join(keys[i:j])
-        yield name, i, j, len(joined)
-        i = j
-
-
-def _runs_generic(keys: list[str]) -> Iterable[tuple[str, int, int, int]]:
+def _runs_generic(keys: list[str]) -> Iterable[tuple[str, int, int]]:
     """Runs for keys in any order (a name may then have several runs)."""
     pos = 0
     for name, group in itertools.groupby(k.rsplit("-", 2)[0] for k in keys):
         size = len(list(group))
-        yield name, pos, pos + size, len("".join(keys[pos : pos + size]))
+        yield name, pos, pos + size
         pos += size
 
 
