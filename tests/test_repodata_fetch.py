@@ -314,3 +314,12 @@ def test_proxy_servers_are_used(tmp_path, serve):
     assert names(records) == ["a", "b"]
     assert f"http://{host}/linux-64/repodata.json" in proxy.paths_requested()
     assert origin.paths_requested() == []
+
+
+def test_file_channel_with_only_zst(tmp_path):
+    root = simple_channel(tmp_path / "chan", zst=True)
+    for sub in ("linux-64", "noarch"):
+        (root / sub / "repodata.json").unlink()
+    records = load_records([root.as_uri()], "linux-64", ["a", "d"], config=cfg(tmp_path))
+    assert names(records) == ["a", "b", "d"]
+    assert all(r.url.startswith(root.as_uri()) for r in records)

@@ -8,6 +8,7 @@ Public API:
 - ``load_subdir_records(channel, subdir, *, config=None, offline=False, cache_dir=None, progress=None)``
 - ``list_cache_entries(cache_dir) -> list[CacheEntry]``, ``cache_dir_for(config) -> Path``
 - ``dep_name(spec_string) -> str``
+- ``ProgressCallback``: ``progress(label, bytes_done, bytes_total_or_None)``
 """
 
 from __future__ import annotations
@@ -18,9 +19,18 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from naja.repodata.cache import CacheEntry, list_cache_entries
+    from naja.repodata.fetch import ProgressCallback
     from naja.repodata.gateway import dep_name, load_records, load_subdir_records
 
-__all__ = ["CacheEntry", "cache_dir_for", "dep_name", "list_cache_entries", "load_records", "load_subdir_records"]
+__all__ = [
+    "CacheEntry",
+    "ProgressCallback",
+    "cache_dir_for",
+    "dep_name",
+    "list_cache_entries",
+    "load_records",
+    "load_subdir_records",
+]
 
 _LAZY = {
     "load_records": "naja.repodata.gateway",
@@ -28,6 +38,7 @@ _LAZY = {
     "dep_name": "naja.repodata.gateway",
     "list_cache_entries": "naja.repodata.cache",
     "CacheEntry": "naja.repodata.cache",
+    "ProgressCallback": "naja.repodata.fetch",
 }
 
 
