@@ -377,6 +377,7 @@ class Linker:
         self.assume_clear = assume_clear
         self.options = options or LinkOptions()
         self.before_write = before_write
+        self._root = self.prefix.rstrip("/") + "/"  # string concatenation is the hot path's join
         self._dirs: set[str] = set()
         self._real_dirs: set[str] = set()
         self.link_type = LINK_COPY if self.options.always_copy else (
@@ -386,7 +387,7 @@ class Linker:
     def _makedirs(self, rel_dir: str) -> None:
         if not rel_dir or rel_dir in self._dirs:
             return
-        full = os.path.join(self.prefix, rel_dir)
+        full = self._root + rel_dir
         if not self._plain_components(rel_dir):
             self._check_inside(rel_dir, full)
         if os.path.islink(full) or (os.path.exists(full) and not os.path.isdir(full)):
@@ -405,7 +406,7 @@ class Linker:
             if sub in self._real_dirs:
                 continue
             try:
-                mode = os.lstat(os.path.join(self.prefix, sub)).st_mode
+                mode = os.lstat(self._root + sub).st_mode
             except (FileNotFoundError, NotADirectoryError):
                 return True  # the rest is created below as plain directories
             if stat.S_ISLNK(mode):
@@ -443,7 +444,7 @@ class Linker:
 
     def _prepare_target(self, rel: str, check: bool = True) -> str:
         self._makedirs(rel.rpartition("/")[0])
-        full = os.path.join(self.prefix, rel)
+        full = self._root + rel
         if check and os.path.lexists(full):
             self._clear(rel, full)
         return full
@@ -464,7 +465,7 @@ class Linker:
     def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord, check: bool) -> PathData:
         entry = pf.entry
         rel = pf.target
-        src = os.path.join(src_root, entry.path)
+        src = src_root + "/" + entry.path
         if entry.path_type == "directory":
             self._makedirs(rel)
             return PathData(path=rel, path_type="directory")
