@@ -323,3 +323,15 @@ def test_file_channel_with_only_zst(tmp_path):
     records = load_records([root.as_uri()], "linux-64", ["a", "d"], config=cfg(tmp_path))
     assert names(records) == ["a", "b", "d"]
     assert all(r.url.startswith(root.as_uri()) for r in records)
+
+
+def test_invalid_repodata_is_a_clear_error(tmp_path, serve):
+    root = tmp_path / "chan"
+    for sub in ("linux-64", "noarch"):
+        (root / sub).mkdir(parents=True)
+        (root / sub / "repodata.json").write_bytes(b'{"packages": {"a-1-0.tar.bz2": ')
+    server = serve(root)
+    with pytest.raises(ChannelError) as info:
+        load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path))
+    assert "invalid repodata.json" in str(info.value) and "/linux-64" in str(info.value)
+    assert not list((tmp_path / "cache").glob("*.json"))  # nothing bad left behind

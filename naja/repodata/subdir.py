@@ -166,7 +166,11 @@ def _refetch(url: str, clean: str, label: str, entry: _Entry, options: FetchOpti
         raise RepodataError(f"{label}: the cached repodata is corrupt and --offline forbids refetching") from None
     _discard(entry)
     state, data = _fetch_json(url, clean, label, entry, None, options)
-    return _ensure_index(entry.json, entry.index, state.etag, data)
+    try:
+        return _ensure_index(entry.json, entry.index, state.etag, data)
+    except RepodataError as exc:
+        _discard(entry)
+        raise RepodataError(f"{label}: {exc}") from None
 
 
 def _reopen(channel: Any, subdir: str, label: str, url: str, clean: str, entry: _Entry,
@@ -262,7 +266,9 @@ def _fetch_json(
         resp = fetch.get(f"{url}/repodata.json", label=label, options=options.http,
                          headers=conditional if valid and not cached_variant_zst else {}, progress=options.progress)
     flag = cache.new_flag(has_zst) if has_zst is not None else (state.has_zst if state else None)
-    if resp.status == 304 and valid:
+    if resp.status == 304 and not valid:
+        raise ChannelError(f"{label}: the server answered 304 Not Modified to an unconditional request")
+    if resp.status == 304:
         refreshed = msgspec.structs.replace(
             state, refresh_ns=time.time_ns(), has_zst=flag,
             cache_control=resp.headers.get("cache-control", state.cache_control),
