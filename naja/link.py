@@ -452,8 +452,33 @@ class Linker:
     def link(self, plan: PackagePlan) -> list[PathData]:
         """Place the package's files and entry points; return their ``paths_data`` entries."""
         out: list[PathData] = []
-        src_root = str(plan.package_dir)
+        src_root = str(plan.package_dir) + "/"
+        root = self._root
+        dirs = self._dirs
+        # the common case inlined (plain file, hard link, hashes known, target cleared by the caller);
+        # anything unusual, or any error, goes through the general path
+        fast = self.assume_clear and not self.options.always_copy and not self.options.always_softlink
+        link = os.link
         for pf in plan.files:
+            e = pf.entry
+            if (
+                fast
+                and e.path_type == "hardlink"
+                and not e.prefix_placeholder
+                and not e.no_link
+                and e.sha256 is not None
+                and e.size_in_bytes is not None
+            ):
+                target = pf.target
+                head = target.rpartition("/")[0]
+                try:
+                    if head not in dirs:
+                        self._makedirs(head)
+                    link(src_root + e.path, root + target)
+                    out.append(PathData(path=target, sha256=e.sha256, size_in_bytes=e.size_in_bytes))
+                    continue
+                except OSError:
+                    pass
             try:
                 out.append(self._link_one(src_root, pf, plan.record, not self.assume_clear))
             except FileExistsError:  # a target the caller did not clear (e.g. listed twice)
@@ -465,7 +490,7 @@ class Linker:
     def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord, check: bool) -> PathData:
         entry = pf.entry
         rel = pf.target
-        src = src_root + "/" + entry.path
+        src = src_root + entry.path
         if entry.path_type == "directory":
             self._makedirs(rel)
             return PathData(path=rel, path_type="directory")
