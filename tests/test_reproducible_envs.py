@@ -288,3 +288,22 @@ def test_pip_section_without_pip_is_a_clear_error(channel, tmp_path):
     yml.write_text(f"channels: [{channel}]\ndependencies:\n  - python=3.11\n  - pip:\n    - requests\n")
     res = naja("create", "-p", tmp_path / "nopip", "-f", yml, "-y", ok=False)
     assert_one_line_error(res, "pip is not installed", str(tmp_path / "nopip"))
+
+
+def test_install_explicit_into_an_existing_environment_keeps_the_rest(channel, tmp_path):
+    """``install -f explicit.txt`` links the listed packages (replacing same-named ones) and leaves the
+    other packages alone, as conda's explicit install does."""
+    src = tmp_path / "src"
+    naja("create", "-p", src, "-c", channel, "zlib", "dependency=2.0", "-y", "-q")
+    text = naja("list", "-p", src, "--explicit", "--sha256").stdout
+    env = tmp_path / "env"
+    naja("create", "-p", env, "-c", channel, "dependent=1.0", "-y", "-q")
+    path = tmp_path / "add.txt"
+    path.write_text(text)
+    naja("install", "-p", env, "-f", path, "-y", "-q")
+    got = {r["name"]: r["version"] for r in records(env).values()}
+    assert got == {"dependent": "1.0", "dependency": "2.0", "zlib": "1.2.11", "libgcc-ng": "9.3.0"}
+    mine, theirs = (records(p)["zlib-1.2.11-h7b6447c_3.json"] for p in (env, src))
+    mine.pop("paths_data")  # holds hashes of files with the prefix (which differs) written into them
+    theirs.pop("paths_data")
+    assert mine == theirs

@@ -408,6 +408,11 @@ def _plan_explicit(plan: Plan, envfile: Any) -> Plan:
     records = _complete_explicit(records, plan.context)
     installed = prefix_object(plan.prefix).installed() if is_environment(plan.prefix) else []
     plan.requested = [f"{r.name}=={r.version}={r.build}" for r in records]
+    if not plan.create_prefix:
+        # install -f: the listed packages replace same-named ones, the rest stays (as conda's explicit)
+        listed = {r.name for r in records}
+        records = [r.package_record() if hasattr(r, "package_record") else r
+                   for r in installed if r.name not in listed] + records
     tx, plan.to_link, plan.to_unlink = _transaction(plan.context, plan.prefix, records, plan.requested,
                                                     installed, overwrite=plan.create_prefix and bool(installed))
     plan.transaction = tx
