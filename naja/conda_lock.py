@@ -118,8 +118,12 @@ def to_records(packages: Sequence[LockedPackage]) -> list[PackageRecord]:
 
 
 def pip_requirements(packages: Sequence[LockedPackage]) -> list[str]:
-    """The pip entries as ``name @ url`` requirements (installed after the conda packages)."""
-    return [f"{p.name} @ {p.url}" for p in packages if p.manager == "pip"]
+    """The pip entries as ``name @ url`` requirement lines (installed after the conda packages), each
+    with ``--hash=sha256:...`` when every entry has one: pip then checks them all (hash-checking mode
+    is all or nothing, so one entry without a hash turns it off rather than failing the install)."""
+    pip = [p for p in packages if p.manager == "pip"]
+    hashed = bool(pip) and all(p.hash.sha256 for p in pip)
+    return [f"{p.name} @ {p.url}" + (f" --hash=sha256:{p.hash.sha256}" if hashed else "") for p in pip]
 
 
 def _build_from_fn(fn: str, name: str, version: str) -> str:

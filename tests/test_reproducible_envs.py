@@ -307,3 +307,30 @@ def test_install_explicit_into_an_existing_environment_keeps_the_rest(channel, t
     mine.pop("paths_data")  # holds hashes of files with the prefix (which differs) written into them
     theirs.pop("paths_data")
     assert mine == theirs
+
+
+@HOST_ONLY
+def test_lockfile_pip_entries_installed_after_conda_with_hashes(channel, tmp_path):
+    """pip entries of a conda-lock file go to the environment's pip once the conda packages are in,
+    pinned to their URL and sha256 (pip's hash-checking mode)."""
+    from ruamel.yaml import YAML
+
+    yml = tmp_path / "environment.yml"
+    yml.write_text(f"channels: [{channel}]\ndependencies: [python=3.12, pip]\n")
+    lockfile = tmp_path / "conda-lock.yml"
+    naja("lock", "-f", yml, "-p", "linux-64", "-o", lockfile, "-q")
+    yaml = YAML(typ="safe", pure=True)
+    doc = yaml.load(lockfile.read_text())
+    wheel = "https://files.example.invalid/requests-2.31.0-py3-none-any.whl"
+    doc["package"].append({"name": "requests", "version": "2.31.0", "manager": "pip", "platform": "linux-64",
+                           "dependencies": {}, "url": wheel, "hash": {"sha256": "cd" * 32},
+                           "category": "main", "optional": False})
+    with open(lockfile, "w") as fh:
+        yaml.dump(doc, fh)
+    from conda_lock.lockfile import parse_conda_lock_file
+
+    assert {p.manager for p in parse_conda_lock_file(lockfile).package} == {"conda", "pip"}
+    env = tmp_path / "env"
+    naja("create", "-p", env, "-f", lockfile, "-y", "-q")
+    assert {r["name"] for r in records(env).values()} == {"python", "pip"}
+    assert pip_call(env)["req"] == [f"requests @ {wheel} --hash=sha256:{'cd' * 32}"]
