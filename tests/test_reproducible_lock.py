@@ -123,6 +123,12 @@ def test_lock_real_snapshot_for_two_platforms(snapshot_channel, tmp_path):
     assert dict(osx["magma-cuda92"].dependencies) == {"__osx": ">=11.0"}
     assert not any(n.startswith("__") for p in by_platform.values() for n in p)
 
+    # without -p, the environment file's ``platforms:`` (conda-lock's key) chooses them
+    env_yml.write_text(env_yml.read_text() + "platforms:\n  - osx-arm64\n  - linux-64\n")
+    again = tmp_path / "again.yml"
+    doc2 = naja("lock", "-f", env_yml, "-o", again, "--json").json()
+    assert doc2["platforms"] == doc["platforms"]
+
     # naja reads its own lockfile per platform: hashes and subdirs as locked
     from naja.conda_lock import read_lockfile, to_records
 
