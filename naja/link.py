@@ -32,6 +32,8 @@ from naja.prefix import LINK_COPY, LINK_HARD, LINK_SOFT, PathData
 from naja.records import PackageRecord
 
 PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
+PARALLEL_LINK_MIN = 256  # files in one package before hard links are made from several threads
+_LINK_THREADS = min(4, os.cpu_count() or 1)
 MAX_SHEBANG_LENGTH = 127 if sys.platform.startswith("linux") else 512
 
 
@@ -45,6 +47,17 @@ class PathEntry(msgspec.Struct, frozen=True, kw_only=True):
     file_mode: str | None = None
     prefix_placeholder: str | None = None
     no_link: bool = False
+
+
+def _plain(e: PathEntry) -> bool:
+    """A file that is simply hard-linked: no placeholder, not no_link, hashes known."""
+    return (
+        e.path_type == "hardlink"
+        and not e.prefix_placeholder
+        and not e.no_link
+        and e.sha256 is not None
+        and e.size_in_bytes is not None
+    )
 
 
 class _PathsJson(msgspec.Struct):
@@ -380,6 +393,7 @@ class Linker:
         self._root = self.prefix.rstrip("/") + "/"  # string concatenation is the hot path's join
         self._dirs: set[str] = set()
         self._real_dirs: set[str] = set()
+        self._linked: set[str] = set()  # targets this linker wrote
         self.link_type = LINK_COPY if self.options.always_copy else (
             LINK_SOFT if self.options.always_softlink else LINK_HARD
         )
@@ -437,8 +451,8 @@ class Linker:
 
     def _clear(self, rel: str, full: str) -> None:
         self._forget(rel)
-        if self.before_write is not None:
-            self.before_write(rel)
+        if self.before_write is not None and rel not in self._linked:
+            self.before_write(rel)  # not ours: the caller backs it up
         if os.path.lexists(full):
             _remove(full)
 
@@ -451,41 +465,79 @@ class Linker:
 
     def link(self, plan: PackagePlan) -> list[PathData]:
         """Place the package's files and entry points; return their ``paths_data`` entries."""
-        out: list[PathData] = []
+        files = plan.files
+        out: list[PathData | None] = [None] * len(files)
         src_root = str(plan.package_dir) + "/"
         root = self._root
         dirs = self._dirs
+        linked = self._linked
         # the common case inlined (plain file, hard link, hashes known, target cleared by the caller);
         # anything unusual, or any error, goes through the general path
         fast = self.assume_clear and not self.options.always_copy and not self.options.always_softlink
+        if fast and len(files) >= PARALLEL_LINK_MIN and _LINK_THREADS > 1:
+            self._link_parallel(plan, out)
         link = os.link
-        for pf in plan.files:
+        for i, pf in enumerate(files):
+            if out[i] is not None:
+                continue
             e = pf.entry
-            if (
-                fast
-                and e.path_type == "hardlink"
-                and not e.prefix_placeholder
-                and not e.no_link
-                and e.sha256 is not None
-                and e.size_in_bytes is not None
-            ):
+            if fast and _plain(e):
                 target = pf.target
                 head = target.rpartition("/")[0]
                 try:
                     if head not in dirs:
                         self._makedirs(head)
                     link(src_root + e.path, root + target)
-                    out.append(PathData(path=target, sha256=e.sha256, size_in_bytes=e.size_in_bytes))
+                    linked.add(target)
+                    out[i] = PathData(path=target, sha256=e.sha256, size_in_bytes=e.size_in_bytes)
                     continue
                 except OSError:
                     pass
             try:
-                out.append(self._link_one(src_root, pf, plan.record, not self.assume_clear))
+                out[i] = self._link_one(src_root, pf, plan.record, not self.assume_clear)
             except FileExistsError:  # a target the caller did not clear (e.g. listed twice)
-                out.append(self._link_one(src_root, pf, plan.record, True))
+                out[i] = self._link_one(src_root, pf, plan.record, True)
+            linked.add(pf.target)
+        result = [p for p in out if p is not None]
         for target, module, func in plan.entry_points:
-            out.append(self._write_entry_point(target, module, func, plan))
-        return out
+            result.append(self._write_entry_point(target, module, func, plan))
+        return result
+
+    def _link_parallel(self, plan: PackagePlan, out: list[PathData | None]) -> None:
+        """Hard-link a big package's plain files from a few threads (``link(2)`` releases the GIL and
+        the kernel overlaps them); directories are made first, in order, with their checks. Packages
+        with symlinks or directory entries stay sequential, so resolution never depends on timing.
+        Whatever fails here is left to the sequential pass."""
+        files = plan.files
+        if any(pf.entry.path_type != "hardlink" for pf in files):
+            return
+        todo = [i for i, pf in enumerate(files) if _plain(pf.entry)]
+        if len(todo) < PARALLEL_LINK_MIN:
+            return
+        for i in todo:
+            head = files[i].target.rpartition("/")[0]
+            if head not in self._dirs:
+                self._makedirs(head)
+        src_root = str(plan.package_dir) + "/"
+        root = self._root
+        linked = self._linked
+
+        def work(chunk: list[int]) -> None:
+            link = os.link
+            for i in chunk:
+                pf = files[i]
+                e = pf.entry
+                try:
+                    link(src_root + e.path, root + pf.target)
+                except OSError:
+                    continue
+                linked.add(pf.target)
+                out[i] = PathData(path=pf.target, sha256=e.sha256, size_in_bytes=e.size_in_bytes)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(_LINK_THREADS) as pool:
+            list(pool.map(work, [todo[k::_LINK_THREADS] for k in range(_LINK_THREADS)]))
 
     def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord, check: bool) -> PathData:
         entry = pf.entry

@@ -395,3 +395,21 @@ def test_no_link_files_are_copied_and_allow_softlinks_falls_back(tmp_path, monke
     third = tmp_path / "env3"
     _install(third, list(recs.values()), tmp_path / "pkgs")
     assert not (third / "share/n.txt").is_symlink() and (third / "share/n.txt").read_text() == "n"
+
+
+def test_big_package_is_linked_in_parallel_and_recorded_in_order(tmp_path):
+    from naja import link as link_mod
+
+    n = link_mod.PARALLEL_LINK_MIN + 44
+    files = {f"share/big/d{i % 7}/f{i:04d}.txt": f"{i}\n" for i in range(n)}
+    files["lib/big.pc"] = f"prefix={PH}\n"
+    root = make_channel(tmp_path / "ch", [dict(name="big", version="1", files=files)])
+    recs = channel_records(root, root.as_uri())
+    prefix = tmp_path / "env"
+    _install(prefix, list(recs.values()), tmp_path / "pkgs")
+    rec = Prefix(prefix).installed()[0]
+    assert rec.files == sorted(files)  # paths.json order, whatever thread linked each file
+    for rel, text in files.items():
+        assert (prefix / rel).read_text() == text.replace(PH, str(prefix))
+    cache = tmp_path / "pkgs/big-1-0"
+    assert os.stat(prefix / "share/big/d3/f0003.txt").st_ino == os.stat(cache / "share/big/d3/f0003.txt").st_ino
