@@ -410,24 +410,6 @@ def test_removing_a_clobbered_package_keeps_the_winners_file(tmp_path):
     assert not (prefix / "share/a-only").exists()
 
 
-def test_stale_plan_is_rediffed_after_waiting_for_the_lock(tmp_path):
-    """Two plans made from the same state: the second one, applied after the first, still ends in
-    exactly its solution (it diffs again under the lock instead of replaying a stale diff)."""
-    recs = _synthetic(
-        tmp_path,
-        [dict(name="a", version="1", files={"share/a1": "1"}), dict(name="a", version="2", files={"share/a2": "2"}),
-         dict(name="b", version="1", files={"share/b": "b"})],
-    )
-    prefix = tmp_path / "env"
-    _install(prefix, [recs["a-1-0.conda"]], tmp_path / "pkgs")
-    first = Transaction.from_solution(prefix, [recs["a-2-0.conda"]], [])
-    second = Transaction.from_solution(prefix, [recs["a-1-0.conda"], recs["b-1-0.conda"]], [])
-    first.execute(PackageCache([tmp_path / "pkgs"]))
-    second.execute(PackageCache([tmp_path / "pkgs"]))
-    assert sorted(r.dist_name for r in Prefix(prefix).installed()) == ["a-1-0", "b-1-0"]
-    assert (prefix / "share/a1").exists() and not (prefix / "share/a2").exists()
-
-
 def test_recovery_interrupted_half_way_can_be_run_again(tmp_path, monkeypatch):
     import naja.transaction as txm
 
