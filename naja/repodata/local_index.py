@@ -27,7 +27,7 @@ import mmap
 import operator
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,11 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
     find = data.find
     get = spans.get
     bisect_left = bisect.bisect_left
-    offset_of = _zero_copy_offsets(data, raws, pos)
+    base = _zero_copy_base(data, raws, pos)
+    if base is not None:
+        import ctypes
+
+        address = ctypes.c_void_p.from_address
     ordered = n > 1 and all(map(operator.le, keys, itertools.islice(keys, 1, None)))
     generic = None if ordered else iter(_runs_generic(keys))
     i = 0
@@ -158,14 +162,14 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
                 joined = "".join(keys[i:j])
         if j < n:
             nxt = raws[j]
-            if offset_of is not None:
-                stop = offset_of(nxt)
+            if base is not None:  # the value's own address (checked layout: exact)
+                stop = address(id(nxt) + _RAW_BUF_OFFSET).value - base
             else:  # value j starts after values i..j-1, keys i+1..j and one separator per record
                 stop = pos + sum(map(len, raws[i:j])) + len(joined) - len(key) + len(keys[j]) + (j - i) * overhead
-            if find(nxt, stop, stop + len(nxt)) != stop:
-                stop = find(nxt, pos + 1)
-                if stop < 0:
-                    raise RepodataError("invalid repodata.json: cannot locate records")
+                if find(nxt, stop, stop + len(nxt)) != stop:
+                    stop = find(nxt, pos + 1)
+                    if stop < 0:
+                        raise RepodataError("invalid repodata.json: cannot locate records")
         else:
             stop = find(raws[j - 1], pos) + len(raws[j - 1])
         entry = get(name)
@@ -181,26 +185,26 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
 _RAW_BUF_OFFSET = 24  # msgspec's Raw: PyObject_HEAD (16 bytes), then ``base``, then ``buf``
 
 
-def _zero_copy_offsets(data: Any, raws: list[msgspec.Raw], first: int) -> Callable[[msgspec.Raw], int] | None:
-    """``offset_of(raw)``: where a decoded ``msgspec.Raw`` lies in ``data``, read from the Raw's buffer
-    pointer (msgspec decodes ``Raw`` zero-copy). That layout is msgspec's, not a public API, so it is
-    checked here on several records and the caller verifies every offset it uses anyway; when the
-    check fails (another msgspec, another interpreter), None: offsets are then computed from lengths.
+def _zero_copy_base(data: Any, raws: list[msgspec.Raw], first: int) -> int | None:
+    """The address of ``data[0]`` as seen through decoded ``msgspec.Raw`` values, so that a value's
+    offset is its buffer pointer minus this base (msgspec decodes ``Raw`` zero-copy). That layout is
+    msgspec's, not a public API, so it is checked on several records (a wrong layout cannot pass);
+    None when the check fails (another msgspec or interpreter): offsets then come from lengths.
     """
-    if sys.implementation.name != "cpython" or not raws:
+    if sys.implementation.name != "cpython" or len(raws) < 2:
         return None
     try:
         import ctypes
 
         address = ctypes.c_void_p.from_address
         base = (address(id(raws[0]) + _RAW_BUF_OFFSET).value or 0) - first
-        for raw in (raws[len(raws) // 3], raws[len(raws) // 2], raws[-1]):
+        for raw in (raws[1], raws[len(raws) // 3], raws[len(raws) // 2], raws[-1]):
             offset = (address(id(raw) + _RAW_BUF_OFFSET).value or 0) - base
-            if not 0 <= offset < len(data) or data.find(raw, offset, offset + len(raw)) != offset:
+            if not 0 < offset < len(data) or data.find(raw, offset, offset + len(raw)) != offset:
                 return None
     except (ImportError, ValueError, OverflowError, TypeError):
         return None
-    return lambda raw: (address(id(raw) + _RAW_BUF_OFFSET).value or 0) - base
+    return base
 
 
 def _exact_end(keys: list[str], i: int, j: int, dashes: int) -> int:
