@@ -26,6 +26,7 @@ from naja.api.configuration import (
 )
 from naja.api.context import Context, NotAvailableError
 from naja.api.envs import EnvInfo, export_env, export_yaml, list_envs, remove_env
+from naja.api.lock import LockResult, lock
 from naja.api.maintenance import CleanReport, clean, index, package_create, package_extract, package_transmute
 from naja.api.options import Options
 from naja.api.query import DepNode, depends, flatten, info, list_packages, search, whoneeds
@@ -46,10 +47,10 @@ from naja.api.transact import (
 )
 
 __all__ = [
-    "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "NotAvailableError", "Options", "Plan",
+    "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "NotAvailableError", "Options", "Plan",
     "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
     "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
-    "flatten", "index", "info", "install", "list_envs", "list_packages", "package_create",
+    "flatten", "index", "info", "install", "list_envs", "list_packages", "lock", "package_create",
     "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove",
     "plan_transaction", "plan_update", "rc_target", "record_json", "remove", "remove_env", "search", "update", "whoneeds",
 ]
