@@ -182,10 +182,17 @@ class Transaction:
         *,
         remove_specs: Iterable[Any] = (),
         force_reinstall: Iterable[str] | bool = (),
+        installed: Sequence[PrefixRecord] | None = None,
     ) -> Transaction:
-        """Diff the installed records of ``prefix`` against ``solution`` (the complete final state)."""
+        """Diff the installed records of ``prefix`` against ``solution`` (the complete final state).
+
+        ``installed``: the records the solution was computed from (default: read the prefix now). Pass
+        them when solving read the prefix earlier: if another process changed it since, ``execute``
+        then applies this transaction's own changes on top of theirs instead of undoing them."""
         prefix = prefix if isinstance(prefix, Prefix) else Prefix(prefix)
-        installed = prefix.installed() if prefix.meta_dir.is_dir() else []
+        if installed is None:
+            installed = prefix.installed() if prefix.meta_dir.is_dir() else []
+        installed = list(installed)
         solution = list(solution)
         new_by_name = {r.name: r for r in solution}
         old_by_name = {r.name: r for r in installed}
@@ -336,6 +343,18 @@ class Transaction:
         current = self.prefix.installed() if self.prefix.meta_dir.is_dir() else []
         if {r.dist_name for r in current} == {r.dist_name for r in self.installed}:
             return extracted
+        # Apply our own changes on top of theirs, never our whole planned state: diffing the old plan
+        # against the new state would undo the other process's work (a lost update).
+        unlinking = {r.name for r in self.to_unlink} - {r.name for r in self.to_link}
+        merged: dict[str, PackageRecord] = {r.name: r.package_record() for r in current if r.name not in unlinking}
+        merged.update({r.name: r for r in self.to_link})
+        broken = _unmet_dependencies(merged)
+        if broken:
+            raise TransactionError(
+                f"{self.prefix.path} was changed by another process while this one waited for its lock, and "
+                f"the changes conflict ({broken[0]}); nothing was changed: run the command again"
+            )
+        self.solution = list(merged.values())
         fresh = Transaction.from_solution(
             self.prefix, self.solution, self.requested_specs,
             remove_specs=self.remove_specs, force_reinstall=self.force_reinstall,
@@ -345,6 +364,22 @@ class Transaction:
         if missing:
             extracted = {**extracted, **package_cache.fetch_and_extract(missing, progress=progress)}
         return extracted
+
+
+def _unmet_dependencies(records: dict[str, PackageRecord]) -> list[str]:
+    """``"<dist> needs <dep>"`` for every dependency (virtual packages aside) nothing in ``records`` meets."""
+    from naja.match_spec import MatchSpec
+
+    out = []
+    for record in records.values():
+        for dep in record.depends:
+            spec = MatchSpec(dep)
+            if spec.name.startswith("__"):
+                continue
+            have = records.get(spec.name)
+            if have is None or not spec.match(have):
+                out.append(f"{record.dist_name} needs {dep}")
+    return out
 
 
 def msgspec_builtins(record: Any) -> Any:

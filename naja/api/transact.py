@@ -289,7 +289,7 @@ def _transaction(context: Context, prefix: Path, solution: list[Any], requested:
         # transaction that rolls back on failure
         force = True
     tx = tx_mod.Transaction.from_solution(prefix_object(prefix), solution, requested,
-               remove_specs=list(remove_specs), force_reinstall=force)
+               remove_specs=list(remove_specs), force_reinstall=force, installed=installed)
     return tx, list(tx.to_link), list(tx.to_unlink)
 
 
