@@ -610,6 +610,8 @@ class Linker:
         with open(dst, "wb") as fh:
             fh.write(new)
         os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
+        if entry.file_mode == "binary" and new != data and _needs_codesign(new):
+            new = _codesign(dst)
         return PathData(
             path=rel,
             path_type="hardlink",
@@ -635,6 +637,27 @@ class Linker:
             sha256=hashlib.sha256(data).hexdigest(),
             size_in_bytes=len(data),
         )
+
+
+_MACHO_MAGICS = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa\xcf")
+
+
+def _needs_codesign(data: bytes) -> bool:
+    """On macOS a Mach-O whose bytes changed loses its (ad-hoc) signature and arm64 refuses to run it."""
+    return sys.platform == "darwin" and data[:4] in _MACHO_MAGICS
+
+
+def _codesign(path: str) -> bytes:
+    """Ad-hoc re-sign, as conda and mamba do after binary prefix replacement; returns the new bytes."""
+    proc = subprocess.run(
+        ["/usr/bin/codesign", "-s", "-", "-f", path], capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = lines[-1] if lines else f"exit code {proc.returncode}"
+        raise TransactionError(f"cannot re-sign {path} after prefix replacement: {why}")
+    with open(path, "rb") as fh:
+        return fh.read()
 
 
 def python_shebang(python: str) -> str:
