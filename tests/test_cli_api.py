@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from naja import api
 from naja.errors import NajaError, PrefixError
-from tests.support.cli import REPO
+from tests.support.cli import example_channel as shared_example_channel
 
 
 @pytest.fixture(scope="module")
 def example_channel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("examples-api") / "channel"
-    subprocess.run([sys.executable, str(REPO / "examples" / "build_channel.py"), str(out)], check=True,
-                   capture_output=True)
-    return out
+    return shared_example_channel(tmp_path_factory)
 
 
 def test_plan_then_execute(example_channel, tmp_path):

@@ -11,15 +11,13 @@ import time
 
 import pytest
 
-from tests.support.cli import REPO, assert_one_line_error, naja
+from tests.support.cli import assert_one_line_error, naja
+from tests.support.cli import example_channel as shared_example_channel
 
 
 @pytest.fixture(scope="module")
 def example_channel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("examples-b") / "channel"
-    subprocess.run([sys.executable, str(REPO / "examples" / "build_channel.py"), str(out)], check=True,
-                   capture_output=True)
-    return out
+    return shared_example_channel(tmp_path_factory)
 
 
 def test_create_over_existing_environment(example_channel, tmp_path):

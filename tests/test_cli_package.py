@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import REPO, assert_one_line_error, naja
+from tests.support.cli import REPO, assert_one_line_error, example_channel, naja
 
 
 def test_package_create_extract_transmute_roundtrip(tmp_path):
@@ -86,15 +84,14 @@ def test_index_missing_dir_is_one_line_error(tmp_path):
     assert_one_line_error(naja("index", tmp_path / "nope", ok=False), "nope")
 
 
-def test_build_channel_script(tmp_path):
-    out = tmp_path / "channel"
-    subprocess.run([sys.executable, str(REPO / "examples" / "build_channel.py"), str(out)], check=True,
-                   capture_output=True)
+def test_build_channel_script(tmp_path_factory):
+    out = example_channel(tmp_path_factory)  # examples/build_channel.py, run once per test process
     noarch = json.loads((out / "noarch" / "repodata.json").read_text())
     names = {r["name"] for r in noarch["packages.conda"].values()}
     assert names >= {"hello", "libhello", "greet"}
     subdirs = [p.parent.name for p in out.glob("*/python-*.conda")]
     assert len(subdirs) == 1 and subdirs[0] != "noarch"
+    assert (out / "noarch" / "repodata.json.zst").is_file()
 
 
 @pytest.mark.parametrize("argv, needle", [

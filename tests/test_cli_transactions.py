@@ -7,12 +7,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import REPO, assert_one_line_error, naja
+from tests.support.cli import assert_one_line_error, naja
+from tests.support.cli import example_channel as shared_example_channel
 from tests.support.server import LoopbackServer
 
 RECIPES = "conda-test-recipes"
@@ -62,10 +62,7 @@ def prio_channels(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def example_channel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("examples") / "channel"
-    subprocess.run([sys.executable, str(REPO / "examples" / "build_channel.py"), str(out)], check=True,
-                   capture_output=True)
-    return out
+    return shared_example_channel(tmp_path_factory)
 
 
 def root() -> Path:

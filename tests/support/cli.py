@@ -55,3 +55,18 @@ def assert_one_line_error(result: Result, *needles: str) -> None:
     assert len(errors) == 1, result.stderr
     for needle in needles:
         assert needle.lower() in errors[0].lower(), errors[0]
+
+
+_example_channel: Path | None = None
+
+
+def example_channel(tmp_path_factory: Any) -> Path:
+    """The channel ``examples/build_channel.py`` builds (with ``naja package create`` and ``naja
+    index``), built once per test process and shared by the modules that install from it."""
+    global _example_channel
+    if _example_channel is None or not (_example_channel / "noarch" / "repodata.json").is_file():
+        out = tmp_path_factory.mktemp("example-channel") / "channel"
+        subprocess.run([sys.executable, str(REPO / "examples" / "build_channel.py"), str(out)], check=True,
+                       capture_output=True)
+        _example_channel = out
+    return _example_channel
