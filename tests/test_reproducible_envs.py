@@ -136,6 +136,13 @@ def test_explicit_round_trip_md5_and_sha256(channel, tmp_path):
 
     files = {"sha": by_sha, "md5": by_md5, "plain": plain}
     naja("env", "remove", "-p", env, "-y")
+    (tmp_path / "sha.txt").write_text(by_sha)
+    # --dry-run shows what would be fetched and linked, and downloads nothing
+    dry = naja("create", "-p", env, "-f", tmp_path / "sha.txt", "--dry-run", "--json",
+               env=elsewhere(tmp_path, "dry")).json()
+    wanted = {r["name"] for r in original.values()}
+    assert {a["name"] for a in dry["actions"]["LINK"]} == wanted == {a["name"] for a in dry["actions"]["FETCH"]}
+    assert not env.exists() and not (tmp_path / "root-dry" / "pkgs").exists()
     for label, text in files.items():
         path = tmp_path / f"{label}.txt"
         path.write_text(text)

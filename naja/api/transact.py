@@ -404,8 +404,9 @@ def _plan_explicit(plan: Plan, envfile: Any) -> Plan:
     else:
         records = [record_from_url(e.url, md5=e.md5, sha256=e.sha256) for e in envfile.explicit]
     check_platform(records, plan.context.platform, ", ".join(plan.context.options.files))
-    # fetch and verify every hash now, before the prefix is created (a mismatch changes nothing)
-    records = _complete_explicit(records, plan.context)
+    if not plan.dry_run:
+        # fetch and verify every hash now, before the prefix is created (a mismatch changes nothing)
+        records = _complete_explicit(records, plan.context)
     installed = prefix_object(plan.prefix).installed() if is_environment(plan.prefix) else []
     plan.requested = [f"{r.name}=={r.version}={r.build}" for r in records]
     if not plan.create_prefix:
