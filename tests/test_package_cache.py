@@ -178,3 +178,22 @@ def test_clean_helpers(tmp_path, channel):
     names = {i.path.name for i in locks}
     assert "p0-1.0-0.lock" in names and "p1-1.0-0.lock" not in names
     assert (pkgs / pc.LOCK_DIR / "p1-1.0-0.lock").exists()
+
+
+def test_from_config_and_offline(tmp_path, channel):
+    from naja.config import load_config
+    from naja.errors import PackageError
+
+    server, recs = channel
+    rc = tmp_path / "condarc"
+    rc.write_text(f"pkgs_dirs:\n  - {tmp_path / 'cfg-pkgs'}\ndownload_threads: 2\nextract_threads: 1\noffline: true\n")
+    config = load_config(rc_files=[rc], no_env=True)
+    cache = PackageCache.from_config(config)
+    assert cache.pkgs_dirs[0] == tmp_path / "cfg-pkgs"
+    assert (cache.download_threads, cache.extract_threads, cache.offline) == (2, 1, True)
+    with pytest.raises(PackageError, match=r"p0-1\.0-0 is not in the package cache and naja is offline"):
+        cache.fetch_and_extract([recs["p0-1.0-0.conda"]])
+    assert _pkg_requests(server) == []
+    # what is cached is usable offline
+    PackageCache([tmp_path / "cfg-pkgs"]).fetch_and_extract([recs["p0-1.0-0.conda"]])
+    assert cache.fetch_and_extract([recs["p0-1.0-0.conda"]])["p0-1.0-0"] == tmp_path / "cfg-pkgs/p0-1.0-0"
