@@ -192,7 +192,7 @@ def read_text_file(path: str | os.PathLike[str]) -> EnvSpec:
 
 def parse_explicit_line(line: str, path: str | os.PathLike[str] = "<explicit>") -> ExplicitEntry:
     url, _, frag = line.partition("#")
-    url = url.strip()
+    url = os.path.expandvars(url.strip())  # CEP 23: environment variables (and ~) are expanded
     if not re.search(r"\.(conda|tar\.bz2)$", url):
         raise EnvironmentFileError(f"{os.fspath(path)}: not a package URL: {line!r}")
     entry = ExplicitEntry(url=url)

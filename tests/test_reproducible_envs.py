@@ -341,3 +341,22 @@ def test_lockfile_pip_entries_installed_after_conda_with_hashes(channel, tmp_pat
     naja("create", "-p", env, "-f", lockfile, "-y", "-q")
     assert {r["name"] for r in records(env).values()} == {"python", "pip"}
     assert pip_call(env)["req"] == [f"requests @ {wheel} --hash=sha256:{'cd' * 32}"]
+
+
+def test_explicit_local_paths_with_variables(shared_data, tmp_path):
+    """CEP 23: a line may be a local path, with ``~`` and environment variables expanded; the
+    subdir then comes from the package, not from the directory it happens to sit in."""
+    pkgs = tmp_path / "downloads"
+    pkgs.mkdir()
+    shutil.copy(shared_data / "packages" / RECIPES / "dependency-1.0-0.conda", pkgs)
+    home = Path(os.environ["HOME"])
+    shutil.copy(shared_data / "packages" / RECIPES / "dependent-1.0-0.conda", home)
+    path = tmp_path / "local.txt"
+    path.write_text("@EXPLICIT\n$REPRO_PKGS/dependency-1.0-0.conda\n~/dependent-1.0-0.conda\n")
+    env = tmp_path / "env"
+    naja("create", "-p", env, "-f", path, "-y", "-q", env={"REPRO_PKGS": str(pkgs)})
+    got = records(env)
+    assert got["dependency-1.0-0.json"]["url"] == (pkgs / "dependency-1.0-0.conda").as_uri()
+    assert got["dependent-1.0-0.json"]["url"] == (home / "dependent-1.0-0.conda").as_uri()
+    assert {r["subdir"] for r in got.values()} == {"noarch"}
+    assert got["dependent-1.0-0.json"]["depends"] == ["dependency >=1.0,<2.0a0"]

@@ -459,6 +459,9 @@ def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = No
     name, version, build = stem.rsplit("-", 2)
     base = url.rsplit("/", 1)[0]
     channel, _, subdir = base.rpartition("/")
+    if subdir not in require("naja.platform").KNOWN_SUBDIRS:
+        # a package file in some directory, not a channel: its subdir comes from info/index.json
+        channel, subdir = base, ""
     return records.PackageRecord(name=name, version=version, build=build, fn=fn, url=url,
                                  channel=channel, subdir=subdir, md5=md5, sha256=sha256)
 
