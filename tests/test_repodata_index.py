@@ -89,6 +89,19 @@ def test_index_handles_tricky_names(tmp_path):
         check_against_reference(data, raw, tmp_path)
 
 
+def test_identical_records_in_both_sections_in_any_order(tmp_path):
+    recs = [rec("a", "1.0"), rec("a", "2.0"), rec("b", "1.0"), rec("c", "1.0")]
+    tars = {fn_of(r): r for r in recs}
+    condas = {fn_of(r, ".conda"): r for r in recs[:2]}
+    for order in (("packages", "packages.conda"), ("packages.conda", "packages")):
+        sections = {"packages": tars, "packages.conda": condas}
+        data = {"info": {"subdir": "linux-64"}, **{k: sections[k] for k in order}}
+        check_against_reference(data, json.dumps(data, separators=(",", ":")).encode(), tmp_path)
+        idx = index_of(json.dumps(data).encode(), tmp_path)
+        assert sorted(fn for n in idx.names() for fn, _ in idx.records(n)) == [
+            "a-1.0-0.conda", "a-2.0-0.conda", "b-1.0-0.tar.bz2", "c-1.0-0.tar.bz2"]
+
+
 def test_index_is_rebuilt_when_repodata_changes(tmp_path):
     root = tmp_path / "chan"
     write_subdir(root, "linux-64", [rec("a", "1.0")])
