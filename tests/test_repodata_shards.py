@@ -124,3 +124,17 @@ def test_channel_without_shards_falls_back_and_remembers(tmp_path, serve):
     server.requests.clear()
     load_records([server.url], "linux-64", ["a"], config=config)
     assert "/linux-64/repodata_shards.msgpack.zst" not in server.paths_requested()
+
+
+def test_prune_shard_cache_keeps_only_referenced_shards(tmp_path, serve):
+    from naja.repodata import prune_shard_cache
+
+    sharded_channel(tmp_path / "chan")
+    server = serve(tmp_path / "chan")
+    load_records([server.url], "linux-64", ["app"], config=cfg(tmp_path))
+    store = tmp_path / "cache" / "shards-v1"
+    kept = sorted(p.name for p in store.iterdir())
+    stale = store / ("ab" * 32 + ".msgpack.zst")
+    stale.write_bytes(b"old")
+    assert prune_shard_cache(tmp_path / "cache") == [stale]
+    assert sorted(p.name for p in store.iterdir()) == kept

@@ -7,6 +7,7 @@ Public API:
   cache_dir=None, progress=None) -> list[PackageRecord]``
 - ``load_subdir_records(channel, subdir, *, config=None, offline=False, cache_dir=None, progress=None)``
 - ``list_cache_entries(cache_dir) -> list[CacheEntry]``, ``cache_dir_for(config) -> Path``
+- ``prune_shard_cache(cache_dir) -> list[Path]`` (CEP 16 garbage collection)
 - ``dep_name(spec_string) -> str``
 - ``ProgressCallback``: ``progress(label, bytes_done, bytes_total_or_None)``
 """
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from naja.repodata.cache import CacheEntry, list_cache_entries
     from naja.repodata.fetch import ProgressCallback
     from naja.repodata.gateway import dep_name, load_records, load_subdir_records
+    from naja.repodata.shards import prune_shard_cache
 
 __all__ = [
     "CacheEntry",
@@ -30,6 +32,7 @@ __all__ = [
     "list_cache_entries",
     "load_records",
     "load_subdir_records",
+    "prune_shard_cache",
 ]
 
 _LAZY = {
@@ -39,6 +42,7 @@ _LAZY = {
     "list_cache_entries": "naja.repodata.cache",
     "CacheEntry": "naja.repodata.cache",
     "ProgressCallback": "naja.repodata.fetch",
+    "prune_shard_cache": "naja.repodata.shards",
 }
 
 

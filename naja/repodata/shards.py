@@ -172,3 +172,27 @@ def parse_shard(data: bytes, what: str) -> list[tuple[str, PackageRecord]]:
             except msgspec.ValidationError:
                 continue
     return out
+
+
+def prune_shard_cache(cache_dir: str | Path) -> list[Path]:
+    """Delete cached shards that no cached shard index refers to any more (CEP 16's garbage
+    collection); returns the files removed. Unreadable indexes keep everything (nothing is lost)."""
+    from naja.repodata.cache import SHARD_INDEX_SUFFIX
+
+    root = Path(cache_dir)
+    store = root / SHARDS_DIR
+    if not store.is_dir():
+        return []
+    referenced: set[str] = set()
+    for index_file in root.glob(f"*{SHARD_INDEX_SUFFIX}"):
+        try:
+            index = decode_index(index_file.read_bytes(), index_file.name)
+        except (OSError, RepodataError):
+            return []
+        referenced.update(f"{digest.hex()}.msgpack.zst" for digest in index.shards.values())
+    removed = []
+    for shard in store.iterdir():
+        if shard.is_file() and shard.name not in referenced:
+            shard.unlink()
+            removed.append(shard)
+    return removed
