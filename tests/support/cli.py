@@ -6,11 +6,26 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent.parent
+# Byte code for the many short ``naja`` processes, kept outside the repository. Python checks each
+# file against its source, so a stale entry is harmless; without it (PYTHONDONTWRITEBYTECODE=1 in
+# some environments) every process recompiles naja, which costs more than the command itself.
+PYCACHE = Path(tempfile.gettempdir()) / f"naja-cli-tests-pycache-{os.getuid()}"
+
+
+def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("CONDA_PREFIX", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    if extra:
+        env.update(extra)
+    return env
 
 
 @dataclass
@@ -31,10 +46,7 @@ def naja(*args: str | os.PathLike[str], ok: bool | None = True, input: str | Non
          env: dict[str, str] | None = None, cwd: str | os.PathLike[str] | None = None,
          timeout: float = 120) -> Result:
     """Run ``python -m naja ARGS``; ``ok=True`` asserts exit 0, ``ok=False`` asserts failure."""
-    full_env = dict(os.environ)
-    full_env.pop("CONDA_PREFIX", None)
-    if env:
-        full_env.update(env)
+    full_env = subprocess_env(env)
     proc = subprocess.run([sys.executable, "-m", "naja", *map(os.fspath, args)], capture_output=True,
                           text=True, input=input if input is not None else "", env=full_env, cwd=cwd,
                           timeout=timeout)
@@ -67,6 +79,6 @@ def example_channel(tmp_path_factory: Any) -> Path:
     if _example_channel is None or not (_example_channel / "noarch" / "repodata.json").is_file():
         out = tmp_path_factory.mktemp("example-channel") / "channel"
         subprocess.run([sys.executable, str(REPO / "examples" / "build_channel.py"), str(out)], check=True,
-                       capture_output=True)
+                       capture_output=True, env=subprocess_env())
         _example_channel = out
     return _example_channel
