@@ -95,7 +95,7 @@ class Downloader:
                 kwargs: dict[str, Any] = {
                     "maxsize": self.threads,
                     "timeout": urllib3.Timeout(connect=min(self.timeout, 30.0), read=self.timeout),
-                    "retries": False,
+                    "retries": False,  # per request: naja.repodata.fetch.retry_policy (bounded redirects)
                 }
                 if self._ssl_verify is False:
                     kwargs["cert_reqs"] = "CERT_NONE"
