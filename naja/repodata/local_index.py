@@ -78,6 +78,18 @@ def source_key(path: Path, etag: str = "") -> list[Any]:
 
 def build(data: bytes | mmap.mmap, key: list[Any]) -> Header:
     """Index the ``repodata.json`` bytes ``data`` (the exact bytes of the file ``key`` describes)."""
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # the decode allocates ~1M untracked objects; no collection can free anything here
+    try:
+        return _build(data, key)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(data: bytes | mmap.mmap, key: list[Any]) -> Header:
     try:
         sections = _sections_decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:  # bad UTF-8 too
@@ -123,17 +135,22 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
     keys = list(records)
     raws = list(records.values())
     n = len(keys)
-    # Where the first record starts: search from where the previous section ended, then from 0.
-    pos = data.find(raws[0], hint)
-    if pos < 0:
-        pos = data.find(raws[0])
-    if pos < 0:
+    # Where the first record starts: search from where the previous section ended, then from 0;
+    # the same bytes may occur in the other section, so each candidate is checked against the
+    # zero-copy addresses of other values when those are available.
+    candidates = [c for c in dict.fromkeys(_occurrences(data, raws[0], hint, 4) + _occurrences(data, raws[0], 0, 4))]
+    if not candidates:
         raise RepodataError("invalid repodata.json: cannot locate records")
+    pos, base = candidates[0], None
+    for candidate in candidates:
+        base = _zero_copy_base(data, raws, candidate)
+        if base is not None:
+            pos = candidate
+            break
     overhead = _separator_overhead(data, keys, raws, pos)
     find = data.find
     get = spans.get
     bisect_left = bisect.bisect_left
-    base = _zero_copy_base(data, raws, pos)
     if base is not None:
         import ctypes
 
@@ -180,6 +197,15 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
         pos = stop
         i = j
     return pos
+
+
+def _occurrences(data: Any, needle: msgspec.Raw, start: int, limit: int) -> list[int]:
+    found: list[int] = []
+    pos = data.find(needle, start)
+    while pos >= 0 and len(found) < limit:
+        found.append(pos)
+        pos = data.find(needle, pos + 1)
+    return found
 
 
 _RAW_BUF_OFFSET = 24  # msgspec's Raw: PyObject_HEAD (16 bytes), then ``base``, then ``buf``
