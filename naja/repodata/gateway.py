@@ -89,11 +89,21 @@ def open_subdirs(
     for channel in channels:
         subdirs = channel.subdirs(platform) if hasattr(channel, "subdirs") else (platform, "noarch")
         jobs.extend((channel, s) for s in dict.fromkeys(subdirs))
-    if len(jobs) == 1:
-        results = [open_subdir(jobs[0][0], jobs[0][1], options, allow_shards=allow_shards)]
-    else:
-        with ThreadPoolExecutor(min(8, len(jobs)), thread_name_prefix="naja-repodata") as pool:
-            results = list(pool.map(lambda job: open_subdir(job[0], job[1], options, allow_shards=allow_shards), jobs))
+    # Network subdirs are fetched in threads; local ones (pure CPU under the GIL) run here meanwhile.
+    remote = [k for k, (c, _) in enumerate(jobs) if not str(c.base_url).startswith("file:")]
+    results: list[Subdir | None] = [None] * len(jobs)
+    pool = ThreadPoolExecutor(min(8, len(remote)), thread_name_prefix="naja-repodata") if len(remote) > 1 else None
+    try:
+        futures = {k: pool.submit(open_subdir, jobs[k][0], jobs[k][1], options, allow_shards=allow_shards)
+                   for k in remote} if pool is not None else {}
+        for k, (channel, subdir) in enumerate(jobs):
+            if k not in futures:
+                results[k] = open_subdir(channel, subdir, options, allow_shards=allow_shards)
+        for k, future in futures.items():
+            results[k] = future.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     for channel in channels:
         if not any(sub is not None for (c, _), sub in zip(jobs, results) if c is channel):
             shown = getattr(channel, "canonical_name", None) or fetch.redact(channel.base_url)
