@@ -1,6 +1,7 @@
 """``load_records``: the records a solve can need, from every channel and subdir, in priority order.
 
-Subdirs are opened (fetched, cached, indexed) in parallel threads. Then a breadth-first walk over
+Subdirs are opened (fetched, cached, indexed): remote ones in parallel threads, local ones in the
+calling thread meanwhile (their work is CPU-bound under the GIL). Then a breadth-first walk over
 package names: start from the specs' names, load each level's names from every subdir (sharded
 subdirs fetch that level's shards in parallel), and queue the names found in the loaded records'
 ``depends`` and ``constrains``. Virtual packages (``__glibc``...) are never looked up.
@@ -8,11 +9,9 @@ subdirs fetch that level's shards in parallel), and queue the names found in the
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
-import gc
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,8 @@ from typing import Any
 from naja.errors import ChannelError
 from naja.records import PackageRecord
 from naja.repodata import fetch
+from naja.repodata.local_index import gc_paused
 from naja.repodata.subdir import FetchOptions, Subdir, open_subdir
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while decoding many records: every record's ``depends`` list is a tracked
-    container, and collections triggered by hundreds of thousands of survivors cost more than the
-    decoding itself. Records hold no cycles; the previous GC state is restored."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
 
 _NAME_END = re.compile(r"[\s<>=!~\[\](),;|@]")
 _dep_name_cache: dict[str, str] = {}
