@@ -153,6 +153,9 @@ class PackageCache:
         self.lock_timeout = lock_timeout
         self.downloader = downloader or Downloader(self.download_threads)
         self.offline = offline
+        # records carry URLs without credentials: this puts a channel's token/password back for the
+        # download itself (set by the API from the channels it resolved); urls.txt stays redacted
+        self.authenticate: Callable[[str], str] | None = None
         self._writable: Path | None = None
 
     @classmethod
@@ -313,7 +316,7 @@ class PackageCache:
                 with download_slots:
                     self.downloader.fetch(
                         DownloadRequest(
-                            url=record.url,
+                            url=self.authenticate(record.url) if self.authenticate else record.url,
                             dest=dest,
                             size=record.size or None,
                             sha256=record.sha256,

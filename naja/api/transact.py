@@ -54,6 +54,7 @@ class Plan:
     pip: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
     fetch: list[Any] = field(default_factory=list)
+    channels: list[Any] | None = None  # the resolved channels (their credentials are needed to download)
     executed: bool = False
     result: Any = None  # naja.transaction.TransactionResult after execute()
 
@@ -116,7 +117,7 @@ class Plan:
             return self
         options = self.context.options
         if self.to_link:
-            cache = _package_cache(self.context)
+            cache = _package_cache(self.context, self.channels)
             cache.fetch_and_extract(self.to_link, progress=progress, on_extracted=on_extracted)
         if options.download_only:
             self.executed = True
@@ -125,7 +126,7 @@ class Plan:
             _make_empty_env(self.prefix, self.context)
         if self.transaction is not None and not self.empty:
             link = require("naja.link")
-            cache = _package_cache(self.context)
+            cache = _package_cache(self.context, self.channels)
             link_options = link.LinkOptions(
                 always_copy=_setting(self.context, "always_copy"),
                 always_softlink=_setting(self.context, "always_softlink"),
@@ -159,7 +160,8 @@ def command_line() -> str:
     argv = [os.path.basename(sys.argv[0]) or "naja", *sys.argv[1:]]
     if argv[0] in ("__main__.py", "-m"):
         argv[0] = "naja"
-    return " ".join(argv)
+    redact = require("naja.channel").redact_url  # history must not keep a channel's token or password
+    return " ".join(redact(a) if "://" in a or "/t/" in a else a for a in argv)
 
 
 def channel_label(channel: str) -> str:
@@ -312,8 +314,32 @@ def _fetch_list(context: Context, to_link: list[Any]) -> list[Any]:
     return [r for r in to_link if cache.find_extracted(r) is None and cache.find_tarball(r) is None]
 
 
-def _package_cache(context: Context) -> Any:
-    return require("naja.package_cache").PackageCache.from_config(context.config)
+def _package_cache(context: Context, channels: list[Any] | None = None) -> Any:
+    cache = require("naja.package_cache").PackageCache.from_config(context.config)
+    cache.authenticate = _authenticator(context, channels)
+    return cache
+
+
+def _authenticator(context: Context, channels: list[Any] | None) -> Callable[[str], str] | None:
+    """Records hold package URLs without the channel's token or password (so they never reach
+    conda-meta or output); downloads need them back: clean channel prefix -> prefix with credentials."""
+    if channels is None:
+        try:
+            channels = context.channels()
+        except NajaError:
+            return None
+    pairs = [(c.base_url.rstrip("/") + "/", c.url.rstrip("/") + "/") for c in channels
+             if getattr(c, "url", c.base_url) != c.base_url]
+    if not pairs:
+        return None
+
+    def authenticate(url: str) -> str:
+        for clean, real in pairs:
+            if url.startswith(clean):
+                return real + url[len(clean):]
+        return url
+
+    return authenticate
 
 
 def _file_inputs(context: Context) -> Any:
@@ -378,6 +404,7 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
         available = [r.package_record() if hasattr(r, "package_record") else r for r in installed]
     else:
         channels = context.channels(extra_channels)
+        plan.channels = channels
         names = [*match_specs, *(r.name for r in installed), *pins]
         available = _load(context, channels, names)
     if update_all:

@@ -57,6 +57,21 @@ def _setup_logging(args: argparse.Namespace) -> None:
     else:
         level = logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_redact_log_record)
+
+
+def _redact_log_record(record: object) -> bool:
+    """Credentials never reach the log, whoever logged them (urllib3's debug lines carry request paths
+    with ``/t/<token>/``; a URL may carry ``user:password@``)."""
+    import re
+
+    message = record.getMessage()  # type: ignore[attr-defined]
+    clean = re.sub(r"/t/[^/\s\"']+(?=[/\s\"']|$)", "/t/*****", message)
+    clean = re.sub(r"(://[^/\s:@]*):[^@\s/]*@", r"\1:*****@", clean)
+    if clean != message:
+        record.msg, record.args = clean, None  # type: ignore[attr-defined]
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
