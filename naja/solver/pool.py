@@ -23,6 +23,9 @@ _SPEC_FIELDS = ("build", "build_number", "channel", "subdir", "md5", "sha256", "
 
 def spec_is_version_only(ms: Any) -> bool:
     """True when a spec constrains only name and version: its matches can be decided per version."""
+    exact = getattr(ms, "is_version_only", None)
+    if isinstance(exact, bool):
+        return exact
     return all(getattr(ms, f, None) in (None, "", ()) for f in _SPEC_FIELDS)
 
 
