@@ -25,13 +25,22 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Commands registered by another command's module.
+ALIASES = {"uninstall": "remove", "activate": "shell", "deactivate": "shell"}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv`` naming a known command, only that command's module is loaded
+    (every command's options cost startup time), else all of them (help, errors)."""
     from naja import __version__
 
     parser = Parser(prog="naja", description="A fast, conda-compatible package and environment manager.")
     parser.add_argument("-V", "--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name in COMMANDS:
+    first = next((a for a in argv or () if not a.startswith("-")), None)
+    wanted = ALIASES.get(first, first) if first else None
+    names = (wanted,) if wanted in COMMANDS else COMMANDS
+    for name in names:
         try:
             module = importlib.import_module(f"naja.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -81,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(__version__)
         return 0
-    parser = build_parser()
+    parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     func = getattr(args, "func", None)
     if func is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,15 +48,21 @@ def naja(*args: str | os.PathLike[str], ok: bool | None = True, input: str | Non
          timeout: float = 120) -> Result:
     """Run ``python -m naja ARGS``; ``ok=True`` asserts exit 0, ``ok=False`` asserts failure."""
     full_env = subprocess_env(env)
-    proc = subprocess.run([sys.executable, "-m", "naja", *map(os.fspath, args)], capture_output=True,
-                          text=True, input=input if input is not None else "", env=full_env, cwd=cwd,
-                          timeout=timeout)
-    result = Result(proc.returncode, proc.stdout, proc.stderr)
+    full_env["PYTHONFAULTHANDLER"] = "1"  # a hung process is aborted below and shows where it was
+    proc = subprocess.Popen([sys.executable, "-m", "naja", *map(os.fspath, args)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, cwd=cwd)
+    try:
+        stdout, stderr = proc.communicate(input if input is not None else "", timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        stdout, stderr = proc.communicate()
+        raise AssertionError(f"naja {' '.join(map(str, args))} hung for {timeout}s:\n{stderr}") from None
+    result = Result(proc.returncode, stdout, stderr)
     if ok is True:
-        assert proc.returncode == 0, f"naja {' '.join(map(str, args))} failed:\n{proc.stderr}\n{proc.stdout}"
+        assert proc.returncode == 0, f"naja {' '.join(map(str, args))} failed:\n{stderr}\n{stdout}"
     elif ok is False:
-        assert proc.returncode != 0, f"naja {' '.join(map(str, args))} should have failed:\n{proc.stdout}"
-        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.returncode != 0, f"naja {' '.join(map(str, args))} should have failed:\n{stdout}"
+        assert "Traceback" not in stderr, stderr
     return result
 
 
