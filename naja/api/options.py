@@ -39,7 +39,6 @@ class Options:
     only_deps: bool = False
     freeze_installed: bool = False
     force_reinstall: bool = False
-    allow_downgrade: bool | None = None
     always_copy: bool = False
     always_softlink: bool = False
     allow_softlinks: bool = False

@@ -75,8 +75,6 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
     g.add_argument("--lock-timeout", type=int, metavar="SECONDS")
     g.add_argument("--category", action="append", default=[], metavar="CAT",
                    help="conda-lock categories to install (default: main)")
-    g.add_argument("--allow-downgrade", action="store_true", default=None)
-    g.add_argument("--no-allow-downgrade", dest="allow_downgrade", action="store_false")
 
 
 def add_force_reinstall(p: argparse.ArgumentParser) -> None:
