@@ -108,3 +108,26 @@ def test_env_remove_runs_pre_unlink_scripts(tmp_path):
     naja("env", "remove", "-p", env, "-y")
     assert not env.exists()
     assert marker.read_text().strip() == "marker"
+
+
+def test_unexpected_exception_is_one_line_unless_verbose(monkeypatch, capsys):
+    """A bug (not a NajaError) still ends in one line and exit 1; -v adds the traceback."""
+    from naja import api
+    from naja.cli.main import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api, "info", broken)
+    assert main(["info"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["error: unexpected RuntimeError: boom (run with -v for the traceback)"]
+    assert main(["info", "-v"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.rstrip().endswith("(run with -v for the traceback)")
+
+
+def test_env_export_to_unwritable_file(tmp_path):
+    naja("create", "-p", tmp_path / "e", "-y")
+    assert_one_line_error(naja("env", "export", "-p", tmp_path / "e", "-f", tmp_path / "no" / "dir" / "x.yml",
+                               ok=False), "x.yml")

@@ -124,7 +124,12 @@ def run_export(args: argparse.Namespace) -> int:
         return 0
     text = doc["explicit"] if args.explicit else api.export_yaml(doc)
     if args.out_file:
-        Path(args.out_file).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out_file).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            from naja.errors import NajaError
+
+            raise NajaError(f"cannot write {args.out_file}: {exc.strerror or exc}") from None
     else:
         import sys
 
