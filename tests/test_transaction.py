@@ -466,3 +466,20 @@ def test_prefix_records_written_by_other_tools_are_read_leniently(tmp_path):
     (meta / "broken-1-0.json").write_text('{"version": "1"}')
     with pytest.raises(PrefixError, match=r"broken-1-0\.json"):
         Prefix(tmp_path).installed()
+
+
+def test_summary_is_json_ready(tmp_path):
+    recs = _synthetic(
+        tmp_path,
+        [dict(name="a", version="1", files={"a1": "1"}), dict(name="a", version="2", files={"a2": "2"}),
+         dict(name="c", version="1", files={"c": "c"}), dict(name="d", version="1", files={"d": "d"})],
+    )
+    prefix = tmp_path / "env"
+    _install(prefix, [recs["a-1-0.conda"], recs["c-1-0.conda"]], tmp_path / "pkgs")
+    tx = Transaction.from_solution(prefix, [recs["a-2-0.conda"], recs["d-1-0.conda"]], ["a", "d"])
+    summary = json.loads(json.dumps(tx.summary()))
+    assert summary["install"] == ["d-1-0"] and summary["remove"] == ["c-1-0"]
+    assert summary["upgrade"] == [["a-1-0", "a-2-0"]]
+    assert sorted(r["name"] for r in summary["LINK"]) == ["a", "d"]
+    assert sorted(r["name"] for r in summary["UNLINK"]) == ["a", "c"]
+    assert summary["PREFIX"] == str(prefix)
