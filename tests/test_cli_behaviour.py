@@ -131,3 +131,10 @@ def test_env_export_to_unwritable_file(tmp_path):
     naja("create", "-p", tmp_path / "e", "-y")
     assert_one_line_error(naja("env", "export", "-p", tmp_path / "e", "-f", tmp_path / "no" / "dir" / "x.yml",
                                ok=False), "x.yml")
+
+
+def test_unwritable_target_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    res = naja("create", "-p", blocker / "env", "-y", ok=False)
+    assert_one_line_error(res, "not a writable directory")

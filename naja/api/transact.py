@@ -222,7 +222,8 @@ def _pins(context: Context, prefix: Path, installed: Sequence[Any], spec_names: 
     if context.options.no_pin:
         return []
     pins = [str(p) for p in (getattr(context.config, "pinned_packages", None) or [])]
-    pins += require("naja.prefix").Prefix(prefix).pinned()
+    if is_environment(prefix):
+        pins += require("naja.prefix").Prefix(prefix).pinned()
     if not context.options.no_py_pin and "python" not in spec_names:
         for rec in installed:
             if rec.name == "python":
@@ -494,6 +495,11 @@ def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = No
 
 
 def _check_create_target(prefix: Path, context: Context) -> None:
+    ancestor = prefix
+    while not ancestor.exists() and ancestor.parent != ancestor:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise PrefixError(f"cannot create an environment at {prefix}: {ancestor} is not a writable directory")
     if prefix == context.root_prefix:
         raise PrefixError(f"cannot create an environment at the root prefix {prefix}")
     if prefix.exists():

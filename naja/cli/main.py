@@ -134,6 +134,11 @@ def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, OSError) and exc.strerror:
+        # the file system said no (permissions, a missing or odd path): name the path, not a bug
+        paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+        sys.stderr.write(f"error: {exc.strerror}" + (f": {paths}" if paths else "") + "\n")
+        return 1
     text = str(exc).splitlines()[0] if str(exc) else ""
     sys.stderr.write(f"error: unexpected {type(exc).__name__}: {text} (run with -v for the traceback)\n")
     return 1

@@ -101,7 +101,10 @@ def transaction_summary(plan: Any) -> None:
 
     rows = plan.summary_rows()
     if not rows:
-        err().print("Nothing to do: the environment already satisfies the request.", markup=False)
+        if getattr(plan, "create_prefix", False):
+            info(f"Creating an empty environment at {plan.prefix}")
+        else:
+            info("Nothing to do: the environment already satisfies the request.")
         return
     t = Table(title=f"Transaction in {plan.prefix}", box=None, header_style="bold", pad_edge=False,
               title_justify="left")
