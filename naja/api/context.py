@@ -213,9 +213,14 @@ def register_env(prefix: Path) -> None:
         lines = []
     if str(prefix) in lines:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(str(prefix) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(str(prefix) + "\n")
+    except OSError as exc:  # the environment works without it; only 'env list' would miss it
+        import logging
+
+        logging.getLogger(__name__).warning("could not register %s in %s: %s", prefix, path, exc)
 
 
 def unregister_env(prefix: Path) -> None:
@@ -225,4 +230,9 @@ def unregister_env(prefix: Path) -> None:
     except FileNotFoundError:
         return
     kept = [line for line in lines if line.strip() and _expand(line.strip()) != prefix]
-    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    try:
+        path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    except OSError as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("could not unregister %s in %s: %s", prefix, path, exc)
