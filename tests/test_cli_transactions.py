@@ -173,11 +173,16 @@ def test_install_summary_table_and_prompt(real_channel, tmp_path):
     assert installed(env) == {}
     # no answer at all (stdin closed) is also no
     assert_one_line_error(naja("install", "-p", env, "-c", real_channel, "dependent", ok=False), "abort")
+    # always_yes from the configuration answers for the user
+    rc = tmp_path / "yes.condarc"
+    rc.write_text("always_yes: true\n")
+    naja("install", "-p", env, "-c", real_channel, "versioned=1.0", "--rc-file", rc)
+    assert installed(env) == {"versioned": "1.0"}
     # yes
     res = naja("install", "-p", env, "-c", real_channel, "dependent", input="y\n")
     for column in ("Package", "Version", "Build", "Channel", "Size"):
         assert column in res.stdout
-    assert installed(env) == {"dependent": "2.0", "dependency": "2.0"}
+    assert installed(env) == {"dependent": "2.0", "dependency": "2.0", "versioned": "1.0"}
 
 
 def test_dry_run_changes_nothing(real_channel, tmp_path):

@@ -207,7 +207,8 @@ def run_plan(args: Any, plan: Any) -> int:
     """Show a planned transaction, ask unless -y/--json/-q, execute it with progress bars, report."""
     json_mode = bool(getattr(args, "json", False))
     quiet = bool(getattr(args, "quiet", False))
-    yes = bool(getattr(args, "yes", False)) or json_mode or quiet
+    yes = (bool(getattr(args, "yes", False)) or json_mode or quiet
+           or bool(getattr(plan.context.config, "always_yes", False)))
     if not json_mode and not quiet:
         transaction_summary(plan)
     if plan.dry_run:
