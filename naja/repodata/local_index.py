@@ -146,15 +146,18 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
     # Where the first record starts: search from where the previous section ended, then from 0;
     # the same bytes may occur in the other section, so each candidate is checked against the
     # zero-copy addresses of other values when those are available.
-    candidates = [c for c in dict.fromkeys(_occurrences(data, raws[0], hint, 4) + _occurrences(data, raws[0], 0, 4))]
-    if not candidates:
-        raise RepodataError("invalid repodata.json: cannot locate records")
-    pos, base = candidates[0], None
-    for candidate in candidates:
+    pos, base = -1, None
+    for candidate in _occurrences(data, raws[0], hint):
+        if pos < 0:
+            pos = candidate
         base = _zero_copy_base(data, raws, candidate)
         if base is not None:
             pos = candidate
             break
+        if not _zero_copy_works():
+            break
+    if pos < 0:
+        raise RepodataError("invalid repodata.json: cannot locate records")
     overhead = _separator_overhead(data, keys, raws, pos)
     find = data.find
     get = spans.get
@@ -207,16 +210,32 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
     return pos
 
 
-def _occurrences(data: Any, needle: msgspec.Raw, start: int, limit: int) -> list[int]:
-    found: list[int] = []
-    pos = data.find(needle, start)
-    while pos >= 0 and len(found) < limit:
-        found.append(pos)
-        pos = data.find(needle, pos + 1)
-    return found
+def _occurrences(data: Any, needle: msgspec.Raw, hint: int, limit: int = 4) -> Iterator[int]:
+    """Where ``needle`` occurs: from ``hint`` on, then from the start; lazily (each further one is
+    only searched for when the caller asks), at most ``limit`` from each start."""
+    seen: set[int] = set()
+    for start in (hint, 0):
+        pos = data.find(needle, start)
+        count = 0
+        while pos >= 0 and count < limit:
+            if pos not in seen:
+                seen.add(pos)
+                yield pos
+            count += 1
+            pos = data.find(needle, pos + 1)
 
 
 _RAW_BUF_OFFSET = 24  # msgspec's Raw: PyObject_HEAD (16 bytes), then ``base``, then ``buf``
+_zero_copy_checked: list[bool] = []
+
+
+def _zero_copy_works() -> bool:
+    """Whether ``_zero_copy_base`` works at all here (checked once on a tiny document)."""
+    if not _zero_copy_checked:
+        doc = b'{"a":{"x":1},"b":{"y":2},"c":{"z":3}}'
+        raws = list(msgspec.json.decode(doc, type=dict[str, msgspec.Raw]).values())
+        _zero_copy_checked.append(_zero_copy_base(doc, raws, 5) is not None)
+    return _zero_copy_checked[0]
 
 
 def _zero_copy_base(data: Any, raws: list[msgspec.Raw], first: int) -> int | None:
