@@ -11,6 +11,7 @@ import email.utils
 import hashlib
 import http.server
 import os
+import socket
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,6 +21,11 @@ from pathlib import Path
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: LoopbackServer  # type: ignore[assignment]
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Without this, each request on a kept-alive connection waits ~40 ms for a delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
