@@ -123,8 +123,12 @@ def test_create_update_remove_by_name(real_channel):
     assert names(doc["actions"]["UNLINK"]) == {"dependent": "1.0", "dependency": "1.0"}
     assert installed(prefix) == {"dependent": "2.0", "dependency": "2.0"}
 
+    naja("install", "-n", "life", "-c", real_channel, "versioned=1.0", "-y")
+    # removing dependent also removes dependency, which only it needed (--prune-deps, the default)
+    kept = naja("uninstall", "-n", "life", "dependent", "--no-prune-deps", "--dry-run", "--json").json()
+    assert names(kept["actions"]["UNLINK"]) == {"dependent": "2.0"}
     naja("uninstall", "-n", "life", "dependent", "-y")
-    assert "dependent" not in installed(prefix)
+    assert installed(prefix) == {"versioned": "1.0"}
     naja("remove", "-n", "life", "--all", "-y")
     assert installed(prefix) == {}
     assert (prefix / "conda-meta" / "history").is_file()

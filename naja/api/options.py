@@ -39,6 +39,7 @@ class Options:
     only_deps: bool = False
     freeze_installed: bool = False
     force_reinstall: bool = False
+    prune_deps: bool = True
     always_copy: bool = False
     always_softlink: bool = False
     allow_softlinks: bool = False

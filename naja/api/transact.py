@@ -416,11 +416,54 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
                       installed=[] if prune or create else installed, pins=pins, channels=channels,
                       update_specs=update_specs, remove_specs=match_specs if remove else [],
                       update_all=update_all)
+    asked = user_requested_names(prefix) if (remove or command == "update") and options.prune_deps else set()
+    if asked:  # without any record of what the user asked for, nothing is pruned
+        solution = prune_unrequested(solution, asked - {s.name for s in match_specs} if remove else asked)
     tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, solution, plan.requested, installed,
                                                     plan.remove_specs, overwrite=create and bool(installed))
     plan.transaction = tx
     plan.fetch = _fetch_list(context, plan.to_link)
     return plan
+
+
+def user_requested_names(prefix: Path) -> set[str]:
+    """Names the user asked for in this environment, from ``conda-meta/history`` (update specs
+    minus later remove specs) and the ``requested_spec`` of the installed records."""
+    ms_mod = require("naja.match_spec")
+    prefix_obj = prefix_object(prefix)
+
+    def name(spec: str) -> str | None:
+        try:
+            return ms_mod.MatchSpec(spec).name
+        except NajaError:
+            return None
+
+    names: set[str] = set()
+    for rev in prefix_obj.history.revisions():
+        names |= {n for n in map(name, rev.update_specs) if n}
+        names -= {n for n in map(name, rev.remove_specs) if n}
+    names |= {r.name for r in prefix_obj.installed() if r.requested_spec or r.requested_specs}
+    return names
+
+
+def prune_unrequested(solution: list[Any], requested: set[str]) -> list[Any]:
+    """Drop packages nothing the user asked for (``requested``) still needs: micromamba's default
+    ``--prune-deps``."""
+    by_name = {r.name: r for r in solution}
+    roots = [n for n in requested if n in by_name]
+    dep_name = require("naja.repodata").dep_name
+    keep: set[str] = set()
+    stack = list(roots)
+    while stack:
+        n = stack.pop()
+        if n in keep:
+            continue
+        keep.add(n)
+        stack += [d for d in map(dep_name, by_name[n].depends) if d in by_name and d not in keep]
+    dropped = sorted(set(by_name) - keep)
+    if dropped:
+        log.info("pruning packages no requested package needs: %s", ", ".join(dropped))
+    return [r for r in solution if r.name in keep]
 
 
 def _plan_explicit(plan: Plan, envfile: Any) -> Plan:

@@ -17,8 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-a", "--all", dest="remove_all", action="store_true", help="remove every package")
     p.add_argument("-f", "--force", action="store_true",
                    help="remove only the named packages, without solving (may break the environment)")
-    p.add_argument("--prune-deps", action="store_true", default=True, help=argparse.SUPPRESS)
-    p.add_argument("--no-prune-deps", dest="prune_deps", action="store_false", help=argparse.SUPPRESS)
+    p.add_argument("--prune-deps", action="store_true", default=True,
+                   help="also remove dependencies no requested package needs any more (default)")
+    p.add_argument("--no-prune-deps", dest="prune_deps", action="store_false",
+                   help="keep dependencies that are no longer needed")
     p.set_defaults(func=run)
 
 

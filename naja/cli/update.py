@@ -13,8 +13,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_install(p)
     add_force_reinstall(p)
     p.add_argument("-a", "--all", dest="update_all", action="store_true", help="update every package")
-    p.add_argument("--prune-deps", action="store_true", default=True, help=argparse.SUPPRESS)
-    p.add_argument("--no-prune-deps", dest="prune_deps", action="store_false", help=argparse.SUPPRESS)
+    p.add_argument("--prune-deps", action="store_true", default=True,
+                   help="also remove dependencies no requested package needs any more (default)")
+    p.add_argument("--no-prune-deps", dest="prune_deps", action="store_false",
+                   help="keep dependencies that are no longer needed")
     p.set_defaults(func=run)
 
 
