@@ -183,11 +183,14 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
             j = bisect_left(keys, bound, i + 1, hi)
             if j == hi and hi < n:
                 j = bisect_left(keys, bound, hi, n)
-            joined = "".join(keys[i:j])
-            dashes = name.count("-") + 2
-            if joined.count("-") != (j - i) * dashes:
-                j = _exact_end(keys, i, j, dashes)
+            if j - i == 1:  # a single key: its name is ``name`` by construction
+                joined = key
+            else:
                 joined = "".join(keys[i:j])
+                dashes = name.count("-") + 2
+                if joined.count("-") != (j - i) * dashes:
+                    j = _exact_end(keys, i, j, dashes)
+                    joined = "".join(keys[i:j])
         if j < n:
             nxt = raws[j]
             if base is not None:  # the value's own address (checked layout: exact)
