@@ -153,6 +153,17 @@ def test_create_clone(real_channel, tmp_path):
                           "none")
 
 
+def test_install_revision_goes_back(real_channel, tmp_path):
+    env = tmp_path / "rev"
+    naja("create", "-p", env, "-c", real_channel, "dependency=1.0", "-y")
+    naja("install", "-p", env, "-c", real_channel, "dependent", "versioned", "-y")
+    assert installed(env) == {"dependency": "2.0", "dependent": "2.0", "versioned": "2.0"}
+    doc = naja("install", "-p", env, "--revision", "0", "--json").json()
+    assert names(doc["actions"]["LINK"]) == {"dependency": "1.0"}
+    assert installed(env) == {"dependency": "1.0"}
+    assert_one_line_error(naja("install", "-p", env, "--revision", "9", ok=False), "revision 9")
+
+
 def test_update_all_and_repeated_files(real_channel, tmp_path):
     one, two = tmp_path / "one.txt", tmp_path / "two.txt"
     one.write_text("dependent=1.0\n")

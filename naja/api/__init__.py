@@ -39,6 +39,7 @@ from naja.api.transact import (
     plan_create,
     plan_install,
     plan_remove,
+    plan_revision,
     plan_transaction,
     plan_update,
     record_json,
@@ -51,6 +52,6 @@ __all__ = [
     "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
     "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
     "flatten", "index", "info", "install", "list_envs", "list_packages", "lock", "package_create",
-    "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove",
+    "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove", "plan_revision",
     "plan_transaction", "plan_update", "rc_target", "record_json", "remove", "remove_env", "search", "update", "whoneeds",
 ]

@@ -638,6 +638,60 @@ def plan_clone(source: str, options: Options | None = None, **kw: Any) -> Plan:
     return plan
 
 
+def plan_revision(revision: int, options: Options | None = None, **kw: Any) -> Plan:
+    """``install --revision N``: put the environment back to what it held after history revision N
+    (0 is the first), taking each package from the environment, the package cache or the channels."""
+    options = _opts(options, kw)
+    context = Context.from_options(options)
+    prefix = context.target_prefix(must_exist=True)
+    context = Context.from_options(options, target_prefix=prefix)
+    revisions = prefix_object(prefix).history.revisions()
+    if not 0 <= revision < len(revisions):
+        raise PrefixError(f"{prefix} has no revision {revision} (it has 0 to {len(revisions) - 1})")
+    wanted: dict[str, str] = {}  # dist name -> channel part of the history line
+    for rev in revisions[: revision + 1]:
+        for line in rev.unlinked:
+            wanted.pop(line.rpartition("::")[2], None)
+        for line in rev.linked:
+            channel, _, dist = line.rpartition("::")
+            wanted[dist] = channel
+    installed = prefix_object(prefix).installed()
+    found = {r.dist_name: r.package_record() for r in installed if r.dist_name in wanted}
+    found.update({d: r for d in wanted if d not in found and (r := _cached_record(context, d)) is not None})
+    missing = [d for d in wanted if d not in found]
+    if missing:
+        names = sorted({d.rsplit("-", 2)[0] for d in missing})
+        for rec in _load(context, context.channels(), names):
+            if rec.dist_name in missing and rec.dist_name not in found:
+                found[rec.dist_name] = rec
+        missing = [d for d in wanted if d not in found]
+    if missing:
+        raise PrefixError(f"cannot go back to revision {revision}: {missing[0]} is neither in the package "
+                          "cache nor in the channels")
+    plan = Plan(context=context, prefix=prefix, command="install")
+    records = list(found.values())
+    plan.requested = [f"{r.name}=={r.version}={r.build}" for r in records]
+    tx, plan.to_link, plan.to_unlink = _transaction(context, prefix, records, plan.requested, installed)
+    plan.transaction = tx
+    plan.fetch = _fetch_list(context, plan.to_link)
+    return plan
+
+
+def _cached_record(context: Context, dist: str) -> Any | None:
+    """The record of an extracted package in the package cache (``info/repodata_record.json``)."""
+    import json
+
+    records_mod = require("naja.records")
+    for d in context.pkgs_dirs:
+        path = d / dist / "info" / "repodata_record.json"
+        if path.is_file():
+            try:
+                return records_mod.record_from_dict(json.loads(path.read_text(encoding="utf-8")))
+            except (ValueError, OSError):
+                continue
+    return None
+
+
 def plan_install(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
     return plan_transaction("install", specs, _opts(options, kw))
 

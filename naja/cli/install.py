@@ -12,6 +12,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Install packages in an environment (default: the active one).")
     add_install(p)
     add_force_reinstall(p)
+    p.add_argument("--revision", type=int, metavar="N",
+                   help="go back to history revision N (see 'naja list --revisions')")
     p.set_defaults(func=run)
 
 
@@ -19,4 +21,11 @@ def run(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli.output import run_plan
 
-    return run_plan(args, api.plan_install(args.specs, options_from_args(args)))
+    options = options_from_args(args)
+    if args.revision is not None:
+        if args.specs or args.files:
+            from naja.errors import NajaError
+
+            raise NajaError("--revision cannot be combined with package specs or -f")
+        return run_plan(args, api.plan_revision(args.revision, options))
+    return run_plan(args, api.plan_install(args.specs, options))
