@@ -335,3 +335,28 @@ def test_invalid_repodata_is_a_clear_error(tmp_path, serve):
         load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path))
     assert "invalid repodata.json" in str(info.value) and "/linux-64" in str(info.value)
     assert not list((tmp_path / "cache").glob("*.json"))  # nothing bad left behind
+
+
+def test_last_modified_alone_revalidates(tmp_path, serve):
+    root = simple_channel(tmp_path / "chan")
+    server = serve(root)
+    stamp = "Wed, 01 Jan 2025 00:00:00 GMT"
+
+    def only_last_modified(sub: str):
+        body = (root / sub / "repodata.json").read_bytes()
+
+        def handler(h):
+            if h.headers.get("If-Modified-Since") == stamp:
+                h._send_bytes(304, b"", {"Last-Modified": stamp}, head=True)
+            else:
+                h._send_bytes(200, body, {"Last-Modified": stamp})
+        return handler
+
+    for sub in ("linux-64", "noarch"):
+        server.routes[f"/{sub}/repodata.json"] = only_last_modified(sub)
+    config = cfg(tmp_path, repodata_use_zst=False)
+    load_records([server.url], "linux-64", ["a"], config=config)
+    server.requests.clear()
+    assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
+    sent = [h for _, p, h in server.requests if p == "/linux-64/repodata.json"]
+    assert sent[0].get("If-Modified-Since") == stamp and "If-None-Match" not in sent[0]
