@@ -61,6 +61,11 @@ _LEGACY_PARENS = re.compile(r"\(([\w\s,=.'\"-]*)\)\s*$")
 _parse_cache: dict[str, dict[str, Any]] = {}
 
 
+def _quote(text: str) -> str:
+    """A bracket value quoted so that it reads back (double quotes when it holds a single quote)."""
+    return f'"{text}"' if "'" in text else f"'{text}'"
+
+
 def _error(text: object, why: str) -> InvalidMatchSpec:
     return InvalidMatchSpec(f"invalid match spec {text!r}: {why}")
 
@@ -444,7 +449,10 @@ def _parse(text: str) -> dict[str, Any]:
         return cached
     spec = text
     if spec.endswith("@") and "[" not in spec:  # legacy feature spec 'mkl@'
-        result: dict[str, Any] = {"name": "*", "track_features": spec[:-1].strip()}
+        feature = spec[:-1].strip()
+        if not feature or not all(c.isalnum() or c in "_.+-" for c in feature):  # must round-trip
+            raise InvalidMatchSpec(f"invalid match spec {text!r}: invalid feature name {feature!r}")
+        result: dict[str, Any] = {"name": "*", "track_features": feature}
         _parse_cache[text] = result
         return result
     if "#" in spec:
@@ -824,11 +832,11 @@ class MatchSpec:
             v = str(version)
             if v == "*":
                 pass
-            elif any(c in v for c in "><$^|,"):
-                brackets.append(f"version='{v}'")
+            elif any(c in v for c in "><$^|,@'\"[]# "):  # inline, these would not read back
+                brackets.append(f"version={_quote(v)}")
             elif v[:2] in ("!=", "~="):
                 if build is not None:
-                    brackets.append(f"version='{v}'")
+                    brackets.append(f"version={_quote(v)}")
                 else:
                     out.append(v)
             elif v.endswith(".*"):
@@ -842,8 +850,8 @@ class MatchSpec:
                 out.append("==" + v)
                 version_exact = True
         if build is not None:
-            if any(c in build for c in "><$^|,"):
-                brackets.append(f"build='{build}'")
+            if any(c in build for c in "><$^|,'\"[]# "):
+                brackets.append(f"build={_quote(build)}")
             elif "*" in build or not version_exact:
                 brackets.append(f"build={build}")
             else:

@@ -223,6 +223,8 @@ def _leaf(text: str) -> tuple[str, Matcher, bool, bool, tuple | None]:
     """``(canonical string, matcher, is_exact, looks only at the string, (compare, key) or None)``."""
     if not text:
         raise _err(text, "empty version spec")
+    if "'" in text or '"' in text:  # a stray quote from a bracket value: never part of a version
+        raise _err(text, "unexpected quote character")
     if text[0] == "^" or text[-1] == "$":
         if text[0] != "^" or text[-1] != "$":
             raise _err(text, "regex specs must start with '^' and end with '$'")
@@ -241,8 +243,8 @@ def _leaf(text: str) -> tuple[str, Matcher, bool, bool, tuple | None]:
         target = _version(vtext, text)
         compare = (_COMPARE[op], target.key) if op in _COMPARE else None
         return text, _make_op(op, target, text), op == "==", False, compare
-    if text == "*":
-        return text, _always, False, True, None
+    if not text.strip("*"):  # '*', and '**' (which would otherwise match nothing)
+        return "*", _always, False, True, None
     if "*" in text.rstrip("*"):
         # glob with an inner '*': a regex over the version string
         rx = text.replace(".", r"\.").replace("+", r"\+").replace("*", r".*")
