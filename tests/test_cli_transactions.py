@@ -332,6 +332,10 @@ def test_platform_real_package_and_persisted(real_channel, tmp_path):
     pc = (env / "lib" / "pkgconfig" / "zlib.pc").read_text()
     assert f"prefix={env}" in pc  # prefix placeholder replaced
     assert (env / "include" / "zlib.h").is_file()
+    # the persisted platform applies to later commands on that environment
+    other = tmp_path / "osx"
+    naja("create", "-p", other, "-c", real_channel, "dependency", "--platform", "osx-arm64", "-y")
+    assert naja("info", "-p", other, "--json").json()["platform"] == "osx-arm64"
 
 
 def test_offline_uses_cache_and_unreachable_channel_fails(tmp_path):
