@@ -186,3 +186,33 @@ def test_sigkill_at_many_points_leaves_old_or_new_state(tmp_path):
     target = b if current == "A" else a
     Transaction.from_solution(prefix, target, []).execute(PackageCache([pkgs]))
     assert _cache_is_sound(pkgs) >= 8
+
+
+def test_sigkilled_cli_install_is_repaired_by_the_next_command(tmp_path, serve):
+    """Through the CLI: ``naja install`` killed mid-link; ``naja list`` (the next command) shows the old
+    environment, and the files are the old ones."""
+    root = make_channel(tmp_path / "channel", _packages())
+    server = serve(root)
+    env = dict(os.environ, PYTHONPATH=str(REPO), CONDA_PKGS_DIRS=str(tmp_path / "pkgs"))
+    env.pop("CONDA_PREFIX", None)
+    prefix = tmp_path / "env"
+    naja = [sys.executable, "-m", "naja"]
+    subprocess.run([*naja, "create", "-y", "-q", "-p", str(prefix), "-c", server.url, "base=1", "gone"], env=env,
+                   check=True, capture_output=True)
+    before = _state(prefix)
+    proc = subprocess.Popen([*naja, "install", "-y", "-q", "-p", str(prefix), "-c", server.url, "tool", "p1", "p2"],
+                            env={**env, "NAJA_TEST_LINK_SLEEP": "30"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    journal = prefix / "conda-meta" / JOURNAL
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (journal.exists() and "begin" in journal.read_text()):
+        time.sleep(0.02)
+    time.sleep(0.2)  # well inside the first package's sleep: it is linked, the rest are not
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert journal.exists(), "the kill should have landed inside the link phase"
+    listed = subprocess.run([*naja, "list", "--json", "-p", str(prefix)], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(p["name"] for p in json.loads(listed.stdout)) == ["base", "gone"]
+    assert _state(prefix) == before
+    assert not journal.exists()

@@ -20,6 +20,7 @@ def list_packages(options: Options | None = None, regex: str | None = None, *,
     whole name with ``full_name``)."""
     context = Context.from_options(options or Options())
     prefix = context.target_prefix(must_exist=True)
+    require("naja.transaction").recover(prefix)  # a killed transaction is rolled back before we look
     records = prefix_object(prefix).installed()
     if regex:
         pattern = f"^{regex}$" if full_name else regex

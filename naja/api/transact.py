@@ -383,6 +383,8 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
             if specs:
                 raise EnvironmentFileError("specs cannot be combined with an @EXPLICIT or lock file")
             return _plan_explicit(plan, envfile)
+    if is_environment(prefix):
+        require("naja.transaction").recover(prefix)  # solve against a whole environment, not a killed half
     installed = prefix_object(prefix).installed() if is_environment(prefix) else []
     installed_names = {r.name for r in installed}
     match_specs = parse_specs(all_specs)
