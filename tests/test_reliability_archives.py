@@ -275,3 +275,39 @@ def test_hostile_archive_with_valid_checksum_leaves_no_cache_entry(tmp_path):
     assert not prefix.exists()
     assert not (pkgs / "bomb-1-0").exists()
     assert not [p for p in pkgs.iterdir() if "naja-extract" in p.name]
+
+
+WEIRD_FIELDS = {
+    "size-string": {"size_in_bytes": "12"},
+    "size-huge": {"size_in_bytes": 2**62},
+    "size-negative": {"size_in_bytes": -5},
+    "size-float": {"size_in_bytes": 1.5},
+    "sha-int": {"sha256": 1234},
+    "path-type-unknown": {"path_type": "weird"},
+    "path-type-int": {"path_type": 7},
+    "file-mode-bogus": {"file_mode": "bogus", "prefix_placeholder": "/opt/anaconda1anaconda2anaconda3"},
+    "placeholder-int": {"prefix_placeholder": 5},
+    "no-link-string": {"no_link": "yes"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(WEIRD_FIELDS))
+def test_odd_field_types_in_paths_json(case, tmp_path):
+    """Odd values in paths.json are either installed with a prefix that stays readable, or refused with
+    one line; never a crash, never a conda-meta record naja (or conda) cannot read back."""
+    entry = {**_hl("share/x", b"x"), **WEIRD_FIELDS[case]}
+    prefix, pkgs, _recs, solution = _setup(tmp_path, dict(files={"share/x": "x"},
+                                                          raw_paths_json=_paths_json([entry]).encode()))
+    before = _snapshot(prefix)
+    try:
+        Transaction.from_solution(prefix, solution, ["evil"]).execute(PackageCache([pkgs]))
+    except NajaError as exc:
+        assert "\n" not in str(exc) and "evil" in str(exc)
+        assert _snapshot(prefix) == before
+        return
+    records = {r.name: r for r in Prefix(prefix).installed()}  # every record still decodes
+    assert set(records) == {"base", "python", "evil"}
+    assert (prefix / "share" / "x").read_bytes() == b"x"
+    for pd in records["evil"].paths_data.paths:
+        assert pd.size_in_bytes is None or isinstance(pd.size_in_bytes, int)
+        assert pd.sha256 is None or isinstance(pd.sha256, str)

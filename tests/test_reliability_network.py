@@ -275,3 +275,23 @@ def test_https_to_http_redirect_is_refused(certs, tmp_path, tls_server, serve):
         Downloader(ssl_verify=str(ca), retries=1).fetch(_req(tls_server.url + PKG, tmp_path, data))
     _assert_clean_failure(dinfo.value, tmp_path / "pkgs" / "blob-1.0-0.conda")
     assert plain.paths_requested() == [], "nothing may be fetched over the downgraded connection"
+
+
+def test_tls_through_the_cli(certs, tmp_path):
+    """``--ssl-verify`` reaches both repodata and package downloads; without it, one clean line."""
+    from tests.support.cli import assert_one_line_error, naja
+
+    ca, cert, key = certs
+    root = make_channel(tmp_path / "ch", [dict(name="a", version="1", files={"share/a": "a"})])
+    server = faults.TlsLoopbackServer(root, cert, key).__enter__()
+    try:
+        env = {"CONDA_PKGS_DIRS": str(tmp_path / "pkgs")}
+        refused = naja("create", "-y", "-p", tmp_path / "e1", "-c", server.url, "a", ok=None, env=env)
+        assert_one_line_error(refused)
+        assert any(w in refused.error_lines[0].lower() for w in ("ssl", "tls", "certificate")), refused.stderr
+        assert not (tmp_path / "e1" / "conda-meta").exists()
+        naja("create", "-y", "-p", tmp_path / "e2", "-c", server.url, "--ssl-verify", ca, "a", env=env)
+        assert (tmp_path / "e2" / "share" / "a").read_text() == "a"
+        assert any(p.endswith("a-1-0.conda") for p in server.paths_requested())
+    finally:
+        server.__exit__(None, None, None)
