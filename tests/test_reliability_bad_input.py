@@ -169,3 +169,24 @@ def test_non_utf8_file_names_in_a_package(tmp_path):
     else:
         assert_one_line_error(result)
         assert not list((prefix / "conda-meta").glob("*.json")) if (prefix / "conda-meta").exists() else True
+
+
+BAD_ENV_FILES = {
+    "env.yml": ("name: x\ndependencies:\n  - a\n  - [b\n", "env.yml"),
+    "deps-not-list.yml": ("name: x\ndependencies: 5\n", "dependencies"),
+    "odd-section.yml": ("dependencies:\n  - {a: 1}\n", "odd-section.yml"),
+    "not-utf8.yml": (b"\xff\xfe\x00garbage", "not-utf8.yml"),
+    "explicit.txt": ("@EXPLICIT\nhttp://x/y\n", "not a package URL"),
+    "explicit-hash.txt": ("@EXPLICIT\nhttps://example.invalid/linux-64/a-1-0.conda#zzzz\n", "invalid hash"),
+    "bad-conda-lock.yml": ("version: 1\nmetadata: 5\npackage: [1]\n", "conda-lock"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_ENV_FILES))
+def test_invalid_environment_files_are_one_line_errors(name, tmp_path):
+    content, needle = BAD_ENV_FILES[name]
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = naja("create", "-y", "--offline", "-p", tmp_path / "env", "-f", path, ok=None)
+    assert_one_line_error(result, needle)
+    assert not (tmp_path / "env" / "conda-meta").exists()
