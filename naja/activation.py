@@ -21,7 +21,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from naja.errors import ConfigError, NajaError, PrefixError
+from naja.config import expand_path, load_config
+from naja.errors import (  # the activation errors are re-exported here, where callers import them
+    ActivationError,
+    CommandNotExecutableError,
+    CommandNotFoundError,
+    ConfigError,
+    PrefixError,
+)
 
 SHELLS = ("bash", "zsh", "fish", "posix", "powershell")
 _SHELL_ALIASES = {"sh": "posix", "dash": "posix", "ash": "posix", "ksh": "posix", "pwsh": "powershell"}
@@ -36,22 +43,6 @@ DEFAULT_ENV_PROMPT = "({default_env}) "
 
 INIT_BEGIN = "# >>> naja initialize >>>"
 INIT_END = "# <<< naja initialize <<<"
-
-
-class ActivationError(NajaError):
-    """An unsupported shell, a bad variable name, a missing working directory, …"""
-
-
-class CommandNotFoundError(NajaError):
-    """``naja run`` was asked to run a command that does not exist (exit 127, as a shell does)."""
-
-    exit_code = 127
-
-
-class CommandNotExecutableError(NajaError):
-    """``naja run`` found the command but may not execute it (exit 126, as a shell does)."""
-
-    exit_code = 126
 
 
 # --------------------------------------------------------------------------------------------------
@@ -70,15 +61,7 @@ class Settings:
 
 
 def _expand(path: str | os.PathLike[str]) -> Path:
-    return Path(os.path.abspath(os.path.expanduser(os.path.expandvars(os.fspath(path)))))
-
-
-def _fallback_root_prefix() -> Path:
-    for var in ("NAJA_ROOT_PREFIX", "MAMBA_ROOT_PREFIX"):
-        if os.environ.get(var):
-            return _expand(os.environ[var])
-    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return _expand(os.path.join(data, "naja"))
+    return Path(expand_path(os.fspath(path)))
 
 
 def _env_flag(names: Iterable[str]) -> bool | None:
@@ -90,33 +73,16 @@ def _env_flag(names: Iterable[str]) -> bool | None:
 
 
 def load_settings(root_prefix: str | os.PathLike[str] | None = None) -> Settings:
-    """Settings from ``naja.config`` when it is available, else from the environment alone.
-
-    ``root_prefix`` (``-r``) outranks everything, as on micromamba's command line.
-    """
-    config = None
-    try:
-        from naja.config import load_config
-    except ModuleNotFoundError as exc:  # naja.config not in this build: environment variables only
-        if exc.name != "naja.config":
-            raise
-        load_config = None
-    if load_config is not None:
-        import inspect
-
-        accepts_root = "root_prefix" in inspect.signature(load_config).parameters
-        config = load_config(root_prefix=root_prefix) if root_prefix and accepts_root else load_config()
-    root = root_prefix or getattr(config, "root_prefix", None)
-    root_path = _expand(root) if root else _fallback_root_prefix()
-    envs_dirs = [_expand(d) for d in (getattr(config, "envs_dirs", None) or ())]
-    if root_prefix or not envs_dirs:
+    """Settings from ``naja.config``; ``root_prefix`` (``-r``) outranks everything, as on
+    micromamba's command line."""
+    config = load_config(root_prefix=root_prefix) if root_prefix else load_config()
+    root_path = _expand(root_prefix or config.root_prefix)
+    envs_dirs = [_expand(d) for d in config.envs_dirs]
+    if root_prefix:
         envs_dirs.append(root_path / "envs")
-    changeps1 = getattr(config, "changeps1", None)
-    if changeps1 is None:
-        changeps1 = _env_flag(("NAJA_CHANGEPS1", "MAMBA_CHANGEPS1", "CONDA_CHANGEPS1"))
-    env_prompt = getattr(config, "env_prompt", None) or os.environ.get("CONDA_ENV_PROMPT") or DEFAULT_ENV_PROMPT
+    env_prompt = config.env_prompt or os.environ.get("CONDA_ENV_PROMPT") or DEFAULT_ENV_PROMPT
     return Settings(root_prefix=root_path, envs_dirs=tuple(dict.fromkeys(envs_dirs)),
-                    changeps1=True if changeps1 is None else bool(changeps1), env_prompt=env_prompt)
+                    changeps1=bool(config.changeps1), env_prompt=env_prompt)
 
 
 def resolve_prefix(settings: Settings, name_or_prefix: str | None = None, *, name: str | None = None,
@@ -147,14 +113,13 @@ def resolve_prefix(settings: Settings, name_or_prefix: str | None = None, *, nam
         if not path.is_dir():
             raise PrefixError(f"environment not found: {path} does not exist")
         return path
-    if text in ("base", "root"):
-        if not settings.root_prefix.is_dir():
-            raise PrefixError(f"the base environment (root prefix {settings.root_prefix}) does not exist")
-        return settings.root_prefix
-    for envs_dir in settings.envs_dirs:
-        candidate = envs_dir / text
-        if candidate.is_dir():
-            return candidate
+    if text in ("base", "root") and not settings.root_prefix.is_dir():
+        raise PrefixError(f"the base environment (root prefix {settings.root_prefix}) does not exist")
+    from naja.prefix import named_prefix
+
+    found = named_prefix(text, settings.root_prefix, settings.envs_dirs)
+    if found is not None:
+        return found
     looked = ", ".join(str(d) for d in settings.envs_dirs) or str(settings.root_prefix / "envs")
     raise PrefixError(f"environment '{text}' does not exist (looked in {looked})")
 

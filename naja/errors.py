@@ -34,6 +34,10 @@ class ConfigError(NajaError):
     """An unreadable or invalid configuration file or value."""
 
 
+class UnknownPlatformError(ConfigError, ValueError):
+    """A platform/subdir name that conda does not know."""
+
+
 class UnsatisfiableError(NajaError):
     """No set of packages satisfies the request; ``explanation`` is a readable tree."""
 
@@ -41,6 +45,10 @@ class UnsatisfiableError(NajaError):
         super().__init__(message)
         self.explanation = explanation
         self.data = data
+
+
+class CacheLockTimeout(NajaError):
+    """Another process held a package-cache lock for longer than the timeout."""
 
 
 class PackageError(NajaError):
@@ -61,3 +69,19 @@ class PrefixError(NajaError):
 
 class EnvironmentFileError(NajaError):
     """An environment.yml, explicit or lock file that cannot be used."""
+
+
+class ActivationError(NajaError):
+    """An unsupported shell, a bad variable name, a missing working directory, …"""
+
+
+class CommandNotFoundError(NajaError):
+    """``naja run`` was asked to run a command that does not exist (exit 127, as a shell does)."""
+
+    exit_code = 127
+
+
+class CommandNotExecutableError(NajaError):
+    """``naja run`` found the command but may not execute it (exit 126, as a shell does)."""
+
+    exit_code = 126

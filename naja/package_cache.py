@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest, redact
-from naja.errors import NajaError, PackageError
+from naja.errors import CacheLockTimeout, PackageError
 from naja.records import PackageRecord
 
 URLS_TXT = "urls.txt"
@@ -34,10 +34,6 @@ LOCK_DIR = ".naja-locks"
 REPODATA_RECORD = "info/repodata_record.json"
 DEFAULT_LOCK_TIMEOUT = 600.0
 PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
-
-
-class CacheLockTimeout(NajaError):
-    """Another process held a package-cache lock for longer than the timeout."""
 
 
 def strip_extension(fn: str) -> str:

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from naja.errors import ConfigError
+from naja.errors import UnknownPlatformError
 
 # subdir -> (os family or None, architecture as conda's repodata ``arch`` field spells it, or None)
 _KNOWN: dict[str, tuple[str | None, str | None]] = {
@@ -43,10 +43,6 @@ KNOWN_SUBDIRS: tuple[str, ...] = tuple(_KNOWN)
 """Every subdir naja recognises, ``noarch`` first."""
 
 _UNIX_OSES = frozenset({"linux", "osx", "freebsd", "emscripten"})  # as rattler and CEP 30 (__unix)
-
-
-class UnknownPlatformError(ConfigError, ValueError):
-    """A platform/subdir name that conda does not know."""
 
 
 class Platform:
