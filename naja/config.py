@@ -266,7 +266,7 @@ def _coerce(key: _Key, value: Any, where: str) -> Any:
                 return True
             if text.lower() in _FALSE:
                 return False
-            return _expand_path(text)
+            return expand_path(text)
         raise bad("true, false or a path")
     if t in ("list", "paths"):
         if isinstance(value, str):
@@ -277,7 +277,7 @@ def _coerce(key: _Key, value: Any, where: str) -> Any:
         for item in value:
             if not isinstance(item, str | int | float) or isinstance(item, bool) or item == "":
                 raise bad("a list of strings")
-            items.append(_expand_path(str(item)) if t == "paths" else str(item))
+            items.append(expand_path(str(item)) if t == "paths" else str(item))
         return items
     if t == "map":
         if not isinstance(value, Mapping):
@@ -301,7 +301,8 @@ def _coerce(key: _Key, value: Any, where: str) -> Any:
     raise AssertionError(f"unhandled key type {t}")
 
 
-def _expand_path(text: str) -> str:
+def expand_path(text: str) -> str:
+    """``~`` and ``$VARS`` expanded, made absolute: how every configured path is read."""
     return os.path.abspath(os.path.expanduser(os.path.expandvars(text)))
 
 
@@ -576,10 +577,10 @@ def default_root_prefix(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     for var in ("NAJA_ROOT_PREFIX", "MAMBA_ROOT_PREFIX"):
         if env.get(var):
-            return Path(_expand_path(env[var]))
+            return Path(expand_path(env[var]))
     if sys.platform.startswith("linux"):  # what platformdirs answers, without importing it
         data = env.get("XDG_DATA_HOME", "").strip() or os.path.join(_home(env), ".local", "share")
-        return Path(_expand_path(data)) / "naja"
+        return Path(expand_path(data)) / "naja"
     import platformdirs
 
     return Path(platformdirs.user_data_dir("naja", appauthor=False))
@@ -729,8 +730,8 @@ def load_config(
     """
     env = os.environ if env is None else env
     overrides = dict(overrides or {})
-    root = Path(_expand_path(os.fspath(root_prefix))) if root_prefix else default_root_prefix(env)
-    target = Path(_expand_path(os.fspath(target_prefix))) if target_prefix else None
+    root = Path(expand_path(os.fspath(root_prefix))) if root_prefix else default_root_prefix(env)
+    target = Path(expand_path(os.fspath(target_prefix))) if target_prefix else None
 
     layers: list[_Layer] = []
     unknown: list[tuple[str, str]] = []
@@ -739,7 +740,7 @@ def load_config(
         if rc_files is not None:
             files = []
             for f in rc_files:
-                path = Path(_expand_path(os.fspath(f)))
+                path = Path(expand_path(os.fspath(f)))
                 if not path.is_file():
                     raise ConfigError(f"config file {path} does not exist")
                 files.append(path)

@@ -258,6 +258,18 @@ def _channel_name(channel: str) -> str:
 # ----------------------------------------------------------------------------------------------- prefix
 
 
+def named_prefix(name: str, root_prefix: Path, envs_dirs: Iterable[Path]) -> Path | None:
+    """The environment ``-n NAME`` means, as conda looks names up: ``base``/``root`` is the root
+    prefix, any other name the first ``envs_dirs`` entry holding it; None when none does."""
+    if name in ("base", "root"):
+        return root_prefix
+    for envs_dir in envs_dirs:
+        candidate = envs_dir / name
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
 class Prefix:
     """An environment directory. Cheap to construct; reads lazily."""
 
