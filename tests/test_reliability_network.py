@@ -295,3 +295,39 @@ def test_tls_through_the_cli(certs, tmp_path):
         assert any(p.endswith("a-1-0.conda") for p in server.paths_requested())
     finally:
         server.__exit__(None, None, None)
+
+
+def _shard_paths(root: Path) -> list[str]:
+    return ["/" + p.relative_to(root).as_posix() for p in root.rglob("*.msgpack.zst")]
+
+
+@pytest.mark.parametrize("fault", ["reset", "truncated", "garbage-once"])
+def test_sharded_repodata_recovers_from_transient_faults(fault, tmp_path, serve):
+    root = _channel(tmp_path)
+    server = serve(root)
+    make = {"reset": lambda: faults.reset_after(0.5), "truncated": lambda: faults.truncated(0.5),
+            "garbage-once": lambda: faults.body(b"\x28\xb5\x2f\xfd garbage")}[fault]
+    paths = _shard_paths(root)
+    assert any("shards/" in p for p in paths)
+    for path in paths:
+        server.faults[path] = [make()]
+    config = _cfg(tmp_path, repodata_use_shards=True)
+    records: list = []
+    for _attempt in range(len(paths) + 1):  # a corrupt answer is refused, not retried: each run meets one
+        try:
+            records = load_records([server.url], "linux-64", ["a"], config=config)
+            break
+        except ChannelError as exc:
+            assert fault == "garbage-once" and "\n" not in str(exc), exc
+    assert sorted(r.name for r in records) == ["a", "b"]  # nothing corrupt was cached along the way
+
+
+def test_sharded_repodata_persistent_garbage_is_a_clean_error(tmp_path, serve):
+    root = _channel(tmp_path)
+    server = serve(root)
+    for path in _shard_paths(root):
+        server.faults[path] = [faults.body(b"\x28\xb5\x2f\xfd garbage")] * 10
+    with pytest.raises(ChannelError) as info:
+        load_records([server.url], "linux-64", ["a"], config=_cfg(tmp_path, repodata_use_shards=True))
+    message = str(info.value)
+    assert "\n" not in message and ("linux-64" in message or "noarch" in message), message
