@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,6 +30,7 @@ from naja.package_streaming import (
     hash_file,
     read_info_files,
 )
+from naja.repodata.cache import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +117,11 @@ def _index_subdir(
     repodata = make_repodata(subdir, records)
     out = path / REPODATA_JSON
     data = json.dumps(repodata, indent=2, sort_keys=True).encode() + b"\n"
-    _atomic_write(out, data)
+    atomic_write(out, data)
     if zst:
-        _atomic_write(path / (REPODATA_JSON + ".zst"), _zstd(data, _ZST_LEVEL))
+        atomic_write(path / (REPODATA_JSON + ".zst"), _zstd(data, _ZST_LEVEL))
     else:
-        _unlink(path / (REPODATA_JSON + ".zst"))
+        (path / (REPODATA_JSON + ".zst")).unlink(missing_ok=True)
     if shards:
         write_shards(path, subdir, repodata)
     _save_cache(path, new_cache)
@@ -188,11 +188,11 @@ def write_shards(path: Path, subdir: str, repodata: dict) -> Path:
         index[name] = digest
         target = shard_dir / f"{digest.hex()}.msgpack.zst"
         if not target.exists():
-            _atomic_write(target, blob)
+            atomic_write(target, blob)
     keep = {f"{d.hex()}.msgpack.zst" for d in index.values()}
     for entry in os.scandir(shard_dir):
         if entry.name.endswith(".msgpack.zst") and entry.name not in keep:
-            _unlink(Path(entry.path))
+            Path(entry.path).unlink(missing_ok=True)
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     doc = {
         "version": 1,
@@ -200,7 +200,7 @@ def write_shards(path: Path, subdir: str, repodata: dict) -> Path:
         "shards": index,
     }
     out = path / SHARDS_INDEX
-    _atomic_write(out, _zstd(msgspec.msgpack.encode(doc), _SHARD_ZST_LEVEL))
+    atomic_write(out, _zstd(msgspec.msgpack.encode(doc), _SHARD_ZST_LEVEL))
     return out
 
 
@@ -219,25 +219,6 @@ def _zstd(data: bytes, level: int) -> bytes:
     return zstandard.ZstdCompressor(level=level).compress(data)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(Path(tmp))
-        raise
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
 def _load_cache(path: Path) -> dict[str, dict]:
     try:
         doc = json.loads((path / CACHE_FILE).read_bytes())
@@ -252,6 +233,6 @@ def _load_cache(path: Path) -> dict[str, dict]:
 def _save_cache(path: Path, entries: dict[str, dict]) -> None:
     doc = {"version": _CACHE_VERSION, "entries": entries}
     try:
-        _atomic_write(path / CACHE_FILE, json.dumps(doc, separators=(",", ":")).encode())
+        atomic_write(path / CACHE_FILE, json.dumps(doc, separators=(",", ":")).encode())
     except OSError as exc:  # a read-only channel can still be indexed, just not incrementally
         log.debug("cannot write index cache in %s: %s", path, exc)

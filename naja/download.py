@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from naja.channel import redact_url
 from naja.errors import DownloadError
 
 CHUNK = 1 << 18
@@ -29,14 +30,6 @@ PARTIAL_SUFFIX = ".partial"
 
 # (label, bytes done, total bytes or None)
 ProgressCallback = Callable[[str, int, "int | None"], None]
-
-
-def redact(url: str) -> str:
-    try:
-        from naja.channel import redact_url
-    except ImportError:  # pragma: no cover - naja.channel is part of the package
-        return url
-    return redact_url(url)
 
 
 @dataclass(frozen=True)
@@ -141,13 +134,13 @@ class Downloader:
                 mismatches += 1
                 if mismatches > 1:
                     raise DownloadError(
-                        f"{req.name}: downloaded file from {redact(req.url)} does not match the record "
+                        f"{req.name}: downloaded file from {redact_url(req.url)} does not match the record "
                         f"({exc}) after a retry"
                     ) from None
             except _Transient as exc:
                 attempt += 1
                 if attempt > self.retries:
-                    raise DownloadError(f"{req.name}: cannot download {redact(req.url)}: {exc}") from None
+                    raise DownloadError(f"{req.name}: cannot download {redact_url(req.url)}: {exc}") from None
                 time.sleep(min(0.1 * 2**attempt, 2.0))
 
     def fetch_many(
@@ -182,9 +175,9 @@ class Downloader:
             with open(source, "rb") as src, open(partial, "wb") as dst:
                 _pump(src.read, dst, hasher, req, progress, 0)
         except FileNotFoundError:
-            raise DownloadError(f"{req.name}: {redact(req.url)} does not exist") from None
+            raise DownloadError(f"{req.name}: {redact_url(req.url)} does not exist") from None
         except OSError as exc:
-            raise DownloadError(f"{req.name}: cannot copy {redact(req.url)}: {exc.strerror}") from None
+            raise DownloadError(f"{req.name}: cannot copy {redact_url(req.url)}: {exc.strerror}") from None
 
     def _download_http(
         self,
@@ -211,9 +204,9 @@ class Downloader:
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", None)
             if isinstance(reason, InsecureRedirectError):
-                raise DownloadError(f"{req.name}: {reason} (from {redact(req.url)})") from None
+                raise DownloadError(f"{req.name}: {reason} (from {redact_url(req.url)})") from None
             if isinstance(reason, urllib3.exceptions.ResponseError) and "redirect" in str(reason):
-                raise DownloadError(f"{req.name}: too many redirects from {redact(req.url)}") from None
+                raise DownloadError(f"{req.name}: too many redirects from {redact_url(req.url)}") from None
             raise _Transient(_describe(exc)) from None
         try:
             status = resp.status
@@ -227,7 +220,7 @@ class Downloader:
             if status >= 500 or status == 429:
                 raise _Transient(f"HTTP {status}")
             if status >= 300:  # redirects were followed: a 3xx left over is an error too
-                raise DownloadError(f"{req.name}: cannot download {redact(req.url)}: HTTP {status}")
+                raise DownloadError(f"{req.name}: cannot download {redact_url(req.url)}: HTTP {status}")
             if status == 206 and offset:
                 hasher.update_from_file(partial)
                 mode = "ab"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import msgspec
 
+from naja.download import file_digest
 from naja.errors import PackageError, TransactionError
 from naja.prefix import LINK_COPY, LINK_HARD, LINK_SOFT, PathData
 from naja.records import PackageRecord
@@ -337,17 +338,9 @@ def replace_prefix_binary(data: bytes, placeholder: str, new_prefix: str, what: 
     return bytes(out)
 
 
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _sha256_symlink(path: str) -> str:
     try:
-        return _sha256_file(path)
+        return file_digest(path)
     except OSError:
         return hashlib.sha256(b"").hexdigest()  # broken link: as conda/mamba record it
 
@@ -572,7 +565,7 @@ class Linker:
         sha = entry.sha256
         size = entry.size_in_bytes
         if sha is None or size is None:
-            sha = sha or _sha256_file(src)
+            sha = sha or file_digest(src)
             size = size if size is not None else os.path.getsize(src)
         return PathData(path=rel, path_type="hardlink", sha256=sha, size_in_bytes=size, no_link=entry.no_link)
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest, redact
+from naja.channel import redact_url
+from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.errors import CacheLockTimeout, PackageError
 from naja.records import PackageRecord
 
@@ -78,7 +79,7 @@ def record_matches(record: PackageRecord, data: dict[str, Any]) -> bool:
 
 
 def _normalise_url(url: str) -> str:
-    url = redact(url)
+    url = redact_url(url)
     if url.startswith("http://"):
         url = "https://" + url[7:]
     return url
@@ -346,7 +347,7 @@ class PackageCache:
     def _append_url(self, url: str) -> None:
         try:
             with open(self.writable_dir / URLS_TXT, "a", encoding="utf-8") as fh:
-                fh.write(redact(url) + "\n")
+                fh.write(redact_url(url) + "\n")
         except OSError:
             pass
 
