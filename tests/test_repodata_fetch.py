@@ -213,6 +213,18 @@ def test_offline_uses_cache_only(tmp_path, serve):
     assert server.paths_requested() == []
 
 
+def test_offline_remembers_a_missing_platform_subdir(tmp_path, serve):
+    """A channel with only noarch: the 404 for linux-64 is remembered, so --offline sees it as empty."""
+    root = tmp_path / "chan"
+    write_subdir(root, "noarch", [rec("d", subdir="noarch")])
+    server = serve(root)
+    assert names(load_records([server.url], "linux-64", ["d"], config=cfg(tmp_path))) == ["d"]
+    server.requests.clear()
+    records = load_records([server.url], "linux-64", ["d"], config=cfg(tmp_path), offline=True)
+    assert names(records) == ["d"]
+    assert server.paths_requested() == []
+
+
 def test_corrupt_cache_is_detected_and_refetched(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
     config = cfg(tmp_path, local_repodata_ttl=3600)

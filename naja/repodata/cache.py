@@ -52,6 +52,8 @@ class RepodataState(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Fa
     refresh_ns: int = 0
     has_zst: Flag | None = None
     has_shards: Flag | None = None
+    # The server answered 404 for this subdir's repodata: ``--offline`` treats it as an empty subdir.
+    not_found: Flag | None = None
 
     def matches(self, path: Path) -> bool:
         """True when ``path`` is the very file this state describes (same size and mtime)."""

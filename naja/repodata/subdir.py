@@ -146,9 +146,14 @@ def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shard
                 if sharded is not None:
                     return _make(channel, subdir, label, sharded, sharded.package_base_url)
                 state = cache.read_state(entry.state)
+        if options.offline and state is not None and state.not_found is not None and state.not_found.value:
+            return None  # remembered 404: the channel has no such subdir
         try:
             state, data = _fetch_json(url, clean, label, entry, state, options)
         except fetch.NotFoundError:
+            cache.write_state(entry.state, RepodataState(
+                url=fetch.redact(clean), has_shards=state.has_shards if state else None,
+                not_found=cache.new_flag(True)))
             return None
         try:
             index = _ensure_index(entry.json, entry.index, state.etag, data)
