@@ -213,8 +213,13 @@ def _write_state(prefix: Path, state: dict) -> None:
     path = _state_path(prefix)
     if not path.parent.is_dir():
         raise PrefixError(f"{prefix} is not an environment (no conda-meta directory)")
+    _replace_text(path, json.dumps(state, ensure_ascii=False, indent=2) + "\n")
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write through a temporary file: a shell starting meanwhile reads the old or the new file."""
     tmp = path.with_name(path.name + ".naja-tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -874,9 +879,7 @@ def shell_init(shell: str, root_prefix: str | os.PathLike[str], *, path: Path | 
     if new == text:
         return path, False
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".naja-tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, path)
+    _replace_text(path, new)
     return path, True
 
 
@@ -890,9 +893,7 @@ def shell_deinit(shell: str, *, path: Path | None = None) -> tuple[Path, bool]:
     rest, where = _without_block(text)
     if where is None:
         return path, False
-    tmp = path.with_name(path.name + ".naja-tmp")
-    tmp.write_text(rest, encoding="utf-8")
-    os.replace(tmp, path)
+    _replace_text(path, rest)
     return path, True
 
 

@@ -292,6 +292,9 @@ class PackageCache:
 
         if not record.fn or not record.url:
             raise PackageError(f"{record.dist_name}: record has no url/fn to fetch it from")
+        if "/" in record.fn or "\\" in record.fn or record.fn.startswith(".") or "\x00" in record.fn:
+            # the file name comes from the channel: it must not lead out of the cache directory
+            raise PackageError(f"{record.dist_name}: refusing package file name {record.fn!r} from the channel")
         dist = strip_extension(record.fn)
         lock = self._lock(dist)
         try:
@@ -420,6 +423,21 @@ class _NullLock:
         pass
 
 
+def _clean_locked(pkgs_dir: Path, dist: str, entry: Path, dry_run: bool) -> CleanedItem | None:
+    """Measure and (unless ``dry_run``) delete ``entry`` under its package's lock; None when an install
+    holds that lock."""
+    lock = _try_lock(pkgs_dir, dist)
+    if lock is None:
+        return None
+    try:
+        item = CleanedItem(entry, _tree_size(entry))
+        if not dry_run:
+            _delete(entry)
+        return item
+    finally:
+        lock.release()
+
+
 def clean_tarballs(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
     """Remove downloaded archives (and ``.partial`` leftovers) from the writable caches."""
     out = []
@@ -430,15 +448,9 @@ def clean_tarballs(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool
                 continue
             if not (name.endswith(PACKAGE_EXTENSIONS) or name.endswith(".partial")):
                 continue
-            lock = _try_lock(d, strip_extension(name.removesuffix(".partial")))
-            if lock is None:
-                continue
-            try:
-                out.append(CleanedItem(entry, _tree_size(entry)))
-                if not dry_run:
-                    _delete(entry)
-            finally:
-                lock.release()
+            item = _clean_locked(d, strip_extension(name.removesuffix(".partial")), entry, dry_run)
+            if item is not None:
+                out.append(item)
     return out
 
 
@@ -470,15 +482,9 @@ def clean_extracted(
                 continue
             if not (entry / "info").is_dir() or entry.name in in_use:
                 continue
-            lock = _try_lock(d, entry.name)
-            if lock is None:
-                continue
-            try:
-                out.append(CleanedItem(entry, _tree_size(entry)))
-                if not dry_run:
-                    _delete(entry)
-            finally:
-                lock.release()
+            item = _clean_locked(d, entry.name, entry, dry_run)
+            if item is not None:
+                out.append(item)
     return out
 
 
