@@ -311,3 +311,27 @@ def test_odd_field_types_in_paths_json(case, tmp_path):
     for pd in records["evil"].paths_data.paths:
         assert pd.size_in_bytes is None or isinstance(pd.size_in_bytes, int)
         assert pd.sha256 is None or isinstance(pd.sha256, str)
+
+
+@pytest.mark.parametrize("field,value", [("fn", "../../escape-1-0.conda"), ("fn", "sub/a-1-0.conda"),
+                                         ("build", "0/../../../../ESCAPE"), ("version", "1/.."),
+                                         ("name", "../a")])
+def test_records_naming_paths_are_refused(field, value, tmp_path):
+    """A hostile channel's record whose file name, name, version or build holds a path: the cache
+    entry, the download and conda-meta/<dist>.json must not be written through it."""
+    import msgspec
+
+    root = make_channel(tmp_path / "channel", [dict(name="a", version="1", files={"share/a": "a"})])
+    rec = next(iter(channel_records(root, root.as_uri()).values()))
+    if field == "fn":
+        (root / "linux-64" / value).parent.mkdir(parents=True, exist_ok=True)
+        bad = msgspec.structs.replace(rec, fn=value, url=f"{root.as_uri()}/linux-64/a-1-0.conda")
+    else:
+        bad = msgspec.structs.replace(rec, **{field: value})
+    work = tmp_path / "d1" / "d2" / "d3"
+    with pytest.raises(NajaError) as info:
+        Transaction.from_solution(work / "env", [bad], ["a"]).execute(PackageCache([work / "pkgs"]))
+    assert "\n" not in str(info.value)
+    assert [p for p in tmp_path.rglob("*") if "ESCAPE" in p.name or p.name.startswith("escape")] == []
+    assert not (tmp_path / "d1" / "a-1-0.conda").exists() and not (work / "a-1-0.conda").exists()
+    assert not (work / "env" / "conda-meta").exists() or not list((work / "env" / "conda-meta").glob("*.json"))
