@@ -450,6 +450,9 @@ def test_search_and_repoquery(real_channel, tmp_path):
     assert {p["name"] for p in who["result"]["pkgs"]} == {"dependent"}
     who_tree = naja("repoquery", "whoneeds", "-p", env, "dependency", "-t").stdout
     assert "dependent" in who_tree and "another_dependent" in who_tree
+    # remote: the packages that depend on a name are not reachable from it, the channel is read whole
+    who_remote = naja("repoquery", "whoneeds", "-c", real_channel, "dependency", "--json").json()
+    assert {p["name"] for p in who_remote["result"]["pkgs"]} == {"dependent"}
 
 
 # ------------------------------------------------------------------------------------ clean

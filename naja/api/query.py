@@ -157,7 +157,8 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
     context = Context.from_options(options or Options())
     remote = remote or bool(context.options.channels)
     (ms,) = parse_specs([spec])
-    pool, _ = _pool(context, [ms], remote)
+    # Who depends on a name cannot be reached from the name: a remote search reads the whole channel.
+    pool, _ = _pool(context, parse_specs(["*"]) if remote else [ms], remote)
     target = _best(pool, ms)
     ms_mod = require("naja.match_spec")
     by_dep: dict[str, list[Any]] = {}
