@@ -44,7 +44,7 @@ MIN_STREAM_CAP = 256 * 1024 * 1024
 _TAR_OVERHEAD_PER_MEMBER = 8 * 1024
 _TAR_OVERHEAD_SLACK = 16 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
-_TAR_BUFSIZE = 256 * 1024
+_TAR_BUFSIZE = 32 * 1024
 
 
 # --------------------------------------------------------------------------------------------------
@@ -433,6 +433,8 @@ class _Extractor:
         self.archive = archive
         self.root = root
         self.real_root = os.path.realpath(root)
+        self._prefix = str(root) + os.sep
+        self._umask = _current_umask()
         self.regular: set[str] = set()
         self.symlinks: list[str] = []
         self._safe_dirs: set[str] = {""}
@@ -485,13 +487,13 @@ class _Extractor:
         """Create the parent directory of ``rel`` and make sure it really is inside the root."""
         parent = rel.rpartition("/")[0]
         if parent in self._safe_dirs:
-            return str(self.root / rel)
-        real = os.path.realpath(self.root / parent)
+            return self._prefix + rel
+        real = os.path.realpath(self._prefix + parent)
         if not _is_within(real, self.real_root):
             raise self.fail(raw, "its directory resolves outside the destination through a symlink")
         os.makedirs(real, exist_ok=True)
         self._safe_dirs.add(parent)
-        return str(self.root / rel)
+        return self._prefix + rel
 
     def extract_member(self, tf: tarfile.TarFile, member: tarfile.TarInfo) -> None:
         raw = member.name
@@ -512,17 +514,42 @@ class _Extractor:
             return
         if not member.isreg():
             raise self.fail(raw, f"unsupported tar member type {member.type!r}")
-        self._remove_existing(raw, path)
-        src = tf.extractfile(member)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-        fd = os.open(path, flags, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            if src is not None:
-                shutil.copyfileobj(src, out, _COPY_CHUNK)
-            os.chmod(fd, _file_mode(member.mode))
-        with contextlib.suppress(OSError):
-            os.utime(path, (member.mtime, member.mtime))
+        mode = _file_mode(member.mode)
+        try:  # O_EXCL | O_NOFOLLOW: never writes through an existing name, symlink or not
+            fd = os.open(path, _CREATE_FLAGS, mode)
+        except FileExistsError:
+            self._remove_existing(raw, path)
+            fd = os.open(path, _CREATE_FLAGS, mode)
+        try:
+            self._write_data(tf, member, fd)
+            if self._umask is None or mode & self._umask:  # the umask took bits: set them exactly
+                os.chmod(fd if _FD_CHMOD else path, mode)
+            with contextlib.suppress(OSError):
+                os.utime(fd if _FD_UTIME else path, (member.mtime, member.mtime))
+        finally:
+            os.close(fd)
         self.regular.add(rel)
+
+    @staticmethod
+    def _write_data(tf: tarfile.TarFile, member: tarfile.TarInfo, fd: int) -> None:
+        """Copy the member's data straight from the tar stream to ``fd`` (no file objects: this
+        runs once per file of every package)."""
+        if member.sparse is not None:  # GNU sparse members need tarfile's reassembly
+            src = tf.extractfile(member)
+            if src is not None:
+                while chunk := src.read(_COPY_CHUNK):
+                    _write_all(fd, chunk)
+            return
+        stream = tf.fileobj
+        if stream.tell() != member.offset_data:  # type: ignore[union-attr]
+            stream.seek(member.offset_data)  # type: ignore[union-attr]
+        left = member.size
+        while left > 0:
+            chunk = stream.read(min(left, _COPY_CHUNK))  # type: ignore[union-attr]
+            if not chunk:
+                raise tarfile.ReadError("unexpected end of data")
+            _write_all(fd, chunk)
+            left -= len(chunk)
 
     def _remove_existing(self, raw: str, path: str) -> None:
         """A later member with the same name replaces an earlier file (as tar does); not a directory."""
@@ -581,6 +608,30 @@ class _Extractor:
         """Re-check every symlink once all members exist (chains can only be judged at the end)."""
         for rel in self.symlinks:
             self._check_symlink(rel, rel)
+
+
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+_FD_CHMOD = os.chmod in os.supports_fd
+_FD_UTIME = os.utime in os.supports_fd
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _current_umask() -> int | None:
+    """The process umask without changing it (``os.umask`` would race with other threads creating
+    files); None where it cannot be read, and then every file's mode is set explicitly."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _file_mode(mode: int) -> int:
