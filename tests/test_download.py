@@ -55,7 +55,7 @@ def test_parallel_downloads_are_verified_and_report_progress(tmp_path, files, se
 
 
 def _bad_body(handler):
-    handler._send_bytes(200, b"x" * 1000, {})
+    handler.send_bytes(200, b"x" * 1000, {})
 
 
 def test_checksum_mismatch_is_retried_once(tmp_path, files, serve):
@@ -64,7 +64,7 @@ def test_checksum_mismatch_is_retried_once(tmp_path, files, serve):
     name, data = next(iter(blobs.items()))
     data_mod = bytearray(data)
     data_mod[10] ^= 0xFF
-    server.faults[f"/linux-64/{name}"] = [lambda h: h._send_bytes(200, bytes(data_mod), {})]
+    server.faults[f"/linux-64/{name}"] = [lambda h: h.send_bytes(200, bytes(data_mod), {})]
     path = Downloader().fetch(_req(server, tmp_path, name, data))
     assert path.read_bytes() == data
     assert server.paths_requested().count(f"/linux-64/{name}") == 2
@@ -181,9 +181,9 @@ def test_credentials_in_url_become_basic_auth_and_never_appear_in_errors(tmp_pat
     def private(handler):
         seen.append(handler.headers.get("Authorization"))
         if handler.headers.get("Authorization") == "Basic " + base64.b64encode(b"me:s3cret").decode():
-            handler._send_bytes(200, data, {})
+            handler.send_bytes(200, data, {})
         else:
-            handler._send_bytes(401, b"no", {})
+            handler.send_bytes(401, b"no", {})
 
     server.routes["/private/" + name] = private
     host = server.url.split("://", 1)[1]
@@ -203,7 +203,7 @@ def test_redirects_are_followed(tmp_path, files, serve):
     name, data = next(iter(blobs.items()))
 
     def moved(handler):
-        handler._send_bytes(302, b"", {"Location": f"/linux-64/{name}"})
+        handler.send_bytes(302, b"", {"Location": f"/linux-64/{name}"})
 
     server.routes["/mirror/" + name] = moved
     req = DownloadRequest(url=f"{server.url}/mirror/{name}", dest=tmp_path / "r" / name, size=len(data),

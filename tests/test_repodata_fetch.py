@@ -120,7 +120,7 @@ def test_gzip_transfer_encoding(tmp_path, serve):
     body = gzip.compress((root / "linux-64" / "repodata.json").read_bytes())
 
     def gz(handler):
-        handler._send_bytes(200, body, {"Content-Encoding": "gzip", "Content-Type": "application/json"})
+        handler.send_bytes(200, body, {"Content-Encoding": "gzip", "Content-Type": "application/json"})
 
     server.routes["/linux-64/repodata.json"] = gz
     records = load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path))
@@ -315,7 +315,7 @@ def test_proxy_servers_are_used(tmp_path, serve):
 
     def forward(path: str):
         body = (root / path).read_bytes()
-        return lambda handler: handler._send_bytes(200, body, {})
+        return lambda handler: handler.send_bytes(200, body, {})
 
     host = origin.url.split("://", 1)[1]
     for sub in ("linux-64", "noarch"):
@@ -359,9 +359,9 @@ def test_last_modified_alone_revalidates(tmp_path, serve):
 
         def handler(h):
             if h.headers.get("If-Modified-Since") == stamp:
-                h._send_bytes(304, b"", {"Last-Modified": stamp}, head=True)
+                h.send_bytes(304, b"", {"Last-Modified": stamp}, head=True)
             else:
-                h._send_bytes(200, body, {"Last-Modified": stamp})
+                h.send_bytes(200, body, {"Last-Modified": stamp})
         return handler
 
     for sub in ("linux-64", "noarch"):

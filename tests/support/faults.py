@@ -27,15 +27,20 @@ def _file_bytes(handler) -> bytes:
     return (srv.root / handler.path.split("?", 1)[0].lstrip("/")).read_bytes()
 
 
+def _send_part(handler, fraction: float) -> None:
+    """Headers announcing the whole file, then only its first ``fraction``."""
+    data = _file_bytes(handler)
+    handler.send_response(200)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data[: int(len(data) * fraction)])
+
+
 def reset_after(fraction: float = 0.5) -> Fault:
     """Send the headers and part of the body, then reset the connection (TCP RST)."""
 
     def fault(handler) -> None:
-        data = _file_bytes(handler)
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data[: int(len(data) * fraction)])
+        _send_part(handler, fraction)
         handler.wfile.flush()
         handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         handler.close_connection = True
@@ -48,11 +53,7 @@ def stall(seconds: float, fraction: float = 0.25) -> Fault:
     """Send the headers and part of the body, then go silent for ``seconds``."""
 
     def fault(handler) -> None:
-        data = _file_bytes(handler)
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data[: int(len(data) * fraction)])
+        _send_part(handler, fraction)
         handler.wfile.flush()
         threading.Event().wait(seconds)
         handler.close_connection = True
@@ -64,11 +65,7 @@ def truncated(fraction: float = 0.5) -> Fault:
     """Announce the full length, send part of it, close cleanly (FIN)."""
 
     def fault(handler) -> None:
-        data = _file_bytes(handler)
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data[: int(len(data) * fraction)])
+        _send_part(handler, fraction)
         handler.close_connection = True
 
     return fault
@@ -92,14 +89,14 @@ def body(data: bytes, status: int = 200) -> Fault:
     """Answer with exactly these bytes (e.g. another file: a checksum mismatch)."""
 
     def fault(handler) -> None:
-        handler._send_bytes(status, data, {})
+        handler.send_bytes(status, data, {})
 
     return fault
 
 
 def redirect(location: str, status: int = 302) -> Fault:
     def fault(handler) -> None:
-        handler._send_bytes(status, b"", {"Location": location})
+        handler.send_bytes(status, b"", {"Location": location})
 
     return fault
 
@@ -107,7 +104,7 @@ def redirect(location: str, status: int = 302) -> Fault:
 def redirect_loop(handler) -> None:
     """Redirect a path to itself with a growing query string, forever."""
     path, _, query = handler.path.partition("?")
-    handler._send_bytes(302, b"", {"Location": f"{path}?{query}x"})
+    handler.send_bytes(302, b"", {"Location": f"{path}?{query}x"})
 
 
 # ------------------------------------------------------------------------------------------------ TLS

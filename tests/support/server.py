@@ -47,7 +47,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             fault(self)
             return
         if isinstance(fault, int):
-            self._send_bytes(fault, b"fault", {})
+            self.send_bytes(fault, b"fault", {})
             return
         handler = srv.routes.get(path)
         if handler is not None:
@@ -55,7 +55,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         file = (srv.root / path.lstrip("/")).resolve()
         if not str(file).startswith(str(srv.root.resolve())) or not file.is_file():
-            self._send_bytes(404, b"not found", {})
+            self.send_bytes(404, b"not found", {})
             return
         data = file.read_bytes()
         etag = '"' + hashlib.md5(data).hexdigest() + '"'
@@ -65,7 +65,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get("If-None-Match") == etag or (
             "If-None-Match" not in self.headers and self.headers.get("If-Modified-Since") == mtime
         ):
-            self._send_bytes(304, b"", headers, head=True)
+            self.send_bytes(304, b"", headers, head=True)
             return
         rng = self.headers.get("Range")
         if rng and rng.startswith("bytes=") and srv.support_ranges:
@@ -73,14 +73,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             start = int(start_s)
             end = int(end_s) if end_s else len(data) - 1
             if start >= len(data):
-                self._send_bytes(416, b"", {})
+                self.send_bytes(416, b"", {})
                 return
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-            self._send_bytes(206, data[start : end + 1], headers, head=head)
+            self.send_bytes(206, data[start : end + 1], headers, head=head)
             return
-        self._send_bytes(200, data, headers, head=head)
+        self.send_bytes(200, data, headers, head=head)
 
-    def _send_bytes(self, code: int, body: bytes, headers: dict[str, str], head: bool = False) -> None:
+    def send_bytes(self, code: int, body: bytes, headers: dict[str, str], head: bool = False) -> None:
+        """One whole response; faults and routes answer through this too."""
         self.send_response(code)
         for k, v in headers.items():
             self.send_header(k, v)
