@@ -409,8 +409,10 @@ class _Builder:
     def drop(self, name: str) -> None:
         self.new.pop(name, None)
 
-    def transition(self) -> Transition:
-        t = Transition()
+    def transition(self, prompt: str | None, deactivate_scripts: list[Path],
+                   activate_scripts: list[Path]) -> Transition:
+        """The variables that changed, with the prompt and the scripts to source around them."""
+        t = Transition(prompt=prompt, deactivate_scripts=deactivate_scripts, activate_scripts=activate_scripts)
         for name in self.old:
             if name not in self.new:
                 t.unset.append(name)
@@ -456,11 +458,8 @@ def build_activate(environ: Mapping[str, str], prefix: str | os.PathLike[str], s
             b.set(f"__CONDA_SHLVL_{old_level}_{name}", environ[name])
         if value != UNSET_MARKER:
             b.set(name, value, force=True)
-    t = b.transition()
-    t.prompt = _new_prompt(environ, modifier, settings)
-    t.deactivate_scripts = deactivate_scripts
-    t.activate_scripts = _scripts(prefix, "activate.d", shell)
-    return t
+    return b.transition(_new_prompt(environ, modifier, settings), deactivate_scripts,
+                        _scripts(prefix, "activate.d", shell))
 
 
 def build_deactivate(environ: Mapping[str, str], settings: Settings, *, shell: str = "bash") -> Transition:
@@ -506,11 +505,8 @@ def build_deactivate(environ: Mapping[str, str], settings: Settings, *, shell: s
         for name, value in environment_env_vars(new_prefix).items():
             if value != UNSET_MARKER:
                 b.set(name, value)
-    t = b.transition()
-    t.prompt = _new_prompt(environ, modifier, settings)
-    t.deactivate_scripts = _scripts(old_prefix, "deactivate.d", shell)
-    t.activate_scripts = activate_scripts
-    return t
+    return b.transition(_new_prompt(environ, modifier, settings), _scripts(old_prefix, "deactivate.d", shell),
+                        activate_scripts)
 
 
 def build_reactivate(environ: Mapping[str, str], settings: Settings, *, shell: str = "bash") -> Transition:
@@ -530,11 +526,8 @@ def build_reactivate(environ: Mapping[str, str], settings: Settings, *, shell: s
             b.drop(name)
         else:
             b.set(name, value, force=True)
-    t = b.transition()
-    t.prompt = _new_prompt(environ, modifier, settings)
-    t.deactivate_scripts = _scripts(prefix, "deactivate.d", shell)
-    t.activate_scripts = _scripts(prefix, "activate.d", shell)
-    return t
+    return b.transition(_new_prompt(environ, modifier, settings), _scripts(prefix, "deactivate.d", shell),
+                        _scripts(prefix, "activate.d", shell))
 
 
 # --------------------------------------------------------------------------------------------------
