@@ -58,6 +58,13 @@ def test_config_list_human_output_names_origin(tmp_path):
     rc.write_text("channel_priority: disabled\n")
     out = naja("config", "list", "--rc-file", rc, "-s").stdout
     assert "channel_priority: disabled" in out and str(rc) in out
+    # a list merged from two files: every item names its own file
+    other = tmp_path / "c.condarc"
+    rc.write_text("channels: [one, two]\n")
+    other.write_text("channels: [three]\n")
+    out = naja("config", "list", "channels", "--rc-file", rc, "--rc-file", other, "-s").stdout
+    items = [line for line in out.splitlines() if line.startswith("- ")]
+    assert items == [f"- three  # {other}", f"- one  # {rc}", f"- two  # {rc}"], out
 
 
 def test_config_describe():

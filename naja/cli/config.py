@@ -111,8 +111,13 @@ def run_list(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(f"# {line}\n" for line in descriptions[key].splitlines()))
         text = _yaml_dump({key: value}) if value not in (None, [], {}) else f"{key}: {_empty(value)}\n"
         if args.sources and key in sources:
-            origin = ", ".join(dict.fromkeys(sources[key]))
-            text = text.rstrip("\n") + f"  # {origin}\n"
+            lines, origins = text.rstrip("\n").split("\n"), list(sources[key])
+            if isinstance(value, list) and len(lines) == len(value) + 1 == len(origins) + 1:
+                # one line per item: each item names the file it came from (lists merge across files)
+                text = "".join(f"{line}  # {o}\n" for line, o in zip(lines[1:], origins))
+                text = f"{lines[0]}\n{text}"
+            else:
+                text = text.rstrip("\n") + f"  # {', '.join(dict.fromkeys(origins))}\n"
         sys.stdout.write(text)
     return 0
 
