@@ -190,3 +190,11 @@ def test_invalid_environment_files_are_one_line_errors(name, tmp_path):
     result = naja("create", "-y", "--offline", "-p", tmp_path / "env", "-f", path, ok=None)
     assert_one_line_error(result, needle)
     assert not (tmp_path / "env" / "conda-meta").exists()
+
+
+@pytest.mark.parametrize("channel", ["http://[", "ftp://example.invalid/chan", "", "file:///nonexistent/chan"])
+def test_invalid_channel_urls_are_one_line_errors(channel, tmp_path):
+    result = naja("create", "-y", "-p", tmp_path / "env", "-c", channel, "a", ok=None)
+    assert_one_line_error(result)
+    assert "unexpected" not in result.error_lines[0], result.error_lines[0]
+    assert not (tmp_path / "env" / "conda-meta").exists()

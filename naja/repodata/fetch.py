@@ -154,7 +154,12 @@ def get(
     if url.startswith("file:"):
         return _get_file(url, label)
     options = options or HttpOptions()
-    clean_url, auth_headers = split_credentials(url)
+    try:
+        clean_url, auth_headers = split_credentials(url)
+        if urllib.parse.urlsplit(clean_url).scheme not in ("http", "https"):
+            raise ValueError("only http, https and file URLs are supported")
+    except ValueError as exc:  # e.g. 'http://[' (urlsplit: "Invalid IPv6 URL")
+        raise ChannelError(f"{label}: invalid URL {redact(url)!r}: {exc}") from None
     request_headers = {"Accept-Encoding": "gzip, deflate", "User-Agent": _user_agent(), **auth_headers}
     request_headers.update(headers or {})
     pool = _pool(options, clean_url)
