@@ -217,11 +217,16 @@ def main(argv: list[str] | None = None) -> int:
             with _ChannelServer(root) as server:
                 print(f"# {name}: {desc}, served from {server.url}, median of {args.repeat}")
                 rows += _bench(name, root, server.url, tmpdir / f"work-{name}", args.repeat)
+    LAST_ROWS[:] = rows
     width = max(len(r[0]) for r in rows)
     print(f"{'workload':{width}}  {'naja':>9}  {'rattler':>9}  {'naja/rattler':>12}")
     for label, n, r in rows:
         print(f"{label:{width}}  {n * 1000:7.1f}ms  {r * 1000:7.1f}ms  {n / r:11.2f}x")
     return 0
+
+
+#: the last run's rows ``(workload, naja seconds, rattler seconds)``, for ``python -m benchmarks all``
+LAST_ROWS: list[tuple[str, float, float]] = []
 
 
 if __name__ == "__main__":

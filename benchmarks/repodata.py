@@ -104,9 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"records: naja {n_ours}, rattler {n_theirs} (naja also follows constrains)")
         print(f"{'best of ' + str(args.repeat):55} {'naja':>9} {'rattler':>9} {'ratio':>7}"
               f"   {'naja cpu':>9} {'rattler cpu':>11} {'ratio':>6}")
+        LAST_ROWS[:] = rows
         for label, nw, nc, rw, rc in rows:
             print(f"{label:55} {nw * 1000:7.1f}ms {rw * 1000:7.1f}ms {nw / rw:6.2f}x"
                   f"   {nc * 1000:7.1f}ms {rc * 1000:9.1f}ms {nc / max(rc, 1e-9):5.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+#: the last run's rows ``(label, naja wall, naja cpu, rattler wall, rattler cpu)``, for ``benchmarks all``
+LAST_ROWS: list[tuple[str, float, float, float, float]] = []
