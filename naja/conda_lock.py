@@ -12,10 +12,9 @@ from pathlib import Path
 
 import msgspec
 
-from naja.errors import EnvironmentFileError
+from naja.errors import EnvironmentFileError, one_line
+from naja.package_streaming import PACKAGE_EXTENSIONS
 from naja.records import PackageRecord
-
-CONDA_EXTENSIONS = (".conda", ".tar.bz2")
 
 
 class LockHash(msgspec.Struct, omit_defaults=True):
@@ -69,7 +68,7 @@ def read_lockfile(path: str | Path) -> LockFile:
     try:
         raw = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, YAMLError) as exc:
-        raise EnvironmentFileError(f"cannot read lockfile {path}: {_one_line(exc)}") from None
+        raise EnvironmentFileError(f"cannot read lockfile {path}: {one_line(exc)}") from None
     if not isinstance(raw, dict) or "package" not in raw:
         raise EnvironmentFileError(f"{path} is not a conda-lock file (no 'package' list)")
     if raw.get("version") != 1:
@@ -128,7 +127,7 @@ def pip_requirements(packages: Sequence[LockedPackage]) -> list[str]:
 
 def _build_from_fn(fn: str, name: str, version: str) -> str:
     stem = fn
-    for ext in CONDA_EXTENSIONS:
+    for ext in PACKAGE_EXTENSIONS:
         if stem.endswith(ext):
             stem = stem[: -len(ext)]
     prefix = f"{name}-{version}-"
@@ -208,7 +207,3 @@ def write_lockfile(lock: LockFile, path: str | Path) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise EnvironmentFileError(f"cannot write lockfile {path}: {exc.strerror or exc}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from naja.errors import ConfigError
+from naja.errors import ConfigError, first_line
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 _CONFIG_FILE_NAMES = (".condarc", "condarc", ".mambarc", "mambarc")
@@ -333,7 +333,7 @@ def read_rc_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+        problem = getattr(exc, "problem", None) or first_line(exc)
         raise ConfigError(f"invalid YAML in config file {path}{line}: {problem}") from None
     if data is None:
         return {}
@@ -819,7 +819,7 @@ def _load_rt(path: Path):
     try:
         data = _yaml_rt().load(text) if text.strip() else None
     except YAMLError as exc:
-        raise ConfigError(f"invalid YAML in config file {path}: {str(exc).strip().splitlines()[0]}") from None
+        raise ConfigError(f"invalid YAML in config file {path}: {first_line(exc)}") from None
     if data is None:
         return CommentedMap()
     if not isinstance(data, dict):

@@ -10,6 +10,19 @@ class NajaError(Exception):
     exit_code = 1
 
 
+def first_line(exc: BaseException, default: str = "") -> str:
+    """The first line of ``exc``'s message: YAML and HTTP libraries explain over several lines, and a
+    ``NajaError`` message is one line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else default
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc``'s whole message with its line breaks folded into spaces, for errors whose later lines
+    say where the problem is."""
+    return " ".join(str(exc).split())
+
+
 class InvalidSpec(NajaError, ValueError):
     """A version, version spec or match spec that cannot be parsed; the message names the text."""
 

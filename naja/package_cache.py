@@ -28,13 +28,13 @@ from typing import Any
 from naja.channel import redact_url
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.errors import CacheLockTimeout, PackageError
+from naja.package_streaming import PACKAGE_EXTENSIONS
 from naja.records import PackageRecord
 
 URLS_TXT = "urls.txt"
 LOCK_DIR = ".naja-locks"
 REPODATA_RECORD = "info/repodata_record.json"
 DEFAULT_LOCK_TIMEOUT = 600.0
-PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
 
 
 def strip_extension(fn: str) -> str:
