@@ -82,6 +82,15 @@ def test_version_and_help():
     assert "--all" in naja("update", "--help").stdout
 
 
+def test_piped_tables_are_not_cut_to_80_columns(example_channel, tmp_path):
+    """``naja search ... | grep``/``naja list > file``: every cell whole, not ellipsised."""
+    long = tmp_path / ("a-long-directory-name-" * 4) / "channel"
+    long.parent.mkdir()
+    long.symlink_to(example_channel)
+    out = naja("search", "-c", long, "--override-channels", "hello", env={"COLUMNS": ""}).stdout
+    assert long.as_uri() in out and "…" not in out, out
+
+
 def test_progress_bars_and_quiet_json(example_channel, tmp_path):
     env = {"NAJA_FORCE_PROGRESS": "1"}
     shown = naja("create", "-p", tmp_path / "a", "-c", example_channel, "hello", "-y", env=env)

@@ -24,7 +24,9 @@ def out() -> Console:
     if _stdout is None:
         from rich.console import Console
 
-        _stdout = Console(highlight=False, soft_wrap=True)
+        # Piped or redirected (``naja list > pkgs.txt``, ``| grep``): whole cells, not cut to 80 columns.
+        wide = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+        _stdout = Console(highlight=False, soft_wrap=True, width=100_000 if wide else None)
     return _stdout
 
 
