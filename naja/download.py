@@ -9,7 +9,6 @@ its URL (tokens and passwords redacted). ``file://`` URLs are copied the same wa
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import threading
@@ -104,19 +103,10 @@ class Downloader:
     def _headers(self, url: str) -> tuple[str, dict[str, str]]:
         """Move ``user:password@`` out of the URL into a basic-auth header."""
         from naja import __version__
+        from naja.repodata.fetch import split_credentials
 
-        headers = {"User-Agent": self._user_agent or f"naja/{__version__}"}
-        parts = urllib.parse.urlsplit(url)
-        if parts.username is not None:
-            user = urllib.parse.unquote(parts.username)
-            password = urllib.parse.unquote(parts.password or "")
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
-            netloc = parts.hostname or ""
-            if parts.port:
-                netloc += f":{parts.port}"
-            url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-        return url, headers
+        url, auth = split_credentials(url)
+        return url, {"User-Agent": self._user_agent or f"naja/{__version__}", **auth}
 
     # -- public --------------------------------------------------------------------------------------
 
