@@ -575,6 +575,13 @@ class MatchSpec:
     )
 
     def __init__(self, spec: str | MatchSpec | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        if spec.__class__ is str and not kwargs:
+            state = _built.get(spec)  # type: ignore[arg-type]
+            if state is not None:  # the same string built before: copy its (immutable) result
+                for slot, value in zip(_STATE_SLOTS, state):
+                    _set_slot(self, slot, value)
+                self.original = spec  # type: ignore[assignment]
+                return
         original = spec if isinstance(spec, str) else None
         try:
             if isinstance(spec, MatchSpec):
@@ -600,6 +607,8 @@ class MatchSpec:
                 raise
             raise _error(shown, str(e)) from None
         self.original = original
+        if spec.__class__ is str and not kwargs and len(_built) < 100_000:
+            _built[spec] = tuple([getattr(self, slot) for slot in _STATE_SLOTS])  # type: ignore[index]
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -653,6 +662,11 @@ class MatchSpec:
         self.build = None if build is None else str(build).strip()
         if self.build is not None:
             comps["build"] = self.build
+        if raw.keys() <= _COMMON_FIELDS:  # nearly every dependency string: nothing more to look at
+            for key in _OTHER_FIELDS:
+                _set_slot(self, key, None)
+            self._finish(comps)
+            return
         bn = raw.get("build_number")
         self.build_number = None if bn is None else BuildNumberSpec(bn)
         if self.build_number is not None:
@@ -691,7 +705,9 @@ class MatchSpec:
             setattr(self, key, items)
             if items is not None:
                 comps[key] = items
+        self._finish(comps)
 
+    def _finish(self, comps: dict[str, Any]) -> None:
         self._components = comps
         # identity ignores constraints that match everything ('*/linux-64::x' == 'x[subdir=linux-64]')
         ident = tuple((k, comps[k]) for k in FIELD_NAMES if k in comps and not _matches_all(k, comps[k]))
@@ -709,19 +725,29 @@ class MatchSpec:
         if self.version is not None and not self.version.matches_all:
             vmatch = self.version._match
             vcache = _version_cache
+            verdicts: dict[str, bool] = {}  # by version string: records share a few versions
 
             def version_ok(r: Any) -> bool:
                 s = r.version
-                v = vcache.get(s)
-                if v is None:
-                    v = Version(s)
-                return vmatch(v, s)
+                ok = verdicts.get(s)
+                if ok is None:
+                    v = vcache.get(s)
+                    if v is None:
+                        v = Version(s)
+                    ok = vmatch(v, s)
+                    if len(verdicts) < 4096:
+                        verdicts[s] = ok
+                return ok
 
             checks.append(version_ok)
         if self.build is not None and self.build != "*":
-            glob = _glob_matcher(self.build)
             exact = self.build
-            checks.append((lambda r, g=glob: g(r.build)) if glob else (lambda r, e=exact: r.build == e))
+            if exact.endswith("*") and exact.count("*") == 1 and not exact.startswith("^"):
+                head = exact[:-1]  # 'py36*', the usual build glob: one call less than _glob_matcher's
+                checks.append(lambda r: r.build.startswith(head))
+            else:
+                glob = _glob_matcher(exact)
+                checks.append((lambda r, g=glob: g(r.build)) if glob else (lambda r, e=exact: r.build == e))
         if self.build_number is not None and self.build_number.spec != "*":
             bn = self.build_number
             checks.append(lambda r: bn.match(r.build_number))
@@ -731,7 +757,13 @@ class MatchSpec:
             checks.append((lambda r, g=glob: g(r.subdir or "")) if glob else (lambda r, e=exact: r.subdir == e))
         if self.channel is not None and self.channel != "*":
             cm = _ChannelMatcher(self.channel)
-            checks.append(lambda r: cm(r.channel))
+            known = cm._cache
+
+            def channel_ok(r: Any) -> bool:
+                ok = known.get(r.channel or "")
+                return cm(r.channel) if ok is None else ok
+
+            checks.append(channel_ok)
         for key in ("md5", "sha256", "url", "fn"):
             value = getattr(self, key)
             if value is not None:
@@ -954,6 +986,17 @@ class MatchSpec:
             if key in final:
                 final[key] = list(final[key])
         return MatchSpec(optional=self.optional, target=self.target or other.target, **final)
+
+
+# Building a spec from a string (parse, version spec, compiled checks) costs ~25 µs and the solver
+# builds every dependency string of every candidate; instances are never changed once built, so the
+# slot values of a string's spec are kept and copied into later specs of the same string.
+_STATE_SLOTS = tuple(slot for slot in MatchSpec.__slots__ if slot != "original")
+_COMMON_FIELDS = frozenset(("name", "version", "build", "channel", "subdir"))
+_OTHER_FIELDS = ("build_number", "track_features", "features", "url", "md5", "sha256", "fn", "license",
+                 "license_family", "when", "extras", "flags")
+_built: dict[str, tuple[Any, ...]] = {}
+_set_slot = object.__setattr__
 
 
 def _rebuild(text: str, optional: bool, target: Any) -> MatchSpec:
