@@ -348,7 +348,7 @@ class Channel:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Channel is immutable")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[object, tuple[dict]]:
         return (_rebuild_channel, (self._state(),))
 
     def _state(self) -> dict:

@@ -15,9 +15,14 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from naja.errors import ConfigError, first_line
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+
+    from naja.channel import ChannelConfig
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 _CONFIG_FILE_NAMES = (".condarc", "condarc", ".mambarc", "mambarc")
@@ -309,7 +314,7 @@ def expand_path(text: str) -> str:
 # ---------------------------------------------------------------------------------------- reading
 
 
-def _yaml_safe():
+def _yaml_safe() -> YAML:
     from ruamel.yaml import YAML
 
     return YAML(typ="safe", pure=True)
@@ -516,7 +521,7 @@ class Config:
         return self.pkgs_dirs[0] / "cache"
 
     @property
-    def channel_config(self):
+    def channel_config(self) -> ChannelConfig:
         """The ``naja.channel.ChannelConfig`` of these settings (built once: it caches parsed channels)."""
         if self._channel_config is None:
             from naja.channel import ChannelConfig
@@ -591,7 +596,7 @@ class _Layer:
 
     __slots__ = ("item_labels", "label", "values")
 
-    def __init__(self, label: str, values: dict[str, Any], item_labels: dict[str, list[str]] | None = None):
+    def __init__(self, label: str, values: dict[str, Any], item_labels: dict[str, list[str]] | None = None) -> None:
         self.label = label
         self.values = values
         self.item_labels = item_labels or {}
@@ -797,7 +802,7 @@ def user_rc_path() -> Path:
     return _home() / ".condarc"
 
 
-def _yaml_rt():
+def _yaml_rt() -> YAML:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
@@ -806,7 +811,7 @@ def _yaml_rt():
     return yaml
 
 
-def _load_rt(path: Path):
+def _load_rt(path: Path) -> Any:
     from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap
 

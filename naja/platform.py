@@ -74,7 +74,7 @@ class Platform:
     def __repr__(self) -> str:
         return f"Platform({self.subdir!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Platform], tuple[str]]:
         return (Platform, (self.subdir,))
 
     def __str__(self) -> str:
