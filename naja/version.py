@@ -84,15 +84,30 @@ def _part_key(segments: tuple[Segment, ...]) -> tuple:
 
 
 _NO_LOCAL_KEY: tuple = (_TERM,)
+_ZERO_PAIR: tuple[Segment, Segment] = ((0,), ())  # the implicit epoch
 
 
 def _split_segment(text: str, original: str) -> Segment:
-    seg = _segments.get(text)
-    if seg is None:
-        seg = _parse_segment(text, original)
-        if len(_segments) < 100_000:
-            _segments[text] = seg
-    return seg
+    return _segment_pair(text, original)[0]
+
+
+def _segment_pair(text: str, original: str) -> tuple[Segment, Segment]:
+    """``(segment, segment without trailing zeros)`` of one segment's text, interned."""
+    pair = _pairs.get(text)
+    if pair is None:
+        seg = _segments.get(text)
+        if seg is None:
+            seg = _parse_segment(text, original)
+            if len(_segments) < 100_000:
+                _segments[text] = seg
+        pair = (seg, strip_zeros(seg))
+        if len(_pairs) < 100_000:
+            _pairs[text] = pair
+    return pair
+
+
+_pairs: dict[str, tuple[Segment, Segment]] = {}
+_part_keys: dict[tuple[Segment, ...], tuple] = {}
 
 
 def _parse_segment(text: str, original: str) -> Segment:
@@ -112,6 +127,21 @@ def _parse_segment(text: str, original: str) -> Segment:
         else:
             comps.append(r)
     return tuple(comps)
+
+
+def _parse_plain(text: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]] | None:
+    """``(segments, zero-stripped segments)`` of the usual ``1.2.3`` form (already normalized: digits
+    and single inner dots), or None for anything else, which ``_parse`` handles in full."""
+    if not text.replace(".", "").isdigit() or not text.isascii() or ".." in text or text[-1] == ".":
+        return None
+    get = _pairs.get
+    pairs = [_ZERO_PAIR]
+    for t in text.split("."):
+        pair = get(t)
+        if pair is None:
+            pair = _segment_pair(t, text)
+        pairs.append(pair)
+    return tuple([p[0] for p in pairs]), tuple([p[1] for p in pairs])
 
 
 def _parse(text: str) -> tuple[str, tuple[Segment, ...], tuple[Segment, ...]]:
@@ -201,15 +231,26 @@ class Version:
             pass
         except TypeError:
             raise InvalidVersion(f"invalid version {text!r}: not a string") from None
-        norm, version, local = _parse(text)  # type: ignore[arg-type]
+        plain = _parse_plain(text) if text.__class__ is str else None  # type: ignore[union-attr]
+        if plain is not None:
+            norm, local = text, ()
+            version, nsegs = plain
+        else:
+            norm, version, local = _parse(text)  # type: ignore[arg-type]
+            nsegs = tuple(map(strip_zeros, version))
         self = object.__new__(cls)
         self.text = text
         self.norm = text if norm == text else norm
         self.epoch = version[0][0]  # type: ignore[assignment]
         self.segments = version
-        self.nsegs = tuple(map(strip_zeros, version))
+        self.nsegs = nsegs
         self.local = local
-        self.key = (_part_key(version), _part_key(local) if local else _NO_LOCAL_KEY)
+        main_key = _part_keys.get(version)
+        if main_key is None:
+            main_key = _part_key(version)
+            if len(_part_keys) < 200_000:
+                _part_keys[version] = main_key
+        self.key = (main_key, _part_key(local) if local else _NO_LOCAL_KEY)
         self._hash = hash(self.key)
         if len(_cache) < 1_000_000:
             _cache[text] = self  # type: ignore[index]
