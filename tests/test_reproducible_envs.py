@@ -17,15 +17,10 @@ import pytest
 
 from tests.support.cli import assert_one_line_error, naja
 from tests.support.server import LoopbackServer
+from tests.support.txn import fresh_root, prefix_records
 
 RECIPES = "conda-test-recipes"
 HOST_ONLY = pytest.mark.skipif(os.name == "nt", reason="the fake python is a POSIX shell script")
-
-# What differs legitimately between two installs of the same packages from different package caches:
-# where the cache is (link source, extracted dir, tarball) and what the user typed (requested specs).
-# Nothing in a prefix record is time-dependent besides these: ``timestamp`` is the package's.
-CACHE_OR_REQUEST_FIELDS = frozenset(
-    {"link", "extracted_package_dir", "package_tarball_full_path", "requested_spec", "requested_specs"})
 
 # A stand-in python: ``-c 'import pip'`` succeeds, ``-m pip install ...`` records its arguments and
 # working directory in the prefix (the placeholder is replaced with the prefix at install).
@@ -81,20 +76,6 @@ def _linux_only():
         pytest.skip("the real packages here are linux-64 builds")
 
 
-def records(prefix: Path) -> dict[str, dict]:
-    """conda-meta records by file name, without the cache- and request-dependent fields."""
-    out = {}
-    for f in sorted((prefix / "conda-meta").glob("*.json")):
-        data = json.loads(f.read_text())
-        out[f.name] = {k: v for k, v in data.items() if k not in CACHE_OR_REQUEST_FIELDS}
-    return out
-
-
-def elsewhere(tmp_path: Path, label: str) -> dict[str, str]:
-    """Another machine, as far as naja can tell: a fresh root prefix and package cache."""
-    return {"NAJA_ROOT_PREFIX": str(tmp_path / f"root-{label}")}
-
-
 def pip_call(prefix: Path) -> dict[str, list[str]]:
     """What the stand-in python was run with: ``cwd``, ``arg`` (argv) and ``req`` (requirements)."""
     out: dict[str, list[str]] = {"cwd": [], "arg": [], "req": []}
@@ -115,7 +96,7 @@ def explicit_urls(text: str) -> list[str]:
 def test_explicit_round_trip_md5_and_sha256(channel, tmp_path):
     env = tmp_path / "env"
     naja("create", "-p", env, "-c", channel, "dependent=1.0", "zlib", "-y", "-q")
-    original = records(env)
+    original = prefix_records(env)
     assert {r["name"] for r in original.values()} == {"dependent", "dependency", "zlib", "libgcc-ng"}
 
     by_sha = naja("list", "-p", env, "--explicit", "--sha256").stdout
@@ -139,7 +120,7 @@ def test_explicit_round_trip_md5_and_sha256(channel, tmp_path):
     (tmp_path / "sha.txt").write_text(by_sha)
     # --dry-run shows what would be fetched and linked, and downloads nothing
     dry = naja("create", "-p", env, "-f", tmp_path / "sha.txt", "--dry-run", "--json",
-               env=elsewhere(tmp_path, "dry")).json()
+               env=fresh_root(tmp_path, "dry")).json()
     wanted = {r["name"] for r in original.values()}
     assert {a["name"] for a in dry["actions"]["LINK"]} == wanted == {a["name"] for a in dry["actions"]["FETCH"]}
     assert not env.exists() and not (tmp_path / "root-dry" / "pkgs").exists()
@@ -147,8 +128,8 @@ def test_explicit_round_trip_md5_and_sha256(channel, tmp_path):
         path = tmp_path / f"{label}.txt"
         path.write_text(text)
         # same target path (prefix replacement depends on it), a fresh package cache
-        naja("create", "-p", env, "-f", path, "-y", "-q", env=elsewhere(tmp_path, label))
-        assert records(env) == original, label
+        naja("create", "-p", env, "-f", path, "-y", "-q", env=fresh_root(tmp_path, label))
+        assert prefix_records(env) == original, label
         history = (env / "conda-meta" / "history").read_text()
         assert "+" in history and "dependent-1.0-0" in history
         naja("env", "remove", "-p", env, "-y")
@@ -159,20 +140,20 @@ def test_explicit_accepts_bare_sha256_and_installs_without_a_solve(channel, tmp_
     no dependency is added: exactly the listed packages are installed."""
     env = tmp_path / "src"
     naja("create", "-p", env, "-c", channel, "dependent=2.0", "-y", "-q")
-    dep = next(r for r in records(env).values() if r["name"] == "dependent")
+    dep = next(r for r in prefix_records(env).values() if r["name"] == "dependent")
     path = tmp_path / "one.txt"
     path.write_text(f"# platform: linux-64\n@EXPLICIT\n{dep['url']}#{dep['sha256']}\n")
     target = tmp_path / "one"
-    naja("create", "-p", target, "-f", path, "-y", "-q", env=elsewhere(tmp_path, "one"))
-    assert [r["name"] for r in records(target).values()] == ["dependent"]
-    assert records(target)["dependent-2.0-0.json"]["depends"] == dep["depends"]
+    naja("create", "-p", target, "-f", path, "-y", "-q", env=fresh_root(tmp_path, "one"))
+    assert [r["name"] for r in prefix_records(target).values()] == ["dependent"]
+    assert prefix_records(target)["dependent-2.0-0.json"]["depends"] == dep["depends"]
 
 
 def test_tampered_hash_refused_nothing_installed(channel, tmp_path):
     env = tmp_path / "good"
     naja("create", "-p", env, "-c", channel, "dependent=1.0", "-y", "-q")
     text = naja("list", "-p", env, "--explicit", "--sha256").stdout
-    dep = next(r for r in records(env).values() if r["name"] == "dependency")
+    dep = next(r for r in prefix_records(env).values() if r["name"] == "dependency")
     forged = "0" * 64
     tampered = tmp_path / "tampered.txt"
     tampered.write_text(text.replace(dep["sha256"], forged))
@@ -182,7 +163,7 @@ def test_tampered_hash_refused_nothing_installed(channel, tmp_path):
     assert_one_line_error(res, "dependency", forged[:16])
     assert not target.exists()
     # a fresh cache: the download itself is refused
-    res = naja("create", "-p", target, "-f", tampered, "-y", ok=False, env=elsewhere(tmp_path, "t"))
+    res = naja("create", "-p", target, "-f", tampered, "-y", ok=False, env=fresh_root(tmp_path, "t"))
     assert_one_line_error(res, "dependency", "sha256")
     assert not target.exists()
 
@@ -193,15 +174,15 @@ def test_tampered_hash_refused_nothing_installed(channel, tmp_path):
     assert not target.exists()
 
     # into an existing environment: it is left exactly as it was
-    before = records(env)
+    before = prefix_records(env)
     other = tmp_path / "other"
     naja("create", "-p", other, "-c", channel, "dependent=2.0", "-y", "-q")
     text2 = naja("list", "-p", other, "--explicit", "--md5").stdout
-    dep2 = next(r for r in records(other).values() if r["name"] == "dependent")
+    dep2 = next(r for r in prefix_records(other).values() if r["name"] == "dependent")
     bad2 = tmp_path / "bad2.txt"
     bad2.write_text(text2.replace(dep2["md5"], "e" * 32))
     assert_one_line_error(naja("install", "-p", env, "-f", bad2, "-y", ok=False), "md5")
-    assert records(env) == before
+    assert prefix_records(env) == before
 
     garbage = tmp_path / "garbage.txt"
     garbage.write_text(f"@EXPLICIT\n{dep['url']}#not-a-hash\n")
@@ -231,7 +212,7 @@ def test_environment_yml_round_trip_with_pip_and_variables(channel, tmp_path):
                    "  - pip:\n    - requests==2.31.0\n    - -e ./src\nvariables:\n  FOO: bar\n  LEVEL: '3'\n")
     naja("env", "create", "-f", yml, "-y", "-q")
     prefix = Path(os.environ["NAJA_ROOT_PREFIX"]) / "envs" / "repro"
-    names = {r["name"] for r in records(prefix).values()}
+    names = {r["name"] for r in prefix_records(prefix).values()}
     assert names == {"python", "pip", "dependent", "dependency"}  # pip is added for the pip: section
     # pip ran with the environment's python, after the conda packages, from the file's directory
     call = pip_call(prefix)
@@ -267,10 +248,10 @@ def test_environment_yml_round_trip_with_pip_and_variables(channel, tmp_path):
     out = tmp_path / "exported.yml"
     out.write_text(exported)
     copy = tmp_path / "copy"
-    naja("env", "create", "-p", copy, "-f", out, "-y", "-q", env=elsewhere(tmp_path, "yml"))
-    mine = {n: {k: v for k, v in r.items() if k != "paths_data" and k != "files"} for n, r in records(copy).items()}
+    naja("env", "create", "-p", copy, "-f", out, "-y", "-q", env=fresh_root(tmp_path, "yml"))
+    mine = {n: {k: v for k, v in r.items() if k != "paths_data" and k != "files"} for n, r in prefix_records(copy).items()}
     theirs = {n: {k: v for k, v in r.items() if k != "paths_data" and k != "files"}
-              for n, r in records(prefix).items()}
+              for n, r in prefix_records(prefix).items()}
     assert mine == theirs
     assert json.loads((copy / "conda-meta" / "state").read_text())["env_vars"] == {"FOO": "bar", "LEVEL": "3"}
     call = pip_call(copy)
@@ -283,10 +264,10 @@ def test_environment_yml_prefix_key(channel, tmp_path):
     yml = tmp_path / "env.yml"
     yml.write_text(f"channels: [{channel}]\ndependencies: [dependency=2.0]\nprefix: {target}\n")
     naja("create", "-f", yml, "-y", "-q")
-    assert [r["version"] for r in records(target).values()] == ["2.0"]
+    assert [r["version"] for r in prefix_records(target).values()] == ["2.0"]
     other = tmp_path / "by-flag"
     naja("create", "-p", other, "-f", yml, "-y", "-q")  # -p wins over the file's prefix
-    assert [r["name"] for r in records(other).values()] == ["dependency"]
+    assert [r["name"] for r in prefix_records(other).values()] == ["dependency"]
 
 
 @HOST_ONLY
@@ -308,9 +289,9 @@ def test_install_explicit_into_an_existing_environment_keeps_the_rest(channel, t
     path = tmp_path / "add.txt"
     path.write_text(text)
     naja("install", "-p", env, "-f", path, "-y", "-q")
-    got = {r["name"]: r["version"] for r in records(env).values()}
+    got = {r["name"]: r["version"] for r in prefix_records(env).values()}
     assert got == {"dependent": "1.0", "dependency": "2.0", "zlib": "1.2.11", "libgcc-ng": "9.3.0"}
-    mine, theirs = (records(p)["zlib-1.2.11-h7b6447c_3.json"] for p in (env, src))
+    mine, theirs = (prefix_records(p)["zlib-1.2.11-h7b6447c_3.json"] for p in (env, src))
     mine.pop("paths_data")  # holds hashes of files with the prefix (which differs) written into them
     theirs.pop("paths_data")
     assert mine == theirs
@@ -339,7 +320,7 @@ def test_lockfile_pip_entries_installed_after_conda_with_hashes(channel, tmp_pat
     assert {p.manager for p in parse_conda_lock_file(lockfile).package} == {"conda", "pip"}
     env = tmp_path / "env"
     naja("create", "-p", env, "-f", lockfile, "-y", "-q")
-    assert {r["name"] for r in records(env).values()} == {"python", "pip"}
+    assert {r["name"] for r in prefix_records(env).values()} == {"python", "pip"}
     assert pip_call(env)["req"] == [f"requests @ {wheel} --hash=sha256:{'cd' * 32}"]
 
 
@@ -355,7 +336,7 @@ def test_explicit_local_paths_with_variables(shared_data, tmp_path):
     path.write_text("@EXPLICIT\n$REPRO_PKGS/dependency-1.0-0.conda\n~/dependent-1.0-0.conda\n")
     env = tmp_path / "env"
     naja("create", "-p", env, "-f", path, "-y", "-q", env={"REPRO_PKGS": str(pkgs)})
-    got = records(env)
+    got = prefix_records(env)
     assert got["dependency-1.0-0.json"]["url"] == (pkgs / "dependency-1.0-0.conda").as_uri()
     assert got["dependent-1.0-0.json"]["url"] == (home / "dependent-1.0-0.conda").as_uri()
     assert {r["subdir"] for r in got.values()} == {"noarch"}

@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
 from tests.support.cli import assert_one_line_error, naja
 from tests.support.server import LoopbackServer
+from tests.support.txn import fresh_root, prefix_records
 
 RECIPES = "conda-test-recipes"
-CACHE_OR_REQUEST_FIELDS = frozenset(
-    {"link", "extracted_package_dir", "package_tarball_full_path", "requested_spec", "requested_specs"})
 EMPTY_REPODATA = {"info": {"subdir": "noarch"}, "packages": {}, "packages.conda": {}, "repodata_version": 1}
 
 
@@ -66,18 +64,6 @@ def real_channel(tmp_path_factory, shared_data):
     naja("index", root)
     with LoopbackServer(root) as server:
         yield server.url
-
-
-def records(prefix: Path) -> dict[str, dict]:
-    out = {}
-    for f in sorted((prefix / "conda-meta").glob("*.json")):
-        data = json.loads(f.read_text())
-        out[f.name] = {k: v for k, v in data.items() if k not in CACHE_OR_REQUEST_FIELDS}
-    return out
-
-
-def fresh_root(tmp_path: Path, label: str) -> dict[str, str]:
-    return {"NAJA_ROOT_PREFIX": str(tmp_path / f"root-{label}")}
 
 
 def newest(repodata: dict, name: str) -> tuple[str, dict]:
@@ -175,12 +161,12 @@ def test_conda_lock_written_file_installs_like_a_solve(real_channel, tmp_path):
 
     env = tmp_path / "env"
     naja("create", "-p", env, "-f", env_yml, "-y", "-q")
-    solved = records(env)
+    solved = prefix_records(env)
     assert {r["name"] for r in solved.values()} == {"dependent", "dependency", "zlib", "libgcc-ng"}
     naja("env", "remove", "-p", env, "-y")
     for label, lockfile in (("theirs", theirs), ("ours", ours)):
         naja("create", "-p", env, "-f", lockfile, "-y", "-q", env=fresh_root(tmp_path, label))
-        assert records(env) == solved, label
+        assert prefix_records(env) == solved, label
         naja("env", "remove", "-p", env, "-y")
 
 
@@ -207,10 +193,10 @@ def test_lock_categories_tampered_hash_and_missing_platform(real_channel, tmp_pa
 
     env = tmp_path / "main-only"
     naja("create", "-p", env, "-f", lockfile, "-y", "-q")
-    assert {r["name"] for r in records(env).values()} == {"dependent", "dependency"}
+    assert {r["name"] for r in prefix_records(env).values()} == {"dependent", "dependency"}
     env = tmp_path / "with-dev"
     naja("create", "-p", env, "-f", lockfile, "--category", "dev", "-y", "-q")
-    assert {r["name"] for r in records(env).values()} == {"dependent", "dependency", "zlib", "libgcc-ng"}
+    assert {r["name"] for r in prefix_records(env).values()} == {"dependent", "dependency", "zlib", "libgcc-ng"}
 
     # a forged sha256: refused, nothing created, in this cache and in a fresh one
     dep = next(p for p in doc["package"] if p["name"] == "dependency")

@@ -78,3 +78,24 @@ def tree(prefix: Path, *, skip: Iterable[str] = ("conda-meta",)) -> dict[str, tu
             if not os.path.islink(full) and not os.listdir(full):
                 out[os.path.normpath(os.path.join(rel_dir, d))] = ("dir", b"", False)
     return out
+
+
+# What differs legitimately between two installs of the same packages from different package caches:
+# where the cache is (link source, extracted dir, tarball) and what the user typed (requested specs).
+# Nothing in a prefix record is time-dependent besides these: ``timestamp`` is the package's.
+CACHE_OR_REQUEST_FIELDS = frozenset(
+    {"link", "extracted_package_dir", "package_tarball_full_path", "requested_spec", "requested_specs"})
+
+
+def prefix_records(prefix: Path) -> dict[str, dict]:
+    """conda-meta records by file name, without the cache- and request-dependent fields."""
+    out = {}
+    for f in sorted((prefix / "conda-meta").glob("*.json")):
+        data = json.loads(f.read_text())
+        out[f.name] = {k: v for k, v in data.items() if k not in CACHE_OR_REQUEST_FIELDS}
+    return out
+
+
+def fresh_root(tmp_path: Path, label: str) -> dict[str, str]:
+    """Another machine, as far as naja can tell: a fresh root prefix and package cache."""
+    return {"NAJA_ROOT_PREFIX": str(tmp_path / f"root-{label}")}
