@@ -77,6 +77,11 @@ def index_channel(
     return written
 
 
+def subdirs_to_index(root: str | os.PathLike[str]) -> list[str]:
+    """The subdirs ``index_channel`` would write (those holding packages, and ``noarch``)."""
+    return sorted(_discover_subdirs(Path(root)) | {"noarch"})
+
+
 def _discover_subdirs(root: Path) -> set[str]:
     found = set()
     for entry in os.scandir(root):

@@ -58,6 +58,11 @@ def test_index_writes_repodata_for_real_packages(tmp_path, shared_data):
     shutil.copy(shared_data / "packages" / "zlib-1.2.11-h7b6447c_3.tar.bz2", chan / "linux-64")
     for name in ("dependency-1.0-0.conda", "dependent-1.0-0.conda"):
         shutil.copy(shared_data / "packages" / "conda-test-recipes" / name, chan / "noarch")
+    # --dry-run names what it would write and writes nothing
+    planned = naja("index", "--json", "--dry-run", chan).json()
+    assert planned["dry_run"] is True
+    assert {Path(p).parent.name for p in planned["repodata"]} == {"linux-64", "noarch"}
+    assert not list(chan.glob("*/repodata*")) and not list(chan.glob("*/.naja-index-cache.json"))
     res = naja("index", "--json", chan)
     written = {Path(p).parent.name for p in res.json()["repodata"]}
     assert {"linux-64", "noarch"} <= written

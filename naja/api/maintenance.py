@@ -142,12 +142,14 @@ def package_transmute(archive: str, out: str | None = None, *, compression_level
     return ps.transmute(src, out, compression_level=compression_level)
 
 
-def index(channel_dir: str, *, zst: bool = True, shards: bool = True) -> list[Path]:
+def index(channel_dir: str, *, zst: bool = True, shards: bool = True, dry_run: bool = False) -> list[Path]:
     """Write repodata (and .zst, CEP-16 shards) for every subdir of a local channel directory.
-    Returns the repodata.json files written."""
+    Returns the repodata.json files written (with ``dry_run``: that would be written)."""
     ci = require("naja.channel_index")
     root = Path(channel_dir)
     if not root.is_dir():
         raise NajaError(f"no such channel directory: {channel_dir}")
+    if dry_run:
+        return [root / subdir / "repodata.json" for subdir in ci.subdirs_to_index(root)]
     ci.index_channel(root, zst=zst, shards=shards)
     return sorted(root.glob("*/repodata.json"))

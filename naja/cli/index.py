@@ -22,10 +22,10 @@ def run(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
 
-    written = api.index(args.channel_dir, zst=args.zst, shards=args.shards)
+    written = api.index(args.channel_dir, zst=args.zst, shards=args.shards, dry_run=args.dry_run)
     if args.json:
-        output.print_json({"success": True, "repodata": [str(p) for p in written]})
+        output.print_json({"success": True, "dry_run": bool(args.dry_run), "repodata": [str(p) for p in written]})
     elif not args.quiet:
         for p in written:
-            output.info(f"indexed {p}")
+            output.info(f"{'would index' if args.dry_run else 'indexed'} {p}")
     return 0
