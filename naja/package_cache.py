@@ -30,6 +30,7 @@ from naja.download import Downloader, DownloadRequest, ProgressCallback, file_di
 from naja.errors import CacheLockTimeout, PackageError
 from naja.package_streaming import PACKAGE_EXTENSIONS
 from naja.records import PackageRecord
+from naja.repodata.cache import atomic_write
 
 URLS_TXT = "urls.txt"
 LOCK_DIR = ".naja-locks"
@@ -331,9 +332,7 @@ class PackageCache:
             with extract_slots:
                 self._extract(tarball, target)
             data = repodata_record_for(record, target, tarball)
-            tmp = target / "info" / ".repodata_record.json.tmp"
-            tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-            os.replace(tmp, target / REPODATA_RECORD)
+            atomic_write(target / REPODATA_RECORD, json.dumps(data, indent=2, sort_keys=True).encode())
             return target
         finally:
             lock.release()
