@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from naja.errors import ConfigError
 from naja.platform import Platform
@@ -109,8 +109,10 @@ def _linux_override(value: str) -> str:
 
 
 def _add(
-    packages: list[tuple[str, str, str]], env: Mapping[str, str], name: str, detected: str, *, validate=None
+    packages: list[tuple[str, str, str]], env: Mapping[str, str], name: str, detected: str, *,
+    validate: Callable[[str], str] | None = None,
 ) -> None:
+    """Add ``name`` at its detected version unless ``CONDA_OVERRIDE_<NAME>`` replaces or removes it."""
     override = _override(env, name)
     if override is None:
         packages.append((name, detected, "0"))
