@@ -108,7 +108,7 @@ class PythonInfo:
         return cls(version=version, site_packages=norm.replace(os.sep, "/"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlannedFile:
     """A file of the package and where it lands in the prefix."""
 

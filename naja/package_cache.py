@@ -121,7 +121,7 @@ def repodata_record_for(record: PackageRecord, package_dir: Path, tarball: Path 
     return data
 
 
-@dataclass
+@dataclass(frozen=True)
 class CachedPackage:
     """Where one record's files are in the cache."""
 

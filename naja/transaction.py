@@ -64,7 +64,7 @@ _TEST_SLEEP_ENV = "NAJA_TEST_LINK_SLEEP"  # seconds to sleep after each linked p
 # ------------------------------------------------------------------------------------------ summary
 
 
-@dataclass
+@dataclass(frozen=True)
 class Clobber:
     """A file written by more than one package (the last one linked wins)."""
 
