@@ -307,6 +307,7 @@ class _Hasher:
 
 
 def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
+    """Hex digest of a file read in 1 MiB chunks (packages can be gigabytes)."""
     h = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -39,6 +39,7 @@ DEFAULT_LOCK_TIMEOUT = 600.0
 
 
 def strip_extension(fn: str) -> str:
+    """``zlib-1.2.11-0.conda`` → ``zlib-1.2.11-0``; a name without a package extension is kept."""
     for ext in PACKAGE_EXTENSIONS:
         if fn.endswith(ext):
             return fn[: -len(ext)]

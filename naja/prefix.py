@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
@@ -351,6 +350,3 @@ class PrefixLock:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
-
-def records_to_dicts(records: Iterable[PrefixRecord]) -> list[dict[str, Any]]:
-    return [msgspec.to_builtins(r) for r in records]

@@ -86,4 +86,6 @@ def record_from_json(data: bytes | str) -> PackageRecord:
 
 
 def record_from_dict(data: dict[str, Any]) -> PackageRecord:
+    """A record from decoded JSON, converted leniently (``strict=False``): other tools' records are not
+    always typed exactly."""
     return msgspec.convert(data, PackageRecord, strict=False)

@@ -282,7 +282,7 @@ class Transaction:
         return {
             "PREFIX": str(self.prefix.path),
             "LINK": [r.to_dict() for r in self.to_link],
-            "UNLINK": [msgspec_builtins(r) for r in self.to_unlink],
+            "UNLINK": [r.to_dict() for r in self.to_unlink],
             "install": [r.dist_name for r in self.install],
             "remove": [r.dist_name for r in self.remove],
             "upgrade": [(a.dist_name, b.dist_name) for a, b in self.upgrade],
@@ -380,12 +380,6 @@ def _unmet_dependencies(records: dict[str, PackageRecord]) -> list[str]:
             if have is None or not spec.match(have):
                 out.append(f"{record.dist_name} needs {dep}")
     return out
-
-
-def msgspec_builtins(record: Any) -> Any:
-    import msgspec
-
-    return msgspec.to_builtins(record)
 
 
 class _Runner:
