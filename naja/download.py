@@ -120,7 +120,7 @@ class Downloader:
                 self._fetch_once(req, progress, resume=mismatches == 0)
                 return req.dest
             except _Mismatch as exc:
-                _unlink(_partial(req.dest))
+                _partial(req.dest).unlink(missing_ok=True)
                 mismatches += 1
                 if mismatches > 1:
                     raise DownloadError(
@@ -205,7 +205,7 @@ class Downloader:
                 if req.size is not None and offset == req.size:
                     hasher.update_from_file(partial)
                     return
-                _unlink(partial)
+                partial.unlink(missing_ok=True)
                 raise _Transient("server refused to resume")
             if status >= 500 or status == 429:
                 raise _Transient(f"HTTP {status}")
@@ -244,13 +244,6 @@ def _describe(exc: BaseException) -> str:
 
 def _partial(dest: Path) -> Path:
     return dest.with_name(dest.name + PARTIAL_SUFFIX)
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def _pump(
