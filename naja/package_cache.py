@@ -393,10 +393,7 @@ def _delete(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
+        path.unlink(missing_ok=True)
 
 
 def _writable_dirs(pkgs_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
