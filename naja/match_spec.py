@@ -61,6 +61,14 @@ _LEGACY_PARENS = re.compile(r"\(([\w\s,=.'\"-]*)\)\s*$")
 _parse_cache: dict[str, dict[str, Any]] = {}
 
 
+def _plain_glob(v: str) -> bool:
+    """Whether ``=<v without its trailing *>`` reads back as ``v`` (not for e.g. ``.*.*`` or ``1.*.*``)."""
+    inner = v[:-2] if v.endswith(".*") else v[:-1] if v.endswith("*") else v
+    if inner == "*":  # '*.*': conda writes '=*', which reads back as any version, as it means
+        return True
+    return bool(inner) and "*" not in inner and not inner.startswith(".")
+
+
 def _quote(text: str) -> str:
     """A bracket value quoted so that it reads back (double quotes when it holds a single quote)."""
     return f'"{text}"' if "'" in text else f"'{text}'"
@@ -864,7 +872,7 @@ class MatchSpec:
             v = str(version)
             if v == "*":
                 pass
-            elif any(c in v for c in "><$^|,@'\"[]# "):  # inline, these would not read back
+            elif any(c in v for c in "><$^|,@'\"[]# ") or not _plain_glob(v):  # inline, would not read back
                 brackets.append(f"version={_quote(v)}")
             elif v[:2] in ("!=", "~="):
                 if build is not None:
