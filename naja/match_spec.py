@@ -11,6 +11,7 @@ small check (exact-name comparison first, globs precompiled to regexes, versions
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -616,7 +617,7 @@ class MatchSpec:
             raise _error(shown, str(e)) from None
         self.original = original
         if spec.__class__ is str and not kwargs and len(_built) < 100_000:
-            _built[spec] = tuple([getattr(self, slot) for slot in _STATE_SLOTS])  # type: ignore[index]
+            _built[spec] = _get_state(self)  # type: ignore[index]
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -718,7 +719,8 @@ class MatchSpec:
     def _finish(self, comps: dict[str, Any]) -> None:
         self._components = comps
         # identity ignores constraints that match everything ('*/linux-64::x' == 'x[subdir=linux-64]')
-        ident = tuple((k, comps[k]) for k in FIELD_NAMES if k in comps and not _matches_all(k, comps[k]))
+        keys = sorted(comps, key=_FIELD_ORDER.__getitem__) if len(comps) > 1 else comps
+        ident = tuple([(k, comps[k]) for k in keys if not _matches_all(k, comps[k])])
         self._key = (ident, self.optional, self.target)
         self._hash = hash(self._key)
         self._checks = self._compile()
@@ -772,6 +774,8 @@ class MatchSpec:
                 return cm(r.channel) if ok is None else ok
 
             checks.append(channel_ok)
+        if self._components.keys() <= _COMMON_FIELDS:  # every field below is None
+            return tuple(checks)
         for key in ("md5", "sha256", "url", "fn"):
             value = getattr(self, key)
             if value is not None:
@@ -1004,6 +1008,8 @@ _COMMON_FIELDS = frozenset(("name", "version", "build", "channel", "subdir"))
 _OTHER_FIELDS = ("build_number", "track_features", "features", "url", "md5", "sha256", "fn", "license",
                  "license_family", "when", "extras", "flags")
 _built: dict[str, tuple[Any, ...]] = {}
+_get_state = operator.attrgetter(*_STATE_SLOTS)
+_FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
 _set_slot = object.__setattr__
 
 
