@@ -89,6 +89,10 @@ def test_piped_tables_are_not_cut_to_80_columns(example_channel, tmp_path):
     long.symlink_to(example_channel)
     out = naja("search", "-c", long, "--override-channels", "hello", env={"COLUMNS": ""}).stdout
     assert long.as_uri() in out and "…" not in out, out
+    # brackets in a cell are text, not rich markup
+    env = tmp_path / "envs[dev]" / "env"
+    naja("create", "-p", env, "-y", "-q")
+    assert str(env) in naja("env", "list").stdout
 
 
 def test_progress_bars_and_quiet_json(example_channel, tmp_path):

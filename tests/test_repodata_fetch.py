@@ -273,6 +273,19 @@ def test_channels_fetched_in_parallel_in_priority_order_with_progress(tmp_path, 
     assert any(label.endswith("/linux-64") for label in finished) and len(finished) >= 2
 
 
+def test_subdir_records_limited_to_name_patterns(tmp_path, serve):
+    """``search 'py*'``: only the records of matching names are decoded, not the whole subdir."""
+    from naja.repodata import load_subdir_records
+
+    root = tmp_path / "chan"
+    write_subdir(root, "linux-64", [rec("pya"), rec("pyb", "2.0"), rec("numpy"), rec("c")])
+    server = serve(root)
+    for channel in (root.as_uri(), server.url):
+        found = load_subdir_records(channel, "linux-64", config=cfg(tmp_path), patterns=["py*", "c"])
+        assert names(found) == ["c", "pya", "pyb"]
+        assert names(load_subdir_records(channel, "linux-64", config=cfg(tmp_path))) == ["c", "numpy", "pya", "pyb"]
+
+
 def test_file_channel_and_cache_listing(tmp_path):
     root = simple_channel(tmp_path / "chan")
     config = cfg(tmp_path)

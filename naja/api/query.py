@@ -51,7 +51,8 @@ def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> l
             errors: list[NajaError] = []
             for subdir in (context.platform, "noarch"):
                 try:
-                    out += repodata.load_subdir_records(ch, subdir, config=context.config, offline=offline)
+                    out += repodata.load_subdir_records(ch, subdir, config=context.config, offline=offline,
+                                                        patterns=[s.name for s in specs])
                 except NajaError as exc:  # a channel may lack one of the two subdirs
                     errors.append(exc)
             if len(errors) == 2:

@@ -177,9 +177,11 @@ def load_subdir_records(
     offline: bool = False,
     cache_dir: str | Path | None = None,
     progress: fetch.ProgressCallback | None = None,
+    patterns: Sequence[str] | None = None,
 ) -> list[PackageRecord]:
-    """Every record of one subdir of one channel (for ``search``/``repoquery`` over a whole channel).
-    Uses the full ``repodata.json`` even when the channel is sharded: all names are wanted."""
+    """Every record of one subdir of one channel (for ``search``/``repoquery`` over a whole channel),
+    or, with ``patterns`` (``fnmatch`` globs), of the names matching one of them: only those records
+    are decoded. Uses the full ``repodata.json`` even when the channel is sharded: many names are wanted."""
     options = FetchOptions.from_config(config, offline=offline, cache_dir=cache_dir, progress=progress)
     (resolved,) = resolve_channels([channel], config)[:1] or [None]
     if resolved is None:
@@ -188,4 +190,7 @@ def load_subdir_records(
     if sub is None:
         raise ChannelError(f"{fetch.redact(resolved.base_url)}/{subdir}: no repodata found")
     with gc_paused():
-        return sub.load_all()
+        if patterns is None or "*" in patterns:
+            return sub.load_all()
+        names = [n for n in sub.names() if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+        return [r for recs in sub.load(names).values() for r in recs]
