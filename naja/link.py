@@ -75,6 +75,7 @@ class LinkOptions:
     always_copy: bool = False
     always_softlink: bool = False
     allow_softlinks: bool = False
+    compile_pyc: bool = True  # byte-compile the .py files of noarch: python packages (--no-pyc)
 
 
 @dataclass(frozen=True)
@@ -695,6 +696,8 @@ def compile_pyc(prefix: str | os.PathLike[str], python: PythonInfo, py_files: It
         stderr=subprocess.DEVNULL,
         cwd=prefix,
         check=False,
+        # the byte code belongs next to the sources in the prefix, not in the user's pycache tree
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"},
     )
     # whatever interpreter ran, record the byte code it wrote (its cache tag may differ from ours)
     listings: dict[str, list[str]] = {}

@@ -601,7 +601,7 @@ class _Runner:
         return out
 
     def _compile_pyc(self) -> None:
-        if self.python is None:
+        if self.python is None or not self.options.compile_pyc:
             return
         py_files = [
             pd.path

@@ -533,3 +533,26 @@ def test_verbose_and_quiet(real_channel, tmp_path):
     assert quiet.stdout == "" and "dependency" not in quiet.stderr
     loud = naja("create", "-p", tmp_path / "v", "-c", real_channel, "dependency", "-y", "-vv")
     assert "DEBUG" in loud.stderr or "INFO" in loud.stderr
+
+
+def test_micromamba_install_switches_are_accepted_and_no_pyc_is_honoured(tmp_path):
+    """``--no-pyc``, ``--allow-downgrade``, ``--no-allow-uninstall``, ``--safety-checks``… as a
+    micromamba command line has them; ``--no-pyc`` leaves noarch: python packages uncompiled."""
+    import sys
+
+    from tests.support.packages import make_channel
+
+    minor = f"{sys.version_info.major}.{sys.version_info.minor}"
+    chan = make_channel(tmp_path / "ch", [
+        dict(name="python", version=f"{minor}.0", build="h0",
+             files={f"bin/python{minor}": f'#!/bin/sh\nexec "{sys.executable}" "$@"\n'}),
+        dict(name="tool", version="1.0", build="py_0", noarch="python", depends=["python"],
+             files={"site-packages/tool/__init__.py": "X = 1\n"}),
+    ])
+    switches = ("--allow-downgrade", "--no-allow-uninstall", "--safety-checks", "warn", "--extra-safety-checks",
+                "--no-shortcuts", "--pyc")
+    for name, extra in (("a", switches), ("b", (*switches, "--no-pyc"))):
+        naja("create", "-p", tmp_path / name, "-c", chan.as_uri(), "--override-channels", "tool", "-y", "-q", *extra)
+    site = f"lib/python{minor}/site-packages/tool"
+    assert list((tmp_path / "a" / site / "__pycache__").glob("*.pyc"))
+    assert (tmp_path / "b" / site / "__init__.py").is_file() and not (tmp_path / "b" / site / "__pycache__").exists()

@@ -77,6 +77,9 @@ def _overrides(options: Options) -> dict[str, Any]:
         out["ssl_verify"] = options.ssl_verify
     if options.lock_timeout is not None:
         out["lock_timeout"] = options.lock_timeout
+    for key in ("compile_pyc", "allow_downgrade", "allow_uninstall", "safety_checks", "extra_safety_checks"):
+        if getattr(options, key) is not None:
+            out[key] = getattr(options, key)
     return out
 
 

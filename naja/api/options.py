@@ -44,6 +44,12 @@ class Options:
     always_softlink: bool = False
     allow_softlinks: bool = False
     lock_timeout: int | None = None
+    # None: as configured (rc files, MAMBA_* variables)
+    compile_pyc: bool | None = None
+    allow_downgrade: bool | None = None
+    allow_uninstall: bool | None = None
+    safety_checks: str | None = None
+    extra_safety_checks: bool | None = None
     # output
     yes: bool = False
     json: bool = False

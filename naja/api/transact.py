@@ -131,6 +131,7 @@ class Plan:
                 always_copy=_setting(self.context, "always_copy"),
                 always_softlink=_setting(self.context, "always_softlink"),
                 allow_softlinks=_setting(self.context, "allow_softlinks"),
+                compile_pyc=bool(getattr(self.context.config, "compile_pyc", True)),
             )
             kwargs: dict[str, Any] = {
                 "link_options": link_options,

@@ -73,6 +73,18 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
     g.add_argument("--no-deps", action="store_true", help="do not install dependencies (may break the env)")
     g.add_argument("--only-deps", action="store_true", help="install only the dependencies of the specs")
     g.add_argument("--lock-timeout", type=int, metavar="SECONDS")
+    # micromamba's switches for settings that also have rc keys (None: as configured)
+    g.add_argument("--pyc", dest="compile_pyc", action="store_true", default=None,
+                   help="compile .pyc files of noarch: python packages (default)")
+    g.add_argument("--no-pyc", dest="compile_pyc", action="store_false")
+    g.add_argument("--allow-downgrade", dest="allow_downgrade", action="store_true", default=None)
+    g.add_argument("--no-allow-downgrade", dest="allow_downgrade", action="store_false")
+    g.add_argument("--allow-uninstall", dest="allow_uninstall", action="store_true", default=None)
+    g.add_argument("--no-allow-uninstall", dest="allow_uninstall", action="store_false")
+    g.add_argument("--safety-checks", choices=["enabled", "warn", "disabled"], default=None)
+    g.add_argument("--extra-safety-checks", action="store_true", default=None)
+    g.add_argument("--shortcuts", "--no-shortcuts", dest="_shortcuts", action="store_true",
+                   help="Windows menu shortcuts (not supported: accepted and ignored)")
     g.add_argument("--category", action="append", default=[], metavar="CAT",
                    help="conda-lock categories to install (default: main)")
 
