@@ -74,31 +74,27 @@ class Downloader:
         self._ssl_verify = ssl_verify
         self._proxy_servers = proxy_servers or {}
         self._user_agent = user_agent
-        self._pool: Any = None
+        self._pools: dict[str, Any] = {}
         self._pool_lock = threading.Lock()
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
-    def _http(self) -> Any:
+    def _http(self, url: str) -> Any:
+        """The pool for ``url``'s proxy (``naja.http``: the same choice as repodata fetches)."""
+        from naja.http import pool_manager, proxy_for
+
+        proxy = proxy_for(self._proxy_servers, url)
         with self._pool_lock:
-            if self._pool is None:
+            pool = self._pools.get(proxy)
+            if pool is None:
                 import urllib3
 
-                kwargs: dict[str, Any] = {
-                    "maxsize": self.threads,
-                    "timeout": urllib3.Timeout(connect=min(self.timeout, 30.0), read=self.timeout),
-                    "retries": False,  # per request: naja.repodata.fetch.retry_policy (bounded redirects)
-                }
-                if self._ssl_verify is False:
-                    kwargs["cert_reqs"] = "CERT_NONE"
-                    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-                elif isinstance(self._ssl_verify, str):
-                    kwargs["ca_certs"] = self._ssl_verify
-                proxy = self._proxy_servers.get("https") or self._proxy_servers.get("http")
-                self._pool = (
-                    urllib3.ProxyManager(proxy, **kwargs) if proxy else urllib3.PoolManager(**kwargs)
+                pool = self._pools[proxy] = pool_manager(
+                    self._ssl_verify, proxy, maxsize=self.threads,
+                    timeout=urllib3.Timeout(connect=min(self.timeout, 30.0), read=self.timeout),
+                    retries=False,  # per request: naja.repodata.fetch.retry_policy (bounded redirects)
                 )
-            return self._pool
+            return pool
 
     def _headers(self, url: str) -> tuple[str, dict[str, str]]:
         """Move ``user:password@`` out of the URL into a basic-auth header."""
@@ -187,10 +183,11 @@ class Downloader:
                 offset = 0
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        from naja.repodata.fetch import InsecureRedirectError, retry_policy
+        from naja.errors import InsecureRedirectError
+        from naja.repodata.fetch import retry_policy
 
         try:
-            resp = self._http().request("GET", url, headers=headers, preload_content=False, retries=retry_policy())
+            resp = self._http(url).request("GET", url, headers=headers, preload_content=False, retries=retry_policy())
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", None)
             if isinstance(reason, InsecureRedirectError):

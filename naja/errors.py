@@ -43,6 +43,25 @@ class RepodataError(ChannelError):
     """Malformed or unusable repodata."""
 
 
+class HTTPStatusError(ChannelError):
+    """The server answered with an error status (``status``); the message is already redacted."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotFoundError(HTTPStatusError):
+    """The server (or directory) has no such file: callers decide whether that is an error."""
+
+    def __init__(self, message: str, status: int = 404) -> None:
+        super().__init__(message, status)
+
+
+class InsecureRedirectError(ChannelError):
+    """A redirect from https to plain http (refused: it would drop TLS, and credentials with it)."""
+
+
 class ConfigError(NajaError):
     """An unreadable or invalid configuration file or value."""
 

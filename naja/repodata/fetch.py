@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from naja.errors import ChannelError
+from naja.channel import redact_url
+from naja.errors import (  # re-exported: callers catch them as fetch.NotFoundError etc.
+    ChannelError,
+    HTTPStatusError,
+    InsecureRedirectError,
+    NotFoundError,
+    first_line,
+)
 
 ProgressCallback = Callable[[str, int, "int | None"], None]
 """``progress(label, bytes_done, bytes_total_or_None)``; called as data arrives and once at the end
@@ -30,25 +37,6 @@ TIMEOUT_S = 30.0
 MAX_REDIRECTS = 10
 CHUNK = 1 << 20
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-class HTTPStatusError(ChannelError):
-    """The server answered with an error status (``status``); the message is already redacted."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class NotFoundError(HTTPStatusError):
-    """The server (or directory) has no such file: callers decide whether that is an error."""
-
-    def __init__(self, message: str, status: int = 404) -> None:
-        super().__init__(message, status)
-
-
-class InsecureRedirectError(ChannelError):
-    """A redirect from https to plain http (refused: it would drop TLS, and credentials with it)."""
 
 
 @dataclass
@@ -94,35 +82,16 @@ _pools_lock = threading.Lock()
 
 
 def _pool(options: HttpOptions, url: str) -> Any:
-    """The shared (thread-safe) urllib3 pool for these options and ``url``'s proxy (conda's
-    ``proxy_servers``: ``scheme://host`` wins over ``scheme``, then ``all``); made on first use."""
-    parts = urllib.parse.urlsplit(url)
-    proxies = dict(options.proxy_servers)
-    proxy = (proxies.get(f"{parts.scheme}://{parts.hostname}") or proxies.get(parts.scheme)
-             or proxies.get("all") or "")
+    """The shared (thread-safe) urllib3 pool for these options and ``url``'s proxy; made on first use."""
+    from naja.http import pool_manager, proxy_for
+
+    proxy = proxy_for(dict(options.proxy_servers), url)
     key = (options, proxy)
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
-            import urllib3
-
-            kwargs: dict[str, Any] = {"num_pools": 16, "maxsize": 16, "block": False}
-            if options.ssl_verify is False:
-                kwargs["cert_reqs"] = "CERT_NONE"
-                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-            elif isinstance(options.ssl_verify, str):
-                kwargs["cert_reqs"] = "CERT_REQUIRED"
-                kwargs["ca_certs"] = options.ssl_verify
-            pool = urllib3.ProxyManager(proxy, **kwargs) if proxy else urllib3.PoolManager(**kwargs)
-            _pools[key] = pool
+            pool = _pools[key] = pool_manager(options.ssl_verify, proxy, num_pools=16, maxsize=16, block=False)
         return pool
-
-
-def redact(url: str) -> str:
-    """``url`` without tokens or passwords (``naja.channel.redact_url``)."""
-    from naja.channel import redact_url
-
-    return redact_url(url)
 
 
 def split_credentials(url: str) -> tuple[str, dict[str, str]]:
@@ -159,11 +128,11 @@ def get(
         if urllib.parse.urlsplit(clean_url).scheme not in ("http", "https"):
             raise ValueError("only http, https and file URLs are supported")
     except ValueError as exc:  # e.g. 'http://[' (urlsplit: "Invalid IPv6 URL")
-        raise ChannelError(f"{label}: invalid URL {redact(url)!r}: {exc}") from None
+        raise ChannelError(f"{label}: invalid URL {redact_url(url)!r}: {exc}") from None
     request_headers = {"Accept-Encoding": "gzip, deflate", "User-Agent": _user_agent(), **auth_headers}
     request_headers.update(headers or {})
     pool = _pool(options, clean_url)
-    shown = redact(clean_url)
+    shown = redact_url(clean_url)
     last = ""
     tries = max(1, options.tries)
     for attempt in range(tries):
@@ -194,7 +163,7 @@ def retry_policy(max_redirects: int = MAX_REDIRECTS) -> Any:
                 if location and getattr(_pool, "scheme", "") == "https":
                     target = urllib.parse.urljoin(url or "", location)
                     if urllib.parse.urlsplit(target).scheme.lower() != "https":
-                        reason = InsecureRedirectError(f"refusing redirect from https to {redact(target)}")
+                        reason = InsecureRedirectError(f"refusing redirect from https to {redact_url(target)}")
                         raise urllib3.exceptions.MaxRetryError(_pool, url or "", reason)  # type: ignore[arg-type]
                 return super().increment(method, url, response, error, _pool, _stacktrace)
 
@@ -285,8 +254,8 @@ def _raise_for_transport(reason: object, label: str, shown: str) -> None:
     raise _Retryable(f"connection failed ({type(reason).__name__})")
 
 
-def _first_line(exc: object) -> str:
-    return redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:200]
+def _first_line(exc: BaseException) -> str:
+    return redact_url(first_line(exc, type(exc).__name__))[:200]
 
 
 def _get_file(url: str, label: str) -> Response:
@@ -294,7 +263,7 @@ def _get_file(url: str, label: str) -> Response:
     try:
         return Response(200, {}, path.read_bytes())
     except FileNotFoundError:
-        raise NotFoundError(f"{label}: not found at {redact(url)}") from None
+        raise NotFoundError(f"{label}: not found at {redact_url(url)}") from None
     except OSError as exc:
         raise ChannelError(f"{label}: cannot read {path}: {exc.strerror}") from None
 

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from naja.channel import redact_url
 from naja.errors import ChannelError
 from naja.records import PackageRecord
 from naja.repodata import fetch
@@ -50,19 +51,12 @@ def spec_name(spec: Any) -> str:
 
 
 def resolve_channels(channels: Iterable[Any], config: Any = None) -> list[Any]:
-    """``Channel`` objects (multichannels expanded, duplicates dropped) from objects or strings."""
-    from naja.channel import Channel
+    """``Channel`` objects (multichannels expanded, duplicates dropped) from objects or strings, with
+    ``config``'s channel settings (``naja.channel.resolve_channels``)."""
+    from naja.channel import Channel, MultiChannel, resolve_channels
 
-    channel_config = getattr(config, "channel_config", None)
-    out: list[Any] = []
-    seen: set[str] = set()
-    for item in channels:
-        parsed = item if hasattr(item, "subdir_url") or hasattr(item, "expand") else Channel.from_string(str(item), channel_config)
-        for channel in parsed.expand() if hasattr(parsed, "expand") else [parsed]:
-            if channel.base_url not in seen:
-                seen.add(channel.base_url)
-                out.append(channel)
-    return out
+    items = [c if isinstance(c, Channel | MultiChannel) else str(c) for c in channels]
+    return resolve_channels(items, getattr(config, "channel_config", None))
 
 
 def open_subdirs(
@@ -91,10 +85,10 @@ def open_subdirs(
             pool.shutdown(wait=True, cancel_futures=True)
     for channel in channels:
         if not any(sub is not None for (c, _), sub in zip(jobs, results) if c is channel):
-            shown = getattr(channel, "canonical_name", None) or fetch.redact(channel.base_url)
+            shown = getattr(channel, "canonical_name", None) or redact_url(channel.base_url)
             tried = ", ".join(s for c, s in jobs if c is channel)
             raise ChannelError(
-                f"channel {shown} not found: no repodata for {tried} at {fetch.redact(channel.base_url)}"
+                f"channel {shown} not found: no repodata for {tried} at {redact_url(channel.base_url)}"
             )
     return [sub for sub in results if sub is not None]
 
@@ -188,7 +182,7 @@ def load_subdir_records(
         raise ChannelError(f"no channel given: {channel!r}")
     sub = open_subdir(resolved, subdir, options, allow_shards=False)
     if sub is None:
-        raise ChannelError(f"{fetch.redact(resolved.base_url)}/{subdir}: no repodata found")
+        raise ChannelError(f"{redact_url(resolved.base_url)}/{subdir}: no repodata found")
     with gc_paused():
         if patterns is None or "*" in patterns:
             return sub.load_all()

@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from naja.channel import redact_url
 from naja.errors import ChannelError, RepodataError
 from naja.records import PackageRecord
 from naja.repodata import fetch
@@ -100,7 +101,7 @@ class ShardedSubdir:
         if not self._shards_base.endswith("/"):
             self._shards_base += "/"
         package_base = urllib.parse.urljoin(clean_subdir_url.rstrip("/") + "/", index.info.base_url or "")
-        self.package_base_url = fetch.redact(package_base if package_base.endswith("/") else package_base + "/")
+        self.package_base_url = redact_url(package_base if package_base.endswith("/") else package_base + "/")
         self._cache = None if cache_dir is None else cache_dir / SHARDS_DIR
         self._options = options
         self._offline = offline

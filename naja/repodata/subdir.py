@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 
+from naja.channel import redact_url
 from naja.errors import ChannelError, RepodataError
 from naja.records import PackageRecord
 from naja.repodata import cache, fetch, local_index, shards
@@ -129,7 +130,7 @@ def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shard
     such subdir (HTTP 404 / missing directory)."""
     url = channel.subdir_url(subdir)  # with credentials: for requests only
     clean = f"{channel.base_url}/{subdir}"
-    label = f"{getattr(channel, 'canonical_name', None) or fetch.redact(channel.base_url)}/{subdir}"
+    label = f"{getattr(channel, 'canonical_name', None) or redact_url(channel.base_url)}/{subdir}"
     options.cache_dir.mkdir(parents=True, exist_ok=True)
     key = cache.cache_key(clean)
     if clean.startswith("file:"):
@@ -152,7 +153,7 @@ def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shard
             state, data = _fetch_json(url, clean, label, entry, state, options)
         except fetch.NotFoundError:
             cache.write_state(entry.state, RepodataState(
-                url=fetch.redact(clean), has_shards=state.has_shards if state else None,
+                url=redact_url(clean), has_shards=state.has_shards if state else None,
                 not_found=cache.new_flag(True)))
             return None
         try:
@@ -230,7 +231,7 @@ def _package_base(clean_subdir_url: str, index: local_index.LocalIndex) -> str:
         base = urllib.parse.urljoin(base, info_base)
         if not base.endswith("/"):
             base += "/"
-    return fetch.redact(base)
+    return redact_url(base)
 
 
 # ----------------------------------------------------------------------------------- repodata.json
@@ -243,7 +244,7 @@ def _fetch_json(
     valid = state is not None and state.matches(entry.json)
     if options.offline:
         if valid or entry.json.is_file():
-            return (state if valid else cache.state_for_file(entry.json, RepodataState(url=fetch.redact(clean)))), None
+            return (state if valid else cache.state_for_file(entry.json, RepodataState(url=redact_url(clean)))), None
         raise ChannelError(f"{label}: no cached repodata and --offline is set (run once online first)")
     if valid and state.is_fresh(options.ttl):
         return state, None
@@ -285,7 +286,7 @@ def _fetch_json(
         body = shards.decompress(body, f"{label}: repodata.json.zst")
     cache.atomic_write(entry.json, body)
     new_state = RepodataState(
-        url=fetch.redact(clean),
+        url=redact_url(clean),
         etag=resp.headers.get("etag", ""),
         mod=resp.headers.get("last-modified", ""),
         cache_control=resp.headers.get("cache-control", ""),
@@ -353,7 +354,7 @@ def _open_sharded(
             data = resp.body
             cache.atomic_write(entry.shard_index, data)
             cache.write_state(entry.shard_state, cache.state_for_file(entry.shard_index, RepodataState(
-                url=fetch.redact(f"{clean}/{shards.INDEX_NAME}"), etag=resp.headers.get("etag", ""),
+                url=redact_url(f"{clean}/{shards.INDEX_NAME}"), etag=resp.headers.get("etag", ""),
                 mod=resp.headers.get("last-modified", ""), cache_control=resp.headers.get("cache-control", ""))))
             if known is not True:
                 _set_has_shards(entry, clean, True)
@@ -365,7 +366,7 @@ def _open_sharded(
 
 
 def _set_has_shards(entry: _Entry, clean: str, value: bool) -> None:
-    state = cache.read_state(entry.state) or RepodataState(url=fetch.redact(clean))
+    state = cache.read_state(entry.state) or RepodataState(url=redact_url(clean))
     cache.write_state(entry.state, msgspec.structs.replace(state, has_shards=cache.new_flag(value)))
 
 
