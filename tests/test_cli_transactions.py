@@ -556,3 +556,15 @@ def test_micromamba_install_switches_are_accepted_and_no_pyc_is_honoured(tmp_pat
     site = f"lib/python{minor}/site-packages/tool"
     assert list((tmp_path / "a" / site / "__pycache__").glob("*.pyc"))
     assert (tmp_path / "b" / site / "__init__.py").is_file() and not (tmp_path / "b" / site / "__pycache__").exists()
+
+
+def test_install_or_update_without_specs_is_nothing_to_do(real_channel, tmp_path):
+    """As micromamba: ``install``/``update`` with no specs succeed with "Nothing to do"."""
+    env = tmp_path / "e"
+    naja("create", "-p", env, "-c", real_channel, "dependency", "-y", "-q")
+    history = (env / "conda-meta" / "history").read_text()
+    for command in ("install", "update"):
+        res = naja(command, "-p", env, "-c", real_channel, "-y")
+        assert "Nothing to do" in res.stderr
+        assert naja(command, "-p", env, "--json").json()["actions"]["LINK"] == []
+    assert (env / "conda-meta" / "history").read_text() == history

@@ -397,8 +397,8 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
     if remove:
         plan.remove_specs, plan.requested = plan.requested, []
     if not match_specs and not update_all:
-        if create:
-            return plan  # an empty environment
+        if create or command in ("install", "update"):
+            return plan  # an empty environment; or, as micromamba, "Nothing to do."
         raise NajaError(f"nothing to {command}: give package specs or -f FILE")
     spec_names = {s.name for s in match_specs}
     pins = _pins(context, prefix, installed, spec_names)
