@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from naja.errors import PackageError
+from naja.fs import atomic_write
 from naja.package_streaming import (
     CONDA_EXT,
     PACKAGE_EXTENSIONS,
@@ -30,7 +31,6 @@ from naja.package_streaming import (
     hash_file,
     read_info_files,
 )
-from naja.repodata.cache import atomic_write
 
 log = logging.getLogger(__name__)
 

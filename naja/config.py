@@ -837,13 +837,11 @@ def _dump_rt(path: Path, data: Any) -> None:
 
     buffer = io.StringIO()
     _yaml_rt().dump(data, buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.naja-tmp-{os.getpid()}")
+    from naja.fs import atomic_write
+
     try:
-        tmp.write_text(buffer.getvalue(), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, buffer.getvalue().encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from None
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +27,9 @@ from typing import Any
 from naja.channel import redact_url
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.errors import CacheLockTimeout, PackageError
+from naja.fs import atomic_write, remove_path, tree_size
 from naja.package_streaming import PACKAGE_EXTENSIONS
 from naja.records import PackageRecord
-from naja.repodata.cache import atomic_write
 
 URLS_TXT = "urls.txt"
 LOCK_DIR = ".naja-locks"
@@ -373,29 +372,6 @@ class CleanedItem:
     size: int
 
 
-def _tree_size(path: Path) -> int:
-    if path.is_file() or path.is_symlink():
-        try:
-            return path.lstat().st_size
-        except OSError:
-            return 0
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_size
-            except OSError:
-                pass
-    return total
-
-
-def _delete(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def _writable_dirs(pkgs_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return [Path(p) for p in pkgs_dirs if Path(p).is_dir() and _is_writable_dir(Path(p))]
 
@@ -427,9 +403,9 @@ def _clean_locked(pkgs_dir: Path, dist: str, entry: Path, dry_run: bool) -> Clea
     if lock is None:
         return None
     try:
-        item = CleanedItem(entry, _tree_size(entry))
+        item = CleanedItem(entry, tree_size(entry))
         if not dry_run:
-            _delete(entry)
+            remove_path(entry)
         return item
     finally:
         lock.release()
@@ -493,9 +469,9 @@ def clean_index_cache(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: b
         if not cache.is_dir():
             continue
         for entry in sorted(cache.iterdir()):
-            out.append(CleanedItem(entry, _tree_size(entry)))
+            out.append(CleanedItem(entry, tree_size(entry)))
             if not dry_run:
-                _delete(entry)
+                remove_path(entry)
     return out
 
 
@@ -517,7 +493,7 @@ def clean_locks(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = 
             try:
                 out.append(CleanedItem(entry, 0))
                 if not dry_run:
-                    _delete(entry)
+                    remove_path(entry)
             finally:
                 lock.release()
     return out

@@ -122,12 +122,10 @@ def read_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
 
 def write_prefix_record(prefix: str | os.PathLike[str], record: PrefixRecord) -> Path:
     """Write ``conda-meta/<dist>.json`` atomically (temp file + rename)."""
-    meta = Path(prefix) / CONDA_META
-    meta.mkdir(parents=True, exist_ok=True)
-    target = meta / f"{record.dist_name}.json"
-    tmp = meta / f".{record.dist_name}.json.tmp"
-    tmp.write_bytes(record.to_json())
-    os.replace(tmp, target)
+    from naja.fs import atomic_write
+
+    target = Path(prefix) / CONDA_META / f"{record.dist_name}.json"
+    atomic_write(target, record.to_json())
     return target
 
 

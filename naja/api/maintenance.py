@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from naja.api.context import Context, require
 from naja.api.options import Options
 from naja.errors import NajaError, PackageError
+from naja.fs import remove_path, tree_size
 
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 
@@ -22,36 +22,10 @@ class CleanReport:
     removed: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     def add(self, kind: str, path: Path) -> None:
-        self.removed.setdefault(kind, []).append((str(path), _size(path)))
+        self.removed.setdefault(kind, []).append((str(path), tree_size(path)))
 
     def total(self) -> int:
         return sum(s for items in self.removed.values() for _, s in items)
-
-
-def _size(path: Path) -> int:
-    try:
-        if path.is_symlink() or path.is_file():
-            return path.lstat().st_size
-        total = 0
-        for dirpath, _, files in os.walk(path):
-            for f in files:
-                try:
-                    total += os.lstat(os.path.join(dirpath, f)).st_size
-                except OSError:
-                    pass
-        return total
-    except OSError:
-        return 0
-
-
-def _rm(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def clean(options: Options | None = None, *, index_cache: bool = False, packages: bool = False,
@@ -91,7 +65,7 @@ def clean(options: Options | None = None, *, index_cache: bool = False, packages
                 if child.name.endswith((".mamba_trash", ".naja_trash")):
                     report.add("trash", child)
                     if not dry_run:
-                        _rm(child)
+                        remove_path(child)
     return report
 
 

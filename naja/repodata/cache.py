@@ -15,13 +15,14 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from naja.fs import atomic_write  # re-exported: repodata modules write through cache.atomic_write
 
 STATE_SUFFIX = ".state.json"
 CONDA_STATE_SUFFIX = ".info.json"
@@ -128,21 +129,6 @@ def state_for_file(path: Path, state: RepodataState) -> RepodataState:
     """``state`` with ``size``/``mtime_ns`` of ``path`` and ``refresh_ns`` = now."""
     st = path.stat()
     return msgspec.structs.replace(state, size=st.st_size, mtime_ns=st.st_mtime_ns, refresh_ns=time.time_ns())
-
-
-def atomic_write(path: Path, data: bytes | memoryview) -> None:
-    """Write ``path`` through a temporary file and ``os.replace``: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @dataclass(frozen=True)
