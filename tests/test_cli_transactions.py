@@ -568,3 +568,14 @@ def test_install_or_update_without_specs_is_nothing_to_do(real_channel, tmp_path
         assert "Nothing to do" in res.stderr
         assert naja(command, "-p", env, "--json").json()["actions"]["LINK"] == []
     assert (env / "conda-meta" / "history").read_text() == history
+
+
+def test_install_into_a_fresh_base_environment(real_channel, tmp_path):
+    """``install -n base`` sets up a root prefix that is not an environment yet (as micromamba); the
+    error for a missing base says so instead of suggesting 'create -p <root>', which is refused."""
+    env = {"NAJA_ROOT_PREFIX": str(tmp_path / "root")}
+    assert_one_line_error(naja("list", "-n", "base", env=env, ok=False), "naja install -n base")
+    assert_one_line_error(naja("update", "-n", "base", "dependency", "-y", env=env, ok=False), "no environment")
+    naja("install", "-n", "base", "-c", real_channel, "dependency=1.0", "-y", "-q", env=env)
+    names = [p["name"] for p in naja("list", "-n", "base", "--json", env=env).json()]
+    assert names == ["dependency"] and (tmp_path / "root" / "conda-meta" / "history").is_file()

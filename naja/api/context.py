@@ -10,34 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from naja.api.options import Options
-from naja.errors import NajaError, PrefixError
-
-
-class NotAvailableError(NajaError):
-    """A layer of naja that this build does not have yet."""
+from naja.config import default_root_prefix, expand_path
+from naja.errors import PrefixError
+from naja.prefix import named_prefix
 
 
 def require(module: str) -> Any:
-    """Import a naja module, turning its absence into a one-line error instead of a traceback."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
-            raise NotAvailableError(f"{module} is not available in this build of naja yet") from None
-        raise
+    """Import a naja module on first use (``import naja.api`` stays cheap)."""
+    return importlib.import_module(module)
 
 
-def _expand(path: str | os.PathLike[str]) -> Path:
-    return Path(os.path.abspath(os.path.expanduser(os.path.expandvars(os.fspath(path)))))
-
-
-def default_root_prefix() -> Path:
-    for var in ("NAJA_ROOT_PREFIX", "MAMBA_ROOT_PREFIX"):
-        value = os.environ.get(var)
-        if value:
-            return _expand(value)
-    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return _expand(os.path.join(data, "naja"))
+def _path(text: str | os.PathLike[str]) -> Path:
+    return Path(expand_path(os.fspath(text)))
 
 
 def load_config(options: Options, target_prefix: Path | None = None) -> Any:
@@ -98,14 +82,14 @@ class Context:
             target_prefix = _explicit_prefix(options)
         config = load_config(options, target_prefix)
         root = options.root_prefix or getattr(config, "root_prefix", None)
-        root_prefix = _expand(root) if root else default_root_prefix()
+        root_prefix = _path(root) if root else default_root_prefix()
         return cls(options=options, config=config, root_prefix=root_prefix)
 
     # --- directories -----------------------------------------------------------------------------
 
     @property
     def envs_dirs(self) -> list[Path]:
-        dirs = [_expand(d) for d in (getattr(self.config, "envs_dirs", None) or [])]
+        dirs = [_path(d) for d in (getattr(self.config, "envs_dirs", None) or [])]
         default = self.root_prefix / "envs"
         if default not in dirs:
             dirs.append(default)
@@ -113,7 +97,7 @@ class Context:
 
     @property
     def pkgs_dirs(self) -> list[Path]:
-        dirs = [_expand(d) for d in (getattr(self.config, "pkgs_dirs", None) or [])]
+        dirs = [_path(d) for d in (getattr(self.config, "pkgs_dirs", None) or [])]
         return dirs or [self.root_prefix / "pkgs"]
 
     # --- platform --------------------------------------------------------------------------------
@@ -130,13 +114,13 @@ class Context:
     # --- prefixes --------------------------------------------------------------------------------
 
     def prefix_for_name(self, name: str, *, must_exist: bool) -> Path:
+        """``-n NAME``: a path when it has a separator, else ``naja.prefix.named_prefix`` (a new
+        environment goes into the first envs dir)."""
         if "/" in name or os.sep in name:
-            return _expand(name)
-        if name in ("base", "root"):
-            return self.root_prefix
-        for d in self.envs_dirs:
-            if (d / name).is_dir():
-                return d / name
+            return _path(name)
+        found = named_prefix(name, self.root_prefix, self.envs_dirs)
+        if found is not None:
+            return found
         if must_exist:
             raise PrefixError(f"environment '{name}' does not exist (looked in "
                               f"{', '.join(str(d) for d in self.envs_dirs)})")
@@ -148,17 +132,18 @@ class Context:
         if o.prefix and o.name:
             raise PrefixError("use either -n/--name or -p/--prefix, not both")
         if o.prefix:
-            path = _expand(o.prefix)
+            path = _path(o.prefix)
         elif o.name:
             path = self.prefix_for_name(o.name, must_exist=must_exist)
         elif not allow_default:
             raise PrefixError("no target environment given: use -n NAME or -p PATH")
         elif os.environ.get("CONDA_PREFIX"):
-            path = _expand(os.environ["CONDA_PREFIX"])
+            path = _path(os.environ["CONDA_PREFIX"])
         else:
             path = self.root_prefix
         if must_exist and not is_environment(path):
-            raise PrefixError(f"no environment at {path} (create it with 'naja create -p {path}')")
+            how = "'naja install -n base SPECS'" if path == self.root_prefix else f"'naja create -p {path}'"
+            raise PrefixError(f"no environment at {path} (create it with {how})")
         return path
 
     # --- channels --------------------------------------------------------------------------------
@@ -194,7 +179,7 @@ class Context:
 
 def _explicit_prefix(options: Options) -> Path | None:
     if options.prefix:
-        return _expand(options.prefix)
+        return _path(options.prefix)
     return None
 
 
@@ -232,7 +217,7 @@ def unregister_env(prefix: Path) -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return
-    kept = [line for line in lines if line.strip() and _expand(line.strip()) != prefix]
+    kept = [line for line in lines if line.strip() and _path(line.strip()) != prefix]
     try:
         path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
     except OSError as exc:

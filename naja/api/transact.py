@@ -367,12 +367,16 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
     elif create:
         prefix = pre_context.target_prefix(must_exist=False, allow_default=False)
     else:
-        prefix = pre_context.target_prefix(must_exist=True)
+        prefix = pre_context.target_prefix(must_exist=False)
+        # as micromamba, 'install -n base' sets up a root prefix that is not an environment yet
+        new_base = command == "install" and prefix == pre_context.root_prefix and not is_environment(prefix)
+        if not new_base:
+            prefix = pre_context.target_prefix(must_exist=True)
     context = Context.from_options(options, target_prefix=prefix)
     plan = Plan(context=context, prefix=prefix, command=command)
     if create:
         _check_create_target(prefix, context)
-        plan.create_prefix = True
+    plan.create_prefix = create or not is_environment(prefix)
     extra_channels: list[str] = []
     all_specs = list(specs)
     if envfile is not None:
