@@ -80,6 +80,8 @@ def test_version_and_help():
         assert command in out
     assert "--freeze-installed" in naja("install", "--help").stdout
     assert "--all" in naja("update", "--help").stdout
+    # an unknown option points at the help of the command that did not know it
+    assert_one_line_error(naja("env", "export", "-n", "x", "--bogus", ok=False), "see 'naja env export --help'")
 
 
 def test_piped_tables_are_not_cut_to_80_columns(example_channel, tmp_path):

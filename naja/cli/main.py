@@ -20,9 +20,22 @@ COMMANDS = (
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``error: <what>`` and exit code 2 (no usage dump)."""
 
+    argv: list[str] | None = None  # set on the top-level parser: unknown options are reported there
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        sys.stderr.write(f"error: {message} (see '{self._command_prog()} --help')\n")
         raise SystemExit(2)
+
+    def _command_prog(self) -> str:
+        """``naja install`` rather than ``naja`` for an option the install command does not know."""
+        parser = self
+        for token in self.argv or ():
+            subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+            if subs and token in subs[0].choices:
+                parser = subs[0].choices[token]
+            elif not token.startswith("-"):
+                break
+        return parser.prog
 
 
 # Commands registered by another command's module.
@@ -91,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print(__version__)
         return 0
     parser = build_parser(args_list)
+    parser.argv = args_list
     args = parser.parse_args(args_list)
     func = getattr(args, "func", None)
     if func is None:
