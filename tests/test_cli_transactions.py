@@ -531,6 +531,8 @@ def test_create_refuses_non_env_directory(real_channel, tmp_path):
 def test_verbose_and_quiet(real_channel, tmp_path):
     quiet = naja("create", "-p", tmp_path / "q", "-c", real_channel, "dependency", "-q")
     assert quiet.stdout == "" and "dependency" not in quiet.stderr
+    dry = naja("create", "-p", tmp_path / "d", "-c", real_channel, "dependency", "-q", "--dry-run")
+    assert dry.stdout == "" and dry.stderr == ""
     loud = naja("create", "-p", tmp_path / "v", "-c", real_channel, "dependency", "-y", "-vv")
     assert "DEBUG" in loud.stderr or "INFO" in loud.stderr
 

@@ -230,7 +230,7 @@ def run_plan(args: Any, plan: Any) -> int:
         if json_mode:
             print_json(plan.to_json(success=True))
         else:
-            info("Dry run: nothing was changed.")
+            info("Dry run: nothing was changed.", quiet=quiet)
         return 0
     needs_work = not plan.empty or plan.create_prefix
     if not needs_work:
