@@ -24,7 +24,7 @@ from naja.api.configuration import (
     config_value_sources,
     rc_target,
 )
-from naja.api.context import Context, NotAvailableError
+from naja.api.context import Context
 from naja.api.envs import EnvInfo, export_env, export_yaml, list_envs, remove_env
 from naja.api.lock import LockResult, lock
 from naja.api.maintenance import CleanReport, clean, index, package_create, package_extract, package_transmute
@@ -48,7 +48,7 @@ from naja.api.transact import (
 )
 
 __all__ = [
-    "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "NotAvailableError", "Options", "Plan",
+    "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "Options", "Plan",
     "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
     "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
     "flatten", "index", "info", "install", "list_envs", "list_packages", "lock", "package_create",

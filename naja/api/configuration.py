@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from naja.api.context import Context, _expand, require
+from naja.api.context import Context, require
 from naja.api.options import Options
+from naja.config import expand_path
 from naja.errors import ConfigError
 
 
@@ -19,7 +20,7 @@ def rc_target(options: Options, *, env: bool = False, system: bool = False, file
     """The file ``config set`` & co. edit: ``--file``, ``--env`` (the target prefix's .condarc),
     ``--system`` or ``~/.condarc``."""
     if file:
-        return _expand(file)
+        return Path(expand_path(file))
     if system:
         return Path("C:/ProgramData/conda/.condarc") if os.name == "nt" else Path("/etc/conda/.condarc")
     if env:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from naja.api.context import Context, _expand, environments_txt, is_environment, require, unregister_env
+from naja.api.context import Context, environments_txt, is_environment, require, unregister_env
 from naja.api.options import Options
 from naja.api.transact import channel_label, prefix_object
+from naja.config import expand_path
 from naja.errors import NajaError, PrefixError
 
 
@@ -41,11 +42,11 @@ def list_envs(options: Options | None = None) -> list[EnvInfo]:
     try:
         for line in environments_txt().read_text(encoding="utf-8").splitlines():
             if line.strip():
-                add(_expand(line.strip()))
+                add(Path(expand_path(line.strip())))
     except FileNotFoundError:
         pass
     active = os.environ.get("CONDA_PREFIX")
-    active_path = _expand(active) if active else None
+    active_path = Path(expand_path(active)) if active else None
     out = []
     for p in found:
         base = p == context.root_prefix
@@ -135,7 +136,7 @@ def remove_env(options: Options | None = None) -> tuple[Path, list[Any]]:
     if prefix == context.root_prefix:
         raise PrefixError("refusing to remove the root prefix (base environment)")
     active = os.environ.get("CONDA_PREFIX")
-    if active and _expand(active) == prefix:
+    if active and Path(expand_path(active)) == prefix:
         raise PrefixError(f"cannot remove the active environment {prefix}; deactivate it first")
     records = prefix_object(prefix).installed()
     if not context.options.dry_run:
