@@ -95,6 +95,8 @@ def test_piped_tables_are_not_cut_to_80_columns(example_channel, tmp_path):
     env = tmp_path / "envs[dev]" / "env"
     naja("create", "-p", env, "-y", "-q")
     assert str(env) in naja("env", "list").stdout
+    planned = naja("install", "-p", env, "-c", long, "hello", "--dry-run", env={"COLUMNS": ""}).stdout
+    assert f"Transaction in {env}" in planned and long.as_uri() in planned, planned
 
 
 def test_progress_bars_and_quiet_json(example_channel, tmp_path):

@@ -113,6 +113,7 @@ _KIND_STYLE = {
 def transaction_summary(plan: Any) -> None:
     """The table micromamba shows before asking: one row per package change, then totals."""
     from rich.table import Table
+    from rich.text import Text
 
     rows = plan.summary_rows()
     if not rows:
@@ -121,15 +122,15 @@ def transaction_summary(plan: Any) -> None:
         else:
             info("Nothing to do: the environment already satisfies the request.")
         return
-    t = Table(title=f"Transaction in {plan.prefix}", box=None, header_style="bold", pad_edge=False,
+    t = Table(title=Text(f"Transaction in {plan.prefix}"), box=None, header_style="bold", pad_edge=False,
               title_justify="left")
     for c in ("", "Package", "Version", "Build", "Channel", "Size"):
         t.add_column(c)
     for row in rows:
         style = _KIND_STYLE.get(row.kind, "")
         version = row.version if not row.old_version else f"{row.old_version} -> {row.version}"
-        t.add_row(f"[{style}]{row.kind}[/]" if style else row.kind, row.name, version, row.build,
-                  row.channel, human_size(row.size))
+        t.add_row(f"[{style}]{row.kind}[/]" if style else row.kind,
+                  *(Text(v) for v in (row.name, version, row.build, row.channel, human_size(row.size))))
     out().print(t)
     counts: dict[str, int] = {}
     for row in rows:
