@@ -1032,3 +1032,26 @@ class _MappingRecord:
         if value is None and key == "build_number":
             return 0
         return value
+
+
+_NAME_END = re.compile(r"[\s<>=!~\[\](),;|@]")
+_spec_names: dict[str, str] = {}
+
+
+def spec_name(spec: str) -> str:
+    """The package name a spec or dependency string is about, lower-cased, without building a
+    ``MatchSpec`` (repodata's ``depends`` repeat the same strings many times, so it is cached):
+    ``numpy >=1.2``, ``numpy 1.2``, ``conda-forge::numpy`` and ``numpy[version='>=1']`` give
+    ``numpy``; a glob stays a glob (``py*``)."""
+    name = _spec_names.get(spec)
+    if name is None:
+        text = spec.strip()
+        bracket = text.find("[")
+        channel_end = text[: bracket if bracket >= 0 else len(text)].split(" ", 1)[0].rfind("::")
+        if channel_end >= 0:
+            text = text[channel_end + 2 :]
+        m = _NAME_END.search(text)
+        name = (text[: m.start()] if m else text).strip().lower()
+        if len(_spec_names) < 500_000:
+            _spec_names[spec] = name
+    return name

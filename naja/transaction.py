@@ -82,15 +82,6 @@ class TransactionResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _spec_name(spec: str) -> str:
-    text = str(spec).strip()
-    if "::" in text:
-        text = text.split("::", 1)[1]
-    text = text.rsplit("/", 1)[-1] if "/" in text.split(" ", 1)[0] and "[" not in text else text
-    m = re.match(r"[A-Za-z0-9_.\-]+", text)
-    return m.group(0).lower() if m else ""
-
-
 def _version_key(record: PackageRecord) -> Any:
     try:
         from naja.version import Version
@@ -121,19 +112,21 @@ def _python_minor(record: PackageRecord | None) -> str | None:
 
 def topological_order(records: Sequence[PackageRecord]) -> list[PackageRecord]:
     """Dependencies before dependents (python first), stable by name, cycles broken arbitrarily."""
+    from naja.match_spec import spec_name
+
     by_name = {r.name: r for r in records}
     order: list[PackageRecord] = []
     state: dict[str, int] = {}
 
     def visit(name: str) -> None:
-        stack = [(name, iter(sorted({_spec_name(d) for d in by_name[name].depends})))]
+        stack = [(name, iter(sorted({spec_name(d) for d in by_name[name].depends})))]
         state[name] = 1
         while stack:
             current, deps = stack[-1]
             for dep in deps:
                 if dep in by_name and dep not in state:
                     state[dep] = 1
-                    stack.append((dep, iter(sorted({_spec_name(d) for d in by_name[dep].depends}))))
+                    stack.append((dep, iter(sorted({spec_name(d) for d in by_name[dep].depends}))))
                     break
             else:
                 stack.pop()
@@ -628,8 +621,10 @@ class _Runner:
                     paths.append(PathData(path=pyc, path_type="pyc_file", size_in_bytes=os.path.getsize(full)))
 
     def _requested_spec(self, record: PackageRecord) -> str:
+        from naja.match_spec import spec_name
+
         for spec in self.tx.requested_specs:
-            if _spec_name(spec) == record.name:
+            if spec_name(spec) == record.name:
                 return spec
         return ""
 

@@ -122,13 +122,6 @@ def export_yaml(doc: dict[str, Any]) -> str:
                                      variables=doc.get("variables") or None)
 
 
-def _strip_credentials(url: str) -> str:
-    try:
-        return require("naja.channel").redact_url(url)
-    except (NajaError, AttributeError):
-        return url
-
-
 def remove_env(options: Options | None = None) -> tuple[Path, list[Any]]:
     """Delete the target environment (never the root prefix) and unregister it. Returns what was in it."""
     context = Context.from_options(options or Options())

@@ -10,7 +10,7 @@ from typing import Any
 
 from naja.api.context import Context, require
 from naja.api.options import Options
-from naja.api.transact import _virtual_packages, parse_specs, prefix_object
+from naja.api.transact import parse_specs, prefix_object, virtual_packages
 from naja.errors import NajaError
 
 
@@ -213,6 +213,7 @@ def flatten(node: DepNode) -> list[Any]:
 def info(options: Options | None = None) -> dict[str, Any]:
     """What ``naja info`` shows: versions, platform, virtual packages, channels, directories."""
     import naja
+    from naja.channel import redact_url
 
     context = Context.from_options(options or Options())
     try:
@@ -223,11 +224,11 @@ def info(options: Options | None = None) -> dict[str, Any]:
     try:
         for ch in context.channels():
             for subdir in (context.platform, "noarch"):
-                channel_urls.append(_redact(ch.subdir_url(subdir)))
+                channel_urls.append(redact_url(ch.subdir_url(subdir)))
     except NajaError as exc:
         channel_urls.append(f"<{exc}>")
     try:
-        vps = [f"{r.name}={r.version}={r.build}" for r in _virtual_packages(context)]
+        vps = [f"{r.name}={r.version}={r.build}" for r in virtual_packages(context)]
     except NajaError as exc:
         vps = [f"<{exc}>"]
     rc_files = [str(p) for p in (getattr(context.config, "rc_files", None) or [])]
@@ -248,10 +249,3 @@ def info(options: Options | None = None) -> dict[str, Any]:
         "populated config files": rc_files,
         "python version": ".".join(str(v) for v in __import__("sys").version_info[:3]),
     }
-
-
-def _redact(url: str) -> str:
-    try:
-        return require("naja.channel").redact_url(url)
-    except (NajaError, AttributeError):
-        return re.sub(r"/t/[^/]+/", "/t/<TOKEN>/", url)

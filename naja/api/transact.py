@@ -144,7 +144,7 @@ class Plan:
                 kwargs["lock_timeout"] = float(timeout)
             self.result = self.transaction.execute(cache, **kwargs)
         if self.variables:
-            _write_state_variables(self.prefix, self.variables)
+            require("naja.activation").set_env_vars(self.prefix, self.variables)
         if self.pip and not options.dry_run:
             _pip_install(self.prefix, self.pip, cwd=_files_dir(options.files))
         if self.create_prefix or self.to_link:
@@ -234,7 +234,8 @@ def _pins(context: Context, prefix: Path, installed: Sequence[Any], spec_names: 
     return pins
 
 
-def _virtual_packages(context: Context) -> list[Any]:
+def virtual_packages(context: Context) -> list[Any]:
+    """The virtual packages (``__glibc``, ``__cuda``...) of the context's platform."""
     vp = require("naja.virtual_packages")
     platform_mod = require("naja.platform")
     return vp.detect_virtual_packages(platform_mod.Platform(context.platform))
@@ -261,7 +262,7 @@ def _solve(context: Context, *, specs: list[Any], available: list[Any], installe
         "specs": specs,
         "available": available,
         "installed": [r.package_record() if hasattr(r, "package_record") else r for r in installed],
-        "virtual_packages": _virtual_packages(context),
+        "virtual_packages": virtual_packages(context),
         "pins": [match_spec.MatchSpec(p) for p in pins],
         "channel_priority": context.channel_priority,
         "channels": [c.base_url for c in channels],
@@ -287,7 +288,7 @@ def _transaction(context: Context, prefix: Path, solution: list[Any], requested:
     tx_mod = require("naja.transaction")
     force: Any = ()
     if context.options.force_reinstall:
-        force = [_spec_name(s) for s in requested]
+        force = [require("naja.match_spec").spec_name(s) for s in requested]
     if overwrite:
         # create -y over an existing environment: everything is relinked, the rest unlinked, in one
         # transaction that rolls back on failure
@@ -295,13 +296,6 @@ def _transaction(context: Context, prefix: Path, solution: list[Any], requested:
     tx = tx_mod.Transaction.from_solution(prefix_object(prefix), solution, requested,
                remove_specs=list(remove_specs), force_reinstall=force, installed=installed)
     return tx, list(tx.to_link), list(tx.to_unlink)
-
-
-def _spec_name(spec: str) -> str:
-    try:
-        return require("naja.match_spec").MatchSpec(spec).name
-    except NajaError:
-        return spec.split()[0]
 
 
 def prefix_object(prefix: Path) -> Any:
@@ -458,7 +452,7 @@ def prune_unrequested(solution: list[Any], requested: set[str]) -> list[Any]:
     ``--prune-deps``."""
     by_name = {r.name: r for r in solution}
     roots = [n for n in requested if n in by_name]
-    dep_name = require("naja.repodata").dep_name
+    dep_name = require("naja.match_spec").spec_name
     keep: set[str] = set()
     stack = list(roots)
     while stack:
@@ -571,18 +565,6 @@ def _make_empty_env(prefix: Path, context: Context) -> None:
     if context.options.platform:
         rc = prefix / ".mambarc"
         rc.write_text(f"platform: {context.options.platform}\n", encoding="utf-8")
-
-
-def _write_state_variables(prefix: Path, variables: dict[str, str]) -> None:
-    import json
-
-    state_path = prefix / "conda-meta" / "state"
-    try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        state = {}
-    state.setdefault("env_vars", {}).update(variables)
-    state_path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
 
 def _files_dir(files: Sequence[str]) -> str | None:

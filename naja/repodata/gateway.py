@@ -10,7 +10,6 @@ subdirs fetch that level's shards in parallel), and queue the names found in the
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,31 +17,14 @@ from typing import Any
 
 from naja.channel import redact_url
 from naja.errors import ChannelError
+from naja.match_spec import spec_name as dep_name  # re-exported as naja.repodata.dep_name
 from naja.records import PackageRecord
 from naja.repodata import fetch
 from naja.repodata.local_index import gc_paused
 from naja.repodata.subdir import FetchOptions, Subdir, open_subdir
 
-_NAME_END = re.compile(r"[\s<>=!~\[\](),;|@]")
-_dep_name_cache: dict[str, str] = {}
 
-
-def dep_name(spec: str) -> str:
-    """The package name a dependency string is about: ``"numpy >=1.2"`` / ``"c::numpy[version='1']"``
-    give ``numpy``. Cached: repodata repeats the same strings many times."""
-    name = _dep_name_cache.get(spec)
-    if name is None:
-        text = spec.strip()
-        if "::" in text.split(" ", 1)[0]:
-            text = text.split("::", 1)[1]
-        m = _NAME_END.search(text)
-        name = (text[: m.start()] if m else text).strip().lower()
-        if len(_dep_name_cache) < 500_000:
-            _dep_name_cache[spec] = name
-    return name
-
-
-def spec_name(spec: Any) -> str:
+def _request_name(spec: Any) -> str:
     """The package name of a ``MatchSpec`` or a spec string (may be a glob such as ``num*``)."""
     name = getattr(spec, "name", None)
     if isinstance(name, str):
@@ -160,7 +142,7 @@ def load_records(
     options = FetchOptions.from_config(config, offline=offline, cache_dir=cache_dir, progress=progress)
     subdirs = open_subdirs(resolve_channels(channels, config), str(platform), options)
     with gc_paused():
-        return collect(subdirs, [spec_name(s) for s in specs], recursive=recursive)
+        return collect(subdirs, [_request_name(s) for s in specs], recursive=recursive)
 
 
 def load_subdir_records(

@@ -3,10 +3,10 @@ the final environment."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from naja.errors import UnsatisfiableError
+from naja.match_spec import spec_name
 from naja.records import PackageRecord
 from naja.solver._spec import MatchSpec
 from naja.solver.core import Search, Unsolvable
@@ -18,19 +18,11 @@ def _spec(s: object) -> Any:
     return s if isinstance(s, MatchSpec) else MatchSpec(str(s))
 
 
-_NAME = re.compile(r"[^\s=<>!~\[(]+")
-
-
-def _dep_name(dep: str) -> str:
-    m = _NAME.match(dep.rsplit("::", 1)[-1].strip())
-    return m.group(0) if m else dep
-
-
 def _removal_set(task: SolverTask, installed: dict[str, PackageRecord], remove: list[Any]) -> set[str]:
     """Names to remove: the requested ones plus, transitively, installed packages that need them."""
     removed = {ms.name for ms in remove if ms.name in installed}
     asked = set(removed)
-    deps_of = {name: {_dep_name(d) for d in rec.depends} for name, rec in installed.items()}
+    deps_of = {name: {spec_name(d) for d in rec.depends} for name, rec in installed.items()}
     changed = True
     while changed:
         changed = False
