@@ -182,6 +182,11 @@ def test_env_config_vars_cli(tmp_path, envs):
     assert json.loads(out.stdout) == {"FOO": "foo", "SHARED": "from alpha", "X": "1", "Y": "a b"}
     assert run("unset", "X", "-p", str(alpha)).returncode == 0
     assert run("list", "-p", str(alpha)).stdout.splitlines() == ["FOO = foo", "SHARED = from alpha", "Y = a b"]
+    # env export shows the variables that are set, never the unset marker
+    exported = subprocess.run([*naja_command(), "env", "export", "-p", str(alpha), "--json"], env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["variables"] == {"FOO": "foo", "SHARED": "from alpha", "Y": "a b"}
     bad = run("set", "NOEQUALS", "-n", "alpha")
     assert bad.returncode != 0 and bad.stderr.count("\n") == 1
     missing = run("list", "-n", "nope")

@@ -53,13 +53,15 @@ def check_platform(records: Sequence[Any], platform: str, source: str = "") -> N
 
 
 def env_vars(prefix: Path) -> dict[str, str]:
-    """``conda-meta/state`` ``env_vars`` (what ``variables:`` and ``env config vars`` write)."""
+    """``conda-meta/state`` ``env_vars`` (what ``variables:`` and ``env config vars`` write), without
+    the ones ``env config vars unset`` marked as unset."""
     try:
         state = json.loads((prefix / "conda-meta" / "state").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     found = state.get("env_vars") if isinstance(state, dict) else None
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+    from naja.activation import UNSET_MARKER as unset
+    return {str(k): str(v) for k, v in found.items() if v != unset} if isinstance(found, dict) else {}
 
 
 def pip_installed(prefix: Path) -> list[str]:
