@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from naja.errors import EnvironmentFileError
+from naja.errors import EnvironmentFileError, first_line
 
 
 @dataclass
@@ -44,8 +44,11 @@ class EnvSpec:
 
 
 def file_kind(path: str | os.PathLike[str]) -> str:
+    """``lock`` (named as ``conda_lock.is_lockfile`` says, in any case), ``yaml`` or ``text``."""
+    from naja.conda_lock import is_lockfile
+
     name = Path(path).name.lower()
-    if name.endswith(("-lock.yml", "-lock.yaml")):
+    if is_lockfile(name):
         return "lock"
     if name.endswith((".yml", ".yaml")):
         return "yaml"
@@ -116,8 +119,7 @@ def read_environment_yml(path: str | os.PathLike[str], *, platform: str) -> EnvS
     try:
         data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
-        raise EnvironmentFileError(f"cannot parse {os.fspath(path)}: {first}") from None
+        raise EnvironmentFileError(f"cannot parse {os.fspath(path)}: {first_line(exc, 'invalid YAML')}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -16,7 +16,7 @@ from typing import Any
 
 from naja.api.context import Context, require
 from naja.api.options import Options
-from naja.errors import EnvironmentFileError, NajaError, UnsatisfiableError
+from naja.errors import EnvironmentFileError, NajaError, UnsatisfiableError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,6 @@ def _solve_platform(context: Context, platform: str, specs: Sequence[str], file_
     try:
         solution = solver.solve(task)
     except UnsatisfiableError as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsatisfiable"
-        raise UnsatisfiableError(f"cannot lock for {platform}: {message}", exc.explanation, exc.data) from None
+        raise UnsatisfiableError(f"cannot lock for {platform}: {first_line(exc, 'unsatisfiable')}", exc.explanation, exc.data) from None
     log.info("locked %d packages for %s", len(solution), platform)
     return list(solution)

@@ -28,11 +28,13 @@ def add_general(p: argparse.ArgumentParser) -> None:
     r.add_argument("--no-env", action="store_true", help="ignore MAMBA_*/CONDA_* environment variables")
 
 
-def add_prefix(p: argparse.ArgumentParser) -> None:
+def add_prefix(p: argparse.ArgumentParser, *, target: bool = True) -> None:
+    """``-r/--root-prefix`` and (with ``target``) ``-p/--prefix`` and ``-n/--name``."""
     g = p.add_argument_group("prefix options")
     g.add_argument("-r", "--root-prefix", metavar="PATH", help="root prefix (default: $NAJA_ROOT_PREFIX)")
-    g.add_argument("-p", "--prefix", metavar="PATH", help="path of the target environment")
-    g.add_argument("-n", "--name", metavar="NAME", help="name of the target environment (in envs_dirs)")
+    if target:
+        g.add_argument("-p", "--prefix", metavar="PATH", help="path of the target environment")
+        g.add_argument("-n", "--name", metavar="NAME", help="name of the target environment (in envs_dirs)")
 
 
 def add_channels(p: argparse.ArgumentParser, *, platform: bool = True) -> None:
@@ -87,6 +89,14 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
                    help="Windows menu shortcuts (not supported: accepted and ignored)")
     g.add_argument("--category", action="append", default=[], metavar="CAT",
                    help="conda-lock categories to install (default: main)")
+
+
+def add_prune_deps(p: argparse.ArgumentParser) -> None:
+    """remove/update: drop dependencies nothing requested needs any more (micromamba's default)."""
+    p.add_argument("--prune-deps", action="store_true", default=True,
+                   help="also remove dependencies no requested package needs any more (default)")
+    p.add_argument("--no-prune-deps", dest="prune_deps", action="store_false",
+                   help="keep dependencies that are no longer needed")
 
 
 def add_force_reinstall(p: argparse.ArgumentParser) -> None:

@@ -6,13 +6,13 @@ Engineer F's ``naja/cli/env.py`` calls :func:`register_env_config` with the ``en
 from __future__ import annotations
 
 import argparse
-import sys
+
+from naja.cli.common import add_prefix
+from naja.cli.output import print_json
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-r", "--root-prefix", metavar="PATH", help="root prefix (default: $NAJA_ROOT_PREFIX)")
-    p.add_argument("-p", "--prefix", metavar="PATH", help="path of the environment")
-    p.add_argument("-n", "--name", metavar="NAME", help="name of the environment (default: the active one)")
+    add_prefix(p)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
 
@@ -52,12 +52,6 @@ def _prefix(args: argparse.Namespace):
     return prefix
 
 
-def _print_json(doc: object) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-
-
 def _reactivate_hint(prefix) -> None:
     import os
 
@@ -70,7 +64,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     values = list_env_vars(_prefix(args))
     if args.json:
-        _print_json(values)
+        print_json(values)
     else:
         for name, value in values.items():
             print(f"{name} = {value}")
@@ -89,7 +83,7 @@ def _cmd_set(args: argparse.Namespace) -> int:
     prefix = _prefix(args)
     set_env_vars(prefix, values)
     if args.json:
-        _print_json({"success": True, "set": values})
+        print_json({"success": True, "set": values})
     else:
         _reactivate_hint(prefix)
     return 0
@@ -101,7 +95,7 @@ def _cmd_unset(args: argparse.Namespace) -> int:
     prefix = _prefix(args)
     changed = unset_env_vars(prefix, args.names)
     if args.json:
-        _print_json({"success": True, "unset": changed})
+        print_json({"success": True, "unset": changed})
     else:
         _reactivate_hint(prefix)
     return 0

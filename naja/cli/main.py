@@ -85,12 +85,14 @@ def _setup_logging(args: argparse.Namespace) -> None:
 
 def _redact_log_record(record: object) -> bool:
     """Credentials never reach the log, whoever logged them (urllib3's debug lines carry request paths
-    with ``/t/<token>/``; a URL may carry ``user:password@``)."""
+    with ``/t/<token>/``; a URL may carry ``user:password@``): each URL-like word of the message goes
+    through ``naja.channel.redact_url``."""
     import re
 
+    from naja.channel import redact_url
+
     message = record.getMessage()  # type: ignore[attr-defined]
-    clean = re.sub(r"/t/[^/\s\"']+(?=[/\s\"']|$)", "/t/*****", message)
-    clean = re.sub(r"(://[^/\s:@]*):[^@\s/]*@", r"\1:*****@", clean)
+    clean = re.sub(r"[^\s\"']*(?:://|/t/)[^\s\"']*", lambda m: redact_url(m.group()), message)
     if clean != message:
         record.msg, record.args = clean, None  # type: ignore[attr-defined]
     return True
@@ -125,10 +127,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
-    from naja.errors import NajaError, UnsatisfiableError
+    from naja.errors import NajaError, UnsatisfiableError, first_line
 
     if isinstance(exc, NajaError):
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc, type(exc).__name__)
         if getattr(args, "json", False):
             from naja.cli.output import print_json
 
@@ -153,8 +155,7 @@ def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
         paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
         sys.stderr.write(f"error: {exc.strerror}" + (f": {paths}" if paths else "") + "\n")
         return 1
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    sys.stderr.write(f"error: unexpected {type(exc).__name__}: {text} (run with -v for the traceback)\n")
+    sys.stderr.write(f"error: unexpected {type(exc).__name__}: {first_line(exc)} (run with -v for the traceback)\n")
     return 1
 
 

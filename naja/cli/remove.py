@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from naja.cli.common import add_channels, add_general, add_prefix, options_from_args
+from naja.cli.common import add_channels, add_general, add_prefix, add_prune_deps, options_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,10 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-a", "--all", dest="remove_all", action="store_true", help="remove every package")
     p.add_argument("-f", "--force", action="store_true",
                    help="remove only the named packages, without solving (may break the environment)")
-    p.add_argument("--prune-deps", action="store_true", default=True,
-                   help="also remove dependencies no requested package needs any more (default)")
-    p.add_argument("--no-prune-deps", dest="prune_deps", action="store_false",
-                   help="keep dependencies that are no longer needed")
+    add_prune_deps(p)
     p.set_defaults(func=run)
 
 

@@ -7,21 +7,13 @@ import argparse
 import os
 import sys
 
+from naja.cli.common import add_prefix
+
 SHELL_HELP = "bash, zsh, fish, posix or powershell (default: guessed from the parent process)"
 
 
 def _add_shell_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("-s", "--shell", metavar="SHELL", help=SHELL_HELP)
-
-
-def _add_root_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-r", "--root-prefix", metavar="PATH", help="root prefix (default: $NAJA_ROOT_PREFIX)")
-
-
-def _add_target_options(p: argparse.ArgumentParser) -> None:
-    _add_root_option(p)
-    p.add_argument("-p", "--prefix", metavar="PATH", help="path of the environment")
-    p.add_argument("-n", "--name", metavar="NAME", help="name of the environment (in envs_dirs)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,46 +22,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Generate shell hooks and activation code; with no subcommand, start a shell "
                     "inside the environment.")
     _add_shell_option(shell)
-    _add_target_options(shell)
+    add_prefix(shell)
     shell.set_defaults(func=_cmd_subshell)
     sub = shell.add_subparsers(dest="shell_command", metavar="SUBCOMMAND")
 
     p = sub.add_parser("hook", help="print the shell function definitions (eval them in your shell)")
     _add_shell_option(p)
-    _add_root_option(p)
+    add_prefix(p, target=False)
     p.set_defaults(func=_cmd_hook)
 
     p = sub.add_parser("init", help="add the naja hook to the shell's rc file")
     _add_shell_option(p)
-    _add_root_option(p)
+    add_prefix(p, target=False)
     p.add_argument("--rc-file", metavar="FILE", help="edit this file instead of the shell's default")
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("deinit", help="remove the naja hook from the shell's rc file")
     _add_shell_option(p)
-    _add_root_option(p)
+    add_prefix(p, target=False)
     p.add_argument("--rc-file", metavar="FILE", help="edit this file instead of the shell's default")
     p.set_defaults(func=_cmd_deinit)
 
     p = sub.add_parser("reinit", help="rewrite the naja block in every rc file that has one")
-    _add_root_option(p)
+    add_prefix(p, target=False)
     p.set_defaults(func=_cmd_reinit)
 
     p = sub.add_parser("activate", help="print the code activating an environment")
     _add_shell_option(p)
-    _add_target_options(p)
+    add_prefix(p)
     p.add_argument("prefix_or_name", nargs="?", metavar="ENV", help="environment name or path (default: base)")
     p.add_argument("--stack", action="store_true", help="keep the active environment on PATH underneath")
     p.set_defaults(func=_cmd_activate)
 
     p = sub.add_parser("deactivate", help="print the code deactivating the active environment")
     _add_shell_option(p)
-    _add_root_option(p)
+    add_prefix(p, target=False)
     p.set_defaults(func=_cmd_deactivate)
 
     p = sub.add_parser("reactivate", help="print the code refreshing the active environment")
     _add_shell_option(p)
-    _add_root_option(p)
+    add_prefix(p, target=False)
     p.set_defaults(func=_cmd_reactivate)
 
     for name in ("activate", "deactivate"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from naja.cli.common import add_force_reinstall, add_install, options_from_args
+from naja.cli.common import add_force_reinstall, add_install, add_prune_deps, options_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,10 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_install(p)
     add_force_reinstall(p)
     p.add_argument("-a", "--all", dest="update_all", action="store_true", help="update every package")
-    p.add_argument("--prune-deps", action="store_true", default=True,
-                   help="also remove dependencies no requested package needs any more (default)")
-    p.add_argument("--no-prune-deps", dest="prune_deps", action="store_false",
-                   help="keep dependencies that are no longer needed")
+    add_prune_deps(p)
     p.set_defaults(func=run)
 
 
