@@ -12,8 +12,6 @@ from naja.api.options import Options
 from naja.errors import NajaError, PackageError
 from naja.fs import remove_path, tree_size
 
-PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
-
 
 @dataclass
 class CleanReport:
@@ -91,9 +89,9 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
         raise PackageError(f"{source_dir} has no info/index.json, it is not a package directory")
     out_path = Path(out) if out else Path.cwd()
     name = None
-    if out_path.name.endswith(PACKAGE_SUFFIXES):
-        fmt = ".conda" if out_path.name.endswith(".conda") else ".tar.bz2"
-        name = out_path.name[: -len(fmt)]
+    if ps.is_package_file(out_path.name):
+        name = ps.strip_package_extension(out_path.name)
+        fmt = out_path.name[len(name):]
         out_path = out_path.parent
     import tempfile
 
