@@ -581,3 +581,15 @@ def test_install_into_a_fresh_base_environment(real_channel, tmp_path):
     naja("install", "-n", "base", "-c", real_channel, "dependency=1.0", "-y", "-q", env=env)
     names = [p["name"] for p in naja("list", "-n", "base", "--json", env=env).json()]
     assert names == ["dependency"] and (tmp_path / "root" / "conda-meta" / "history").is_file()
+
+
+def test_clean_force_pkgs_dirs(real_channel, tmp_path):
+    """micromamba's ``clean -f``: every writable package cache removed whole, after a prompt."""
+    env = {"NAJA_ROOT_PREFIX": str(tmp_path / "root")}
+    naja("create", "-p", tmp_path / "e", "-c", real_channel, "dependency", "-y", "-q", env=env)
+    pkgs = tmp_path / "root" / "pkgs"
+    assert naja("clean", "-f", "--dry-run", "--json", env=env).json()["removed"]["pkgs_dirs"] == [str(pkgs)]
+    assert_one_line_error(naja("clean", "-f", env=env, ok=False), "aborted")
+    assert (pkgs / "dependency-2.0-0").is_dir()
+    naja("clean", "-f", "-y", env=env)
+    assert not pkgs.exists() and (tmp_path / "e" / "conda-meta").is_dir()

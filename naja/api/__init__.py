@@ -27,7 +27,15 @@ from naja.api.configuration import (
 from naja.api.context import Context
 from naja.api.envs import EnvInfo, export_env, export_yaml, list_envs, remove_env
 from naja.api.lock import LockResult, lock
-from naja.api.maintenance import CleanReport, clean, index, package_create, package_extract, package_transmute
+from naja.api.maintenance import (
+    CleanReport,
+    clean,
+    index,
+    package_create,
+    package_extract,
+    package_transmute,
+    writable_pkgs_dirs,
+)
 from naja.api.options import Options
 from naja.api.query import DepNode, depends, flatten, info, list_packages, search, whoneeds
 from naja.api.transact import (
@@ -54,4 +62,5 @@ __all__ = [
     "flatten", "index", "info", "install", "list_envs", "list_packages", "lock", "package_create",
     "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove", "plan_revision",
     "plan_transaction", "plan_update", "rc_target", "record_json", "remove", "remove_env", "search", "update", "whoneeds",
+    "writable_pkgs_dirs",
 ]

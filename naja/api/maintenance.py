@@ -27,14 +27,23 @@ class CleanReport:
 
 
 def clean(options: Options | None = None, *, index_cache: bool = False, packages: bool = False,
-          tarballs: bool = False, locks: bool = False, trash: bool = False, all: bool = False) -> CleanReport:
+          tarballs: bool = False, locks: bool = False, trash: bool = False, all: bool = False,
+          force_pkgs_dirs: bool = False) -> CleanReport:
     """Remove repodata caches, extracted packages no known environment uses, tarballs, unheld lock
-    files and trash from the writable package caches. ``all`` is ``-i -p -t -l --trash``."""
+    files and trash from the writable package caches. ``all`` is ``-i -p -t -l --trash``;
+    ``force_pkgs_dirs`` (micromamba's ``clean -f``) removes every writable package cache whole."""
     context = Context.from_options(options or Options())
+    if force_pkgs_dirs:
+        report = CleanReport()
+        for d in writable_pkgs_dirs(options):
+            report.add("pkgs_dirs", d)
+            if not context.options.dry_run:
+                remove_path(d)
+        return report
     if all:
         index_cache = packages = tarballs = locks = trash = True
     if not any((index_cache, packages, tarballs, locks, trash)):
-        raise NajaError("nothing to clean: pass -a, -i, -p, -t, -l or --trash")
+        raise NajaError("nothing to clean: pass -a, -i, -p, -t, -l, --trash or -f")
     pc = require("naja.package_cache")
     dry_run = context.options.dry_run
     pkgs_dirs = [str(d) for d in context.pkgs_dirs]
@@ -65,6 +74,14 @@ def clean(options: Options | None = None, *, index_cache: bool = False, packages
                     if not dry_run:
                         remove_path(child)
     return report
+
+
+def writable_pkgs_dirs(options: Options | None = None) -> list[Path]:
+    """The package caches that exist and this user may change (what ``clean -f`` removes)."""
+    import os
+
+    context = Context.from_options(options or Options())
+    return [d for d in context.pkgs_dirs if d.is_dir() and os.access(d, os.W_OK | os.X_OK)]
 
 
 # ------------------------------------------------------------------------------------------ package

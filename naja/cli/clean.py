@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-t", "--tarballs", action="store_true", help="downloaded package archives")
     p.add_argument("-l", "--locks", action="store_true", help="lock files")
     p.add_argument("--trash", action="store_true", help="leftover *.mamba_trash files")
+    p.add_argument("-f", "--force-pkgs-dirs", action="store_true",
+                   help="remove every writable package cache whole (environments linked from it may break)")
     p.set_defaults(func=run)
 
 
@@ -26,9 +28,16 @@ def run(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
 
+    options = options_from_args(args)
+    if args.force_pkgs_dirs and not (options.yes or args.dry_run):
+        dirs = ", ".join(str(d) for d in api.writable_pkgs_dirs(options))
+        if dirs and not output.confirm(f"Remove the package caches {dirs} and everything in them?"):
+            from naja.errors import NajaError
+
+            raise NajaError("aborted: nothing was removed (pass -y to answer yes without a prompt)")
     # -p is --packages here (as in micromamba), not --prefix
-    report = api.clean(options_from_args(args), index_cache=args.index_cache, packages=args.packages,
-                       tarballs=args.tarballs, locks=args.locks, trash=args.trash, all=args.all)
+    report = api.clean(options, index_cache=args.index_cache, packages=args.packages, tarballs=args.tarballs,
+                       locks=args.locks, trash=args.trash, all=args.all, force_pkgs_dirs=args.force_pkgs_dirs)
     if args.json:
         output.print_json({"success": True, "dry_run": bool(args.dry_run),
                            "removed": {k: [p for p, _ in v] for k, v in report.removed.items()},
