@@ -121,10 +121,14 @@ def read_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
 
 
 def write_prefix_record(prefix: str | os.PathLike[str], record: PrefixRecord) -> Path:
-    """Write ``conda-meta/<dist>.json`` atomically (temp file + rename)."""
+    """Write ``conda-meta/<dist>.json`` atomically (temp file + rename). The dist name comes from a
+    channel's record: one that is a path (``../x``, ``a-1-0/../..``) would write outside conda-meta."""
     from naja.fs import atomic_write
 
-    target = Path(prefix) / CONDA_META / f"{record.dist_name}.json"
+    dist = record.dist_name
+    if "/" in dist or "\\" in dist or "\x00" in dist or dist.startswith("."):
+        raise PrefixError(f"refusing package record {dist!r}: its name, version or build holds a path")
+    target = Path(prefix) / CONDA_META / f"{dist}.json"
     atomic_write(target, record.to_json())
     return target
 
