@@ -28,6 +28,7 @@ import msgspec
 
 from benchmarks.requests import REQUESTS
 from naja.errors import UnsatisfiableError
+from naja.match_spec import spec_name
 from naja.records import PackageRecord
 from naja.solver import SolverTask, check, solve
 
@@ -133,11 +134,7 @@ class LocalChannel:
         return out
 
 
-def _dep_name(spec: str) -> str:
-    name = spec.split()[0]
-    for sep in ("[", "=", "<", ">", "!", "~"):
-        name = name.split(sep)[0]
-    return name.split("::")[-1]
+_dep_name = spec_name  # the name a request or dependency string is about
 
 
 def reachable(channels: Sequence[LocalChannel], specs: Iterable[str]) -> list[PackageRecord]:
