@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from naja.api.context import Context, require
+from naja.api.context import Context
 from naja.api.options import Options
 from naja.config import expand_path
 from naja.errors import ConfigError
@@ -26,25 +26,34 @@ def rc_target(options: Options, *, env: bool = False, system: bool = False, file
     if env:
         context = Context.from_options(options)
         return context.target_prefix(must_exist=True) / ".condarc"
-    return Path(require("naja.config").user_rc_path())
+    from naja.config import user_rc_path
+
+    return Path(user_rc_path())
 
 
 def config_set(key: str, value: str, target: Path) -> Any:
-    return require("naja.config").set_value(target, key, value)
+    from naja.config import set_value
+
+    return set_value(target, key, value)
 
 
 def config_append(key: str, values: list[str], target: Path, *, prepend: bool = False) -> list[Any]:
-    config = require("naja.config")
+    from naja import config
+
     editor = config.prepend_value if prepend else config.append_value
     return editor(target, key, values)
 
 
 def config_remove(key: str, values: list[str], target: Path) -> list[Any]:
-    return require("naja.config").remove_value(target, key, values)
+    from naja.config import remove_value
+
+    return remove_value(target, key, values)
 
 
 def config_remove_key(key: str, target: Path) -> None:
-    require("naja.config").remove_key(target, key)
+    from naja.config import remove_key
+
+    remove_key(target, key)
 
 
 def _value(config: Any, key: str) -> Any:
@@ -73,7 +82,9 @@ def config_list(options: Options | None = None, keys: list[str] | None = None, *
     if keys:
         wanted = list(keys)
     elif all_keys:
-        wanted = list(require("naja.config").known_keys())
+        from naja.config import known_keys
+
+        wanted = list(known_keys())
     else:
         wanted = context.config.set_keys()
     return {key: _value(context.config, key) for key in wanted}
@@ -87,7 +98,8 @@ def config_value_sources(options: Options | None = None) -> dict[str, tuple[str,
 
 def config_describe(keys: list[str] | None = None) -> list[Any]:
     """``KeyDescription`` rows (name, type, default, description) for ``keys`` or every key."""
-    config = require("naja.config")
+    from naja import config
+
     if not keys:
         return list(config.describe())
     out = []

@@ -3,7 +3,6 @@ channels, the way micromamba does (``-p`` > ``-n`` > ``$CONDA_PREFIX`` > root pr
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,18 +14,15 @@ from naja.errors import PrefixError
 from naja.prefix import named_prefix
 
 
-def require(module: str) -> Any:
-    """Import a naja module on first use (``import naja.api`` stays cheap)."""
-    return importlib.import_module(module)
-
-
 def _path(text: str | os.PathLike[str]) -> Path:
     return Path(expand_path(os.fspath(text)))
 
 
 def load_config(options: Options, target_prefix: Path | None = None) -> Any:
     """``naja.config.load_config`` with the CLI's sources and overrides."""
-    return require("naja.config").load_config(
+    from naja import config
+
+    return config.load_config(
         rc_files=list(options.rc_files) or None,
         no_rc=options.no_rc,
         no_env=options.no_env,
@@ -106,7 +102,8 @@ class Context:
     def platform(self) -> str:
         if self._platform is None:
             value = self.options.platform or getattr(self.config, "platform", None)
-            platform_mod = require("naja.platform")
+            from naja import platform as platform_mod
+
             plat = platform_mod.Platform.parse(value) if value else platform_mod.Platform.current()
             self._platform = str(plat)
         return self._platform
@@ -168,7 +165,8 @@ class Context:
 
     def channels(self, extra: list[str] | tuple[str, ...] = ()) -> list[Any]:
         """``naja.channel.Channel`` objects in priority order, multichannels expanded."""
-        channel_mod = require("naja.channel")
+        from naja import channel as channel_mod
+
         chan_config = getattr(self.config, "channel_config", None)
         return channel_mod.resolve_channels(self.channel_names(extra), chan_config)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from naja.api.context import Context, environments_txt, is_environment, require, unregister_env
+from naja.api.context import Context, environments_txt, is_environment, unregister_env
 from naja.api.options import Options
 from naja.api.transact import channel_label, prefix_object
 from naja.config import expand_path
@@ -69,7 +69,8 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
     records = prefix_object(prefix).installed()
     name = prefix.name if prefix != context.root_prefix else "base"
     if explicit:
-        env_files = require("naja.env_files")
+        from naja import env_files
+
         lines = reproduce.explicit_lines(records, md5=md5, sha256=sha256)
         return {"name": name, "prefix": str(prefix),
                 "explicit": env_files.explicit_text(context.platform, lines)}
@@ -77,7 +78,8 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
     deps: list[str] = []
     if from_history:
         specs: dict[str, str] = {}
-        ms_mod = require("naja.match_spec")
+        from naja import match_spec as ms_mod
+
         for rev in prefix_object(prefix).history.revisions():
             for s in rev.update_specs:
                 try:
@@ -116,7 +118,8 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
 
 
 def export_yaml(doc: dict[str, Any]) -> str:
-    env_files = require("naja.env_files")
+    from naja import env_files
+
     return env_files.environment_yml(doc.get("name"), doc.get("channels", []), doc.get("dependencies", []),
                                      prefix=doc.get("prefix"), pip=doc.get("pip") or (),
                                      variables=doc.get("variables") or None)

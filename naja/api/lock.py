@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from naja.api.context import Context, require
+from naja.api.context import Context
 from naja.api.options import Options
 from naja.errors import EnvironmentFileError, NajaError, UnsatisfiableError, first_line
 
@@ -59,7 +59,8 @@ def lock(files: Sequence[str] = (), platforms: Sequence[str] = (), options: Opti
     paths = [Path(f) for f in files] or _default_files()
     targets = _platforms(platforms, paths, context)
     out = Path(output) if output else Path(DEFAULT_OUTPUT)
-    env_files = require("naja.env_files")
+    from naja import env_files
+
     solutions: dict[str, list[Any]] = {}
     channel_names: list[str] = []
     pip_skipped: list[str] = []
@@ -76,8 +77,9 @@ def lock(files: Sequence[str] = (), platforms: Sequence[str] = (), options: Opti
             if p not in pip_skipped:
                 pip_skipped.append(p)
         solutions[platform] = _solve_platform(context, platform, spec.specs, spec.channels)
-    lockfile_mod = require("naja.conda_lock")
-    redact = require("naja.channel").redact_url
+    from naja import conda_lock as lockfile_mod
+    from naja.channel import redact_url as redact
+
     lockfile = lockfile_mod.build_lockfile(solutions, [redact(c) for c in channel_names],
                                            sources=[p.name for p in paths])
     if not options.dry_run:
@@ -94,7 +96,8 @@ def _default_files() -> list[Path]:
 
 def _platforms(given: Sequence[str], paths: Sequence[Path], context: Context) -> list[str]:
     """``-p`` platforms, else the ``platforms:`` key of the environment files, else this platform."""
-    platform_mod = require("naja.platform")
+    from naja import platform as platform_mod
+
     wanted = list(given) or _file_platforms(paths) or [context.platform]
     out: list[str] = []
     for p in wanted:
@@ -130,12 +133,11 @@ def _file_platforms(paths: Sequence[Path]) -> list[str]:
 
 def _solve_platform(context: Context, platform: str, specs: Sequence[str], file_channels: Sequence[str]
                     ) -> list[Any]:
+    from naja import platform as platform_mod
+    from naja import repodata, solver
+    from naja import virtual_packages as vp
     from naja.api.transact import parse_specs
 
-    repodata = require("naja.repodata")
-    solver = require("naja.solver")
-    vp = require("naja.virtual_packages")
-    platform_mod = require("naja.platform")
     match_specs = parse_specs(specs)
     if not match_specs:
         raise EnvironmentFileError("nothing to lock: the environment file has no dependencies")

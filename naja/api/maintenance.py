@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from naja.api.context import Context, require
+from naja.api.context import Context
 from naja.api.options import Options
 from naja.errors import NajaError, PackageError
 from naja.fs import remove_path, tree_size
@@ -44,7 +44,8 @@ def clean(options: Options | None = None, *, index_cache: bool = False, packages
         index_cache = packages = tarballs = locks = trash = True
     if not any((index_cache, packages, tarballs, locks, trash)):
         raise NajaError("nothing to clean: pass -a, -i, -p, -t, -l, --trash or -f")
-    pc = require("naja.package_cache")
+    from naja import package_cache as pc
+
     dry_run = context.options.dry_run
     pkgs_dirs = [str(d) for d in context.pkgs_dirs]
     report = CleanReport()
@@ -88,7 +89,8 @@ def writable_pkgs_dirs(options: Options | None = None) -> list[Path]:
 
 
 def package_extract(archive: str, dest: str) -> Path:
-    ps = require("naja.package_streaming")
+    from naja import package_streaming as ps
+
     src = Path(archive)
     if not src.is_file():
         raise PackageError(f"no such package archive: {archive}")
@@ -100,7 +102,8 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
                    compression_level: int | None = None) -> Path:
     """Build an archive from a directory holding ``info/index.json``. ``out`` is a directory or an
     explicit ``.conda``/``.tar.bz2`` path (micromamba's ``package compress FOLDER DEST``)."""
-    ps = require("naja.package_streaming")
+    from naja import package_streaming as ps
+
     source = Path(source_dir)
     if not (source / "info" / "index.json").is_file():
         raise PackageError(f"{source_dir} has no info/index.json, it is not a package directory")
@@ -121,7 +124,8 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
 
 
 def package_transmute(archive: str, out: str | None = None, *, compression_level: int | None = None) -> Path:
-    ps = require("naja.package_streaming")
+    from naja import package_streaming as ps
+
     src = Path(archive)
     if not src.is_file():
         raise PackageError(f"no such package archive: {archive}")
@@ -134,7 +138,8 @@ def package_transmute(archive: str, out: str | None = None, *, compression_level
 def index(channel_dir: str, *, zst: bool = True, shards: bool = True, dry_run: bool = False) -> list[Path]:
     """Write repodata (and .zst, CEP-16 shards) for every subdir of a local channel directory.
     Returns the repodata.json files written (with ``dry_run``: that would be written)."""
-    ci = require("naja.channel_index")
+    from naja import channel_index as ci
+
     root = Path(channel_dir)
     if not root.is_dir():
         raise NajaError(f"no such channel directory: {channel_dir}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from naja.api.context import Context, require
+from naja.api.context import Context
 from naja.api.options import Options
 from naja.api.transact import parse_specs, prefix_object, virtual_packages
 from naja.errors import NajaError
@@ -20,7 +20,9 @@ def list_packages(options: Options | None = None, regex: str | None = None, *,
     whole name with ``full_name``)."""
     context = Context.from_options(options or Options())
     prefix = context.target_prefix(must_exist=True)
-    require("naja.transaction").recover(prefix)  # a killed transaction is rolled back before we look
+    from naja.transaction import recover
+
+    recover(prefix)  # a killed transaction is rolled back before we look
     records = prefix_object(prefix).installed()
     if regex:
         pattern = f"^{regex}$" if full_name else regex
@@ -33,7 +35,8 @@ def list_packages(options: Options | None = None, regex: str | None = None, *,
 
 
 def _version_key(rec: Any) -> Any:
-    version = require("naja.version")
+    from naja import version
+
     return (version.Version(rec.version), rec.build_number, rec.timestamp_ms)
 
 
@@ -43,7 +46,8 @@ def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> l
     channels = context.channels()
     if not channels:
         raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
-    repodata = require("naja.repodata")
+    from naja import repodata
+
     offline = context.options.offline or bool(getattr(context.config, "offline", False))
     if any("*" in s.name for s in specs):
         out: list[Any] = []
@@ -128,7 +132,8 @@ def depends(spec: str, options: Options | None = None, *, remote: bool = False, 
     if root is None:
         where = "in the channels" if remote else "installed"
         raise NajaError(f"no package matching '{spec}' {where}")
-    ms_mod = require("naja.match_spec")
+    from naja import match_spec as ms_mod
+
     shown: set[str] = {root.name}
 
     def expand(node: DepNode, depth: int) -> None:
@@ -161,7 +166,8 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
     # Who depends on a name cannot be reached from the name: a remote search reads the whole channel.
     pool, _ = _pool(context, parse_specs(["*"]) if remote else [ms], remote)
     target = _best(pool, ms)
-    ms_mod = require("naja.match_spec")
+    from naja import match_spec as ms_mod
+
     by_dep: dict[str, list[Any]] = {}
     for rec in pool:
         for dep in rec.depends:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from naja.api.context import Context, is_environment, register_env, require
+from naja.api.context import Context, is_environment, register_env
 from naja.api.options import Options
 from naja.errors import EnvironmentFileError, InvalidMatchSpec, NajaError, PrefixError
 
@@ -67,7 +67,8 @@ class Plan:
         return not self.to_link and not self.to_unlink
 
     def summary_rows(self) -> list[Change]:
-        version_mod = require("naja.version")
+        from naja import version as version_mod
+
         old = {r.name: r for r in self.to_unlink}
         new = {r.name: r for r in self.to_link}
         fetch = {r.url or r.fn for r in self.fetch}
@@ -125,7 +126,8 @@ class Plan:
         if self.create_prefix:
             _make_empty_env(self.prefix, self.context)
         if self.transaction is not None and not self.empty:
-            link = require("naja.link")
+            from naja import link
+
             cache = _package_cache(self.context, self.channels)
             link_options = link.LinkOptions(
                 always_copy=_setting(self.context, "always_copy"),
@@ -144,7 +146,9 @@ class Plan:
                 kwargs["lock_timeout"] = float(timeout)
             self.result = self.transaction.execute(cache, **kwargs)
         if self.variables:
-            require("naja.activation").set_env_vars(self.prefix, self.variables)
+            from naja.activation import set_env_vars
+
+            set_env_vars(self.prefix, self.variables)
         if self.pip and not options.dry_run:
             _pip_install(self.prefix, self.pip, cwd=_files_dir(options.files))
         if self.create_prefix or self.to_link:
@@ -161,7 +165,8 @@ def command_line() -> str:
     argv = [os.path.basename(sys.argv[0]) or "naja", *sys.argv[1:]]
     if argv[0] in ("__main__.py", "-m"):
         argv[0] = "naja"
-    redact = require("naja.channel").redact_url  # history must not keep a channel's token or password
+    from naja.channel import redact_url as redact  # history must not keep a channel's token or password
+
     return " ".join(redact(a) if "://" in a or "/t/" in a else a for a in argv)
 
 
@@ -169,7 +174,9 @@ def channel_label(channel: str) -> str:
     if not channel:
         return ""
     try:
-        return require("naja.channel").Channel.from_string(channel).canonical_name
+        from naja.channel import Channel
+
+        return Channel.from_string(channel).canonical_name
     except Exception:  # a URL the channel layer cannot name: show it, redacted
         return channel
 
@@ -202,7 +209,8 @@ def record_json(rec: Any) -> dict[str, Any]:
 
 
 def parse_specs(specs: Iterable[str]) -> list[Any]:
-    match_spec = require("naja.match_spec")
+    from naja import match_spec
+
     out = []
     for s in specs:
         s = s.strip()
@@ -224,7 +232,9 @@ def _pins(context: Context, prefix: Path, installed: Sequence[Any], spec_names: 
         return []
     pins = [str(p) for p in (getattr(context.config, "pinned_packages", None) or [])]
     if is_environment(prefix):
-        pins += require("naja.prefix").Prefix(prefix).pinned()
+        from naja.prefix import Prefix
+
+        pins += Prefix(prefix).pinned()
     if not context.options.no_py_pin and "python" not in spec_names:
         for rec in installed:
             if rec.name == "python":
@@ -236,13 +246,15 @@ def _pins(context: Context, prefix: Path, installed: Sequence[Any], spec_names: 
 
 def virtual_packages(context: Context) -> list[Any]:
     """The virtual packages (``__glibc``, ``__cuda``...) of the context's platform."""
-    vp = require("naja.virtual_packages")
-    platform_mod = require("naja.platform")
+    from naja import platform as platform_mod
+    from naja import virtual_packages as vp
+
     return vp.detect_virtual_packages(platform_mod.Platform(context.platform))
 
 
 def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[Any]:
-    repodata = require("naja.repodata")
+    from naja import repodata
+
     if not channels:
         raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
     log.info("loading repodata for %s from %s", context.platform, ", ".join(c.base_url for c in channels))
@@ -255,8 +267,8 @@ def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[A
 def _solve(context: Context, *, specs: list[Any], available: list[Any], installed: list[Any],
            pins: list[str], channels: list[Any], update_specs: list[Any] = (),  # type: ignore[assignment]
            remove_specs: list[Any] = (), update_all: bool = False) -> list[Any]:  # type: ignore[assignment]
-    solver = require("naja.solver")
-    match_spec = require("naja.match_spec")
+    from naja import match_spec, solver
+
     o = context.options
     task_kwargs: dict[str, Any] = {
         "specs": specs,
@@ -285,10 +297,13 @@ def _solve(context: Context, *, specs: list[Any], available: list[Any], installe
 def _transaction(context: Context, prefix: Path, solution: list[Any], requested: list[str],
                  installed: list[Any], remove_specs: Sequence[str] = (), *,
                  overwrite: bool = False) -> tuple[Any, list[Any], list[Any]]:
-    tx_mod = require("naja.transaction")
+    from naja import transaction as tx_mod
+
     force: Any = ()
     if context.options.force_reinstall:
-        force = [require("naja.match_spec").spec_name(s) for s in requested]
+        from naja.match_spec import spec_name
+
+        force = [spec_name(s) for s in requested]
     if overwrite:
         # create -y over an existing environment: everything is relinked, the rest unlinked, in one
         # transaction that rolls back on failure
@@ -299,7 +314,9 @@ def _transaction(context: Context, prefix: Path, solution: list[Any], requested:
 
 
 def prefix_object(prefix: Path) -> Any:
-    return require("naja.prefix").Prefix(prefix)
+    from naja.prefix import Prefix
+
+    return Prefix(prefix)
 
 
 def _fetch_list(context: Context, to_link: list[Any]) -> list[Any]:
@@ -311,7 +328,9 @@ def _fetch_list(context: Context, to_link: list[Any]) -> list[Any]:
 
 
 def _package_cache(context: Context, channels: list[Any] | None = None) -> Any:
-    cache = require("naja.package_cache").PackageCache.from_config(context.config)
+    from naja.package_cache import PackageCache
+
+    cache = PackageCache.from_config(context.config)
     cache.authenticate = _authenticator(context, channels)
     return cache
 
@@ -339,7 +358,8 @@ def _authenticator(context: Context, channels: list[Any] | None) -> Callable[[st
 
 
 def _file_inputs(context: Context) -> Any:
-    env_files = require("naja.env_files")
+    from naja import env_files
+
     return env_files.read_env_files(list(context.options.files), platform=context.platform,
                                     categories=["main", *context.options.category])  # as conda-lock: main + extras
 
@@ -383,7 +403,9 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
                 raise EnvironmentFileError("specs cannot be combined with an @EXPLICIT or lock file")
             return _plan_explicit(plan, envfile)
     if is_environment(prefix):
-        require("naja.transaction").recover(prefix)  # solve against a whole environment, not a killed half
+        from naja.transaction import recover
+
+        recover(prefix)  # solve against a whole environment, not a killed half
     installed = prefix_object(prefix).installed() if is_environment(prefix) else []
     installed_names = {r.name for r in installed}
     match_specs = parse_specs(all_specs)
@@ -430,7 +452,8 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
 def user_requested_names(prefix: Path) -> set[str]:
     """Names the user asked for in this environment, from ``conda-meta/history`` (update specs
     minus later remove specs) and the ``requested_spec`` of the installed records."""
-    ms_mod = require("naja.match_spec")
+    from naja import match_spec as ms_mod
+
     prefix_obj = prefix_object(prefix)
 
     def name(spec: str) -> str | None:
@@ -452,7 +475,8 @@ def prune_unrequested(solution: list[Any], requested: set[str]) -> list[Any]:
     ``--prune-deps``."""
     by_name = {r.name: r for r in solution}
     roots = [n for n in requested if n in by_name]
-    dep_name = require("naja.match_spec").spec_name
+    from naja.match_spec import spec_name as dep_name
+
     keep: set[str] = set()
     stack = list(roots)
     while stack:
@@ -500,7 +524,8 @@ def _complete_explicit(records: list[Any], context: Context) -> list[Any]:
 
     cache = _package_cache(context)
     extracted = cache.fetch_and_extract(records)
-    records_mod = require("naja.records")
+    from naja import records as records_mod
+
     out = []
     for rec in records:
         path = extracted.get(rec.dist_name)
@@ -519,7 +544,8 @@ def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = No
     from the archive's ``info/index.json`` after download."""
     from urllib.parse import urlparse
 
-    records = require("naja.records")
+    from naja import records
+
     if "://" not in url:
         path = Path(os.path.abspath(os.path.expanduser(url)))
         url = path.as_uri()
@@ -531,7 +557,9 @@ def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = No
     name, version, build = stem.rsplit("-", 2)
     base = url.rsplit("/", 1)[0]
     channel, _, subdir = base.rpartition("/")
-    if subdir not in require("naja.platform").KNOWN_SUBDIRS:
+    from naja.platform import KNOWN_SUBDIRS
+
+    if subdir not in KNOWN_SUBDIRS:
         # a package file in some directory, not a channel: its subdir comes from info/index.json
         channel, subdir = base, ""
     return records.PackageRecord(name=name, version=version, build=build, fn=fn, url=url,
@@ -670,7 +698,8 @@ def _cached_record(context: Context, dist: str) -> Any | None:
     """The record of an extracted package in the package cache (``info/repodata_record.json``)."""
     import json
 
-    records_mod = require("naja.records")
+    from naja import records as records_mod
+
     for d in context.pkgs_dirs:
         path = d / dist / "info" / "repodata_record.json"
         if path.is_file():
