@@ -218,9 +218,9 @@ def _write_state(prefix: Path, state: dict) -> None:
 
 def _replace_text(path: Path, text: str) -> None:
     """Write through a temporary file: a shell starting meanwhile reads the old or the new file."""
-    tmp = path.with_name(path.name + ".naja-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from naja.fs import atomic_write
+
+    atomic_write(path, text.encode("utf-8"))
 
 
 def set_env_vars(prefix: str | os.PathLike[str], values: Mapping[str, str]) -> None:
