@@ -136,3 +136,17 @@ def test_errors_never_show_credentials(tmp_path, secret_channel):
     _no_secret(result.stdout + result.stderr, "output with credentials from .condarc")
     info = naja("info", "--rc-file", rc, env=env)
     _no_secret(info.stdout + info.stderr, "naja info with credentials from .condarc")
+
+
+def test_config_commands_never_show_credentials(tmp_path):
+    rc = tmp_path / "condarc"
+    rc.write_text(
+        f"channels:\n  - https://example.invalid/t/{TOKEN}/chan\n"
+        f"custom_channels:\n  private: https://alice:{PASSWORD}@example.invalid\n"
+        f"channel_alias: https://alice:{PASSWORD}@alias.invalid\n"
+    )
+    for args in (["config", "list", "--rc-file", rc], ["config", "list", "--json", "--rc-file", rc],
+                 ["config", "get", "channel_alias", "--rc-file", rc]):
+        result = naja(*args)
+        _no_secret(result.stdout + result.stderr, " ".join(map(str, args)))
+        assert "example.invalid" in result.stdout or "alias.invalid" in result.stdout

@@ -58,9 +58,22 @@ def config_remove_key(key: str, target: Path) -> None:
 
 def _value(config: Any, key: str) -> Any:
     try:
-        return config.get(key)
+        return _redacted(config.get(key))
     except KeyError:
         raise ConfigError(f"unknown configuration key '{key}' (see 'naja config describe')") from None
+
+
+def _redacted(value: Any) -> Any:
+    """Values as shown to a user: tokens and passwords in URLs never leave naja (as conda does)."""
+    from naja.channel import redact_url
+
+    if isinstance(value, str):
+        return redact_url(value) if "://" in value or "/t/" in value else value
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
 
 
 def config_get(key: str, options: Options | None = None) -> Any:
