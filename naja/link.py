@@ -24,9 +24,11 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 
+from naja.confine import ConfinementError, Root, check_relpath, is_within
 from naja.download import file_digest
 from naja.errors import PackageError, TransactionError
 from naja.prefix import LINK_COPY, LINK_HARD, LINK_SOFT, PathData
@@ -35,6 +37,7 @@ from naja.records import PackageRecord
 PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 PARALLEL_LINK_MIN = 256  # files in one package before hard links are made from several threads
 _LINK_THREADS = min(4, os.cpu_count() or 1)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 MAX_SHEBANG_LENGTH = 127 if sys.platform.startswith("linux") else 512
 
 
@@ -101,12 +104,11 @@ class PythonInfo:
             raise TransactionError(f"cannot tell the python version from {record.dist_name}")
         version = f"{parts[0]}.{parts[1]}"
         site = record.python_site_packages_path or f"lib/python{version}/site-packages"
-        norm = os.path.normpath(site)
-        if os.path.isabs(norm) or norm.startswith(".."):
-            raise TransactionError(
-                f"{record.dist_name}: python_site_packages_path {site!r} is outside the prefix"
-            )
-        return cls(version=version, site_packages=norm.replace(os.sep, "/"))
+        try:  # a record's value of "conda-meta" or "." would send noarch files into naja's records
+            norm = check_relpath(site, f"{record.dist_name}: python_site_packages_path")
+        except ConfinementError as exc:
+            raise TransactionError(str(exc)) from None
+        return cls(version=version, site_packages=norm)
 
 
 @dataclass(frozen=True)
@@ -211,29 +213,13 @@ def _is_noarch_python(record: PackageRecord, package_dir: Path) -> bool:
     return kind == "python"
 
 
-# top-level names a package may never write: the environment's own records, journal and trash
-_RESERVED_TOP = frozenset({"conda-meta", ".naja-trash"})
-
-
-def _refuse_reserved(record: PackageRecord, norm: str) -> None:
-    if norm == "." or norm.partition("/")[0] in _RESERVED_TOP:
-        raise PackageError(f"{record.dist_name}: refusing path {norm!r}: conda-meta, the prefix itself and "
-                           "naja's trash are not package files")
-
-
 def _check_relpath(record: PackageRecord, rel: str) -> str:
-    """Refuse paths that would land outside the prefix (a malicious or broken paths.json)."""
-    if rel and rel[0] != "/" and ".." not in rel and "\x00" not in rel and "//" not in rel and "/./" not in rel \
-            and not rel.startswith("./") and not rel.endswith("/") and "\\" not in rel and rel != ".":
-        if rel.partition("/")[0] in _RESERVED_TOP:
-            _refuse_reserved(record, rel)
+    """Refuse paths that would land outside the prefix or in naja's bookkeeping (a malicious or
+    broken paths.json); the common plain path costs a few string tests."""
+    if rel and rel[0] != "/" and "." not in rel.partition("/")[0][:1] and "/." not in rel and "//" not in rel \
+            and "\x00" not in rel and not rel.endswith("/") and rel.partition("/")[0] != "conda-meta":
         return rel
-    _refuse_reserved(record, rel)
-    norm = os.path.normpath(rel).replace(os.sep, "/")
-    if not rel or os.path.isabs(rel) or norm == ".." or norm.startswith("../") or "\x00" in rel:
-        raise PackageError(f"{record.dist_name}: refusing path outside the prefix: {rel!r}")
-    _refuse_reserved(record, norm)
-    return norm
+    return check_relpath(rel, record.dist_name)
 
 
 def plan_package(
@@ -257,6 +243,8 @@ def plan_package(
                 target = python.site_packages + rel[len("site-packages") :]
             elif rel.startswith("python-scripts/"):
                 target = "bin" + rel[len("python-scripts") :]
+            if target is not rel:
+                target = check_relpath(target, record.dist_name)
         plan.files.append(PlannedFile(target=target, entry=entry))
     if noarch_python:
         noarch = read_link_json(package_dir).get("noarch") or {}
@@ -358,8 +346,16 @@ def _remove(path: str) -> None:
             raise
 
 
+def _open_new(dst: str) -> BinaryIO:
+    """Open a prefix file for writing without following a link at ``dst`` (a link left there
+    fails with ELOOP instead of redirecting the write)."""
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o644)
+    return os.fdopen(fd, "wb")
+
+
 def _copy(src: str, dst: str) -> None:
-    shutil.copyfile(src, dst, follow_symlinks=True)
+    with open(src, "rb") as fin, _open_new(dst) as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
     shutil.copymode(src, dst)
 
 
@@ -385,63 +381,46 @@ class Linker:
         self.options = options or LinkOptions()
         self.before_write = before_write
         self._root = self.prefix.rstrip("/") + "/"  # string concatenation is the hot path's join
+        self.confined = Root(self.prefix)
         self._dirs: set[str] = set()
-        self._real_dirs: set[str] = set()
+        self.owner = ""  # the package being linked, named in refusals
         self._linked: set[str] = set()  # targets this linker wrote
         self.link_type = LINK_COPY if self.options.always_copy else (
             LINK_SOFT if self.options.always_softlink else LINK_HARD
         )
 
-    def _makedirs(self, rel_dir: str) -> None:
+    def _makedirs(self, rel_dir: str, owner: str = "") -> None:
+        """Make ``rel_dir`` through the confinement layer: an existing symlink to a directory inside
+        the prefix (a package's ``lib64 -> lib``) is kept and used; one leading outside is refused; a
+        file (or a link to a file) where a directory must go is handed to the transaction."""
         if not rel_dir or rel_dir in self._dirs:
             return
+        owner = owner or self.owner
+        self.confined.check_dir(rel_dir, owner)
         full = self._root + rel_dir
-        if not self._plain_components(rel_dir):
-            self._check_inside(rel_dir, full)
-        if os.path.islink(full) or (os.path.exists(full) and not os.path.isdir(full)):
-            # a file where a directory must go (clobbering): hand it to the transaction
+        try:
+            mode = os.lstat(full).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            mode = None
+        if mode is not None and not stat.S_ISDIR(mode) and not (stat.S_ISLNK(mode) and os.path.isdir(full)):
             self._clear(rel_dir, full)
-        os.makedirs(full, exist_ok=True)
+        self.confined.makedirs(rel_dir, owner)
         self._dirs.add(rel_dir)
-
-    def _plain_components(self, rel_dir: str) -> bool:
-        """True when no existing component of ``rel_dir`` is a symlink, so it cannot resolve outside
-        the prefix (one lstat per directory per transaction instead of a realpath per directory);
-        False sends the caller to the full realpath check."""
-        parts = rel_dir.split("/")
-        for i in range(1, len(parts) + 1):
-            sub = "/".join(parts[:i])
-            if sub in self._real_dirs:
-                continue
-            try:
-                mode = os.lstat(self._root + sub).st_mode
-            except (FileNotFoundError, NotADirectoryError):
-                return True  # the rest is created below as plain directories
-            if stat.S_ISLNK(mode):
-                return False
-            if not stat.S_ISDIR(mode):
-                return True  # a file where a directory goes: the clobber handling deals with it
-            self._real_dirs.add(sub)
-        return True
 
     def _forget(self, rel: str) -> None:
         """``rel`` changed kind (now a symlink, or moved away): drop what was known under it."""
         below = rel + "/"
-        for known in (self._dirs, self._real_dirs):
-            stale = [d for d in known if d == rel or d.startswith(below)]
-            known.difference_update(stale)
+        self._dirs.difference_update([d for d in self._dirs if d == rel or d.startswith(below)])
+        self.confined.forget(rel)
 
-    def _check_inside(self, rel: str, full: str) -> None:
-        """Refuse a path that resolves outside the prefix through symlinks earlier packages created
-        (each harmless in its own package, they can combine into an escape)."""
-        real_prefix = self._real_prefix
+    def _check_inside(self, rel: str, full: str, owner: str = "") -> None:
+        """Refuse a symlink whose target resolves outside the prefix through symlinks earlier packages
+        created (each harmless in its own package, they can combine into an escape)."""
         real = os.path.realpath(full)
-        if real != real_prefix and not real.startswith(real_prefix.rstrip(os.sep) + os.sep):
-            raise PackageError(f"refusing {rel!r}: it resolves outside the prefix through a symlink ({real})")
-
-    @property
-    def _real_prefix(self) -> str:
-        return os.path.realpath(self.prefix)
+        if not is_within(real, self.confined.real):
+            raise ConfinementError(
+                f"{owner or 'package'}: refusing {rel!r}: it resolves outside the prefix through a symlink ({real})"
+            )
 
     def _clear(self, rel: str, full: str) -> None:
         self._forget(rel)
@@ -460,6 +439,7 @@ class Linker:
     def link(self, plan: PackagePlan) -> list[PathData]:
         """Place the package's files and entry points; return their ``paths_data`` entries."""
         files = plan.files
+        self.owner = plan.record.dist_name
         out: list[PathData | None] = [None] * len(files)
         src_root = str(plan.package_dir) + "/"
         root = self._root
@@ -543,7 +523,7 @@ class Linker:
         if entry.path_type == "softlink" and os.path.islink(src):
             dst = self._prepare_target(rel, check)
             link_target = os.readlink(src)
-            self._check_inside(rel, os.path.join(os.path.dirname(dst), link_target))
+            self._check_inside(rel, os.path.join(os.path.dirname(dst), link_target), record.dist_name)
             os.symlink(link_target, dst)
             self._forget(rel)  # names under it now resolve through the new symlink
             return PathData(
@@ -601,7 +581,7 @@ class Linker:
             new = replace_prefix_binary(data, placeholder, self.prefix, f"{record.dist_name} ({entry.path})")
         else:
             new = replace_prefix_text(data, placeholder, self.prefix)
-        with open(dst, "wb") as fh:
+        with _open_new(dst) as fh:
             fh.write(new)
         os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
         if entry.file_mode == "binary" and new != data and _needs_codesign(new):
@@ -622,7 +602,7 @@ class Linker:
         dst = self._prepare_target(target)
         text = python_entry_point_script(os.path.join(self.prefix, plan.python.executable), module, func)
         data = text.encode()
-        with open(dst, "wb") as fh:
+        with _open_new(dst) as fh:
             fh.write(data)
         os.chmod(dst, 0o755)
         return PathData(
@@ -719,36 +699,18 @@ def compile_pyc(prefix: str | os.PathLike[str], python: PythonInfo, py_files: It
 # ----------------------------------------------------------------------------------------- unlinking
 
 
-def remove_paths(prefix: str | os.PathLike[str], rels: Iterable[str]) -> None:
-    """Delete files and then the directories they leave empty (never the prefix or conda-meta)."""
-    prefix = os.fspath(prefix)
+def remove_paths(prefix: str | os.PathLike[str], rels: Iterable[str], owner: str = "") -> None:
+    """Delete files (links themselves, never their targets) and then the directories they leave
+    empty, through the confinement layer (never the prefix or conda-meta)."""
+    root = Root(prefix)
     parents: set[str] = set()
     for rel in rels:
-        full = os.path.join(prefix, rel)
-        try:
-            if os.path.isdir(full) and not os.path.islink(full):
-                parents.add(rel)
-                continue
-            os.unlink(full)
-        except FileNotFoundError:
-            pass
+        rel = check_relpath(rel, owner or str(prefix))
+        if not root.unlink(rel) and root.is_real_dir(rel):
+            parents.add(rel)
+            continue
         parents.add(rel.rpartition("/")[0])
-    remove_empty_dirs(prefix, parents)
-
-
-def remove_empty_dirs(prefix: str, rel_dirs: Iterable[str]) -> None:
-    """Remove each directory (and its parents) while empty, deepest first."""
-    keep = {"", "conda-meta"}
-    todo: set[str] = set()
-    for d in rel_dirs:
-        while d and d not in keep:
-            todo.add(d)
-            d = d.rpartition("/")[0]
-    for d in sorted(todo, key=lambda s: s.count("/"), reverse=True):
-        try:
-            os.rmdir(os.path.join(prefix, d))
-        except OSError:
-            pass
+    root.rmdir_empty(parents)
 
 
 # ------------------------------------------------------------------------------------- link scripts

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from naja.confine import ConfinementError, Root, check_name, check_relpath, rmtree
 from naja.errors import NajaError, TransactionError
 from naja.link import (
     Linker,
@@ -37,7 +38,6 @@ from naja.link import (
     compile_pyc,
     link_script_path,
     plan_package,
-    remove_empty_dirs,
     run_link_script,
 )
 from naja.prefix import (
@@ -401,6 +401,9 @@ class _Runner:
         self.txid = uuid.uuid4().hex[:12]
         self.trash_rel = f"{TRASH_DIR}/{self.txid}"
         self.trash = os.path.join(self.root, self.trash_rel)
+        self.confined = Root(self.root)
+        self.trash_root = Root(self.trash, kind="trash")
+        self.unlink_paths: dict[str, list[str]] = {}
         self.created: set[str] = set()
         self.owner_of_created: dict[str, str] = {}
         self._owners: dict[str, str] | None = None
@@ -417,6 +420,8 @@ class _Runner:
             plan = plan_package(pkg_dir, record, self.python)
             self._check_binary_prefix(plan)
             self.plans.append(plan)
+        for old in self.tx.to_unlink:
+            self.unlink_paths[old.dist_name] = record_paths(old)
 
     def _check_binary_prefix(self, plan: PackagePlan) -> None:
         for pf in plan.files:
@@ -483,13 +488,10 @@ class _Runner:
 
     def _to_trash(self, rel: str) -> None:
         """Move an existing path into the trash (first copy wins: it is the pre-transaction state)."""
-        src = os.path.join(self.root, rel)
-        dst = os.path.join(self.trash, rel)
-        if rel in self.created or os.path.lexists(dst):
-            _rm(src)
+        if rel in self.created or self.trash_root.lexists(rel):
+            self.confined.remove(rel)
             return
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        os.rename(src, dst)
+        self.confined.rename(rel, self.trash_root, rel)
 
     def _backup_history(self) -> None:
         hist = self.prefix.history.path
@@ -503,23 +505,23 @@ class _Runner:
         for record in unlinking:
             assert isinstance(record, PrefixRecord)
             self._run_script(record, "pre-unlink", Path(self.root))
-            rels = [p.path for p in record.paths_data.paths] or list(record.files)
+            rels = self.unlink_paths[record.dist_name]
             owners = self._owners_map()
             parents = set()
+            owner = f"{CONDA_META}/{record.dist_name}.json"
             for rel in rels:
                 if rel in owners:
                     continue  # also written by a package that stays (it clobbered this one): keep it
-                full = os.path.join(self.root, rel)
-                if os.path.isdir(full) and not os.path.islink(full):
+                if self.confined.is_real_dir(rel, owner):
                     parents.add(rel)
                     continue
-                if os.path.lexists(full):
+                if self.confined.lexists(rel, owner):
                     self._to_trash(rel)
                 parents.add(rel.rpartition("/")[0])
             meta_rel = f"{CONDA_META}/{record.dist_name}.json"
             if os.path.lexists(os.path.join(self.root, meta_rel)):
                 self._to_trash(meta_rel)
-            remove_empty_dirs(self.root, parents)
+            self.confined.rmdir_empty(parents)
             self.result.unlinked.append(record)
 
     def _owners_map(self) -> dict[str, str]:
@@ -543,8 +545,7 @@ class _Runner:
             # first move whatever is in the way to the trash, then log "begin": a rollback deletes
             # the targets of begun packages only, and by then none of them is an original file
             for rel in self._existing_targets(plan):
-                full = os.path.join(self.root, rel)
-                if os.path.isdir(full) and not os.path.islink(full):
+                if self.confined.is_real_dir(rel, dist):
                     continue
                 previous = self.owner_of_created.get(rel) if rel in self.created else self._owners_map().get(rel)
                 if previous != dist:
@@ -582,7 +583,9 @@ class _Runner:
             names = listings.get(head, False)
             if names is False:
                 try:
-                    names = set(os.listdir(os.path.join(self.root, head)))
+                    if head:
+                        self.confined.check_dir(head, plan.record.dist_name)
+                    names = set(os.listdir(self.confined.base + head))
                 except (FileNotFoundError, NotADirectoryError):
                     names = None
                 listings[head] = names
@@ -696,10 +699,13 @@ class _Runner:
 
     def _collect_messages(self) -> None:
         path = os.path.join(self.root, MESSAGES)
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read().strip()
-        except FileNotFoundError:
+        try:  # written by link scripts; a link there must not make naja read (or print) another file
+            with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), encoding="utf-8",
+                           errors="replace") as fh:
+                text = fh.read(1 << 20).strip()
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
             return
         if text:
             self.result.messages.append(text)
@@ -707,16 +713,14 @@ class _Runner:
             os.unlink(path)
 
 
-def _rm(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except (IsADirectoryError, PermissionError):
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            raise
+def record_paths(record: PrefixRecord) -> list[str]:
+    """The files a prefix record says its package installed, each checked by the confinement layer:
+    an edited record naming ``../x``, an absolute path or naja's bookkeeping is refused before
+    anything is removed."""
+    owner = f"{CONDA_META}/{record.dist_name}.json"
+    check_name(record.name, f"package name in {owner}")
+    rels = [p.path for p in record.paths_data.paths] or list(record.files)
+    return [check_relpath(rel, owner) for rel in rels]
 
 
 # ----------------------------------------------------------------------------------------- recovery
@@ -751,50 +755,81 @@ def _rollback(prefix: Prefix) -> bool:
     if committed:
         _commit_cleanup(prefix)
         return True
+    confined = Root(root)
     parents: set[str] = set()
-    for entry in header.get("link", []):
-        if entry.get("dist") not in begun:
-            continue  # nothing of it was written (records are written after every package is linked)
-        for rel in entry.get("targets", []):
-            full = os.path.join(root, rel)
-            parents.add(rel.rpartition("/")[0])
-            if header.get("_targets_removed"):
-                continue  # a previous recovery got this far: what is there now was restored
-            if os.path.lexists(full) and not (os.path.isdir(full) and not os.path.islink(full)):
-                os.unlink(full)
-            if os.path.isdir(full) and not os.path.islink(full):
-                parents.add(rel)
+    for rel in _journal_targets(header, begun):
+        parents.add(rel.rpartition("/")[0])
+        if header.get("_targets_removed"):
+            continue  # a previous recovery got this far: what is there now was restored
+        if not confined.unlink(rel) and confined.is_real_dir(rel):
+            parents.add(rel)
     if not header.get("_targets_removed"):
         with open(prefix.meta_dir / JOURNAL, "a", encoding="utf-8") as fh:
             fh.write("targets-removed\n")
-    trash_rel = header.get("trash")
-    if trash_rel:
-        trash = os.path.join(root, trash_rel)
+    trash = _trash_dir(prefix, header)
+    if trash:
         _restore_tree(trash, root)
-        shutil.rmtree(trash, ignore_errors=True)
-    remove_empty_dirs(root, parents)
+        with contextlib.suppress(OSError):
+            rmtree(trash)
+    confined.rmdir_empty(parents)
     _remove_trash_root(root)
     with contextlib.suppress(FileNotFoundError):
         (prefix.meta_dir / JOURNAL).unlink()
     return True
 
 
+def _journal_targets(header: dict[str, Any], begun: set[str]) -> list[str]:
+    """The paths the begun packages created, as the journal lists them; the journal is a file in the
+    prefix like any other, so its entries pass the confinement layer too (a bad one is skipped)."""
+    out = []
+    for entry in header.get("link", []):
+        if not isinstance(entry, dict) or entry.get("dist") not in begun:
+            continue  # nothing of it was written (records are written after every package is linked)
+        for rel in entry.get("targets", []):
+            try:
+                rel = check_relpath(rel, "transaction journal", reserved=frozenset({TRASH_DIR}))
+            except ConfinementError as exc:
+                log.warning("%s", exc)
+                continue
+            head, _, name = rel.partition("/")
+            if head != CONDA_META or (name.endswith(".json") and "/" not in name and name[0] != "."):
+                out.append(rel)  # of conda-meta, only the package records the transaction wrote
+    return out
+
+
+def _trash_dir(prefix: Prefix, header: dict[str, Any]) -> str | None:
+    """The transaction's trash, only when the journal names it the way naja does."""
+    trash_rel = header.get("trash")
+    if not isinstance(trash_rel, str) or not re.fullmatch(re.escape(TRASH_DIR) + r"/[A-Za-z0-9_-]{1,64}", trash_rel):
+        return None
+    return os.path.join(prefix.path, trash_rel)
+
+
 def _restore_tree(trash: str, root: str) -> None:
+    """Move everything in the trash back to its place (links as links; nothing outside the prefix)."""
+    confined = Root(root)
     for dirpath, dirnames, filenames in os.walk(trash):
         rel_dir = os.path.relpath(dirpath, trash)
         for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
-            src = os.path.join(dirpath, name)
-            dst = os.path.normpath(os.path.join(root, rel_dir, name))
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            if os.path.lexists(dst):
-                _rm(dst)
-            os.rename(src, dst)
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            try:
+                rel = check_relpath(rel, "transaction trash", reserved=frozenset({TRASH_DIR}))
+                head = rel.rpartition("/")[0]
+                if head:
+                    confined.makedirs(head)
+                if confined.lexists(rel):
+                    confined.remove(rel)
+                os.rename(os.path.join(dirpath, name), confined.full(rel))
+            except ConfinementError as exc:
+                log.warning("%s", exc)
 
 
 def _commit_cleanup(prefix: Prefix) -> None:
     state = _read_journal(prefix)
-    if state is not None and state[0].get("trash"):
-        shutil.rmtree(os.path.join(prefix.path, state[0]["trash"]), ignore_errors=True)
+    trash = _trash_dir(prefix, state[0]) if state is not None else None
+    if trash:
+        with contextlib.suppress(OSError):
+            rmtree(trash)
     _remove_trash_root(str(prefix.path))
     with contextlib.suppress(FileNotFoundError):
         (prefix.meta_dir / JOURNAL).unlink()
