@@ -30,6 +30,7 @@ from naja.errors import CacheLockTimeout, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
 from naja.package_streaming import PACKAGE_EXTENSIONS
 from naja.records import PackageRecord
+from naja.verify import MODES, SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
 
 URLS_TXT = "urls.txt"
 LOCK_DIR = ".naja-locks"
@@ -154,6 +155,7 @@ class PackageCache:
         # records carry URLs without credentials: this puts a channel's token/password back for the
         # download itself (set by the API from the channels it resolved); urls.txt stays redacted
         self.authenticate: Callable[[str], str] | None = None
+        self.safety = SafetyChecks()
         self._writable: Path | None = None
 
     @classmethod
@@ -168,13 +170,16 @@ class PackageCache:
             retries=3 if retries is None else max(0, int(retries)),
             timeout=float(getattr(config, "remote_read_timeout_secs", None) or 60.0),
         )
-        return cls(
+        cache = cls(
             config.pkgs_dirs,
             download_threads=threads,
             extract_threads=getattr(config, "extract_threads", None) or None,
             downloader=downloader,
             offline=bool(getattr(config, "offline", False)),
         )
+        mode = config.safety_checks if config.safety_checks in MODES else "warn"
+        cache.safety = SafetyChecks(mode=mode, extra=bool(config.extra_safety_checks))
+        return cache
 
     # -- directories ---------------------------------------------------------------------------------
 
@@ -288,6 +293,7 @@ class PackageCache:
         progress: ProgressCallback | None,
         download_slots: threading.Semaphore,
         extract_slots: threading.Semaphore,
+        stale: Path | None = None,
     ) -> Path:
         import filelock
 
@@ -307,7 +313,7 @@ class PackageCache:
             ) from None
         try:
             found = self.find_extracted(record)  # another process may have finished it meanwhile
-            if found is not None:
+            if found is not None and found != stale:
                 return found
             tarball = self.find_tarball(record)
             if tarball is None:
@@ -331,11 +337,47 @@ class PackageCache:
             target = self.writable_dir / dist
             with extract_slots:
                 self._extract(tarball, target)
+                if self.safety.enabled:
+                    write_stamp(target, scan(target))
             data = repodata_record_for(record, target, tarball)
             atomic_write(target / REPODATA_RECORD, json.dumps(data, indent=2, sort_keys=True).encode())
             return target
         finally:
             lock.release()
+
+    def verify_extracted(
+        self, records: Iterable[PackageRecord], extracted: dict[str, Path]
+    ) -> tuple[dict[str, Path], list[str]]:
+        """Before linking: each extracted package against what extraction saw (a stat per file; a
+        changed entry is extracted again from its verified archive) and against its paths.json.
+        Returns the (possibly new) directories and one warning per mismatching file under ``warn``;
+        under ``enabled`` a mismatch raises ``PackageError`` before anything is linked."""
+        if not self.safety.enabled:
+            return extracted, []
+        out = dict(extracted)
+        problems: list[str] = []
+        for record in records:
+            path = out.get(record.dist_name)
+            if path is None:
+                continue
+            stamp = read_stamp(path)
+            if stamp is None:  # extracted by another tool or an older naja: verify once, remember
+                stamp = scan(path)
+                write_stamp(path, stamp)
+            else:
+                changed = bool(changed_since(path, stamp))
+                if not changed and self.safety.extra:  # same sizes and times, maybe not same bytes
+                    changed = set(rehash(path)) != set(stamp.mismatches)
+                if changed:
+                    path = self._ensure(record, None, threading.Semaphore(1), threading.Semaphore(1), stale=path)
+                    out[record.dist_name] = path
+                    stamp = read_stamp(path) or scan(path)
+            problems += [f"{record.dist_name}: {rel}: {why}" for rel, why in stamp.mismatches]
+        if problems and self.safety.mode == "enabled":
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise PackageError(f"safety check failed: {problems[0]}{more}; nothing was installed "
+                               "(safety_checks: enabled)")
+        return out, problems
 
     def _extract(self, tarball: Path, target: Path) -> None:
         from naja.package_streaming import extract

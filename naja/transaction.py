@@ -319,6 +319,7 @@ class Transaction:
             if self.nothing_to_do:
                 prefix.history.touch()
                 return result
+            extracted, result.warnings[:0] = package_cache.verify_extracted(self.to_link, extracted)
             runner = _Runner(self, package_cache, extracted, link_options or LinkOptions(), result)
             runner.execute_link_scripts = execute_link_scripts
             runner.root_prefix = root_prefix
