@@ -18,7 +18,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ from naja.verify import MODES, SafetyChecks, changed_since, read_stamp, rehash, 
 
 URLS_TXT = "urls.txt"
 LOCK_DIR = ".naja-locks"
+CACHE_LOCK = ".naja-cache.lock"  # shared by transactions using the cache, exclusive for clean
 REPODATA_RECORD = "info/repodata_record.json"
 DEFAULT_LOCK_TIMEOUT = 600.0
 
@@ -157,6 +158,8 @@ class PackageCache:
         self.authenticate: Callable[[str], str] | None = None
         self.safety = SafetyChecks()
         self._writable: Path | None = None
+        self._use: CacheUseLock | None = None
+        self._use_depth = 0
 
     @classmethod
     def from_config(cls, config: Any) -> PackageCache:
@@ -200,6 +203,23 @@ class PackageCache:
                 dirs = ", ".join(str(d) for d in self.pkgs_dirs)
                 raise PackageError(f"no writable package cache among pkgs_dirs: {dirs}")
         return self._writable
+
+    @contextlib.contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Hold the cache (shared with other transactions, excluding ``clean``) from the first
+        lookup to the last link, so nothing a transaction found in it disappears meanwhile."""
+        if self._use_depth == 0:
+            dirs = [self.writable_dir, *(d for d in _writable_dirs(self.pkgs_dirs) if d != self.writable_dir)]
+            self._use = CacheUseLock(dirs, exclusive=False, timeout=self.lock_timeout)
+            self._use.acquire()
+        self._use_depth += 1
+        try:
+            yield
+        finally:
+            self._use_depth -= 1
+            if self._use_depth == 0 and self._use is not None:
+                self._use.release()
+                self._use = None
 
     def _lock(self, dist: str) -> Any:
         import filelock
@@ -406,6 +426,73 @@ class PackageCache:
 
 
 # --------------------------------------------------------------------------------------------- clean
+
+
+class CacheUseLock:
+    """``<pkgs>/.naja-cache.lock`` on every given cache: shared (``flock(LOCK_SH)``) for
+    transactions, which may run side by side, exclusive for ``clean``, which waits until none runs
+    (and makes them wait while it deletes). Where ``flock`` is missing, exclusive for both."""
+
+    def __init__(self, dirs: Iterable[Path], *, exclusive: bool, timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.dirs = sorted(set(dirs))
+        self.exclusive = exclusive
+        self.timeout = timeout if timeout > 0 else DEFAULT_LOCK_TIMEOUT
+        self._held: list[Any] = []
+
+    def acquire(self) -> None:
+        try:
+            for d in self.dirs:
+                self._held.append(self._acquire_one(d))
+        except BaseException:
+            self.release()
+            raise
+
+    def _acquire_one(self, d: Path) -> Any:
+        import time
+
+        path = d / CACHE_LOCK
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock (Windows): one user at a time
+            import filelock
+
+            lock = filelock.FileLock(str(path), timeout=self.timeout, thread_local=False)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise self._timeout(d) from None
+            return lock
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        op = (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, op)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise self._timeout(d) from None
+                time.sleep(0.02)
+
+    def _timeout(self, d: Path) -> CacheLockTimeout:
+        what = "installs using it" if self.exclusive else "'naja clean' running on it"
+        return CacheLockTimeout(f"package cache {d} stayed locked by {what} (waited {self.timeout:g}s)")
+
+    def release(self) -> None:
+        for held in self._held:
+            if isinstance(held, int):
+                os.close(held)
+            else:  # pragma: no cover - filelock fallback
+                held.release()
+        self._held = []
+
+    def __enter__(self) -> CacheUseLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 @dataclass(frozen=True)

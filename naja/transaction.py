@@ -302,6 +302,13 @@ class Transaction:
         Raises ``TransactionError`` (or the ``NajaError`` of the failing download/extraction, in
         which case the prefix was not touched).
         """
+        with package_cache.in_use() if self.to_link else contextlib.nullcontext():
+            return self._execute(package_cache, link_options, progress, execute_link_scripts, cmd,
+                                 lock_timeout, root_prefix)
+
+    def _execute(self, package_cache: Any, link_options: LinkOptions | None,
+                 progress: Callable[[str, int, int | None], None] | None, execute_link_scripts: bool,
+                 cmd: str | None, lock_timeout: float, root_prefix: str | None) -> TransactionResult:
         prefix = self.prefix
         existed = prefix.path.exists()
         result = TransactionResult()
@@ -327,7 +334,6 @@ class Transaction:
             runner.prepare()
             runner.run()
         return result
-
 
     def _refresh(
         self, package_cache: Any, extracted: dict[str, Path], progress: Any

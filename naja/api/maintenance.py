@@ -33,6 +33,17 @@ def clean(options: Options | None = None, *, index_cache: bool = False, packages
     files and trash from the writable package caches. ``all`` is ``-i -p -t -l --trash``;
     ``force_pkgs_dirs`` (micromamba's ``clean -f``) removes every writable package cache whole."""
     context = Context.from_options(options or Options())
+    from naja.package_cache import CacheUseLock
+
+    timeout = float(context.options.lock_timeout or context.config.lock_timeout or 0)
+    # the same cache lock a transaction holds while it uses the cache: clean waits for them
+    with CacheUseLock(writable_pkgs_dirs(options), exclusive=True, timeout=timeout):
+        return _clean(context, options, index_cache=index_cache, packages=packages, tarballs=tarballs,
+                      locks=locks, trash=trash, all=all, force_pkgs_dirs=force_pkgs_dirs)
+
+
+def _clean(context: Context, options: Options | None, *, index_cache: bool, packages: bool, tarballs: bool,
+           locks: bool, trash: bool, all: bool, force_pkgs_dirs: bool) -> CleanReport:
     if force_pkgs_dirs:
         report = CleanReport()
         for d in writable_pkgs_dirs(options):

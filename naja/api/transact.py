@@ -7,6 +7,7 @@ Each command is two steps so a front end can show the plan and ask before anythi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -57,6 +58,11 @@ class Plan:
     channels: list[Any] | None = None  # the resolved channels (their credentials are needed to download)
     executed: bool = False
     result: Any = None  # naja.transaction.TransactionResult after execute()
+    hold: Any = field(default=None, repr=False)  # the package caches, held shared until executed
+
+    def __post_init__(self) -> None:
+        if self.command != "remove":  # repodata caches and packages are read from here on: 'clean' waits
+            self.hold = _hold_caches(self.context)
 
     @property
     def dry_run(self) -> bool:
@@ -116,19 +122,29 @@ class Plan:
         follows downloads, ``on_extracted(record, path)`` each package ready in the cache."""
         if self.dry_run:
             return self
+        cache = _package_cache(self.context, self.channels)
+        try:  # the cache is held (shared; 'clean' waits) from the first lookup to the last link
+            with cache.in_use() if self.to_link else contextlib.nullcontext():
+                self._execute(cache, progress, on_extracted)
+        finally:
+            if self.hold is not None:
+                self.hold.release()
+                self.hold = None
+        return self
+
+    def _execute(self, cache: Any, progress: Progress | None,
+                 on_extracted: Callable[[Any, Path], None] | None) -> None:
         options = self.context.options
         if self.to_link:
-            cache = _package_cache(self.context, self.channels)
             cache.fetch_and_extract(self.to_link, progress=progress, on_extracted=on_extracted)
         if options.download_only:
             self.executed = True
-            return self
+            return
         if self.create_prefix:
             _make_empty_env(self.prefix, self.context)
         if self.transaction is not None and not self.empty:
             from naja import link
 
-            cache = _package_cache(self.context, self.channels)
             link_options = link.LinkOptions(
                 always_copy=_setting(self.context, "always_copy"),
                 always_softlink=_setting(self.context, "always_softlink"),
@@ -154,7 +170,23 @@ class Plan:
         if self.create_prefix or self.to_link:
             register_env(self.prefix)
         self.executed = True
-        return self
+
+
+def _hold_caches(context: Context) -> Any:
+    """A shared hold on the writable package caches (the first one created if missing)."""
+    from naja.package_cache import CacheUseLock
+
+    dirs = []
+    for i, d in enumerate(context.pkgs_dirs):
+        if i == 0:
+            with contextlib.suppress(OSError):
+                d.mkdir(parents=True, exist_ok=True)
+        if d.is_dir() and os.access(d, os.W_OK | os.X_OK):
+            dirs.append(d)
+    timeout = float(context.options.lock_timeout or context.config.lock_timeout or 0)
+    lock = CacheUseLock(dirs, exclusive=False, timeout=timeout)
+    lock.acquire()
+    return lock
 
 
 def _setting(context: Context, key: str) -> bool:

@@ -1,0 +1,54 @@
+"""Class 7: ``clean`` takes the package-cache lock that create/install hold from the first cache
+lookup to the last link, and waits for it: 30 rounds of ``clean -a`` racing ``create`` all succeed
+(a link delay widens the window in which the old code deleted packages under a running create)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from naja.prefix import Prefix
+from tests.support.cli import subprocess_env
+from tests.support.packages import make_channel
+
+REPO = Path(__file__).resolve().parent.parent.parent
+ROUNDS = 30
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "naja", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_clean_all_racing_create_never_breaks_it(tmp_path: Path) -> None:
+    channel = make_channel(tmp_path / "channel", [
+        dict(name="lib", version="1", files={f"lib/f{i}": f"lib {i}\n" for i in range(20)}),
+        dict(name="app", version="1", depends=["lib"], files={"bin/app": "#!/bin/sh\n"}),
+    ])
+    pkgs = tmp_path / "pkgs"
+    env = subprocess_env({"PYTHONPATH": str(REPO), "CONDA_PKGS_DIRS": str(pkgs),
+                          "NAJA_ROOT_PREFIX": str(tmp_path / "root"), "NAJA_TEST_LINK_SLEEP": "0.05"})
+    failures: list[str] = []
+    started = time.monotonic()
+    for i in range(ROUNDS):
+        prefix = tmp_path / f"env{i}"
+        create = _spawn(["create", "-y", "-q", "-p", str(prefix), "-c", channel.as_uri(),
+                         "--override-channels", "app"], env)
+        time.sleep(0.05 * (i % 5))  # clean starts at different points of the create
+        clean = _spawn(["clean", "-a", "-y", "-q"], env)
+        for name, proc in (("create", create), ("clean", clean)):
+            _out, err = proc.communicate(timeout=120)
+            if proc.returncode != 0:
+                failures.append(f"round {i} {name}: {err.strip()[-600:]}")
+        if create.returncode == 0:
+            assert {r.name for r in Prefix(prefix).installed()} == {"app", "lib"}
+            assert (prefix / "lib" / "f19").read_text() == "lib 19\n"
+    assert not failures, failures
+    assert time.monotonic() - started < 300
+    assert not os.path.exists(pkgs / "lib-1-0") or (pkgs / "lib-1-0" / "info").is_dir()
