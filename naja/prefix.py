@@ -259,9 +259,22 @@ def _channel_name(channel: str) -> str:
 # ----------------------------------------------------------------------------------------------- prefix
 
 
+def check_env_name(name: str) -> str:
+    """``-n NAME`` (and ``name:`` of an environment file) is a bare name inside envs_dirs, never a
+    path: no separators, NUL, ``.``, ``..`` or empty (``-n ..`` would otherwise be the envs dir's
+    parent, often the root prefix itself)."""
+    from naja.confine import ConfinementError, check_name
+
+    try:
+        return check_name(name, "environment name")
+    except ConfinementError as exc:
+        raise PrefixError(f"{exc} (use -p/--prefix for a path)") from None
+
+
 def named_prefix(name: str, root_prefix: Path, envs_dirs: Iterable[Path]) -> Path | None:
     """The environment ``-n NAME`` means, as conda looks names up: ``base``/``root`` is the root
     prefix, any other name the first ``envs_dirs`` entry holding it; None when none does."""
+    check_env_name(name)
     if name in ("base", "root"):
         return root_prefix
     for envs_dir in envs_dirs:

@@ -11,7 +11,7 @@ from typing import Any
 from naja.api.options import Options
 from naja.config import default_root_prefix, expand_path
 from naja.errors import PrefixError
-from naja.prefix import named_prefix
+from naja.prefix import check_env_name, named_prefix
 
 
 def _path(text: str | os.PathLike[str]) -> Path:
@@ -111,10 +111,9 @@ class Context:
     # --- prefixes --------------------------------------------------------------------------------
 
     def prefix_for_name(self, name: str, *, must_exist: bool) -> Path:
-        """``-n NAME``: a path when it has a separator, else ``naja.prefix.named_prefix`` (a new
-        environment goes into the first envs dir)."""
-        if "/" in name or os.sep in name:
-            return _path(name)
+        """``-n NAME``: a bare name (``naja.prefix.check_env_name``) looked up with
+        ``naja.prefix.named_prefix`` (a new environment goes into the first envs dir)."""
+        check_env_name(name)
         found = named_prefix(name, self.root_prefix, self.envs_dirs)
         if found is not None:
             return found
@@ -126,11 +125,11 @@ class Context:
     def target_prefix(self, *, must_exist: bool = True, allow_default: bool = True) -> Path:
         """``-p``, else ``-n`` (in envs_dirs), else ``$CONDA_PREFIX``, else the root prefix."""
         o = self.options
-        if o.prefix and o.name:
+        if o.prefix and o.name is not None:
             raise PrefixError("use either -n/--name or -p/--prefix, not both")
         if o.prefix:
             path = _path(o.prefix)
-        elif o.name:
+        elif o.name is not None:  # "-n ''" is a bad name, not a missing one
             path = self.prefix_for_name(o.name, must_exist=must_exist)
         elif not allow_default:
             raise PrefixError("no target environment given: use -n NAME or -p PATH")

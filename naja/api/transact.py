@@ -403,12 +403,12 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
     create = command == "create"
     pre_context = Context.from_options(options)
     envfile = _file_inputs(pre_context)
-    if envfile is not None and envfile.name and not options.prefix and not options.name:
+    if envfile is not None and envfile.name is not None and not options.prefix and options.name is None:
         # an environment file's name applies unless -n/-p is given (micromamba), for install too
         prefix = pre_context.prefix_for_name(envfile.name, must_exist=False)
         if not create and not is_environment(prefix):
             raise PrefixError(f"no environment at {prefix} (named '{envfile.name}' in the environment file)")
-    elif create and envfile is not None and envfile.prefix and not options.prefix and not options.name:
+    elif create and envfile is not None and envfile.prefix and not options.prefix and options.name is None:
         prefix = Path(os.path.abspath(os.path.expanduser(envfile.prefix)))
     elif create:
         prefix = pre_context.target_prefix(must_exist=False, allow_default=False)

@@ -93,7 +93,7 @@ def run_remove(args: argparse.Namespace) -> int:
     from naja.errors import NajaError
 
     options = options_from_args(args)
-    if not args.prefix and not args.name:
+    if not args.prefix and args.name is None:
         raise NajaError("env remove needs -n NAME or -p PATH")
     if not (args.yes or args.json or args.quiet or args.dry_run):
         prefix = api.Context.from_options(options).target_prefix(must_exist=True, allow_default=False)
