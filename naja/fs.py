@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -48,8 +47,9 @@ def tree_size(path: Path) -> int:
 
 
 def remove_path(path: Path) -> None:
-    """Remove a file, a link (not its target) or a whole directory; what is already gone is fine."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+    """Remove a file, a link (not its target) or a whole directory, never descending through a
+    link (``naja.confine.rmtree``); what is already gone, or cannot be removed, is left."""
+    from naja.confine import rmtree
+
+    with contextlib.suppress(OSError):
+        rmtree(path)

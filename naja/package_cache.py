@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from naja.channel import redact_url
+from naja.confine import rmtree
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.errors import CacheLockTimeout, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
@@ -198,6 +200,7 @@ class PackageCache:
                     except OSError:
                         continue
                     self._writable = d
+                    sweep_temp_dirs(d)  # what a killed extraction left (each under its package's lock)
                     break
             else:
                 dirs = ", ".join(str(d) for d in self.pkgs_dirs)
@@ -534,10 +537,33 @@ def _clean_locked(pkgs_dir: Path, dist: str, entry: Path, dry_run: bool) -> Clea
     try:
         item = CleanedItem(entry, tree_size(entry))
         if not dry_run:
-            remove_path(entry)
+            with contextlib.suppress(OSError):
+                rmtree(entry)
         return item
     finally:
         lock.release()
+
+
+_TEMP_DIR = re.compile(r"^\.(?P<dist>.+)\.[0-9a-f]{8}\.naja-(?:extract|trash)$")
+
+
+def sweep_temp_dirs(pkgs_dir: Path, *, dry_run: bool = False) -> list[CleanedItem]:
+    """Remove the hidden directories an interrupted extraction leaves beside its package
+    (``.<dist>.<hex>.naja-extract``/``-trash``); one whose package lock is held belongs to a running
+    extraction and is left alone."""
+    out: list[CleanedItem] = []
+    try:
+        names = [n for n in os.listdir(pkgs_dir) if n.endswith((".naja-extract", ".naja-trash"))]
+    except OSError:
+        return out
+    for name in names:
+        m = _TEMP_DIR.match(name)
+        if m is None:
+            continue
+        item = _clean_locked(pkgs_dir, m.group("dist"), pkgs_dir / name, dry_run)
+        if item is not None:
+            out.append(item)
+    return out
 
 
 def clean_tarballs(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:

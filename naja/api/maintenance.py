@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,9 @@ def _clean(context: Context, options: Options | None, *, index_cache: bool, pack
 
         prefixes = [str(e.prefix) for e in list_envs(context.options)]
         add("packages", pc.clean_extracted(pkgs_dirs, prefixes, dry_run=dry_run))
+    if packages or trash:
+        for d in _writable(pkgs_dirs):
+            add("temp", pc.sweep_temp_dirs(d, dry_run=dry_run))
     if tarballs:
         add("tarballs", pc.clean_tarballs(pkgs_dirs, dry_run=dry_run))
     if locks:
@@ -86,6 +90,10 @@ def _clean(context: Context, options: Options | None, *, index_cache: bool, pack
                     if not dry_run:
                         remove_path(child)
     return report
+
+
+def _writable(pkgs_dirs: list[str]) -> list[Path]:
+    return [Path(d) for d in pkgs_dirs if Path(d).is_dir() and os.access(d, os.W_OK | os.X_OK)]
 
 
 def writable_pkgs_dirs(options: Options | None = None) -> list[Path]:

@@ -123,9 +123,17 @@ class Plan:
         if self.dry_run:
             return self
         cache = _package_cache(self.context, self.channels)
+        existed = os.path.lexists(self.prefix)
         try:  # the cache is held (shared; 'clean' waits) from the first lookup to the last link
             with cache.in_use() if self.to_link else contextlib.nullcontext():
                 self._execute(cache, progress, on_extracted)
+        except BaseException:
+            if self.create_prefix and not existed:  # nothing half-made: no history, lock or records
+                from naja.confine import rmtree
+
+                with contextlib.suppress(OSError):
+                    rmtree(self.prefix)
+            raise
         finally:
             if self.hold is not None:
                 self.hold.release()
@@ -346,9 +354,19 @@ def _transaction(context: Context, prefix: Path, solution: list[Any], requested:
 
 
 def prefix_object(prefix: Path) -> Any:
+    """The environment at ``prefix``, read only once a transaction a killed process left in it is
+    rolled back (export, clone, list and solves never see half an environment); a prefix naja
+    cannot write to is refused clearly instead."""
     from naja.prefix import Prefix
+    from naja.transaction import recover
 
-    return Prefix(prefix)
+    obj = Prefix(prefix)
+    try:
+        recover(obj)
+    except OSError as exc:
+        raise PrefixError(f"{prefix} holds an interrupted transaction that cannot be rolled back here "
+                          f"({exc.strerror}); run the command with write access to it first") from None
+    return obj
 
 
 def _fetch_list(context: Context, to_link: list[Any]) -> list[Any]:
