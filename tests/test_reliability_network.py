@@ -120,7 +120,8 @@ def test_package_cache_timeouts_and_retries_come_from_config(tmp_path, serve):
     path = "/linux-64/a-1-0.conda"
     server.faults[path] = [faults.stall(10)] * 10
     config = SimpleNamespace(pkgs_dirs=[str(tmp_path / "pkgs")], remote_read_timeout_secs=0.3,
-                             remote_connect_timeout_secs=0.3, remote_max_retries=1, ssl_verify=True)
+                             remote_connect_timeout_secs=0.3, remote_max_retries=1, ssl_verify=True,
+                             safety_checks="warn", extra_safety_checks=False)
     cache = PackageCache.from_config(config)
     t0 = time.monotonic()
     with pytest.raises(DownloadError):

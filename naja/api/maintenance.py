@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,16 +37,17 @@ def clean(options: Options | None = None, *, index_cache: bool = False, packages
 
     timeout = float(context.options.lock_timeout or context.config.lock_timeout or 0)
     # the same cache lock a transaction holds while it uses the cache: clean waits for them
-    with CacheUseLock(writable_pkgs_dirs(options), exclusive=True, timeout=timeout):
-        return _clean(context, options, index_cache=index_cache, packages=packages, tarballs=tarballs,
+    dirs = writable_pkgs_dirs(options)  # only these are locked, so only these are touched
+    with CacheUseLock(dirs, exclusive=True, timeout=timeout):
+        return _clean(context, dirs, index_cache=index_cache, packages=packages, tarballs=tarballs,
                       locks=locks, trash=trash, all=all, force_pkgs_dirs=force_pkgs_dirs)
 
 
-def _clean(context: Context, options: Options | None, *, index_cache: bool, packages: bool, tarballs: bool,
+def _clean(context: Context, dirs: list[Path], *, index_cache: bool, packages: bool, tarballs: bool,
            locks: bool, trash: bool, all: bool, force_pkgs_dirs: bool) -> CleanReport:
     if force_pkgs_dirs:
         report = CleanReport()
-        for d in writable_pkgs_dirs(options):
+        for d in dirs:
             report.add("pkgs_dirs", d)
             if not context.options.dry_run:
                 remove_path(d)
@@ -59,7 +59,7 @@ def _clean(context: Context, options: Options | None, *, index_cache: bool, pack
     from naja import package_cache as pc
 
     dry_run = context.options.dry_run
-    pkgs_dirs = [str(d) for d in context.pkgs_dirs]
+    pkgs_dirs = [str(d) for d in dirs]
     report = CleanReport()
 
     def add(kind: str, items: list[Any]) -> None:
@@ -74,26 +74,20 @@ def _clean(context: Context, options: Options | None, *, index_cache: bool, pack
         prefixes = [str(e.prefix) for e in list_envs(context.options)]
         add("packages", pc.clean_extracted(pkgs_dirs, prefixes, dry_run=dry_run))
     if packages or trash:
-        for d in _writable(pkgs_dirs):
+        for d in dirs:
             add("temp", pc.sweep_temp_dirs(d, dry_run=dry_run))
     if tarballs:
         add("tarballs", pc.clean_tarballs(pkgs_dirs, dry_run=dry_run))
     if locks:
         add("locks", pc.clean_locks(pkgs_dirs, dry_run=dry_run))
     if trash:
-        for d in context.pkgs_dirs:
-            if not d.is_dir():
-                continue
+        for d in dirs:
             for child in sorted(d.iterdir()):
                 if child.name.endswith((".mamba_trash", ".naja_trash")):
                     report.add("trash", child)
                     if not dry_run:
                         remove_path(child)
     return report
-
-
-def _writable(pkgs_dirs: list[str]) -> list[Path]:
-    return [Path(d) for d in pkgs_dirs if Path(d).is_dir() and os.access(d, os.W_OK | os.X_OK)]
 
 
 def writable_pkgs_dirs(options: Options | None = None) -> list[Path]:

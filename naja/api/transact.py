@@ -175,16 +175,10 @@ class Plan:
 
 
 def _hold_caches(context: Context) -> Any:
-    """A shared hold on the writable package caches (the first one created if missing)."""
+    """A shared hold on the existing writable package caches (a dry run creates none)."""
     from naja.package_cache import CacheUseLock
 
-    dirs = []
-    for i, d in enumerate(context.pkgs_dirs):
-        if i == 0:
-            with contextlib.suppress(OSError):
-                d.mkdir(parents=True, exist_ok=True)
-        if d.is_dir() and os.access(d, os.W_OK | os.X_OK):
-            dirs.append(d)
+    dirs = [d for d in context.pkgs_dirs if d.is_dir() and os.access(d, os.W_OK | os.X_OK)]
     timeout = float(context.options.lock_timeout or context.config.lock_timeout or 0)
     lock = CacheUseLock(dirs, exclusive=False, timeout=timeout)
     lock.acquire()
