@@ -33,14 +33,19 @@ def test_clean_all_racing_create_never_breaks_it(tmp_path: Path) -> None:
     ])
     pkgs = tmp_path / "pkgs"
     env = subprocess_env({"PYTHONPATH": str(REPO), "CONDA_PKGS_DIRS": str(pkgs),
-                          "NAJA_ROOT_PREFIX": str(tmp_path / "root"), "NAJA_TEST_LINK_SLEEP": "0.05"})
+                          "NAJA_ROOT_PREFIX": str(tmp_path / "root"), "NAJA_TEST_LINK_SLEEP": "0.2"})
     failures: list[str] = []
     started = time.monotonic()
     for i in range(ROUNDS):
         prefix = tmp_path / f"env{i}"
         create = _spawn(["create", "-y", "-q", "-p", str(prefix), "-c", channel.as_uri(),
                          "--override-channels", "app"], env)
-        time.sleep(0.05 * (i % 5))  # clean starts at different points of the create
+        # clean starts once the create has its packages extracted, while it links them (each
+        # linked package is followed by a pause: the window a slow link script opens)
+        ready = [pkgs / d / "info" / "repodata_record.json" for d in ("lib-1-0", "app-1-0")]
+        deadline = time.monotonic() + 60
+        while not all(p.exists() for p in ready) and create.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         clean = _spawn(["clean", "-a", "-y", "-q"], env)
         for name, proc in (("create", create), ("clean", clean)):
             _out, err = proc.communicate(timeout=120)
