@@ -490,6 +490,9 @@ class CacheUseLock:
                 held.release()
         self._held = []
 
+    def __del__(self) -> None:  # a plan dropped without being executed lets 'clean' go on
+        self.release()
+
     def __enter__(self) -> CacheUseLock:
         self.acquire()
         return self

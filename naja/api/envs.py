@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +140,8 @@ def remove_env(options: Options | None = None) -> tuple[Path, list[Any]]:
 
         if records:
             plan_remove((), context.options.with_(prefix=str(prefix), name=None), remove_all=True).execute()
-        shutil.rmtree(prefix)
+        from naja.confine import rmtree
+
+        rmtree(prefix)  # a link at the prefix is removed, never followed
         unregister_env(prefix)
     return prefix, records
