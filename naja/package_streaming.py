@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from naja.confine import ConfinementError, Root, is_within
 from naja.errors import PackageError
 
 CONDA_EXT = ".conda"
@@ -496,6 +497,7 @@ class _Extractor:
         self.archive = archive
         self.root = root
         self.real_root = os.path.realpath(root)
+        self.confined = Root(root, owner=str(archive), kind="destination")
         self._prefix = str(root) + os.sep
         self._umask = _current_umask()
         self.regular: set[str] = set()
@@ -547,14 +549,15 @@ class _Extractor:
         return "/".join(parts)
 
     def _check_parent(self, raw: str, rel: str) -> str:
-        """Create the parent directory of ``rel`` and make sure it really is inside the root."""
+        """Create the parent directory of ``rel`` through the confinement layer (every existing
+        parent lstat-ed; a link among them must resolve inside the root)."""
         parent = rel.rpartition("/")[0]
         if parent in self._safe_dirs:
             return self._prefix + rel
-        real = os.path.realpath(self._prefix + parent)
-        if not _is_within(real, self.real_root):
-            raise self.fail(raw, "its directory resolves outside the destination through a symlink")
-        os.makedirs(real, exist_ok=True)
+        try:
+            self.confined.makedirs(parent)
+        except ConfinementError:
+            raise self.fail(raw, "its directory resolves outside the destination through a symlink") from None
         self._safe_dirs.add(parent)
         return self._prefix + rel
 
@@ -646,6 +649,7 @@ class _Extractor:
         os.symlink(target, path)
         self.symlinks.append(rel)
         self._safe_dirs = {""}  # a new symlink may change what existing names resolve to
+        self.confined.forget(rel)
         self._check_symlink(raw, rel)
 
     def _check_symlink(self, raw: str, rel: str) -> None:
@@ -703,8 +707,7 @@ def _file_mode(mode: int) -> int:
     return mode & 0o777
 
 
-def _is_within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+_is_within = is_within
 
 
 # --------------------------------------------------------------------------------------------------
