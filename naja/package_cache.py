@@ -28,7 +28,7 @@ from typing import Any
 from naja.channel import redact_url
 from naja.confine import rmtree
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
-from naja.errors import CacheLockTimeout, PackageError
+from naja.errors import CacheLockTimeout, NajaError, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
 from naja.package_streaming import PACKAGE_EXTENSIONS
 from naja.records import PackageRecord
@@ -392,7 +392,13 @@ class PackageCache:
                 if not changed and self.safety.extra:  # same sizes and times, maybe not same bytes
                     changed = set(rehash(path)) != set(stamp.mismatches)
                 if changed:
-                    path = self._ensure(record, None, threading.Semaphore(1), threading.Semaphore(1), stale=path)
+                    try:
+                        path = self._ensure(record, None, threading.Semaphore(1), threading.Semaphore(1),
+                                            stale=path)
+                    except NajaError as exc:  # no archive to extract again from (offline, cleaned)
+                        problems.append(f"{record.dist_name}: changed in the package cache since extraction "
+                                        f"and not extracted again ({exc})")
+                        continue
                     out[record.dist_name] = path
                     stamp = read_stamp(path) or scan(path)
             problems += [f"{record.dist_name}: {rel}: {why}" for rel, why in stamp.mismatches]

@@ -91,3 +91,20 @@ def test_cache_entry_changed_since_extraction_is_extracted_again(world: World, k
     world.apply([recs["base"]], ["base"], _cache(world, "warn", extra=keep_time))
     assert (world.prefix / "share/base.txt").read_bytes() == b"base\n"
     assert cached.read_bytes() == b"base\n"
+
+
+def test_changed_entry_without_its_archive_warns_or_fails(world: World) -> None:
+    recs = _lying_package(world)
+    world.apply([recs["base"]], ["base"])
+    (world.prefix / "share/base.txt").unlink()
+    _tamper(world.pkgs / "base-1-0" / "share/base.txt", b"EVIL\n", keep_time=False)
+    (world.pkgs / recs["base"].fn).unlink()  # the archive is gone and the channel with it
+    for d in (world.root / "channel").rglob("base-1-0.conda"):
+        d.unlink()
+    world.apply([], [])
+    before = snapshot(world.prefix)
+    with pytest.raises(NajaError, match="base-1-0: changed in the package cache since extraction"):
+        world.apply([recs["base"]], ["base"], _cache(world, "enabled"))
+    assert snapshot(world.prefix) == before
+    result = world.apply([recs["base"]], ["base"], _cache(world, "warn"))
+    assert [w for w in result.warnings if "base-1-0: changed in the package cache" in w]
