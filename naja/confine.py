@@ -7,8 +7,9 @@ reserved name), then resolved against the root one component at a time without t
 filesystem: every existing parent is ``lstat``-ed; a parent that is a symlink is allowed only when
 it resolves to a directory inside the root (a package's ``lib64 -> lib`` keeps working), so a link
 another package, a user or an attacker left in the prefix can never carry a write or a removal
-outside it. The last component is never followed: removing a link removes the link, files are
-created with ``O_NOFOLLOW | O_EXCL`` and trees are removed without descending through links.
+outside it. The last component is never followed: removing a link removes the link, trees are
+removed without descending through links, and the writers (linker, extractor) open files with
+``O_NOFOLLOW``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from naja.errors import PackageError
 # the history inside conda-meta) and the transaction's trash
 RESERVED_TOP = frozenset({"conda-meta", ".naja-trash"})
 _WINDOWS = os.name == "nt"
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0)
 
 
 class ConfinementError(PackageError):
@@ -89,6 +88,8 @@ class Root:
 
     def forget(self, rel: str) -> None:
         """``rel`` changed (replaced, removed, became a link): re-check what lies under it."""
+        if rel not in self._safe:
+            return  # the known set is closed under parents: nothing below rel is in it either
         below = rel + "/"
         self._safe = {d for d in self._safe if d != rel and not d.startswith(below)}
 
@@ -174,19 +175,6 @@ class Root:
             dest.makedirs(head, owner)
         os.rename(src, dest.full(dest_rel, owner))
         self.forget(rel)
-
-    def create(self, rel: str, data: bytes, mode: int, owner: str = "") -> str:
-        """Write a new file ``rel`` (which must not exist: ``O_EXCL | O_NOFOLLOW``)."""
-        full = self.full(rel, owner)
-        fd = os.open(full, _CREATE, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, mode)
-        finally:
-            os.close(fd)
-        return full
 
     def rmdir_empty(self, rel_dirs: set[str], keep: frozenset[str] = frozenset({""})) -> None:
         """Remove each directory (and its parents) while empty, deepest first; links are left."""
