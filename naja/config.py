@@ -133,6 +133,12 @@ _KEYS: dict[str, _Key] = {
             1,
             "Repodata cache lifetime: 0 always revalidate, 1 honour Cache-Control, N seconds.",
         ),
+        _Key(
+            "repodata_max_bytes",
+            "int",
+            2 << 30,
+            "Largest repodata, shard index or shard accepted, in bytes as sent and as decompressed.",
+        ),
         _Key("offline", "bool", False, "Use only cached repodata and packages; never touch the network."),
         _Key(
             "allow_non_channel_urls",
@@ -451,6 +457,7 @@ class Config:
     repodata_use_zst: bool
     use_sharded_repodata: bool
     local_repodata_ttl: int
+    repodata_max_bytes: int
     offline: bool
     allow_non_channel_urls: bool
     pkgs_dirs: tuple[Path, ...]
