@@ -224,12 +224,24 @@ def _key(name: str) -> _Key:
 # --------------------------------------------------------------------------------------- coercion
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _coerce(key: _Key, value: Any, where: str) -> Any:
     """Validate and convert one value for ``key``; ``where`` names the file or variable."""
 
     def bad(expected: str) -> ConfigError:
         return ConfigError(f"{where}: {key.name!r} must be {expected}, got {value!r}")
 
+    if _holds_nul(value):  # no path, URL or name may hold one: the OS would refuse it much later
+        raise bad("text without NUL bytes")
     t = key.type
     if t == "bool":
         if isinstance(value, bool):
@@ -321,9 +333,9 @@ def expand_path(text: str) -> str:
 
 
 def _yaml_safe() -> YAML:
-    from ruamel.yaml import YAML
+    from naja import safe_yaml
 
-    return YAML(typ="safe", pure=True)
+    return safe_yaml.loader()
 
 
 def read_rc_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -810,9 +822,9 @@ def user_rc_path() -> Path:
 
 
 def _yaml_rt() -> YAML:
-    from ruamel.yaml import YAML
+    from naja import safe_yaml
 
-    yaml = YAML(typ="rt")
+    yaml = safe_yaml.loader(round_trip=True)
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.preserve_quotes = True
     return yaml

@@ -99,12 +99,16 @@ def read_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
         return _prefix_record_decoder.decode(data)
     except msgspec.DecodeError:
         pass
+    except RecursionError:
+        raise PrefixError(f"invalid prefix record {path}: nested too deeply") from None
     # tolerate records other tools wrote with odd field types (null where a list is expected, a
     # string link type, ...): drop what does not fit, as long as the identity fields survive
     try:
         raw = json.loads(data)
     except ValueError as exc:
         raise PrefixError(f"invalid prefix record {path}: {exc}") from None
+    except RecursionError:
+        raise PrefixError(f"invalid prefix record {path}: nested too deeply") from None
     if not isinstance(raw, dict):
         raise PrefixError(f"invalid prefix record {path}: not a JSON object")
     raw = {k: v for k, v in raw.items() if v is not None}
@@ -162,7 +166,7 @@ def _parse_spec_list(text: str) -> list[str]:
     for parse in (json.loads, ast.literal_eval):
         try:
             value = parse(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, RecursionError, MemoryError):  # MemoryError: parser stack overflow
             continue
         if isinstance(value, (list, tuple)):
             return [str(v) for v in value]
