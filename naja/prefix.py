@@ -91,6 +91,15 @@ _prefix_record_decoder = msgspec.json.Decoder(PrefixRecord)
 
 def read_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
     """Decode one ``conda-meta/*.json`` file, raising ``PrefixError`` naming it when it is unreadable."""
+    record = _decode_prefix_record(path)
+    try:
+        msgspec.json.encode(record)  # a "\ud800" escape decodes to a string nothing can write or print
+    except UnicodeEncodeError:
+        raise PrefixError(f"invalid prefix record {path}: a string holds a lone UTF-16 surrogate") from None
+    return record
+
+
+def _decode_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

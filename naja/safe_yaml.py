@@ -1,22 +1,26 @@
 """YAML from files naja did not write (``.condarc``, environment files, lockfiles), loaded within
 bounds: nesting at most ``MAX_DEPTH`` levels (deeper would end in a ``RecursionError``) and at most
 ``MAX_NODES`` nodes once aliases are expanded (an alias bomb is a few lines that every consumer
-walking the result sees as billions of nodes). Past a bound, loading raises ``YAMLLimitError``, a
-ruamel ``YAMLError``, so each caller's handler names the file as it does for any invalid YAML.
+walking the result sees as billions of nodes). A ``"\\ud800"`` escape (a lone UTF-16 surrogate, no
+character at all) is refused too: such a string cannot be encoded, so it fails wherever it is used.
+Past a bound, loading raises ``YAMLLimitError``, a ruamel ``YAMLError``, so each caller's handler
+names the file as it does for any invalid YAML.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.nodes import MappingNode, SequenceNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_DEPTH = 100
 MAX_NODES = 1_000_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class YAMLLimitError(YAMLError):
@@ -55,6 +59,8 @@ class _BoundedComposer(Composer):
         finally:
             self._depth -= 1
         size = 1
+        if isinstance(node, ScalarNode) and isinstance(node.value, str) and _SURROGATE.search(node.value):
+            raise YAMLLimitError("a string holds a lone UTF-16 surrogate (not a character)", line)
         if isinstance(node, SequenceNode):
             size += sum(self._sizes[id(child)] for child in node.value)
         elif isinstance(node, MappingNode):
