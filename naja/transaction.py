@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from naja import safe_json
 from naja.errors import NajaError, TransactionError
 from naja.link import (
     Linker,
@@ -729,7 +730,7 @@ def _read_journal(prefix: Prefix) -> tuple[dict[str, Any], set[str], bool] | Non
     except FileNotFoundError:
         return None
     try:
-        header = json.loads(lines[0]) if lines else None
+        header = safe_json.loads(lines[0]) if lines else None
     except ValueError:
         header = None
     if not isinstance(header, dict):
