@@ -232,7 +232,8 @@ class Downloader:
                     _pump(body, dst, hasher, req, progress, offset, total)
                 except (urllib3.exceptions.HTTPError, OSError) as exc:
                     raise _Transient(_describe(exc)) from None
-                except (LimitError, ChannelError) as exc:
+                except (LimitError, ChannelError) as exc:  # over its bound or undecodable: keep none of it
+                    partial.unlink(missing_ok=True)
                     raise DownloadError(str(exc)) from None
         except BaseException:
             resp.close()  # unread or broken body: never hand this connection to the next request

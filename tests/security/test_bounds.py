@@ -190,3 +190,23 @@ def test_a_body_within_the_cap_still_works(tmp_path, channel):
     result, _ = create(tmp_path, channel)
     assert result.returncode == 0, result.stderr
     assert "a" in result.stdout and "1" in result.stdout
+
+
+# ------------------------------------------------------------------ the bounded reader, in-process
+
+
+def test_decoder_yields_small_chunks_and_counts_what_is_decoded():
+    from naja.bounded import CHUNK, decode_body, decompress_zstd
+    from naja.errors import LimitError
+
+    member = gzip.compress(b"\0" * MB)
+    chunks = list(decode_body(iter([member * 8]), "gzip", 8 * MB, "x"))
+    assert sum(map(len, chunks)) == 8 * MB and max(map(len, chunks)) <= CHUNK  # every member, a chunk at a time
+    with pytest.raises(LimitError, match="x: more than 7 MiB decoded"):
+        sum(map(len, decode_body(iter([member * 8]), "gzip", 7 * MB, "x")))
+    raw = zlib.compressobj(wbits=-15)
+    assert b"".join(decode_body(iter([raw.compress(b"abc") + raw.flush()]), "deflate", 10, "x")) == b"abc"
+    with pytest.raises(LimitError, match="more than 10 bytes sent"):
+        list(decode_body(iter([b"a" * 11]), "", 10, "x"))
+    with pytest.raises(LimitError, match="decompresses to more than"):
+        decompress_zstd(zstandard.ZstdCompressor().compress(b"\0" * (4 * MB)), MB, "x")
