@@ -492,5 +492,7 @@ def _open_local(
         index = _ensure_index(json_path, entry.index, "", None)
     except OSError as exc:
         raise ChannelError(f"{label}: cannot read {json_path}: {exc.strerror}") from None
+    except RepodataError as exc:
+        raise RepodataError(f"{json_path}: {exc}") from None
     return _make(channel, subdir, label, index, _package_base(clean, index))
 
