@@ -210,3 +210,31 @@ def test_decoder_yields_small_chunks_and_counts_what_is_decoded():
         list(decode_body(iter([b"a" * 11]), "", 10, "x"))
     with pytest.raises(LimitError, match="decompresses to more than"):
         decompress_zstd(zstandard.ZstdCompressor().compress(b"\0" * (4 * MB)), MB, "x")
+
+
+# --------------------------------------------------------------------------- nesting depth, in-process
+
+DEEP_MSGPACK = b"\x91" * 100_000 + b"\x90"
+
+
+def _deep_shard_index() -> bytes:
+    import msgspec
+
+    pack = msgspec.msgpack.encode
+    doc = b"\x83" + pack("info") + b"\x81" + pack("x") + DEEP_MSGPACK + pack("shards") + b"\x80" + pack("version") + b"\x01"
+    return zstandard.ZstdCompressor().compress(doc)
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/linux-64/repodata.json", b'{"info": {"x": ' + b"[" * 100_000 + b"]" * 100_000 + b'}, "packages": {}}'),
+    ("/linux-64/repodata_shards.msgpack.zst", _deep_shard_index()),
+], ids=["json", "msgpack-shard-index"])
+def test_deeply_nested_repodata_is_an_error_naming_the_url(tmp_path, channel, path, body):
+    from naja.errors import ChannelError
+    from naja.repodata import load_records
+    from tests.test_repodata_fetch import cfg
+
+    channel.routes[path] = lambda h: h.send_bytes(200, body, {})
+    with pytest.raises(ChannelError) as info:
+        load_records([channel.url], "linux-64", ["a"], config=cfg(tmp_path))
+    assert f"{channel.url}{path}" in str(info.value) and "nested too deeply" in str(info.value)
