@@ -55,7 +55,7 @@ def test_nul_in_pkgs_dirs_is_a_config_error(tmp_path):
     (f"name: x\ndependencies: {DEEP_YAML}\n", "nested"),
     (ALIAS_BOMB + "dependencies: [a]\n", "expands"),
     ("a: &a [*a]\ndependencies: [b]\n", "alias"),
-])
+], ids=["deep-dependency", "deep-dependencies", "alias-bomb", "recursive-alias"])
 def test_hostile_environment_yml_is_an_error_naming_it(tmp_path, text, needle):
     env_file = tmp_path / "environment.yml"
     env_file.write_text(text)
@@ -63,7 +63,7 @@ def test_hostile_environment_yml_is_an_error_naming_it(tmp_path, text, needle):
     assert_one_line_error(result, str(env_file), needle)
 
 
-@pytest.mark.parametrize("text", [f"channels: {DEEP_YAML}\n", ALIAS_BOMB])
+@pytest.mark.parametrize("text", [f"channels: {DEEP_YAML}\n", ALIAS_BOMB], ids=["deep", "alias-bomb"])
 def test_hostile_condarc_is_an_error_naming_it(tmp_path, text):
     rc = tmp_path / ".condarc"
     rc.write_text(text)
@@ -77,16 +77,15 @@ def test_hostile_lockfile_is_an_error_naming_it(tmp_path):
     assert_one_line_error(result, str(lock), "nested")
 
 
-@pytest.mark.parametrize("command", [("list",), ("remove", "x", "--dry-run", "--offline"), ("env", "export")])
+@pytest.mark.parametrize("command", [("list", "-p"), ("remove", "x", "--dry-run", "--offline", "-p"),
+                                     ("env", "export", "-p")], ids=["list", "remove", "env-export"])
 def test_deeply_nested_record_is_an_error_naming_it(tmp_path, command):
     prefix = tmp_path / "env"
     (prefix / "conda-meta").mkdir(parents=True)
     (prefix / "conda-meta" / "history").write_text("")
     record = prefix / "conda-meta" / "x-1-0.json"
     record.write_text(f'{{"name": "x", "version": "1", "build": "0", "depends": {DEEP_JSON}}}')
-    result = naja(*command[:1], "-p", prefix, *command[1:], ok=False) if command[0] != "env" else \
-        naja("env", "export", "-p", prefix, ok=False)
-    assert_one_line_error(result, str(record), "nested")
+    assert_one_line_error(naja(*command, prefix, ok=False), str(record), "nested")
 
 
 # -------------------------------------------------------------------------------------------- fuzz
