@@ -142,6 +142,7 @@ def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shard
 
     with FileLock(str(options.cache_dir / f"{key}.lock")):
         entry = _Entry(options.cache_dir, key)
+        _remove_stale_temps(entry)
         state = cache.read_state(entry.state)
         if allow_shards and options.use_shards:
             known = cache.flag_known(state.has_shards) if state else None
@@ -279,6 +280,13 @@ def _fetch_json_once(
     with _temp_files(entry) as (download, plain):
         return _download_json(url, clean, label, entry, state, options, valid, zst_known, cached_variant_zst,
                               conditional, download, plain)
+
+
+def _remove_stale_temps(entry: _Entry) -> None:
+    """Temporary files a killed process left for this entry (its lock is ours: nobody writes them)."""
+    for path in entry.directory.glob(f"{entry.key}.*.tmp"):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 @contextlib.contextmanager

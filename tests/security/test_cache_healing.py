@@ -134,3 +134,17 @@ def test_junk_repodata_with_long_max_age_then_good_data(tmp_path, serve):
     server.requests.clear()
     assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
     assert "/linux-64/repodata.json" not in server.paths_requested()  # the good copy is what was cached
+
+
+def test_a_killed_download_leaves_nothing_the_next_run_keeps(tmp_path, serve):
+    """A download streams into ``<key>.<pid>.<thread>.download.tmp``; one a killed process left
+    behind (gigabytes, possibly) is removed by the next run that holds the entry's lock."""
+    server = serve(simple_channel(tmp_path / "chan"))
+    config = cfg(tmp_path, local_repodata_ttl=1)
+    cache_dir(config).mkdir(parents=True)
+    key = cache_key(server.url + "/linux-64")
+    stale = [cache_dir(config) / f"{key}.999999.1.download.tmp", cache_dir(config) / f"{key}.999999.1.json.tmp"]
+    for path in stale:
+        path.write_bytes(b"x" * 1000)
+    assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
+    assert not any(path.exists() for path in stale)
