@@ -19,8 +19,9 @@ CHUNK = 1 << 20
 DEFAULT_MAX_BYTES = 2 << 30
 """Default bound of a repodata body (``repodata_max_bytes``): conda-forge's largest subdir is a few
 hundred MB, and repodata is streamed to disk, so this bounds disk use, not memory."""
-MAX_IN_MEMORY = 256 << 20
-"""Bound of what is decoded in memory (shard indexes, shards): the smaller of this and the config's."""
+MAX_IN_MEMORY = 64 << 20
+"""Bound of what is decoded in memory (shard indexes, shards): the smaller of this and the config's.
+conda-forge's largest shard index is a few MB, its largest shards far smaller."""
 
 
 def decode_body(raw: Iterable[bytes], encoding: str, limit: int, what: str) -> Iterator[bytes]:
@@ -53,8 +54,11 @@ def zstd_chunks(raw: Iterable[bytes], limit: int, what: str) -> Iterator[bytes]:
 
 
 def decompress_zstd(data: bytes, limit: int, what: str) -> bytes:
-    """``zstd_chunks`` of one in-memory blob, joined."""
-    return b"".join(zstd_chunks((data,), limit, what))
+    """``zstd_chunks`` of one in-memory blob, joined (into one growing buffer: no second copy)."""
+    out = bytearray()
+    for chunk in zstd_chunks((data,), limit, what):
+        out += chunk
+    return bytes(out)
 
 
 def _counted(chunks: Iterable[bytes], limit: int, what: str, verb: str) -> Iterator[bytes]:

@@ -27,7 +27,7 @@ import msgspec
 
 from naja import bounded
 from naja.channel import redact_url
-from naja.errors import ChannelError, RepodataError
+from naja.errors import ChannelError, LimitError, RepodataError
 from naja.records import PackageRecord
 from naja.repodata import cache, fetch, local_index, shards
 from naja.repodata.cache import RepodataState
@@ -452,8 +452,8 @@ def _shard_index(
         return shards.decode_index(entry.shard_index.read_bytes(), label, limit)
     try:
         index = shards.decode_index(resp.body, label, limit)
-    except RepodataError as exc:
-        raise RepodataError(f"{exc} (from {redact_url(index_url)})") from None
+    except (RepodataError, LimitError) as exc:
+        raise type(exc)(f"{exc} (from {redact_url(index_url)})") from None
     cache.atomic_write(entry.shard_index, resp.body)
     cache.write_state(entry.shard_state, cache.state_for_file(entry.shard_index, RepodataState(
         url=redact_url(index_url), etag=resp.headers.get("etag", ""),
