@@ -138,7 +138,7 @@ def get(
     options = options or HttpOptions()
     limit = options.max_bytes if limit is None else limit
     if url.startswith("file:"):
-        return _get_file(url, label, limit)
+        return _get_file(url, label, limit, sink)
     try:
         clean_url, auth_headers = split_credentials(url)
         if urllib.parse.urlsplit(clean_url).scheme not in ("http", "https"):
@@ -297,14 +297,15 @@ def _first_line(exc: BaseException) -> str:
     return redact_url(first_line(exc, type(exc).__name__))[:200]
 
 
-def _get_file(url: str, label: str, limit: int) -> Response:
+def _get_file(url: str, label: str, limit: int, sink: Path | None = None) -> Response:
     path = file_path(url)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-        if len(data) > limit:
-            raise LimitError(f"{label}: {path} is more than {limit} bytes; refused")
-        return Response(200, {}, data)
+        with open(path, "rb") as fh, _body_sink(sink) as out:
+            for chunk in decode_body(iter(lambda: fh.read(CHUNK), b""), "", limit, f"{label}: {path}"):
+                out.write(chunk)
+        if sink is not None:
+            return Response(200, {}, b"", sink)
+        return Response(200, {}, out.getvalue())
     except FileNotFoundError:
         raise NotFoundError(f"{label}: not found at {redact_url(url)}") from None
     except OSError as exc:
