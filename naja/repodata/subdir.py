@@ -269,17 +269,8 @@ def _fetch_json_once(
         raise ChannelError(f"{label}: no cached repodata and --offline is set (run once online first)")
     if valid and state.is_fresh(options.ttl):
         return state, None
-    zst_known = cache.flag_known(state.has_zst) if state is not None else None
-    cached_variant_zst = bool(valid and state.has_zst and state.has_zst.value)
-    conditional: dict[str, str] = {}
-    if valid:
-        if state.etag:
-            conditional["If-None-Match"] = state.etag
-        if state.mod:
-            conditional["If-Modified-Since"] = state.mod
     with _temp_files(entry) as (download, plain):
-        return _download_json(url, clean, label, entry, state, options, valid, zst_known, cached_variant_zst,
-                              conditional, download, plain)
+        return _download_json(url, clean, label, entry, state, options, download, plain)
 
 
 def _remove_stale_temps(entry: _Entry) -> None:
@@ -304,11 +295,19 @@ def _temp_files(entry: _Entry) -> Iterator[tuple[Path, Path]]:
 
 def _download_json(
     url: str, clean: str, label: str, entry: _Entry, state: RepodataState | None, options: FetchOptions,
-    valid: bool, zst_known: bool | None, cached_variant_zst: bool, conditional: dict[str, str],
     download: Path, plain: Path,
 ) -> tuple[RepodataState, local_index.Header | None]:
-    """GET ``repodata.json(.zst)`` into ``download``, decompress it into ``plain``, index it, and only
-    then move it into the cache."""
+    """GET ``repodata.json(.zst)`` into ``download`` (conditionally when ``state`` describes the cached
+    file), decompress it into ``plain``, index it, and only then move it into the cache."""
+    valid = state is not None and state.matches(entry.json)
+    zst_known = cache.flag_known(state.has_zst) if state is not None else None
+    cached_variant_zst = bool(valid and state.has_zst and state.has_zst.value)
+    conditional: dict[str, str] = {}
+    if valid:
+        if state.etag:
+            conditional["If-None-Match"] = state.etag
+        if state.mod:
+            conditional["If-Modified-Since"] = state.mod
     resp = None
     from_zst = False
     has_zst: bool | None = zst_known
