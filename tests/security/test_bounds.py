@@ -238,3 +238,22 @@ def test_deeply_nested_repodata_is_an_error_naming_the_url(tmp_path, channel, pa
     with pytest.raises(ChannelError) as info:
         load_records([channel.url], "linux-64", ["a"], config=cfg(tmp_path))
     assert f"{channel.url}{path}" in str(info.value) and "nested too deeply" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------ package bodies
+
+
+def test_package_without_declared_size_is_bounded_and_leaves_nothing(tmp_path, channel, monkeypatch):
+    """A record without a size (an ``@EXPLICIT`` URL) still has a bound (``download.UNDECLARED_MAX``,
+    lowered here): a server streaming without end is cut off, and no partial file stays in the cache."""
+    from naja import download
+    from naja.errors import DownloadError
+
+    monkeypatch.setattr(download, "UNDECLARED_MAX", 8 * MB, raising=False)
+    streamed(channel, "/linux-64/a-1-0.conda", junk_json(BOMB), {})
+    dest = tmp_path / "pkgs" / "a-1-0.conda"
+    req = download.DownloadRequest(url=f"{channel.url}/linux-64/a-1-0.conda", dest=dest, label="a-1-0")
+    with pytest.raises(DownloadError, match=r"a-1-0: .*a-1-0.conda: more than 8 MiB sent; refused"):
+        download.Downloader(retries=0).fetch(req)
+    assert not dest.exists() and list(dest.parent.iterdir()) == []
+    assert channel.sent["/linux-64/a-1-0.conda"] < BOMB // 2
