@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from naja import safe_json
 from naja.config import expand_path, load_config
 from naja.errors import (  # the activation errors are re-exported here, where callers import them
     ActivationError,
@@ -161,7 +162,6 @@ def _state_path(prefix: str | os.PathLike[str]) -> Path:
 
 
 def _read_json_object(path: Path) -> dict:
-    import json
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -172,7 +172,7 @@ def _read_json_object(path: Path) -> dict:
     if not text.strip():
         return {}
     try:
-        data = json.loads(text)
+        data = safe_json.loads(text)
     except ValueError as exc:
         raise ConfigError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):

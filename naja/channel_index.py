@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from naja import safe_json
 from naja.errors import PackageError
 from naja.fs import atomic_write
 from naja.package_streaming import (
@@ -140,8 +141,8 @@ def package_record(archive: Path, subdir: str | None = None) -> dict:
     if "info/index.json" not in info:
         raise PackageError(f"{archive}: package has no info/index.json")
     try:
-        index = json.loads(info["info/index.json"])
-        run_exports = json.loads(info["info/run_exports.json"]) if "info/run_exports.json" in info else None
+        index = safe_json.loads(info["info/index.json"])
+        run_exports = safe_json.loads(info["info/run_exports.json"]) if "info/run_exports.json" in info else None
     except ValueError as exc:
         raise PackageError(f"{archive}: invalid JSON in info/: {exc}") from exc
     if not isinstance(index, dict) or not all(index.get(k) is not None for k in ("name", "version", "build")):
@@ -226,7 +227,7 @@ def _zstd(data: bytes, level: int) -> bytes:
 
 def _load_cache(path: Path) -> dict[str, dict]:
     try:
-        doc = json.loads((path / CACHE_FILE).read_bytes())
+        doc = safe_json.loads((path / CACHE_FILE).read_bytes())
     except (OSError, ValueError):
         return {}
     if not isinstance(doc, dict) or doc.get("version") != _CACHE_VERSION:

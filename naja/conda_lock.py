@@ -63,11 +63,13 @@ class LockFile(msgspec.Struct, kw_only=True):
 
 def read_lockfile(path: str | Path) -> LockFile:
     """Parse a conda-lock v1 file; a malformed one is an ``EnvironmentFileError`` naming it."""
-    from ruamel.yaml import YAML, YAMLError
+    from ruamel.yaml import YAMLError
+
+    from naja import safe_yaml
 
     path = Path(path)
     try:
-        raw = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        raw = safe_yaml.load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, YAMLError) as exc:
         raise EnvironmentFileError(f"cannot read lockfile {path}: {one_line(exc)}") from None
     if not isinstance(raw, dict) or "package" not in raw:

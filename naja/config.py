@@ -133,6 +133,12 @@ _KEYS: dict[str, _Key] = {
             1,
             "Repodata cache lifetime: 0 always revalidate, 1 honour Cache-Control, N seconds.",
         ),
+        _Key(
+            "repodata_max_bytes",
+            "int",
+            2 << 30,
+            "Largest repodata, shard index or shard accepted, in bytes as sent and as decompressed.",
+        ),
         _Key("offline", "bool", False, "Use only cached repodata and packages; never touch the network."),
         _Key(
             "allow_non_channel_urls",
@@ -218,12 +224,24 @@ def _key(name: str) -> _Key:
 # --------------------------------------------------------------------------------------- coercion
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _coerce(key: _Key, value: Any, where: str) -> Any:
     """Validate and convert one value for ``key``; ``where`` names the file or variable."""
 
     def bad(expected: str) -> ConfigError:
         return ConfigError(f"{where}: {key.name!r} must be {expected}, got {value!r}")
 
+    if _holds_nul(value):  # no path, URL or name may hold one: the OS would refuse it much later
+        raise bad("text without NUL bytes")
     t = key.type
     if t == "bool":
         if isinstance(value, bool):
@@ -315,9 +333,9 @@ def expand_path(text: str) -> str:
 
 
 def _yaml_safe() -> YAML:
-    from ruamel.yaml import YAML
+    from naja import safe_yaml
 
-    return YAML(typ="safe", pure=True)
+    return safe_yaml.loader()
 
 
 def read_rc_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -451,6 +469,7 @@ class Config:
     repodata_use_zst: bool
     use_sharded_repodata: bool
     local_repodata_ttl: int
+    repodata_max_bytes: int
     offline: bool
     allow_non_channel_urls: bool
     pkgs_dirs: tuple[Path, ...]
@@ -803,9 +822,9 @@ def user_rc_path() -> Path:
 
 
 def _yaml_rt() -> YAML:
-    from ruamel.yaml import YAML
+    from naja import safe_yaml
 
-    yaml = YAML(typ="rt")
+    yaml = safe_yaml.loader(round_trip=True)
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.preserve_quotes = True
     return yaml

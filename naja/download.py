@@ -15,17 +15,23 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from naja.bounded import decode_body
 from naja.channel import redact_url
-from naja.errors import DownloadError
+from naja.errors import ChannelError, DownloadError, LimitError
 
 CHUNK = 1 << 18
 PARTIAL_SUFFIX = ".partial"
+SIZE_MARGIN = 2
+"""A body may be this many times its record's declared size (plus a chunk) before it is cut off;
+verification then fails on the size anyway, but a server cannot make us write or decode more."""
+UNDECLARED_MAX = 8 << 30
+"""Bound of a package whose record declares no size (e.g. a URL from an ``@EXPLICIT`` file)."""
 
 # (label, bytes done, total bytes or None)
 ProgressCallback = Callable[[str, int, "int | None"], None]
@@ -159,7 +165,7 @@ class Downloader:
         source = urllib.request.url2pathname(urllib.parse.urlsplit(req.url).path)
         try:
             with open(source, "rb") as src, open(partial, "wb") as dst:
-                _pump(src.read, dst, hasher, req, progress, 0)
+                _pump(iter(lambda: src.read(CHUNK), b""), dst, hasher, req, progress, 0)
         except FileNotFoundError:
             raise DownloadError(f"{req.name}: {redact_url(req.url)} does not exist") from None
         except OSError as exc:
@@ -218,11 +224,17 @@ class Downloader:
             if total is None:
                 length = resp.headers.get("Content-Length")
                 total = offset + int(length) if length and length.isdigit() else None
+            limit = SIZE_MARGIN * req.size + CHUNK if req.size is not None else UNDECLARED_MAX
+            body = decode_body(resp.stream(CHUNK, decode_content=False), resp.headers.get("Content-Encoding", ""),
+                               limit, f"{req.name}: {redact_url(req.url)}")
             with open(partial, mode) as dst:
                 try:
-                    _pump(resp.read, dst, hasher, req, progress, offset, total)
+                    _pump(body, dst, hasher, req, progress, offset, total)
                 except (urllib3.exceptions.HTTPError, OSError) as exc:
                     raise _Transient(_describe(exc)) from None
+                except (LimitError, ChannelError) as exc:  # over its bound or undecodable: keep none of it
+                    partial.unlink(missing_ok=True)
+                    raise DownloadError(str(exc)) from None
         except BaseException:
             resp.close()  # unread or broken body: never hand this connection to the next request
             raise
@@ -244,7 +256,7 @@ def _partial(dest: Path) -> Path:
 
 
 def _pump(
-    read: Callable[[int], bytes],
+    chunks: Iterable[bytes],
     dst: Any,
     hasher: _Hasher,
     req: DownloadRequest,
@@ -255,10 +267,7 @@ def _pump(
     total = req.size if total is None else total
     if progress:
         progress(req.name, done, total)
-    while True:
-        chunk = read(CHUNK)
-        if not chunk:
-            break
+    for chunk in chunks:
         dst.write(chunk)
         hasher.update(chunk)
         done += len(chunk)

@@ -113,11 +113,13 @@ def _selector_matches(selector: str, platform: str) -> bool:
 def read_environment_yml(path: str | os.PathLike[str], *, platform: str) -> EnvSpec:
     """CEP 24 environment file: ``name``, ``channels`` (env vars expanded), ``dependencies`` (strings,
     ``{sel(linux): spec}`` selectors, a ``pip:`` list) and ``variables``."""
-    from ruamel.yaml import YAML, YAMLError
+    from ruamel.yaml import YAMLError
+
+    from naja import safe_yaml
 
     text = _read(path)
     try:
-        data = YAML(typ="safe", pure=True).load(text)
+        data = safe_yaml.load(text)
     except YAMLError as exc:
         raise EnvironmentFileError(f"cannot parse {os.fspath(path)}: {first_line(exc, 'invalid YAML')}") from None
     if data is None:

@@ -117,3 +117,8 @@ class CommandNotExecutableError(NajaError):
     """``naja run`` found the command but may not execute it (exit 126, as a shell does)."""
 
     exit_code = 126
+
+
+class LimitError(NajaError):
+    """An input larger or more deeply nested than naja accepts (a download, a decompressed body, a
+    document); the message names the input and the bound."""

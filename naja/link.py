@@ -15,7 +15,6 @@ anything overwritten and records the result in ``conda-meta``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import stat
@@ -28,6 +27,7 @@ from typing import BinaryIO
 
 import msgspec
 
+from naja import safe_json
 from naja.confine import ConfinementError, Root, check_relpath, is_within
 from naja.download import file_digest
 from naja.errors import PackageError, TransactionError
@@ -164,12 +164,14 @@ def read_paths(package_dir: str | os.PathLike[str]) -> list[PathEntry]:
         return msgspec.convert(legacy, _PathsJson).paths
     try:
         return _paths_decoder.decode(data).paths
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass
     try:  # a hand-made paths.json with loose types ("no_link": "true", sizes as strings, ...)
         return msgspec.json.decode(data, type=_PathsJson, strict=False).paths
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a hostile or broken paths.json: not a crash
         raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
+    except RecursionError:
+        raise PackageError(f"{package_dir}: invalid info/paths.json: nested too deeply") from None
 
 
 def _legacy_paths(info: Path) -> dict:
@@ -189,7 +191,7 @@ def _legacy_paths(info: Path) -> dict:
 
 def read_link_json(package_dir: str | os.PathLike[str]) -> dict:
     try:
-        return json.loads((Path(package_dir) / "info" / "link.json").read_bytes())
+        return safe_json.loads((Path(package_dir) / "info" / "link.json").read_bytes())
     except FileNotFoundError:
         return {}
     except ValueError as exc:
@@ -198,7 +200,7 @@ def read_link_json(package_dir: str | os.PathLike[str]) -> dict:
 
 def read_index_json(package_dir: str | os.PathLike[str]) -> dict:
     try:
-        return json.loads((Path(package_dir) / "info" / "index.json").read_bytes())
+        return safe_json.loads((Path(package_dir) / "info" / "index.json").read_bytes())
     except (FileNotFoundError, ValueError):
         return {}
 

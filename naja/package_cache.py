@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from naja import safe_json
 from naja.channel import redact_url
 from naja.confine import rmtree
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
@@ -64,7 +65,7 @@ def _is_writable_dir(path: Path) -> bool:
 
 def _load_json(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_bytes())
+        data = safe_json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

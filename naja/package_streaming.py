@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from naja import safe_json
 from naja.confine import ConfinementError, Root, is_within
 from naja.errors import PackageError
 
@@ -234,7 +235,7 @@ class _CondaLayout:
         if zi.file_size > 1024 * 1024:
             raise PackageError(f"{self.archive}: metadata.json is implausibly large")
         try:
-            data = json.loads(self.zf.read(zi))
+            data = safe_json.loads(self.zf.read(zi))
             version = data.get("conda_pkg_format_version")
         except (ValueError, AttributeError) as exc:
             raise PackageError(f"{self.archive}: unreadable metadata.json: {exc}") from exc
@@ -353,7 +354,7 @@ def read_info_file(archive: str | os.PathLike[str], relpath: str) -> bytes:
 
 def _json(archive: object, relpath: str, data: bytes) -> dict:
     try:
-        value = json.loads(data)
+        value = safe_json.loads(data)
     except ValueError as exc:
         raise PackageError(f"{archive}: {relpath} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
@@ -525,7 +526,7 @@ class _Extractor:
         fallback = max(MIN_STREAM_CAP, compressed_size * MAX_EXPANSION_RATIO)
         paths_file = self.root / "info" / "paths.json"
         try:
-            paths = json.loads(paths_file.read_bytes())["paths"]
+            paths = safe_json.loads(paths_file.read_bytes())["paths"]
             total = 0
             for entry in paths:
                 if entry.get("path_type", "hardlink") == "hardlink":

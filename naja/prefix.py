@@ -91,6 +91,15 @@ _prefix_record_decoder = msgspec.json.Decoder(PrefixRecord)
 
 def read_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
     """Decode one ``conda-meta/*.json`` file, raising ``PrefixError`` naming it when it is unreadable."""
+    record = _decode_prefix_record(path)
+    try:
+        msgspec.json.encode(record)  # a "\ud800" escape decodes to a string nothing can write or print
+    except UnicodeEncodeError:
+        raise PrefixError(f"invalid prefix record {path}: a string holds a lone UTF-16 surrogate") from None
+    return record
+
+
+def _decode_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -99,12 +108,16 @@ def read_prefix_record(path: str | os.PathLike[str]) -> PrefixRecord:
         return _prefix_record_decoder.decode(data)
     except msgspec.DecodeError:
         pass
+    except RecursionError:
+        raise PrefixError(f"invalid prefix record {path}: nested too deeply") from None
     # tolerate records other tools wrote with odd field types (null where a list is expected, a
     # string link type, ...): drop what does not fit, as long as the identity fields survive
     try:
         raw = json.loads(data)
     except ValueError as exc:
         raise PrefixError(f"invalid prefix record {path}: {exc}") from None
+    except RecursionError:
+        raise PrefixError(f"invalid prefix record {path}: nested too deeply") from None
     if not isinstance(raw, dict):
         raise PrefixError(f"invalid prefix record {path}: not a JSON object")
     raw = {k: v for k, v in raw.items() if v is not None}
@@ -162,7 +175,7 @@ def _parse_spec_list(text: str) -> list[str]:
     for parse in (json.loads, ast.literal_eval):
         try:
             value = parse(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, RecursionError, MemoryError):  # MemoryError: parser stack overflow
             continue
         if isinstance(value, (list, tuple)):
             return [str(v) for v in value]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from naja import safe_json
 from naja.confine import ConfinementError, Root, check_name, check_relpath, rmtree
 from naja.errors import NajaError, TransactionError
 from naja.link import (
@@ -710,7 +711,7 @@ def _read_journal(prefix: Prefix) -> tuple[dict[str, Any], set[str], bool] | Non
     except FileNotFoundError:
         return None
     try:
-        header = json.loads(lines[0]) if lines else None
+        header = safe_json.loads(lines[0]) if lines else None
     except ValueError:
         header = None
     if not isinstance(header, dict):

@@ -116,14 +116,16 @@ def _platforms(given: Sequence[str], paths: Sequence[Path], context: Context) ->
 
 def _file_platforms(paths: Sequence[Path]) -> list[str]:
     """conda-lock's ``platforms:`` key of environment.yml (naja's reader ignores it otherwise)."""
-    from ruamel.yaml import YAML, YAMLError
+    from ruamel.yaml import YAMLError
+
+    from naja import safe_yaml
 
     found: list[str] = []
     for path in paths:
         if path.suffix.lower() not in (".yml", ".yaml"):
             continue
         try:
-            data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+            data = safe_yaml.load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, YAMLError):
             continue  # read_env_files reports it properly
         if isinstance(data, dict) and isinstance(data.get("platforms"), list):

@@ -126,7 +126,7 @@ def depends(spec: str, options: Options | None = None, *, remote: bool = False, 
     """What ``spec`` depends on: direct dependencies, or all of them (``recursive``/``tree``)."""
     context = Context.from_options(options or Options())
     remote = remote or bool(context.options.channels)
-    (ms,) = parse_specs([spec], context.channel_config)
+    ms = _one_spec(spec, context)
     pool, _ = _pool(context, [ms], remote)
     root = _best(pool, ms)
     if root is None:
@@ -162,7 +162,7 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
     """Which packages depend on ``spec`` (recursively with ``tree``)."""
     context = Context.from_options(options or Options())
     remote = remote or bool(context.options.channels)
-    (ms,) = parse_specs([spec], context.channel_config)
+    ms = _one_spec(spec, context)
     # Who depends on a name cannot be reached from the name: a remote search reads the whole channel.
     pool, _ = _pool(context, parse_specs(["*"]) if remote else [ms], remote)
     target = _best(pool, ms)
@@ -255,3 +255,13 @@ def info(options: Options | None = None) -> dict[str, Any]:
         "populated config files": rc_files,
         "python version": ".".join(str(v) for v in __import__("sys").version_info[:3]),
     }
+
+
+def _one_spec(spec: str, context: Context) -> Any:
+    """The one match spec ``depends``/``whoneeds`` query (an empty one is a usage error, not a bug)."""
+    from naja.errors import InvalidMatchSpec
+
+    specs = parse_specs([spec], context.channel_config)
+    if len(specs) != 1:
+        raise InvalidMatchSpec(f"invalid match spec {spec!r}: give one package name or spec to query")
+    return specs[0]

@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from naja import safe_json
 from naja.errors import EnvironmentFileError
 
 
@@ -56,7 +56,7 @@ def env_vars(prefix: Path) -> dict[str, str]:
     """``conda-meta/state`` ``env_vars`` (what ``variables:`` and ``env config vars`` write), without
     the ones ``env config vars unset`` marked as unset."""
     try:
-        state = json.loads((prefix / "conda-meta" / "state").read_text(encoding="utf-8"))
+        state = safe_json.loads((prefix / "conda-meta" / "state").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     found = state.get("env_vars") if isinstance(state, dict) else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from naja import safe_json
 from naja.api.context import Context, is_environment, register_env
 from naja.api.options import Options
 from naja.errors import EnvironmentFileError, InvalidMatchSpec, NajaError, PrefixError
@@ -561,23 +562,37 @@ def _plan_explicit(plan: Plan, envfile: Any) -> Plan:
 def _complete_explicit(records: list[Any], context: Context) -> list[Any]:
     """An @EXPLICIT line only names a file: fetch it now (verifying any hash) and take the full record
     (depends, noarch, hashes) from the package itself, as micromamba does."""
-    import json
 
     cache = _package_cache(context)
     extracted = cache.fetch_and_extract(records)
-    from naja import records as records_mod
 
     out = []
     for rec in records:
         path = extracted.get(rec.dist_name)
         data_file = path / "info" / "repodata_record.json" if path else None
         if data_file is not None and data_file.is_file():
-            data = json.loads(data_file.read_text(encoding="utf-8"))
-            data.update(url=rec.url, fn=rec.fn, channel=rec.channel)
-            out.append(records_mod.record_from_dict(data))
+            out.append(_extracted_record(data_file, rec))
         else:
             out.append(rec)
     return out
+
+
+def _extracted_record(data_file: Path, rec: Any) -> Any:
+    """The record a package's own metadata gives (its ``repodata_record.json``), with ``rec``'s
+    location; a package whose metadata does not make a record is an error naming the file."""
+    import msgspec
+
+    from naja import records as records_mod
+    from naja.errors import PackageError
+
+    try:
+        data = safe_json.loads(data_file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        data.update(url=rec.url, fn=rec.fn, channel=rec.channel)
+        return records_mod.record_from_dict(data)
+    except (OSError, ValueError, msgspec.ValidationError) as exc:
+        raise PackageError(f"{rec.fn}: invalid package metadata {data_file}: {exc}") from None
 
 
 def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = None) -> Any:
@@ -737,7 +752,7 @@ def plan_revision(revision: int, options: Options | None = None, **kw: Any) -> P
 
 def _cached_record(context: Context, dist: str) -> Any | None:
     """The record of an extracted package in the package cache (``info/repodata_record.json``)."""
-    import json
+    import msgspec
 
     from naja import records as records_mod
 
@@ -745,8 +760,8 @@ def _cached_record(context: Context, dist: str) -> Any | None:
         path = d / dist / "info" / "repodata_record.json"
         if path.is_file():
             try:
-                return records_mod.record_from_dict(json.loads(path.read_text(encoding="utf-8")))
-            except (ValueError, OSError):
+                return records_mod.record_from_dict(safe_json.loads(path.read_text(encoding="utf-8")))
+            except (ValueError, OSError, msgspec.ValidationError):  # unusable: as if not cached
                 continue
     return None
 

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from naja.bounded import DEFAULT_MAX_BYTES, decode_body
 from naja.channel import redact_url
 from naja.errors import (  # re-exported: callers catch them as fetch.NotFoundError etc.
     ChannelError,
     HTTPStatusError,
     InsecureRedirectError,
+    LimitError,
     NotFoundError,
     first_line,
 )
@@ -41,9 +44,13 @@ _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 @dataclass
 class Response:
+    """A 200 or 304 answer. The body is in ``body``, or in the file ``path`` when ``get`` was given
+    a ``sink`` (then ``body`` is empty)."""
+
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ class HttpOptions:
     connect_timeout: float = TIMEOUT_S
     read_timeout: float = TIMEOUT_S
     tries: int = TRIES
+    max_bytes: int = DEFAULT_MAX_BYTES
+    """Bound of one body, as sent and as decoded (``repodata_max_bytes``)."""
 
     @classmethod
     def from_config(cls, config: Any) -> HttpOptions:
@@ -74,7 +83,9 @@ class HttpOptions:
         elif isinstance(verify, str) and verify.lower() in ("true", "1", "yes", ""):
             verify = True
         proxies = getattr(config, "proxy_servers", None) or {}
-        return cls(verify, tuple(sorted((str(k), str(v)) for k, v in dict(proxies).items())), **timing)
+        max_bytes = getattr(config, "repodata_max_bytes", None) or DEFAULT_MAX_BYTES
+        return cls(verify, tuple(sorted((str(k), str(v)) for k, v in dict(proxies).items())), **timing,
+                   max_bytes=int(max_bytes))
 
 
 _pools: dict[tuple[HttpOptions, str], Any] = {}
@@ -117,12 +128,17 @@ def get(
     headers: Mapping[str, str] | None = None,
     options: HttpOptions | None = None,
     progress: ProgressCallback | None = None,
+    sink: Path | None = None,
+    limit: int | None = None,
 ) -> Response:
     """GET ``url``: 200 (body read), 304, or raise. ``NotFoundError`` for 404/410, ``ChannelError`` for
-    401/403, TLS failures and anything still failing after ``TRIES`` attempts. Messages are redacted."""
-    if url.startswith("file:"):
-        return _get_file(url, label)
+    401/403, TLS failures and anything still failing after ``TRIES`` attempts. Messages are redacted.
+    The body goes to memory, or streams into the file ``sink``; over ``limit`` bytes (default
+    ``options.max_bytes``), sent or decoded, it is refused with ``LimitError`` and ``sink`` removed."""
     options = options or HttpOptions()
+    limit = options.max_bytes if limit is None else limit
+    if url.startswith("file:"):
+        return _get_file(url, label, limit, sink)
     try:
         clean_url, auth_headers = split_credentials(url)
         if urllib.parse.urlsplit(clean_url).scheme not in ("http", "https"):
@@ -139,7 +155,7 @@ def get(
         if attempt:
             time.sleep(BACKOFF_S * 2 ** (attempt - 1))
         try:
-            return _request_once(pool, clean_url, request_headers, label, shown, progress, options)
+            return _request_once(pool, clean_url, request_headers, label, shown, progress, options, sink, limit)
         except _Retryable as exc:
             last = str(exc)
     raise ChannelError(f"{label}: {last} ({shown}), after {tries} attempts")
@@ -179,6 +195,8 @@ class _Retryable(Exception):
 def _request_once(
     pool: Any, url: str, headers: dict[str, str], label: str, shown: str, progress: ProgressCallback | None,
     options: HttpOptions | None = None,
+    sink: Path | None = None,
+    limit: int = DEFAULT_MAX_BYTES,
 ) -> Response:
     import urllib3
 
@@ -213,27 +231,48 @@ def _request_once(
             raise HTTPStatusError(f"{label}: HTTP {status} at {shown}", status)
         hdrs = _lower(resp.headers)
         total = None if "content-encoding" in hdrs else _int(hdrs.get("content-length"))
-        chunks: list[bytes] = []
-        done = 0
-        try:
-            for chunk in resp.stream(CHUNK, decode_content=True):
-                chunks.append(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(label, done, total)
-        except urllib3.exceptions.HTTPError as exc:
-            raise _Retryable(f"connection broken while reading ({type(exc).__name__})") from None
-        if total is not None and done < total:
-            raise _Retryable(f"short read ({done} of {total} bytes)")
+        if total is not None and total > limit:
+            raise LimitError(f"{label}: {shown} is {total} bytes, more than the {limit} allowed; refused")
+        body = decode_body(resp.stream(CHUNK, decode_content=False), hdrs.get("content-encoding", ""),
+                           limit, f"{label}: {shown}")
+        with _body_sink(sink) as out:
+            done = 0
+            try:
+                for chunk in body:
+                    out.write(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(label, done, total)
+            except urllib3.exceptions.HTTPError as exc:
+                raise _Retryable(f"connection broken while reading ({type(exc).__name__})") from None
+            if total is not None and done < total:
+                raise _Retryable(f"short read ({done} of {total} bytes)")
         if progress is not None:
             progress(label, done, done)
         complete = True
-        return Response(status, hdrs, b"".join(chunks))
+        if sink is not None:
+            return Response(status, hdrs, b"", sink)
+        return Response(status, hdrs, out.getvalue())  # type: ignore[union-attr]
     finally:
         if not complete:
+            # an unread body would poison the pooled connection; draining it could take forever
             with contextlib.suppress(Exception):
-                resp.drain_conn()  # an unread error body would poison the pooled connection
+                resp.close()
         resp.release_conn()
+
+
+@contextlib.contextmanager
+def _body_sink(sink: Path | None) -> Iterator[Any]:
+    """Where a body goes: memory, or the file ``sink`` (removed again if the body is not complete)."""
+    if sink is None:
+        yield io.BytesIO()
+        return
+    try:
+        with open(sink, "wb") as fh:
+            yield fh
+    except BaseException:
+        sink.unlink(missing_ok=True)
+        raise
 
 
 def _raise_for_transport(reason: object, label: str, shown: str) -> None:
@@ -258,10 +297,15 @@ def _first_line(exc: BaseException) -> str:
     return redact_url(first_line(exc, type(exc).__name__))[:200]
 
 
-def _get_file(url: str, label: str) -> Response:
+def _get_file(url: str, label: str, limit: int, sink: Path | None = None) -> Response:
     path = file_path(url)
     try:
-        return Response(200, {}, path.read_bytes())
+        with open(path, "rb") as fh, _body_sink(sink) as out:
+            for chunk in decode_body(iter(lambda: fh.read(CHUNK), b""), "", limit, f"{label}: {path}"):
+                out.write(chunk)
+        if sink is not None:
+            return Response(200, {}, b"", sink)
+        return Response(200, {}, out.getvalue())
     except FileNotFoundError:
         raise NotFoundError(f"{label}: not found at {redact_url(url)}") from None
     except OSError as exc:

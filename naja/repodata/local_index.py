@@ -102,6 +102,8 @@ def _build(data: bytes | mmap.mmap, key: list[Any]) -> Header:
         sections = _sections_decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:  # bad UTF-8 too
         raise RepodataError(f"invalid repodata.json: {exc}") from None
+    except RecursionError:
+        raise RepodataError("invalid repodata.json: nested too deeply") from None
     spans: dict[str, list[Any]] = {}
     cursor = 0
     for records in (sections.packages, sections.packages_conda):
@@ -313,7 +315,7 @@ def read_header(path: Path, key: list[Any]) -> Header | None:
         return None
     try:
         header = _header_decoder.decode(memoryview(raw)[len(_MAGIC) :])
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
     if header.format != FORMAT or list(header.source) != list(key):
         return None
@@ -382,6 +384,8 @@ class LocalIndex:
                 return _decode_leniently(blob)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise RepodataError(f"corrupt repodata cache ({exc})") from None
+        except RecursionError:
+            raise RepodataError("corrupt repodata cache (nested too deeply)") from None
 
     def close(self) -> None:
         if isinstance(self._data, mmap.mmap):

@@ -20,8 +20,9 @@ from typing import Any
 
 import msgspec
 
+from naja.bounded import MAX_IN_MEMORY, decompress_zstd
 from naja.channel import redact_url
-from naja.errors import ChannelError, RepodataError
+from naja.errors import ChannelError, LimitError, RepodataError
 from naja.records import PackageRecord
 from naja.repodata import fetch
 from naja.repodata.cache import SHARDS_DIR, atomic_write
@@ -64,20 +65,23 @@ def executor() -> Executor:
         return _executor
 
 
-def decompress(data: bytes, what: str) -> bytes:
-    import zstandard
-
+def decompress(data: bytes, what: str, limit: int = MAX_IN_MEMORY) -> bytes:
+    """zstd ``data`` decompressed, within ``limit`` bytes (``LimitError`` beyond)."""
     try:
-        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    except zstandard.ZstdError as exc:
-        raise RepodataError(f"{what}: not valid zstd data ({exc})") from None
+        return decompress_zstd(data, limit, what)
+    except LimitError:
+        raise
+    except ChannelError as exc:
+        raise RepodataError(str(exc)) from None
 
 
-def decode_index(data: bytes, label: str) -> ShardIndex:
+def decode_index(data: bytes, label: str, limit: int = MAX_IN_MEMORY) -> ShardIndex:
     try:
-        return _index_decoder.decode(decompress(data, f"{label}: shard index"))
+        return _index_decoder.decode(decompress(data, f"{label}: shard index", limit))
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise RepodataError(f"{label}: invalid shard index ({exc})") from None
+    except RecursionError:
+        raise RepodataError(f"{label}: invalid shard index (nested too deeply)") from None
 
 
 class ShardedSubdir:
@@ -104,6 +108,7 @@ class ShardedSubdir:
         self.package_base_url = redact_url(package_base if package_base.endswith("/") else package_base + "/")
         self._cache = None if cache_dir is None else cache_dir / SHARDS_DIR
         self._options = options
+        self._limit = min(options.max_bytes, MAX_IN_MEMORY)
         self._offline = offline
         self._local = base.startswith("file:")
 
@@ -124,31 +129,41 @@ class ShardedSubdir:
         return {n: f.result() for n, f in futures.items()}
 
     def _load_one(self, name: str) -> list[tuple[str, PackageRecord]]:
+        """The shard of ``name``: from the cache if it is intact (a cached shard that fails its hash
+        or does not parse is deleted and fetched again), else fetched, verified, parsed, then cached."""
         digest = self.index.shards[name]
-        raw = self._shard_bytes(name, digest)
-        if raw is None:
-            return []
-        return parse_shard(decompress(raw, f"{self.label}: shard for {name!r}"), f"{self.label}: shard for {name!r}")
-
-    def _shard_bytes(self, name: str, digest: bytes) -> bytes | None:
-        hexdigest = digest.hex()
-        cached = None if self._cache is None or self._local else self._cache / f"{hexdigest}.msgpack.zst"
+        what = f"{self.label}: shard for {name!r}"
+        cached = None if self._cache is None or self._local else self._cache / f"{digest.hex()}.msgpack.zst"
         if cached is not None:
             try:
-                return cached.read_bytes()
+                return self._verified(cached.read_bytes(), digest, what)
             except OSError:
                 pass
+            except RepodataError:
+                cached.unlink(missing_ok=True)
         if self._offline and not self._local:
-            return None  # offline: a shard never fetched means nothing is known about that name
-        url = f"{self._shards_base}{hexdigest}.msgpack.zst"
-        data = fetch.get(url, label=f"{self.label} (shard for {name!r})", options=self._options).body
-        if hashlib.sha256(data).digest() != digest and hashlib.sha256(
-            decompress(data, f"{self.label}: shard for {name!r}")
-        ).digest() != digest:
-            raise ChannelError(f"{self.label}: the shard for {name!r} does not match its hash in the shard index")
-        if cached is not None:
-            atomic_write(cached, data)
-        return data
+            return []  # offline: a shard never fetched means nothing is known about that name
+        url = f"{self._shards_base}{digest.hex()}.msgpack.zst"
+        for attempt in (1, 2):
+            data = fetch.get(url, label=f"{self.label} (shard for {name!r})", options=self._options,
+                             limit=self._limit).body
+            try:
+                records = self._verified(data, digest, what)
+            except RepodataError as exc:
+                if attempt == 2:
+                    raise RepodataError(f"{exc} (from {redact_url(url)})") from None
+                continue
+            if cached is not None:
+                atomic_write(cached, data)
+            return records
+        raise AssertionError("unreachable")
+
+    def _verified(self, data: bytes, digest: bytes, what: str) -> list[tuple[str, PackageRecord]]:
+        """The records of a shard whose bytes (or decompressed bytes) hash to ``digest``."""
+        plain = decompress(data, what, self._limit)
+        if hashlib.sha256(data).digest() != digest and hashlib.sha256(plain).digest() != digest:
+            raise RepodataError(f"{what}: does not match its hash in the shard index")
+        return parse_shard(plain, what)
 
 
 def parse_shard(data: bytes, what: str) -> list[tuple[str, PackageRecord]]:
@@ -157,6 +172,8 @@ def parse_shard(data: bytes, what: str) -> list[tuple[str, PackageRecord]]:
         shard = _shard_decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise RepodataError(f"{what}: invalid shard ({exc})") from None
+    except RecursionError:
+        raise RepodataError(f"{what}: invalid shard (nested too deeply)") from None
     removed = set(shard.removed)
     conda_stems = {fn[: -len(".conda")] for fn in shard.packages_conda}
     out: list[tuple[str, PackageRecord]] = []
@@ -188,7 +205,7 @@ def prune_shard_cache(cache_dir: str | Path) -> list[Path]:
     for index_file in root.glob(f"*{SHARD_INDEX_SUFFIX}"):
         try:
             index = decode_index(index_file.read_bytes(), index_file.name)
-        except (OSError, RepodataError):
+        except (OSError, RepodataError, LimitError):
             return []
         referenced.update(f"{digest.hex()}.msgpack.zst" for digest in index.shards.values())
     removed = []

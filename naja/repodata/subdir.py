@@ -15,16 +15,19 @@ The sequence for an HTTP subdir, under a per-entry file lock so parallel process
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from naja import bounded
 from naja.channel import redact_url
-from naja.errors import ChannelError, RepodataError
+from naja.errors import ChannelError, LimitError, RepodataError
 from naja.records import PackageRecord
 from naja.repodata import cache, fetch, local_index, shards
 from naja.repodata.cache import RepodataState
@@ -139,6 +142,7 @@ def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shard
 
     with FileLock(str(options.cache_dir / f"{key}.lock")):
         entry = _Entry(options.cache_dir, key)
+        _remove_stale_temps(entry)
         state = cache.read_state(entry.state)
         if allow_shards and options.use_shards:
             known = cache.flag_known(state.has_shards) if state else None
@@ -150,14 +154,14 @@ def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shard
         if options.offline and state is not None and state.not_found is not None and state.not_found.value:
             return None  # remembered 404: the channel has no such subdir
         try:
-            state, data = _fetch_json(url, clean, label, entry, state, options)
+            state, header = _fetch_json(url, clean, label, entry, state, options)
         except fetch.NotFoundError:
             cache.write_state(entry.state, RepodataState(
                 url=redact_url(clean), has_shards=state.has_shards if state else None,
                 not_found=cache.new_flag(True)))
             return None
         try:
-            index = _ensure_index(entry.json, entry.index, state.etag, data)
+            index = _ensure_index(entry.json, entry.index, state.etag, header)
         except RepodataError:
             index = _refetch(url, clean, label, entry, options)
         made = _make(channel, subdir, label, index, _package_base(clean, index))
@@ -167,13 +171,14 @@ def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shard
 
 
 def _refetch(url: str, clean: str, label: str, entry: _Entry, options: FetchOptions) -> local_index.LocalIndex:
-    """The cached repodata is corrupt: throw it away and fetch it again (once)."""
+    """The cached repodata is corrupt: throw it away and fetch it again (once, whatever its
+    ``max-age``); a download is checked before it enters the cache, so a second failure is an error."""
     if options.offline:
         raise RepodataError(f"{label}: the cached repodata is corrupt and --offline forbids refetching") from None
     _discard(entry)
-    state, data = _fetch_json(url, clean, label, entry, None, options)
+    state, header = _fetch_json_once(url, clean, label, entry, None, options)
     try:
-        return _ensure_index(entry.json, entry.index, state.etag, data)
+        return _ensure_index(entry.json, entry.index, state.etag, header)
     except RepodataError as exc:
         _discard(entry)
         raise RepodataError(f"{label}: {exc}") from None
@@ -239,8 +244,24 @@ def _package_base(clean_subdir_url: str, index: local_index.LocalIndex) -> str:
 
 def _fetch_json(
     url: str, clean: str, label: str, entry: _Entry, state: RepodataState | None, options: FetchOptions
-) -> tuple[RepodataState, bytes | None]:
-    """The state of an up-to-date ``<key>.json`` and, when just downloaded, its bytes."""
+) -> tuple[RepodataState, local_index.Header | None]:
+    """The state of an up-to-date ``<key>.json`` and, when just downloaded, its index. A download
+    that does not parse is fetched once more (unconditionally), then refused; it never enters the
+    cache."""
+    try:
+        return _fetch_json_once(url, clean, label, entry, state, options)
+    except RepodataError:
+        pass
+    try:
+        return _fetch_json_once(url, clean, label, entry, None, options)
+    except RepodataError:
+        _discard(entry)  # what the server sends is unusable: keep nothing that describes it
+        raise
+
+
+def _fetch_json_once(
+    url: str, clean: str, label: str, entry: _Entry, state: RepodataState | None, options: FetchOptions
+) -> tuple[RepodataState, local_index.Header | None]:
     valid = state is not None and state.matches(entry.json)
     if options.offline:
         if valid or entry.json.is_file():
@@ -248,6 +269,37 @@ def _fetch_json(
         raise ChannelError(f"{label}: no cached repodata and --offline is set (run once online first)")
     if valid and state.is_fresh(options.ttl):
         return state, None
+    with _temp_files(entry) as (download, plain):
+        return _download_json(url, clean, label, entry, state, options, download, plain)
+
+
+def _remove_stale_temps(entry: _Entry) -> None:
+    """Temporary files a killed process left for this entry (its lock is ours: nobody writes them)."""
+    for path in entry.directory.glob(f"{entry.key}.*.tmp"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+@contextlib.contextmanager
+def _temp_files(entry: _Entry) -> Iterator[tuple[Path, Path]]:
+    """Two temporary names in the cache directory (``*.tmp``: never taken for an entry), removed after."""
+    stem = f"{entry.key}.{os.getpid()}.{threading.get_ident()}"
+    paths = (entry.directory / f"{stem}.download.tmp", entry.directory / f"{stem}.json.tmp")
+    try:
+        yield paths
+    finally:
+        for path in paths:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _download_json(
+    url: str, clean: str, label: str, entry: _Entry, state: RepodataState | None, options: FetchOptions,
+    download: Path, plain: Path,
+) -> tuple[RepodataState, local_index.Header | None]:
+    """GET ``repodata.json(.zst)`` into ``download`` (conditionally when ``state`` describes the cached
+    file), decompress it into ``plain``, index it, and only then move it into the cache."""
+    valid = state is not None and state.matches(entry.json)
     zst_known = cache.flag_known(state.has_zst) if state is not None else None
     cached_variant_zst = bool(valid and state.has_zst and state.has_zst.value)
     conditional: dict[str, str] = {}
@@ -261,7 +313,7 @@ def _fetch_json(
     has_zst: bool | None = zst_known
     if options.use_zst and zst_known is not False:
         try:
-            resp = fetch.get(f"{url}/repodata.json.zst", label=label, options=options.http,
+            resp = fetch.get(f"{url}/repodata.json.zst", label=label, options=options.http, sink=download,
                              headers=conditional if cached_variant_zst else {}, progress=options.progress)
             has_zst = from_zst = True
         except fetch.HTTPStatusError as exc:
@@ -269,7 +321,7 @@ def _fetch_json(
                 raise
             has_zst = False
     if resp is None:
-        resp = fetch.get(f"{url}/repodata.json", label=label, options=options.http,
+        resp = fetch.get(f"{url}/repodata.json", label=label, options=options.http, sink=download,
                          headers=conditional if valid and not cached_variant_zst else {}, progress=options.progress)
     flag = cache.new_flag(has_zst) if has_zst is not None else (state.has_zst if state else None)
     if resp.status == 304 and not valid:
@@ -281,10 +333,17 @@ def _fetch_json(
         )
         cache.write_state(entry.state, refreshed)
         return refreshed, None
-    body = resp.body
-    if from_zst and _is_zst(body):
-        body = shards.decompress(body, f"{label}: repodata.json.zst")
-    cache.atomic_write(entry.json, body)
+    shown = f"{label}: {redact_url(_resp_url(url, from_zst))}"
+    if from_zst and _is_zst_file(download):
+        _decompress_file(download, plain, options.http.max_bytes, shown)
+    else:
+        os.replace(download, plain)
+    try:
+        header = local_index.build_from_file(plain, local_index.source_key(plain, resp.headers.get("etag", "")))
+    except RepodataError as exc:
+        raise RepodataError(f"{shown}: {exc}") from None
+    os.replace(plain, entry.json)
+    local_index.write(header, entry.index)
     new_state = RepodataState(
         url=redact_url(clean),
         etag=resp.headers.get("etag", ""),
@@ -295,22 +354,40 @@ def _fetch_json(
     )
     new_state = cache.state_for_file(entry.json, new_state)
     cache.write_state(entry.state, new_state)
-    return new_state, body
+    return new_state, header
 
 
-def _is_zst(data: bytes) -> bool:
-    return data[:4] == b"\x28\xb5\x2f\xfd"
+def _resp_url(url: str, from_zst: bool) -> str:
+    return f"{url}/repodata.json.zst" if from_zst else f"{url}/repodata.json"
 
 
-def _ensure_index(json_path: Path, index_path: Path, etag: str, data: bytes | None) -> local_index.LocalIndex:
-    """The local index for ``json_path``: read if current, else built (from ``data`` if given)."""
+def _is_zst_file(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"\x28\xb5\x2f\xfd"
+
+
+def _decompress_file(source: Path, target: Path, limit: int, what: str) -> None:
+    """Stream-decompress the zstd file ``source`` into ``target``, within ``limit`` bytes."""
+    try:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            for chunk in bounded.zstd_chunks(iter(lambda: src.read(bounded.CHUNK), b""), limit, what):
+                dst.write(chunk)
+    except ChannelError as exc:  # not zstd after all: a corrupt download, worth one more try
+        raise RepodataError(str(exc)) from None
+
+
+def _ensure_index(
+    json_path: Path, index_path: Path, etag: str, header: local_index.Header | None
+) -> local_index.LocalIndex:
+    """The local index for ``json_path``: the one just built, or read if current, else built."""
     try:
         key = local_index.source_key(json_path, etag)
     except OSError as exc:
         raise RepodataError(f"cannot read cached repodata {json_path}: {exc.strerror}") from None
-    header = local_index.read_header(index_path, key)
+    if header is None or list(header.source) != key:
+        header = local_index.read_header(index_path, key)
     if header is None:
-        header = local_index.build(data, key) if data is not None else local_index.build_from_file(json_path, key)
+        header = local_index.build_from_file(json_path, key)
         local_index.write(header, index_path)
     return local_index.LocalIndex.open(json_path, header)
 
@@ -327,42 +404,62 @@ def _discard(entry: _Entry) -> None:
 def _open_sharded(
     url: str, clean: str, label: str, entry: _Entry, options: FetchOptions, known: bool | None
 ) -> shards.ShardedSubdir | None:
-    """The sharded subdir, or None when the server has no shard index (remembered in the state)."""
+    """The sharded subdir, or None when the server has no shard index (remembered in the state).
+    A cached index that does not decode is deleted and fetched again once, whatever its ``max-age``."""
+    try:
+        index = _shard_index(url, clean, label, entry, options, known)
+    except RepodataError:
+        if options.offline:
+            raise
+        for path in (entry.shard_index, entry.shard_state):
+            path.unlink(missing_ok=True)
+        index = _shard_index(url, clean, label, entry, options, known)
+    if index is None:
+        return None
+    return shards.ShardedSubdir(index, label=label, subdir_url=url, clean_subdir_url=clean,
+                                cache_dir=entry.directory, options=options.http, offline=options.offline)
+
+
+def _shard_index(
+    url: str, clean: str, label: str, entry: _Entry, options: FetchOptions, known: bool | None
+) -> shards.ShardIndex | None:
+    """The decoded shard index (cached, revalidated or downloaded); a download is decoded before it
+    is cached, so junk is refused with the URL and never kept."""
+    limit = min(options.http.max_bytes, bounded.MAX_IN_MEMORY)
     sstate = cache.read_state(entry.shard_state)
     valid = sstate is not None and sstate.matches(entry.shard_index)
-    data: bytes | None = None
     if options.offline or (valid and sstate.is_fresh(options.ttl)):
         if not valid:
             return None
-    else:
-        headers = {}
-        if valid and sstate.etag:
-            headers["If-None-Match"] = sstate.etag
-        if valid and sstate.mod:
-            headers["If-Modified-Since"] = sstate.mod
-        try:
-            resp = fetch.get(f"{url}/{shards.INDEX_NAME}", label=label, options=options.http, headers=headers)
-        except fetch.NotFoundError:
-            _set_has_shards(entry, clean, False)
-            return None
-        except fetch.HTTPStatusError:
-            return None  # 401/403/...: repodata.json will either work or report the problem
-        if resp.status == 304 and valid:
-            cache.write_state(entry.shard_state, msgspec.structs.replace(
-                sstate, refresh_ns=time.time_ns(), cache_control=resp.headers.get("cache-control", sstate.cache_control)))
-        else:
-            data = resp.body
-            cache.atomic_write(entry.shard_index, data)
-            cache.write_state(entry.shard_state, cache.state_for_file(entry.shard_index, RepodataState(
-                url=redact_url(f"{clean}/{shards.INDEX_NAME}"), etag=resp.headers.get("etag", ""),
-                mod=resp.headers.get("last-modified", ""), cache_control=resp.headers.get("cache-control", ""))))
-            if known is not True:
-                _set_has_shards(entry, clean, True)
-    if data is None:
-        data = entry.shard_index.read_bytes()
-    index = shards.decode_index(data, label)
-    return shards.ShardedSubdir(index, label=label, subdir_url=url, clean_subdir_url=clean,
-                                cache_dir=entry.directory, options=options.http, offline=options.offline)
+        return shards.decode_index(entry.shard_index.read_bytes(), label, limit)
+    headers = {}
+    if valid and sstate.etag:
+        headers["If-None-Match"] = sstate.etag
+    if valid and sstate.mod:
+        headers["If-Modified-Since"] = sstate.mod
+    index_url = f"{url}/{shards.INDEX_NAME}"
+    try:
+        resp = fetch.get(index_url, label=label, options=options.http, headers=headers, limit=limit)
+    except fetch.NotFoundError:
+        _set_has_shards(entry, clean, False)
+        return None
+    except fetch.HTTPStatusError:
+        return None  # 401/403/...: repodata.json will either work or report the problem
+    if resp.status == 304 and valid:
+        cache.write_state(entry.shard_state, msgspec.structs.replace(
+            sstate, refresh_ns=time.time_ns(), cache_control=resp.headers.get("cache-control", sstate.cache_control)))
+        return shards.decode_index(entry.shard_index.read_bytes(), label, limit)
+    try:
+        index = shards.decode_index(resp.body, label, limit)
+    except (RepodataError, LimitError) as exc:
+        raise type(exc)(f"{exc} (from {redact_url(index_url)})") from None
+    cache.atomic_write(entry.shard_index, resp.body)
+    cache.write_state(entry.shard_state, cache.state_for_file(entry.shard_index, RepodataState(
+        url=redact_url(index_url), etag=resp.headers.get("etag", ""),
+        mod=resp.headers.get("last-modified", ""), cache_control=resp.headers.get("cache-control", ""))))
+    if known is not True:
+        _set_has_shards(entry, clean, True)
+    return index
 
 
 def _set_has_shards(entry: _Entry, clean: str, value: bool) -> None:
@@ -385,7 +482,7 @@ def _open_local(
     shard_index = directory / shards.INDEX_NAME
     json_path = directory / "repodata.json"
     if allow_shards and options.use_shards and shard_index.is_file() and not json_path.is_file():
-        index = shards.decode_index(shard_index.read_bytes(), label)
+        index = shards.decode_index(shard_index.read_bytes(), label, min(options.http.max_bytes, bounded.MAX_IN_MEMORY))
         sharded = shards.ShardedSubdir(index, label=label, subdir_url=url, clean_subdir_url=clean,
                                        cache_dir=None, options=options.http)
         return _make(channel, subdir, label, sharded, sharded.package_base_url)
@@ -395,10 +492,14 @@ def _open_local(
             return None
         json_path = entry.json
         if not (json_path.is_file() and json_path.stat().st_mtime_ns >= zst.stat().st_mtime_ns):
-            cache.atomic_write(json_path, shards.decompress(zst.read_bytes(), f"{label}: repodata.json.zst"))
+            with _temp_files(entry) as (_, plain):
+                _decompress_file(zst, plain, options.http.max_bytes, f"{label}: {zst}")
+                os.replace(plain, json_path)
     try:
         index = _ensure_index(json_path, entry.index, "", None)
     except OSError as exc:
         raise ChannelError(f"{label}: cannot read {json_path}: {exc.strerror}") from None
+    except RepodataError as exc:
+        raise RepodataError(f"{json_path}: {exc}") from None
     return _make(channel, subdir, label, index, _package_base(clean, index))
 
