@@ -159,15 +159,20 @@ class PackageCache:
     @classmethod
     def from_config(cls, config: Any) -> PackageCache:
         """Build from a ``naja.config.Config`` (pkgs_dirs, threads, ssl_verify, proxies, offline)."""
+        from naja.config import Config
+
         threads = getattr(config, "download_threads", None) or 5
-        retries = getattr(config, "remote_max_retries", None)
-        downloader = Downloader(
-            threads,
-            ssl_verify=getattr(config, "ssl_verify", True),
-            proxy_servers=getattr(config, "proxy_servers", None) or {},
-            retries=3 if retries is None else max(0, int(retries)),
-            timeout=float(getattr(config, "remote_read_timeout_secs", None) or 60.0),
-        )
+        if isinstance(config, Config):
+            downloader = Downloader(threads, network=config.network)
+        else:  # a namespace with some of Config's attributes (tests, scripts)
+            retries = getattr(config, "remote_max_retries", None)
+            downloader = Downloader(
+                threads,
+                ssl_verify=getattr(config, "ssl_verify", True),
+                proxy_servers=getattr(config, "proxy_servers", None) or {},
+                retries=3 if retries is None else max(0, int(retries)),
+                timeout=float(getattr(config, "remote_read_timeout_secs", None) or 60.0),
+            )
         return cls(
             config.pkgs_dirs,
             download_threads=threads,
@@ -266,14 +271,21 @@ class PackageCache:
             return r.dist_name, path
 
         errors: list[BaseException] = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        interrupted = False
+        try:
             futures = [pool.submit(work, r) for r in todo]
             for f in futures:
                 try:
                     dist, path = f.result()
                     result[dist] = path
-                except BaseException as exc:
+                except KeyboardInterrupt:
+                    interrupted = True  # Ctrl-C (here or in a worker): stop now, do not wait for the rest
+                    raise
+                except Exception as exc:
                     errors.append(exc)
+        finally:
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
         if errors:
             raise errors[0]
         return result
@@ -329,7 +341,10 @@ class PackageCache:
                 self._append_url(record.url)
                 tarball = dest
             target = self.writable_dir / dist
-            with extract_slots:
+            from naja import interrupt
+
+            with extract_slots, interrupt.tracking(self.writable_dir, f".{dist}.*"):
+                interrupt.check()
                 self._extract(tarball, target)
             data = repodata_record_for(record, target, tarball)
             atomic_write(target / REPODATA_RECORD, json.dumps(data, indent=2, sort_keys=True).encode())
