@@ -232,6 +232,10 @@ class Downloader:
                     return
                 partial.unlink(missing_ok=True)
                 raise _Transient("server refused to resume")
+            if status == 407 and proxy:
+                from naja.net.errors import proxy_refused
+
+                raise DownloadError(f"{req.name}: {proxy_refused(proxy, status)}")
             if status >= 500 or status == 429:
                 raise _Transient(f"HTTP {status}")
             if status >= 300:  # redirects were followed: a 3xx left over is an error too

@@ -359,8 +359,10 @@ def _authenticator(context: Context, channels: list[Any] | None) -> Callable[[st
 
 def _file_inputs(context: Context) -> Any:
     from naja import env_files
+    from naja.net.remote import localize
 
-    return env_files.read_env_files(list(context.options.files), platform=context.platform,
+    files = localize(list(context.options.files), context.config)  # -f https://... fetched first
+    return env_files.read_env_files(files, platform=context.platform,
                                     categories=["main", *context.options.category])  # as conda-lock: main + extras
 
 
@@ -597,7 +599,9 @@ def _make_empty_env(prefix: Path, context: Context) -> None:
 
 def _files_dir(files: Sequence[str]) -> str | None:
     """pip runs from the environment file's directory (relative paths in ``pip:``), as micromamba."""
-    return os.path.dirname(os.path.abspath(files[0])) if files else None
+    if not files or files[0].lower().startswith(("http://", "https://")):
+        return None
+    return os.path.dirname(os.path.abspath(files[0]))
 
 
 def _pip_install(prefix: Path, requirements: list[str], cwd: str | None = None) -> None:

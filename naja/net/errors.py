@@ -28,8 +28,7 @@ def describe(reason: object, url: str, proxy: str, tls: TlsSettings) -> Transpor
         shown = redact_url(proxy)
         status = _proxy_status(text)
         if status in ("407", "403"):
-            what = "requires authentication" if status == "407" else "refused the request"
-            return TransportFailure(f"proxy {shown} {what} (HTTP {status}); check the credentials in its URL", False)
+            return TransportFailure(proxy_refused(proxy, int(status)), False)
         if status:
             return TransportFailure(f"proxy {shown} refused to connect to {host} (HTTP {status})", status >= "500")
         return TransportFailure(f"cannot reach proxy {shown} ({_short(text)})", True)
@@ -44,6 +43,12 @@ def describe(reason: object, url: str, proxy: str, tls: TlsSettings) -> Transpor
     if isinstance(reason, urllib3.exceptions.ReadTimeoutError):
         return TransportFailure(f"read from {host} timed out", True)
     return TransportFailure(f"connection to {host} failed ({type(reason).__name__})", True)
+
+
+def proxy_refused(proxy: str, status: int) -> str:
+    """The message for a proxy's 407 (or 403 to ``CONNECT``)."""
+    what = "requires authentication" if status == 407 else "refused the request"
+    return f"proxy {redact_url(proxy)} {what} (HTTP {status}); check the credentials in its URL"
 
 
 def _proxy_status(text: str) -> str:

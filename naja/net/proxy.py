@@ -67,7 +67,7 @@ def bypasses(host: str, rules: tuple[str, ...]) -> bool:
     if not host:
         return False
     address = _ip(host)
-    for rule in rules:
+    for rule in (r.strip().lower() for r in rules):
         if rule == "*":
             return True
         if address is not None:

@@ -198,6 +198,10 @@ def _request_once(
         if status == 304:
             complete = True
             return Response(304, _lower(resp.headers))
+        if status == 407 and proxy:
+            from naja.net.errors import proxy_refused
+
+            raise ChannelError(f"{label}: {proxy_refused(proxy, status)}")
         if status in _RETRY_STATUS:
             raise _Retryable(f"server error (HTTP {status})")
         if status in (404, 410):
