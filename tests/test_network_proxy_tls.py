@@ -129,7 +129,7 @@ def test_proxy_failures_name_the_proxy(tmp_path, channel, serve):
     with ForwardProxy(credentials=f"alice:{PROXY_PASSWORD}") as proxy:
         for given in (f"http://{proxy.address}", f"http://alice:wrong-{PROXY_PASSWORD}@{proxy.address}"):
             result = search(tmp_path, url, env={"HTTP_PROXY": given}, ok=False)
-            assert_one_line_error(result, f"proxy http://", proxy.address, "407")
+            assert_one_line_error(result, "proxy http://", proxy.address, "407")
             assert PROXY_PASSWORD not in result.stderr + result.stdout
     port = free_port()
     result = search(tmp_path, url, rc="remote_max_retries: 0\n",
