@@ -73,8 +73,8 @@ class NetworkSettings:
 
     def backoff(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1, 2, ...): micromamba's growth,
-        ``base * remote_backoff_factor ** (retry - 1)``, capped."""
-        if retry <= 0:
+        ``base * remote_backoff_factor ** (retry - 1)``, capped; a factor of 0 retries at once."""
+        if retry <= 0 or self.backoff_factor <= 0:
             return 0.0
         return min(BACKOFF_BASE_S * self.backoff_factor ** (retry - 1), BACKOFF_CAP_S)
 
