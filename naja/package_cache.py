@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from naja.channel import redact_url
+from naja.channel import redact_url, strip_credentials
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.errors import CacheLockTimeout, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
@@ -80,7 +80,7 @@ def record_matches(record: PackageRecord, data: dict[str, Any]) -> bool:
 
 
 def _normalise_url(url: str) -> str:
-    url = redact_url(url)
+    url = strip_credentials(url)
     if url.startswith("http://"):
         url = "https://" + url[7:]
     return url
@@ -118,6 +118,9 @@ def repodata_record_for(record: PackageRecord, package_dir: Path, tarball: Path 
         if not data.get("md5"):
             data["md5"] = file_digest(tarball, "md5")
     data["fn"] = record.fn or (tarball.name if tarball is not None else data.get("fn", ""))
+    for key in ("url", "channel"):  # at rest without credentials, as conda keeps them
+        if data.get(key):
+            data[key] = strip_credentials(str(data[key]))
     return data
 
 

@@ -177,25 +177,30 @@ def channel_label(channel: str) -> str:
         from naja.channel import Channel
 
         return Channel.from_string(channel).canonical_name
-    except Exception:  # a URL the channel layer cannot name: show it, redacted
-        return channel
+    except Exception:  # a URL the channel layer cannot name: show it without credentials
+        from naja.channel import strip_credentials
+
+        return strip_credentials(channel)
 
 
 def record_json(rec: Any) -> dict[str, Any]:
-    """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …)."""
+    """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …), without
+    credentials."""
+    from naja.channel import strip_credentials
+
     return {
         "name": rec.name,
         "version": rec.version,
         "build": rec.build,
         "build_string": rec.build,
         "build_number": rec.build_number,
-        "channel": channel_label(rec.channel),
-        "base_url": rec.channel,
+        "channel": channel_label(strip_credentials(rec.channel)),
+        "base_url": strip_credentials(rec.channel),
         "platform": rec.subdir,
         "subdir": rec.subdir,
         "dist_name": rec.dist_name,
         "fn": rec.fn,
-        "url": rec.url,
+        "url": strip_credentials(rec.url),
         "md5": rec.md5,
         "sha256": rec.sha256,
         "size": rec.size,
