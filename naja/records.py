@@ -66,7 +66,8 @@ class PackageRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
         return int(ts * 1000) if ts < 253402300799 else int(ts)
 
     def to_dict(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self)
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
 
 
 def _split_features(value: str | list[str] | None) -> tuple[str, ...]:
