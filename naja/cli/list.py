@@ -37,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.reverse:
         records = list(reversed(records))
     if args.json:
-        from naja.channel import strip_credentials  # records written by older tools may carry them
-
+        strip_credentials = api.strip_credentials  # records written by older tools may carry them
         output.print_json([
             {"base_url": strip_credentials(r.channel), "build_number": r.build_number, "build_string": r.build,
              "channel": channel_label(r.channel), "dist_name": r.dist_name, "name": r.name,
