@@ -55,17 +55,14 @@ class CredentialStore:
             return url, {}
         if "@" in parts.netloc:
             return _basic_from_userinfo(parts)
-        has_token = parts.path.startswith("/t/")
         entry = self._entry_for(parts)
-        if entry is not None:
-            if entry.kind == "CondaToken":
-                if has_token:
-                    return url, {}
-                path = f"/t/{urllib.parse.quote(entry.secret, safe='')}{parts.path or '/'}"
-                return urllib.parse.urlunsplit(parts._replace(path=path)), {}
-            if entry.kind == "BearerToken":
-                return url, {"Authorization": f"Bearer {entry.secret}"}
+        if entry is not None and entry.kind == "BearerToken":
+            return url, {"Authorization": f"Bearer {entry.secret}"}
+        if entry is not None and entry.kind == "BasicHTTPAuthentication":
             return url, {"Authorization": _basic(entry.user, entry.secret)}
+        if entry is not None and not parts.path.startswith("/t/"):  # CondaToken: in the path, so a
+            path = f"/t/{urllib.parse.quote(entry.secret, safe='')}{parts.path or '/'}"  # header may
+            url = urllib.parse.urlunsplit(parts._replace(path=path))  # still come from .netrc
         host = (parts.hostname or "").lower()
         for name, login, password in self.netrc_hosts:
             if name == host or name == "":
