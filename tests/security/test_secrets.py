@@ -77,7 +77,7 @@ def test_explicit_urls_with_credentials_are_stored_without_them(tmp_path, privat
 
 
 def test_lockfile_urls_with_credentials_are_stored_without_them(tmp_path, private):
-    server, host, secret_url = private
+    _server, host, secret_url = private
     clean_url = f"http://{host}/chan"
     envfile = tmp_path / "environment.yml"
     envfile.write_text(f"name: x\nchannels: [{secret_url}]\ndependencies: [a]\n")
@@ -95,7 +95,7 @@ def test_lockfile_urls_with_credentials_are_stored_without_them(tmp_path, privat
 
 
 def test_clone_gets_credentials_back_from_the_store(tmp_path, private):
-    server, host, secret_url = private
+    _server, host, secret_url = private
     explicit = tmp_path / "explicit.txt"
     explicit.write_text(f"@EXPLICIT\n{secret_url}/linux-64/b-1-0.conda\n")
     naja("create", "-y", "-p", tmp_path / "src", "-f", explicit, env={"CONDA_PKGS_DIRS": str(tmp_path / "p1")})
