@@ -26,6 +26,8 @@ def _trickle(total: int):
         h.send_response(200)
         h.send_header("Content-Length", str(total))
         h.end_headers()
+        if h.command == "HEAD":
+            return
         try:
             h.wfile.write(b"\0" * 4096)
             h.wfile.flush()
@@ -114,14 +116,18 @@ def test_ctrl_c_during_a_package_download(setup):
 def test_ctrl_c_during_a_repodata_download(setup, tmp_path):
     server, url, pkgs, prefix, env = setup
     for name in ("repodata.json", "repodata.json.zst"):
-        server.faults[f"/chan/linux-64/{name}"] = [_trickle(50 << 20)]
+        server.routes[f"/chan/linux-64/{name}"] = _trickle(50 << 20)
     rc = tmp_path / "rc"
     rc.write_text("local_repodata_ttl: 0\nuse_sharded_repodata: false\n")
     before_prefix, before_pkgs = _snapshot(prefix), _snapshot(pkgs)
-    proc = _start(["install", "-y", "-p", prefix, "--rc-file", rc, "--override-channels", "-c", url, "a"], env)
-    _wait_for(lambda: any(p.startswith("/chan/linux-64/repodata") for p in server.paths_requested()[-4:]))
+    seen = len(server.requests)
+    proc = _start(["create", "-y", "-p", tmp_path / "new", "--rc-file", rc, "--override-channels", "-c", url, "a"],
+                  env)
+    _wait_for(lambda: any(m == "GET" and p.startswith("/chan/linux-64/repodata")
+                          for m, p, _ in server.requests[seen:]))
     time.sleep(0.3)
     _assert_stopped(proc, *_interrupt(proc))
+    assert not (tmp_path / "new").exists()
     assert _snapshot(prefix) == before_prefix
     assert _snapshot(pkgs) == before_pkgs  # the repodata cache too: nothing half-written
 
