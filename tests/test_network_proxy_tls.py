@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from naja.net.proxy import ProxySettings, bypasses
 from tests.support.cli import assert_one_line_error, naja
 from tests.support.faults import TlsLoopbackServer
 from tests.support.net import ClientCertTlsServer, ForwardProxy, free_port, make_pki
@@ -61,6 +60,8 @@ def search(tmp_path, url, **kw):
 
 
 def test_no_proxy_rules_as_curl_applies_them():
+    from naja.net.proxy import bypasses
+
     rules = ("example.com", ".corp.net", "10.0.0.0/8", "::1/128", "192.168.1.7", "Host.Local:8080")
     assert bypasses("example.com", rules) and bypasses("a.b.example.com", rules)
     assert not bypasses("badexample.com", rules)
@@ -74,6 +75,8 @@ def test_no_proxy_rules_as_curl_applies_them():
 
 
 def test_proxy_choice_order():
+    from naja.net.proxy import ProxySettings
+
     env = {"HTTP_PROXY": "http://upper:1", "http_proxy": "http://lower:1", "HTTPS_PROXY": "up:3128",
            "NO_PROXY": "internal.org"}
     settings = ProxySettings.from_sources({"https://special.org": "http://conf:9"}, env)
@@ -107,6 +110,11 @@ def test_proxy_servers_wins_over_the_variables(tmp_path, channel, serve):
     with ForwardProxy() as proxy:
         rc = f"proxy_servers:\n  http: http://{proxy.address}\n"
         search(tmp_path, f"{server.url}/chan", rc=rc, env={"HTTP_PROXY": f"http://127.0.0.1:{free_port()}"})
+        assert any("/linux-64/repodata" in t for _, t, _ in proxy.requests)
+        # proxy_servers without an entry for this scheme: the variable still applies
+        proxy.requests.clear()
+        rc = f"proxy_servers:\n  https: http://127.0.0.1:{free_port()}\n"
+        search(tmp_path, f"{server.url}/chan", rc=rc, env={"HTTP_PROXY": f"http://{proxy.address}"})
         assert any("/linux-64/repodata" in t for _, t, _ in proxy.requests)
 
 
