@@ -70,7 +70,3 @@ def cancel() -> int:
                 removed += 1
     return removed
 
-
-def reset() -> None:
-    """For tests and long-lived API users: a new run may start."""
-    _flag.clear()

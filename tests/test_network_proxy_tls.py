@@ -146,6 +146,13 @@ def test_proxy_failures_name_the_proxy(tmp_path, channel, serve):
     assert PROXY_PASSWORD not in result.stderr + result.stdout
 
 
+def test_unsupported_proxy_scheme_is_a_clear_error(tmp_path, channel, serve):
+    server = serve(channel.parent)
+    result = search(tmp_path, f"{server.url}/chan", env={"HTTP_PROXY": f"socks5://bob:{PROXY_PASSWORD}@127.0.0.1:1080"},
+                    ok=False)
+    assert_one_line_error(result, "unsupported proxy socks5://bob:*****@127.0.0.1:1080")
+
+
 # ---------------------------------------------------------------------------------------------- TLS
 
 
