@@ -122,6 +122,19 @@ def redact_url(url: str) -> str:
     return text
 
 
+def strip_credentials(url: str) -> str:
+    """``url`` without ``user:password@`` and without its ``/t/<token>`` segment: how a URL is kept at
+    rest (conda-meta, the package cache's ``repodata_record.json``), as conda keeps it. The
+    credentials come back at download time from the configuration and the credential store."""
+    text = _TOKEN_RE.sub("", str(url), count=1)
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        netloc, slash, path = rest.partition("/")
+        if "@" in netloc:
+            text = f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
+    return text
+
+
 def path_to_url(path: str) -> str:
     """A local path (``~`` expanded, made absolute) as a ``file://`` URL."""
     from pathlib import Path

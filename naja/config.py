@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ruamel.yaml import YAML
 
     from naja.channel import ChannelConfig
+    from naja.net.settings import NetworkSettings
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 _CONFIG_FILE_NAMES = (".condarc", "condarc", ".mambarc", "mambarc")
@@ -100,7 +101,7 @@ class _Key:
             "map": "dict[str, str]",
             "multimap": "dict[str, list[str]]",
             "choice": " | ".join(self.choices),
-            "ssl": "bool | path",
+            "ssl": "bool | path | truststore",
             "platform": "str (subdir)",
         }.get(self.type, self.type)
 
@@ -115,6 +116,7 @@ _KEYS: dict[str, _Key] = {
             "custom_channels", "map", {}, "Channel name -> location URL (the name is appended as conda does)."
         ),
         _Key("custom_multichannels", "multimap", {}, "Name -> list of channels it stands for."),
+        _Key("mirrored_channels", "multimap", {}, "Channel -> mirror URLs, tried in order."),
         _Key("default_channels", "list", _default_channels, "The channels the 'defaults' name stands for."),
         _Key("override_channels_enabled", "bool", True, "Whether --override-channels is allowed."),
         _Key(
@@ -162,8 +164,14 @@ _KEYS: dict[str, _Key] = {
         _Key("allow_uninstall", "bool", True, "Allow solves to remove installed packages."),
         _Key("no_py_pin", "bool", False, "Do not pin an installed python to its minor version."),
         # network
-        _Key("ssl_verify", "ssl", True, "Verify TLS certificates: true, false, or a CA bundle path."),
-        _Key("proxy_servers", "map", {}, "Scheme (or scheme://host) -> proxy URL."),
+        _Key(
+            "ssl_verify", "ssl", True,
+            "Verify TLS certificates: true, false, a CA bundle file or directory, or <system>/truststore.",
+        ),
+        _Key("cacert_path", "str", "", "CA bundle that overrides ssl_verify (--cacert-path)."),
+        _Key("client_ssl_cert", "str", "", "Client certificate (PEM) for TLS, optionally with its key."),
+        _Key("client_ssl_cert_key", "str", "", "Private key of client_ssl_cert when it is a separate file."),
+        _Key("proxy_servers", "map", {}, "Scheme (or scheme://host) -> proxy URL (before the *_proxy variables)."),
         _Key("remote_connect_timeout_secs", "float", 10.0, "Seconds to wait for a connection."),
         _Key("remote_read_timeout_secs", "float", 60.0, "Seconds to wait for data once connected."),
         _Key("remote_max_retries", "int", 3, "Retries of a failed download."),
@@ -289,6 +297,8 @@ def _coerce(key: _Key, value: Any, where: str) -> Any:
                 return True
             if text.lower() in _FALSE:
                 return False
+            if text.lower() in ("<system>", "truststore", "system"):
+                return "truststore"  # the operating system's store (micromamba's and conda's words)
             return expand_path(text)
         raise bad("true, false or a path")
     if t in ("list", "paths"):
@@ -455,7 +465,7 @@ class Config:
     """
 
     _FIELDS = ("root_prefix", "target_prefix", *_KEYS, "rc_files", "sources", "unknown_keys")
-    __slots__ = (*_FIELDS, "_channel_config")
+    __slots__ = (*_FIELDS, "_channel_config", "_network")
 
     root_prefix: Path
     target_prefix: Path | None
@@ -463,6 +473,7 @@ class Config:
     channel_alias: str
     custom_channels: dict[str, str]
     custom_multichannels: dict[str, list[str]]
+    mirrored_channels: dict[str, list[str]]
     default_channels: tuple[str, ...]
     override_channels_enabled: bool
     channel_priority: str
@@ -480,6 +491,9 @@ class Config:
     allow_uninstall: bool
     no_py_pin: bool
     ssl_verify: bool | str
+    cacert_path: str
+    client_ssl_cert: str
+    client_ssl_cert_key: str
     proxy_servers: dict[str, str]
     remote_connect_timeout_secs: float
     remote_read_timeout_secs: float
@@ -520,6 +534,7 @@ class Config:
         for name, value in values.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_channel_config", None)
+        object.__setattr__(self, "_network", None)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Config is immutable; use .replace(...)")
@@ -556,6 +571,16 @@ class Config:
                 ),
             )
         return self._channel_config
+
+    @property
+    def network(self) -> NetworkSettings:
+        """The run's ``naja.net.settings.NetworkSettings`` (built once: it holds the connection pools
+        and which mirrors failed)."""
+        if self._network is None:
+            from naja.net.settings import NetworkSettings
+
+            object.__setattr__(self, "_network", NetworkSettings.from_config(self))
+        return self._network
 
     def _multichannels(self) -> dict[str, tuple[str, ...]]:
         """``custom_multichannels`` plus conda's ``local``: the conda-bld directories that exist."""

@@ -9,6 +9,7 @@ its URL (tokens and passwords redacted). ``file://`` URLs are copied the same wa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -19,11 +20,14 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.bounded import decode_body
 from naja.channel import redact_url
 from naja.errors import ChannelError, DownloadError, LimitError
+
+if TYPE_CHECKING:
+    from naja.net.settings import NetworkSettings
 
 CHUNK = 1 << 18
 PARTIAL_SUFFIX = ".partial"
@@ -73,41 +77,31 @@ class Downloader:
         retries: int = 3,
         timeout: float = 60.0,
         user_agent: str | None = None,
+        network: NetworkSettings | None = None,
     ) -> None:
+        from naja.net.settings import NetworkSettings
+
         self.threads = max(1, int(threads))
-        self.retries = retries
-        self.timeout = timeout
-        self._ssl_verify = ssl_verify
-        self._proxy_servers = proxy_servers or {}
+        if network is None:  # explicit values, plus the proxy, CA-bundle and credential environment
+            network = NetworkSettings.from_environment(
+                ssl_verify=ssl_verify, ssl_configured=ssl_verify is not True, proxy_servers=proxy_servers or {},
+                connect_timeout=min(timeout, 30.0), read_timeout=timeout, retries=retries,
+            )
+        self.net = network
+        self.retries = network.retries
         self._user_agent = user_agent
-        self._pools: dict[str, Any] = {}
-        self._pool_lock = threading.Lock()
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
-    def _http(self, url: str) -> Any:
-        """The pool for ``url``'s proxy (``naja.http``: the same choice as repodata fetches)."""
-        from naja.http import pool_manager, proxy_for
-
-        proxy = proxy_for(self._proxy_servers, url)
-        with self._pool_lock:
-            pool = self._pools.get(proxy)
-            if pool is None:
-                import urllib3
-
-                pool = self._pools[proxy] = pool_manager(
-                    self._ssl_verify, proxy, maxsize=self.threads,
-                    timeout=urllib3.Timeout(connect=min(self.timeout, 30.0), read=self.timeout),
-                    retries=False,  # per request: naja.repodata.fetch.retry_policy (bounded redirects)
-                )
-            return pool
+    def _http(self, url: str) -> tuple[Any, str]:
+        """The pool for ``url`` and its proxy (``naja.net``: the same choice as repodata fetches)."""
+        return self.net.pool(url, num_pools=16, maxsize=16, block=False)
 
     def _headers(self, url: str) -> tuple[str, dict[str, str]]:
-        """Move ``user:password@`` out of the URL into a basic-auth header."""
+        """The URL to request and its headers: credentials from the URL or the credential store."""
         from naja import __version__
-        from naja.repodata.fetch import split_credentials
 
-        url, auth = split_credentials(url)
+        url, auth = self.net.credentials.attach(url)
         return url, {"User-Agent": self._user_agent or f"naja/{__version__}", **auth}
 
     # -- public --------------------------------------------------------------------------------------
@@ -119,7 +113,7 @@ class Downloader:
         attempt = 0
         while True:
             try:
-                self._fetch_once(req, progress, resume=mismatches == 0)
+                self._fetch_mirrored(req, progress, resume=mismatches == 0)
                 return req.dest
             except _Mismatch as exc:
                 _partial(req.dest).unlink(missing_ok=True)
@@ -133,7 +127,7 @@ class Downloader:
                 attempt += 1
                 if attempt > self.retries:
                     raise DownloadError(f"{req.name}: cannot download {redact_url(req.url)}: {exc}") from None
-                time.sleep(min(0.1 * 2**attempt, 2.0))
+                time.sleep(self.net.backoff(attempt))
 
     def fetch_many(
         self, reqs: Sequence[DownloadRequest], progress: ProgressCallback | None = None
@@ -141,23 +135,50 @@ class Downloader:
         """Fetch all in a bounded thread pool; the first failure is raised after the others stop."""
         if not reqs:
             return []
-        with ThreadPoolExecutor(max_workers=min(self.threads, len(reqs))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(self.threads, len(reqs)))
+        interrupted = False
+        try:
             futures = [pool.submit(self.fetch, r, progress) for r in reqs]
             return [f.result() for f in futures]
+        except KeyboardInterrupt:
+            interrupted = True  # Ctrl-C: do not wait for the other downloads
+            raise
+        finally:
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
 
     # -- one attempt ---------------------------------------------------------------------------------
 
+    def _fetch_mirrored(self, req: DownloadRequest, progress: ProgressCallback | None, resume: bool) -> None:
+        """One attempt, through the channel's mirrors in order (``mirrored_channels``): a connection
+        error or 5xx marks the mirror failed and moves on to the next."""
+        if req.url.startswith("file:"):
+            self._fetch_once(req, progress, resume)
+            return
+        candidates = self.net.mirrors.candidates(req.url)
+        for position, (url, mirror) in enumerate(candidates):
+            try:
+                self._fetch_once(dataclasses.replace(req, url=url), progress, resume)
+                return
+            except _Transient:
+                self.net.mirrors.failed(mirror)
+                if position == len(candidates) - 1:
+                    raise
+
     def _fetch_once(self, req: DownloadRequest, progress: ProgressCallback | None, resume: bool) -> None:
+        from naja import interrupt
+
         partial = _partial(req.dest)
         hasher = _Hasher(req)
-        if req.url.startswith("file:"):
-            self._copy_file(req, partial, hasher, progress)
-        else:
-            self._download_http(req, partial, hasher, progress, resume)
-        problem = hasher.problem(req)
-        if problem:
-            raise _Mismatch(problem)
-        os.replace(partial, req.dest)
+        with interrupt.tracking(partial.parent, partial.name):
+            if req.url.startswith("file:"):
+                self._copy_file(req, partial, hasher, progress)
+            else:
+                self._download_http(req, partial, hasher, progress, resume)
+            problem = hasher.problem(req)
+            if problem:
+                raise _Mismatch(problem)
+            interrupt.check()
+            os.replace(partial, req.dest)
 
     def _copy_file(
         self, req: DownloadRequest, partial: Path, hasher: _Hasher, progress: ProgressCallback | None
@@ -190,17 +211,24 @@ class Downloader:
         if offset:
             headers["Range"] = f"bytes={offset}-"
         from naja.errors import InsecureRedirectError
+        from naja.net.errors import describe
         from naja.repodata.fetch import retry_policy
 
+        pool, proxy = self._http(url)
+        timeout = urllib3.Timeout(connect=self.net.connect_timeout, read=self.net.read_timeout)
         try:
-            resp = self._http(url).request("GET", url, headers=headers, preload_content=False, retries=retry_policy())
+            resp = pool.request("GET", url, headers=headers, preload_content=False, retries=retry_policy(),
+                                timeout=timeout)
         except urllib3.exceptions.HTTPError as exc:
-            reason = getattr(exc, "reason", None)
+            reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
             if isinstance(reason, InsecureRedirectError):
                 raise DownloadError(f"{req.name}: {reason} (from {redact_url(req.url)})") from None
             if isinstance(reason, urllib3.exceptions.ResponseError) and "redirect" in str(reason):
                 raise DownloadError(f"{req.name}: too many redirects from {redact_url(req.url)}") from None
-            raise _Transient(_describe(exc)) from None
+            failure = describe(reason, url, proxy, self.net.tls)
+            if not failure.retryable:
+                raise DownloadError(f"{req.name}: cannot download {redact_url(req.url)}: {failure.message}") from None
+            raise _Transient(failure.message) from None
         try:
             status = resp.status
             if status == 416 and offset:
@@ -210,6 +238,10 @@ class Downloader:
                     return
                 partial.unlink(missing_ok=True)
                 raise _Transient("server refused to resume")
+            if status == 407 and proxy:
+                from naja.net.errors import proxy_refused
+
+                raise DownloadError(f"{req.name}: {proxy_refused(proxy, status)}")
             if status >= 500 or status == 429:
                 raise _Transient(f"HTTP {status}")
             if status >= 300:  # redirects were followed: a 3xx left over is an error too
@@ -267,7 +299,10 @@ def _pump(
     total = req.size if total is None else total
     if progress:
         progress(req.name, done, total)
+    from naja.interrupt import check
+
     for chunk in chunks:
+        check()
         dst.write(chunk)
         hasher.update(chunk)
         done += len(chunk)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from naja import safe_json
-from naja.channel import redact_url
+from naja.channel import redact_url, strip_credentials
 from naja.confine import rmtree
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.errors import CacheLockTimeout, NajaError, PackageError
@@ -85,7 +85,7 @@ def record_matches(record: PackageRecord, data: dict[str, Any]) -> bool:
 
 
 def _normalise_url(url: str) -> str:
-    url = redact_url(url)
+    url = strip_credentials(url)
     if url.startswith("http://"):
         url = "https://" + url[7:]
     return url
@@ -123,6 +123,9 @@ def repodata_record_for(record: PackageRecord, package_dir: Path, tarball: Path 
         if not data.get("md5"):
             data["md5"] = file_digest(tarball, "md5")
     data["fn"] = record.fn or (tarball.name if tarball is not None else data.get("fn", ""))
+    for key in ("url", "channel"):  # at rest without credentials, as conda keeps them
+        if data.get(key):
+            data[key] = strip_credentials(str(data[key]))
     return data
 
 
@@ -167,15 +170,20 @@ class PackageCache:
     @classmethod
     def from_config(cls, config: Any) -> PackageCache:
         """Build from a ``naja.config.Config`` (pkgs_dirs, threads, ssl_verify, proxies, offline)."""
+        from naja.config import Config
+
         threads = getattr(config, "download_threads", None) or 5
-        retries = getattr(config, "remote_max_retries", None)
-        downloader = Downloader(
-            threads,
-            ssl_verify=getattr(config, "ssl_verify", True),
-            proxy_servers=getattr(config, "proxy_servers", None) or {},
-            retries=3 if retries is None else max(0, int(retries)),
-            timeout=float(getattr(config, "remote_read_timeout_secs", None) or 60.0),
-        )
+        if isinstance(config, Config):
+            downloader = Downloader(threads, network=config.network)
+        else:  # a namespace with some of Config's attributes (tests, scripts)
+            retries = getattr(config, "remote_max_retries", None)
+            downloader = Downloader(
+                threads,
+                ssl_verify=getattr(config, "ssl_verify", True),
+                proxy_servers=getattr(config, "proxy_servers", None) or {},
+                retries=3 if retries is None else max(0, int(retries)),
+                timeout=float(getattr(config, "remote_read_timeout_secs", None) or 60.0),
+            )
         cache = cls(
             config.pkgs_dirs,
             download_threads=threads,
@@ -295,14 +303,21 @@ class PackageCache:
             return r.dist_name, path
 
         errors: list[BaseException] = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        interrupted = False
+        try:
             futures = [pool.submit(work, r) for r in todo]
             for f in futures:
                 try:
                     dist, path = f.result()
                     result[dist] = path
-                except BaseException as exc:
+                except KeyboardInterrupt:
+                    interrupted = True  # Ctrl-C (here or in a worker): stop now, do not wait for the rest
+                    raise
+                except Exception as exc:
                     errors.append(exc)
+        finally:
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
         if errors:
             raise errors[0]
         return result
@@ -359,7 +374,10 @@ class PackageCache:
                 self._append_url(record.url)
                 tarball = dest
             target = self.writable_dir / dist
-            with extract_slots:
+            from naja import interrupt
+
+            with extract_slots, interrupt.tracking(self.writable_dir, f".{dist}.*"):
+                interrupt.check()
                 self._extract(tarball, target)
                 if self.safety.enabled:
                     write_stamp(target, scan(target))

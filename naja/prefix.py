@@ -70,6 +70,7 @@ class PrefixRecord(PackageRecord, kw_only=True, omit_defaults=True, gc=False):
         """Serialise the way conda does: ``depends``, ``constrains``, ``files`` and ``paths_data`` always
         present, even when empty."""
         data = msgspec.to_builtins(self)
+        _strip_secrets(data)
         data.setdefault("build_number", self.build_number)
         data.setdefault("depends", [])
         data.setdefault("constrains", [])
@@ -84,6 +85,23 @@ class PrefixRecord(PackageRecord, kw_only=True, omit_defaults=True, gc=False):
         """The plain repodata part of this record."""
         fields = {f: getattr(self, f) for f in PackageRecord.__struct_fields__}
         return PackageRecord(**fields)
+
+
+def _strip_secrets(data: dict) -> None:
+    """Channel URLs at rest carry no token or password (``naja.channel.strip_credentials``)."""
+    import re
+
+    from naja.channel import strip_credentials
+
+    for key in ("url", "channel"):
+        if data.get(key):
+            data[key] = strip_credentials(data[key])
+    url_like = re.compile(r"[^\s\"']*(?:://|/t/)[^\s\"']*")
+    if data.get("requested_spec"):
+        data["requested_spec"] = url_like.sub(lambda m: strip_credentials(m.group()), data["requested_spec"])
+    if data.get("requested_specs"):
+        data["requested_specs"] = [url_like.sub(lambda m: strip_credentials(m.group()), s)
+                                   for s in data["requested_specs"]]
 
 
 _prefix_record_decoder = msgspec.json.Decoder(PrefixRecord)

@@ -58,6 +58,8 @@ def _overrides(options: Options) -> dict[str, Any]:
         out["local_repodata_ttl"] = options.repodata_ttl
     if options.ssl_verify is not None:
         out["ssl_verify"] = options.ssl_verify
+    if options.cacert_path:
+        out["cacert_path"] = options.cacert_path
     if options.lock_timeout is not None:
         out["lock_timeout"] = options.lock_timeout
     for key in ("compile_pyc", "allow_downgrade", "allow_uninstall", "safety_checks", "extra_safety_checks"):

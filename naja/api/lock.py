@@ -56,7 +56,9 @@ def lock(files: Sequence[str] = (), platforms: Sequence[str] = (), options: Opti
     """
     options = options or Options()
     context = Context.from_options(options)
-    paths = [Path(f) for f in files] or _default_files()
+    from naja.net.remote import localize
+
+    paths = [Path(f) for f in localize([str(f) for f in files], context.config)] or _default_files()
     targets = _platforms(platforms, paths, context)
     out = Path(output) if output else Path(DEFAULT_OUTPUT)
     from naja import env_files

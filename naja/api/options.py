@@ -27,6 +27,7 @@ class Options:
     platform: str | None = None
     repodata_ttl: int | None = None
     ssl_verify: str | None = None
+    cacert_path: str | None = None
     offline: bool = False
     # what to do
     files: tuple[str, ...] = ()

@@ -208,25 +208,30 @@ def channel_label(channel: str, config: ChannelConfig | None = None) -> str:
         from naja.channel import Channel
 
         return Channel.from_string(channel, config).canonical_name
-    except Exception:  # a URL the channel layer cannot name: show it, redacted
-        return channel
+    except Exception:  # a URL the channel layer cannot name: show it without credentials
+        from naja.channel import strip_credentials
+
+        return strip_credentials(channel)
 
 
 def record_json(rec: Any) -> dict[str, Any]:
-    """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …)."""
+    """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …), without
+    credentials."""
+    from naja.channel import strip_credentials
+
     return {
         "name": rec.name,
         "version": rec.version,
         "build": rec.build,
         "build_string": rec.build,
         "build_number": rec.build_number,
-        "channel": channel_label(rec.channel),
-        "base_url": rec.channel,
+        "channel": channel_label(strip_credentials(rec.channel)),
+        "base_url": strip_credentials(rec.channel),
         "platform": rec.subdir,
         "subdir": rec.subdir,
         "dist_name": rec.dist_name,
         "fn": rec.fn,
-        "url": rec.url,
+        "url": strip_credentials(rec.url),
         "md5": rec.md5,
         "sha256": rec.sha256,
         "size": rec.size,
@@ -401,8 +406,10 @@ def _authenticator(context: Context, channels: list[Any] | None) -> Callable[[st
 
 def _file_inputs(context: Context) -> Any:
     from naja import env_files
+    from naja.net.remote import localize
 
-    return env_files.read_env_files(list(context.options.files), platform=context.platform,
+    files = localize(list(context.options.files), context.config)  # -f https://... fetched first
+    return env_files.read_env_files(files, platform=context.platform,
                                     categories=["main", *context.options.category])  # as conda-lock: main + extras
 
 
@@ -653,7 +660,9 @@ def _make_empty_env(prefix: Path, context: Context) -> None:
 
 def _files_dir(files: Sequence[str]) -> str | None:
     """pip runs from the environment file's directory (relative paths in ``pip:``), as micromamba."""
-    return os.path.dirname(os.path.abspath(files[0])) if files else None
+    if not files or files[0].lower().startswith(("http://", "https://")):
+        return None
+    return os.path.dirname(os.path.abspath(files[0]))
 
 
 def _pip_install(prefix: Path, requirements: list[str], cwd: str | None = None) -> None:

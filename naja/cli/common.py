@@ -48,7 +48,8 @@ def add_channels(p: argparse.ArgumentParser, *, platform: bool = True) -> None:
     g.add_argument("--channel-alias", metavar="URL", help="prefix for channel names")
     g.add_argument("--repodata-ttl", type=int, metavar="N",
                    help="repodata cache lifetime: 0 always revalidate, 1 honour Cache-Control, N seconds")
-    g.add_argument("--ssl-verify", metavar="'<false>'|PATH", help="TLS verification")
+    g.add_argument("--ssl-verify", metavar="'<false>'|PATH|'<system>'", help="TLS verification")
+    g.add_argument("--cacert-path", metavar="PATH", help="CA bundle (file or directory) to trust, before ssl_verify")
     if platform:
         g.add_argument("--platform", metavar="SUBDIR", help="target platform, e.g. linux-64 or osx-arm64")
 

@@ -37,10 +37,12 @@ def run(args: argparse.Namespace) -> int:
     if args.reverse:
         records = list(reversed(records))
     if args.json:
+        strip_credentials = api.strip_credentials  # records written by older tools may carry them
         output.print_json([
-            {"base_url": r.channel, "build_number": r.build_number, "build_string": r.build,
+            {"base_url": strip_credentials(r.channel), "build_number": r.build_number, "build_string": r.build,
              "channel": channel_label(r.channel), "dist_name": r.dist_name, "name": r.name,
-             "platform": r.subdir, "version": r.version, "url": r.url, "md5": r.md5, "sha256": r.sha256}
+             "platform": r.subdir, "version": r.version, "url": strip_credentials(r.url), "md5": r.md5,
+             "sha256": r.sha256}
             for r in records
         ])
         return 0

@@ -7,6 +7,7 @@ The parser is argparse only; each command lives in ``naja/cli/<command>.py`` wit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 
@@ -112,12 +113,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        return 130
+        return _interrupted()
     except BrokenPipeError:
         return 1
     except Exception as exc:
         return _report(exc, args, verbose)
+
+
+def _interrupted() -> int:
+    """Ctrl-C: remove what in-flight downloads and extractions left half-made, say so in one line,
+    exit 130. Worker threads still blocked on the network are not waited for (``os._exit``); the
+    main thread's ``finally`` blocks (locks, transaction rollback) have already run."""
+    import threading
+
+    from naja import interrupt
+
+    interrupt.cancel()
+    sys.stderr.write("error: interrupted\n")
+    if threading.active_count() > 1:
+        import os
+
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(130)
+    return 130
 
 
 def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:

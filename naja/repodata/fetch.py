@@ -7,17 +7,15 @@ an error or the terminal. Basic-auth credentials are moved out of the URL into a
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
-import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.bounded import DEFAULT_MAX_BYTES, decode_body
 from naja.channel import redact_url
@@ -29,6 +27,9 @@ from naja.errors import (  # re-exported: callers catch them as fetch.NotFoundEr
     NotFoundError,
     first_line,
 )
+
+if TYPE_CHECKING:
+    from naja.net.settings import NetworkSettings
 
 ProgressCallback = Callable[[str, int, "int | None"], None]
 """``progress(label, bytes_done, bytes_total_or_None)``; called as data arrives and once at the end
@@ -55,66 +56,57 @@ class Response:
 
 @dataclass(frozen=True)
 class HttpOptions:
-    """The network settings that change how connections are made (from ``naja.config.Config``)."""
+    """The network settings of a run (``naja.net.settings.NetworkSettings``: proxies, TLS trust,
+    credentials, mirrors, timeouts, retries and back-off), shared by every request it makes."""
 
-    ssl_verify: bool | str = True
-    proxy_servers: tuple[tuple[str, str], ...] = ()
-    connect_timeout: float = TIMEOUT_S
-    read_timeout: float = TIMEOUT_S
-    tries: int = TRIES
+    net: NetworkSettings = field(default_factory=lambda: _net_from_env())
     max_bytes: int = DEFAULT_MAX_BYTES
     """Bound of one body, as sent and as decoded (``repodata_max_bytes``)."""
 
+    @property
+    def tries(self) -> int:
+        return 1 + self.net.retries
+
     @classmethod
     def from_config(cls, config: Any) -> HttpOptions:
+        from naja.config import Config
+
         if config is None:
             return cls()
-        connect = getattr(config, "remote_connect_timeout_secs", None)
-        read = getattr(config, "remote_read_timeout_secs", None)
-        retries = getattr(config, "remote_max_retries", None)
-        timing = {
-            "connect_timeout": float(connect) if connect else TIMEOUT_S,
-            "read_timeout": float(read) if read else TIMEOUT_S,
-            "tries": 1 + max(0, int(retries)) if retries is not None else TRIES,
-        }
-        verify = getattr(config, "ssl_verify", True)
-        if isinstance(verify, str) and verify.lower() in ("false", "0", "no"):
-            verify = False
-        elif isinstance(verify, str) and verify.lower() in ("true", "1", "yes", ""):
-            verify = True
-        proxies = getattr(config, "proxy_servers", None) or {}
-        max_bytes = getattr(config, "repodata_max_bytes", None) or DEFAULT_MAX_BYTES
-        return cls(verify, tuple(sorted((str(k), str(v)) for k, v in dict(proxies).items())), **timing,
-                   max_bytes=int(max_bytes))
+        max_bytes = int(getattr(config, "repodata_max_bytes", None) or DEFAULT_MAX_BYTES)
+        if isinstance(config, Config):
+            return cls(config.network, max_bytes)
+        return cls(_net_from_duck_config(config), max_bytes)
 
 
-_pools: dict[tuple[HttpOptions, str], Any] = {}
-_pools_lock = threading.Lock()
+def _net_from_env() -> NetworkSettings:
+    from naja.net.settings import NetworkSettings
+
+    return NetworkSettings.from_environment(connect_timeout=TIMEOUT_S, read_timeout=TIMEOUT_S, retries=TRIES - 1)
 
 
-def _pool(options: HttpOptions, url: str) -> Any:
-    """The shared (thread-safe) urllib3 pool for these options and ``url``'s proxy; made on first use."""
-    from naja.http import pool_manager, proxy_for
+def _net_from_duck_config(config: Any) -> NetworkSettings:
+    """For callers (tests, scripts) that pass a namespace with a few of ``Config``'s attributes."""
+    from naja.net.settings import NetworkSettings
 
-    proxy = proxy_for(dict(options.proxy_servers), url)
-    key = (options, proxy)
-    with _pools_lock:
-        pool = _pools.get(key)
-        if pool is None:
-            pool = _pools[key] = pool_manager(options.ssl_verify, proxy, num_pools=16, maxsize=16, block=False)
-        return pool
+    connect = getattr(config, "remote_connect_timeout_secs", None)
+    read = getattr(config, "remote_read_timeout_secs", None)
+    retries = getattr(config, "remote_max_retries", None)
+    verify = getattr(config, "ssl_verify", None)
+    return NetworkSettings.from_environment(
+        ssl_verify=True if verify is None else verify, ssl_configured=verify is not None,
+        proxy_servers=dict(getattr(config, "proxy_servers", None) or {}),
+        connect_timeout=float(connect) if connect else TIMEOUT_S,
+        read_timeout=float(read) if read else TIMEOUT_S,
+        retries=max(0, int(retries)) if retries is not None else TRIES - 1,
+    )
 
 
 def split_credentials(url: str) -> tuple[str, dict[str, str]]:
     """Move ``user:password@`` out of ``url`` into an ``Authorization`` header."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, {}
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    user, password = urllib.parse.unquote(user), urllib.parse.unquote(password)
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return urllib.parse.urlunsplit(parts._replace(netloc=host)), {"Authorization": f"Basic {token}"}
+    from naja.net.credentials import CredentialStore
+
+    return CredentialStore().attach(url)
 
 
 def file_path(url: str) -> Path:
@@ -139,25 +131,28 @@ def get(
     limit = options.max_bytes if limit is None else limit
     if url.startswith("file:"):
         return _get_file(url, label, limit, sink)
+    net = options.net
     try:
-        clean_url, auth_headers = split_credentials(url)
-        if urllib.parse.urlsplit(clean_url).scheme not in ("http", "https"):
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
             raise ValueError("only http, https and file URLs are supported")
     except ValueError as exc:  # e.g. 'http://[' (urlsplit: "Invalid IPv6 URL")
         raise ChannelError(f"{label}: invalid URL {redact_url(url)!r}: {exc}") from None
-    request_headers = {"Accept-Encoding": "gzip, deflate", "User-Agent": _user_agent(), **auth_headers}
-    request_headers.update(headers or {})
-    pool = _pool(options, clean_url)
-    shown = redact_url(clean_url)
     last = ""
+    shown = redact_url(split_credentials(url)[0])
     tries = max(1, options.tries)
     for attempt in range(tries):
         if attempt:
-            time.sleep(BACKOFF_S * 2 ** (attempt - 1))
-        try:
-            return _request_once(pool, clean_url, request_headers, label, shown, progress, options, sink, limit)
-        except _Retryable as exc:
-            last = str(exc)
+            time.sleep(net.backoff(attempt))
+        for candidate, mirror in net.mirrors.candidates(url):
+            request_url, auth_headers = net.credentials.attach(candidate)
+            request_headers = {"Accept-Encoding": "gzip, deflate", "User-Agent": _user_agent(), **auth_headers}
+            request_headers.update(headers or {})
+            shown = redact_url(request_url)
+            try:
+                return _request_once(request_url, request_headers, label, shown, progress, options, sink, limit)
+            except _Retryable as exc:
+                last = str(exc)
+                net.mirrors.failed(mirror)
     raise ChannelError(f"{label}: {last} ({shown}), after {tries} attempts")
 
 
@@ -193,25 +188,26 @@ class _Retryable(Exception):
 
 
 def _request_once(
-    pool: Any, url: str, headers: dict[str, str], label: str, shown: str, progress: ProgressCallback | None,
-    options: HttpOptions | None = None,
+    url: str, headers: dict[str, str], label: str, shown: str, progress: ProgressCallback | None,
+    options: HttpOptions,
     sink: Path | None = None,
     limit: int = DEFAULT_MAX_BYTES,
 ) -> Response:
     import urllib3
 
-    options = options or HttpOptions()
+    net = options.net
+    pool, proxy = net.pool(url, num_pools=16, maxsize=16, block=False)
     try:
         resp = pool.request(
             "GET", url, headers=headers, preload_content=False, decode_content=True,
             retries=retry_policy(),
-            timeout=urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout),
+            timeout=urllib3.Timeout(connect=net.connect_timeout, read=net.read_timeout),
         )
     except urllib3.exceptions.MaxRetryError as exc:
-        _raise_for_transport(exc.reason, label, shown)
+        _raise_for_transport(exc.reason, label, shown, url, proxy, options)
         raise  # unreachable
     except urllib3.exceptions.HTTPError as exc:
-        _raise_for_transport(exc, label, shown)
+        _raise_for_transport(exc, label, shown, url, proxy, options)
         raise
     complete = False
     try:
@@ -219,6 +215,10 @@ def _request_once(
         if status == 304:
             complete = True
             return Response(304, _lower(resp.headers))
+        if status == 407 and proxy:
+            from naja.net.errors import proxy_refused
+
+            raise ChannelError(f"{label}: {proxy_refused(proxy, status)}")
         if status in _RETRY_STATUS:
             raise _Retryable(f"server error (HTTP {status})")
         if status in (404, 410):
@@ -275,22 +275,19 @@ def _body_sink(sink: Path | None) -> Iterator[Any]:
         raise
 
 
-def _raise_for_transport(reason: object, label: str, shown: str) -> None:
+def _raise_for_transport(reason: object, label: str, shown: str, url: str, proxy: str, options: HttpOptions) -> None:
     import urllib3
+
+    from naja.net.errors import describe
 
     if isinstance(reason, InsecureRedirectError):
         raise ChannelError(f"{label}: {reason} (from {shown})") from None
     if isinstance(reason, urllib3.exceptions.ResponseError) and "redirect" in str(reason):
         raise ChannelError(f"{label}: too many redirects (more than {MAX_REDIRECTS}) from {shown}") from None
-    if isinstance(reason, urllib3.exceptions.SSLError):
-        raise ChannelError(f"{label}: TLS/SSL verification failed for {shown} ({_first_line(reason)})") from None
-    if isinstance(reason, urllib3.exceptions.ProxyError):
-        raise _Retryable(f"proxy error ({type(reason).__name__})")
-    if isinstance(reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError):
-        raise _Retryable("cannot connect")
-    if isinstance(reason, urllib3.exceptions.ReadTimeoutError):
-        raise _Retryable("read timed out")
-    raise _Retryable(f"connection failed ({type(reason).__name__})")
+    failure = describe(reason, url, proxy, options.net.tls)
+    if failure.retryable:
+        raise _Retryable(failure.message)
+    raise ChannelError(f"{label}: {failure.message} ({shown})") from None
 
 
 def _first_line(exc: BaseException) -> str:

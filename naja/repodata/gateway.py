@@ -62,6 +62,11 @@ def open_subdirs(
                 results[k] = open_subdir(channel, subdir, options, allow_shards=allow_shards)
         for k, future in futures.items():
             results[k] = future.result()
+    except KeyboardInterrupt:
+        if pool is not None:  # Ctrl-C: the CLI exits now; do not wait for the other fetches
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -43,6 +43,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             srv.requests.append((self.command, path, dict(self.headers)))
             queue = srv.faults.get(path)
             fault = queue.pop(0) if queue else None
+        if srv.always_status is not None:
+            self.send_bytes(srv.always_status, b"unavailable", {})
+            return
+        if srv.gate is not None and not srv.gate(self):
+            self.send_bytes(401, b"authentication required", {"WWW-Authenticate": 'Basic realm="naja"'})
+            return
         if callable(fault):
             fault(self)
             return
@@ -107,6 +113,8 @@ class LoopbackServer:
         self.routes: dict[str, Callable[[_Handler], None]] = {}
         self.extra_headers: dict[str, dict[str, str]] = {}
         self.support_ranges = True
+        self.always_status: int | None = None  # answer every request with this status (a failing mirror)
+        self.gate: Callable[[_Handler], bool] | None = None  # False: answer 401 (an auth-protected channel)
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
