@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from naja.activation import (
+from naja.errors import PrefixError
+from naja.shell import (
     INIT_BEGIN,
     UNSET_MARKER,
     ActivationError,
@@ -30,7 +31,6 @@ from naja.activation import (
     shell_init,
     unset_env_vars,
 )
-from naja.errors import PrefixError
 from tests.support.activation import make_prefix, naja_command, shell_env
 
 
@@ -209,7 +209,7 @@ def test_env_config_vars_through_the_naja_executable(tmp_path, envs):
 def test_quoting_survives_bash_and_fish(value, tmp_path):
     import shutil
 
-    from naja.activation import Transition
+    from naja.shell import Transition
 
     t = Transition(export={"NAJA_T": value})
     for shell, argv in [("bash", ["bash", "-c"]), ("fish", ["fish", "-N", "-c"])]:
@@ -239,21 +239,26 @@ def test_powershell_rendering(envs):
 def test_shell_init_in_place_and_deinit(tmp_path):
     rc = tmp_path / ".bashrc"
     rc.write_text("one\n")
-    path, changed = shell_init("bash", tmp_path / "root", path=rc, exe=["/x/naja"])
-    assert changed and path == rc
+    root = tmp_path / "root"
+    result = shell_init("bash", root, path=rc, exe=["/x/naja"])
+    assert result.rc_changed and result.rc_file == rc
+    # what micromamba writes under the root prefix for bash: the hook as etc/profile.d/mamba.sh
+    assert result.root_files == (root / "etc" / "profile.d" / "mamba.sh",)
+    assert "/x/naja" in (root / "etc" / "profile.d" / "mamba.sh").read_text()
     rc.write_text(rc.read_text() + "two\n")
-    path, changed = shell_init("bash", tmp_path / "root", path=rc, exe=["/x/naja"])
-    assert not changed
-    _, changed = shell_init("bash", tmp_path / "other root", path=rc, exe=["/x/naja"])
+    assert not shell_init("bash", root, path=rc, exe=["/x/naja"]).rc_changed
+    assert shell_init("bash", tmp_path / "other root", path=rc, exe=["/x/naja"]).rc_changed
     text = rc.read_text()
-    assert changed and text.count(INIT_BEGIN) == 1 and "other root" in text
+    assert text.count(INIT_BEGIN) == 1 and "other root" in text
     assert text.startswith("one\n" + INIT_BEGIN) and text.endswith("two\n")  # replaced where it was
-    assert shell_deinit("bash", path=rc) == (rc, True)
+    result = shell_deinit("bash", root, path=rc)
+    assert result.rc_changed and result.root_files == (root / "etc" / "profile.d" / "mamba.sh",)
     assert rc.read_text() == "one\ntwo\n"
-    assert shell_deinit("bash", path=rc) == (rc, False)
+    assert not (root / "etc").exists()  # directories left empty go too
+    assert not shell_deinit("bash", root, path=rc).rc_changed
     rc.write_text(INIT_BEGIN + "\nno end\n")
     with pytest.raises(ActivationError, match="without"):
-        shell_init("bash", tmp_path / "root", path=rc)
+        shell_init("bash", root, path=rc)
 
 
 # --- naja run ------------------------------------------------------------------------------------
@@ -367,7 +372,7 @@ def test_run_child_killed_by_forwarded_signal(tmp_path, envs):
 
 
 def test_resolve_prefix_errors(envs):
-    from naja.activation import resolve_prefix
+    from naja.shell import resolve_prefix
 
     settings, alpha, _, plain = envs
     assert resolve_prefix(settings, "alpha") == alpha

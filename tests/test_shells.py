@@ -42,7 +42,7 @@ def load(tmp: Path, label: str) -> dict[str, str]:
 
 
 def q(shell: str, value: str) -> str:
-    from naja.activation import quote
+    from naja.shell import quote
 
     return quote(shell, value)
 
@@ -185,7 +185,7 @@ def test_env_config_vars_then_reactivate(tmp_path, prefixes):
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_shell_init_is_idempotent_and_deinit_restores(shell, tmp_path, prefixes):
-    from naja.activation import INIT_BEGIN, INIT_END
+    from naja.shell import INIT_BEGIN, INIT_END
 
     root, alpha, _ = prefixes
     home = tmp_path / "home"
@@ -244,7 +244,7 @@ def test_shell_activate_prints_script_for_each_shell(tmp_path, prefixes):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and "nope" in out.stderr
-    out = subprocess.run([*naja_command(), "shell", "hook", "-s", "tcsh"], env=env, capture_output=True,
+    out = subprocess.run([*naja_command(), "shell", "hook", "-s", "klingon"], env=env, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode != 0 and "unsupported shell" in out.stderr
 
