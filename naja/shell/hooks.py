@@ -149,17 +149,20 @@ function global:prompt {
 # activation code comes back on one line per statement, each ending in ';', so that `eval` of the
 # command substitution (which joins lines with spaces) runs them all.
 CSH = """\
-alias __naja_exe '{exe} \\!*'
-alias naja 'set __naja_args=(\\!*); set __naja_mode=exe; \
+alias __naja_exe '{exe} \\!*';
+alias naja 'set __naja_args=(\\!*); set __naja_mode=exe; set __naja_st=0; set __naja_script=""; \
 if ("$__naja_args" =~ activate* || "$__naja_args" =~ deactivate* || "$__naja_args" =~ reactivate*) \
 set __naja_mode=xctivate; \
 if ("$__naja_args" =~ install* || "$__naja_args" =~ update* || "$__naja_args" =~ upgrade* \
 || "$__naja_args" =~ remove* || "$__naja_args" =~ uninstall*) set __naja_mode=reactivate; \
-if ($__naja_mode == xctivate) eval "`__naja_exe shell $__naja_args:q --shell csh`"; \
-if ($__naja_mode != xctivate) __naja_exe $__naja_args:q; \
-if ($__naja_mode == reactivate && $status == 0) eval "`__naja_exe shell reactivate --shell csh`"; \
-unset __naja_args __naja_mode'
-if (! $?CONDA_SHLVL) setenv CONDA_SHLVL 0
+if ($__naja_mode == xctivate) set __naja_script="`{exe} shell $__naja_args:q --shell csh`"; \
+if ($__naja_mode == xctivate) set __naja_st=$status; \
+if ($__naja_mode == xctivate && $__naja_st == 0) eval "$__naja_script"; \
+if ($__naja_mode != xctivate) {exe} $__naja_args:q; \
+if ($__naja_mode != xctivate) set __naja_st=$status; \
+if ($__naja_mode == reactivate && $__naja_st == 0) eval "`{exe} shell reactivate --shell csh`"; \
+unset __naja_args __naja_mode __naja_script; (exit $__naja_st)';
+if (! $?CONDA_SHLVL) setenv CONDA_SHLVL 0;
 """
 
 XONSH = """\

@@ -260,9 +260,9 @@ class Csh(_Base):
         return f"source {self.quote(path)};"
 
     def hook(self, exe: Sequence[str], *, root_prefix: str | None, changeps1: bool) -> str:
-        head = [f"setenv NAJA_EXE {self.quote(exe[0])}"] if len(exe) == 1 else []
+        head = [f"setenv NAJA_EXE {self.quote(exe[0])};"] if len(exe) == 1 else []
         if root_prefix is not None:
-            head.append(f"setenv NAJA_ROOT_PREFIX {self.quote(root_prefix)}")
+            head.append(f"setenv NAJA_ROOT_PREFIX {self.quote(root_prefix)};")
         words = " ".join('"' + w.replace('"', "") + '"' for w in exe)  # inside the alias's single quotes
         return "".join(line + "\n" for line in head) + hooks.CSH.format(exe=words)
 
