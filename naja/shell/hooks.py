@@ -146,22 +146,24 @@ function global:prompt {
 """
 
 # csh has no functions: `naja` is an alias that picks what to do from its first word. The
-# activation code comes back on one line per statement, each ending in ';', so that `eval` of the
-# command substitution (which joins lines with spaces) runs them all.
+# activation code goes through a temporary file that the alias sources (csh cannot keep quoted
+# words inside a command substitution, so `eval "`...`"` would split a path holding a space). A
+# `source` in an alias runs after the alias's other commands: the file removes itself. (csh
+# applies the redirection of `if (false) cmd > f` too, hence `>>` after the first.)
 CSH = """\
-alias __naja_exe '{exe} \\!*';
-alias naja 'set __naja_args=(\\!*); set __naja_mode=exe; set __naja_st=0; set __naja_script=""; \
+alias naja 'set __naja_args=(\\!*); set __naja_mode=exe; set __naja_st=0; set __naja_tmp=`mktemp`; \
 if ("$__naja_args" =~ activate* || "$__naja_args" =~ deactivate* || "$__naja_args" =~ reactivate*) \
 set __naja_mode=xctivate; \
 if ("$__naja_args" =~ install* || "$__naja_args" =~ update* || "$__naja_args" =~ upgrade* \
 || "$__naja_args" =~ remove* || "$__naja_args" =~ uninstall*) set __naja_mode=reactivate; \
-if ($__naja_mode == xctivate) set __naja_script="`{exe} shell $__naja_args:q --shell csh`"; \
+if ($__naja_mode == xctivate) {exe} shell $__naja_args:q --shell csh >! $__naja_tmp; \
 if ($__naja_mode == xctivate) set __naja_st=$status; \
-if ($__naja_mode == xctivate && $__naja_st == 0) eval "$__naja_script"; \
 if ($__naja_mode != xctivate) {exe} $__naja_args:q; \
 if ($__naja_mode != xctivate) set __naja_st=$status; \
-if ($__naja_mode == reactivate && $__naja_st == 0) eval "`{exe} shell reactivate --shell csh`"; \
-unset __naja_args __naja_mode __naja_script; (exit $__naja_st)';
+if ($__naja_mode == reactivate && $__naja_st == 0) {exe} shell reactivate --shell csh >> $__naja_tmp; \
+if ($__naja_mode != exe && $__naja_st == 0) echo "rm -f $__naja_tmp" >> $__naja_tmp; \
+if ($__naja_mode == exe || $__naja_st != 0) rm -f $__naja_tmp; unset __naja_args; \
+if ($__naja_mode != exe && $__naja_st == 0) source $__naja_tmp; (exit $__naja_st)';
 if (! $?CONDA_SHLVL) setenv CONDA_SHLVL 0;
 """
 

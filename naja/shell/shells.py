@@ -302,6 +302,12 @@ class Xonsh(_Base):
     def source(self, path: str) -> str:
         return f"source-bash --suppress-skip-message {self.quote(path)}"
 
+    def script(self, t: Transition, *, windows: bool = False) -> str:
+        text = super().script(t, windows=windows)
+        if t.activate_scripts or t.deactivate_scripts:  # source-bash brings back bash's `$_` too
+            text += "__xonsh__.env.pop('_', None)\n"
+        return text
+
     def hook(self, exe: Sequence[str], *, root_prefix: str | None, changeps1: bool) -> str:
         head = [f"$NAJA_EXE = {self.quote(exe[0])}"] if len(exe) == 1 else []
         if root_prefix is not None:
