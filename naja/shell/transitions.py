@@ -297,7 +297,9 @@ def build_reactivate(environ: Mapping[str, str], settings: Settings, *, shell: s
     entries = _replace_prefix_in_path(_split_path(environ, settings.windows), prefix, prefix, settings.windows)
     modifier = _prompt_modifier(environ, prefix, settings, "reactivate")
     b.set("PATH", (";" if settings.windows else ":").join(entries), force=True)
+    b.set("CONDA_PREFIX", prefix, force=True)
     b.set("CONDA_SHLVL", str(level), force=True)
+    b.set("CONDA_DEFAULT_ENV", default_env_name(prefix, settings), force=True)
     b.set("CONDA_PROMPT_MODIFIER", modifier, force=True)
     for name, value in environment_env_vars(prefix).items():
         if value == UNSET_MARKER:

@@ -1,0 +1,263 @@
+"""micromamba compatibility of ``naja shell`` (issue 19): unquoted hooks, ``hook --json``, options
+on either side of the subcommand, the files ``shell init -r R`` writes under the root prefix, every
+shell's activation (real shells where installed; nu, PowerShell and cmd.exe by the variables and
+paths their code sets), tab completion, and scripts that activate a prefix without naja."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.activation import make_prefix, naja_command, shell_env
+from tests.test_shells import _program
+
+
+def naja(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    out = subprocess.run([*naja_command(), *args], env=env, capture_output=True, text=True, timeout=60)
+    if ok:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A root prefix with env ``alpha``, a HOME, and an environment for naja pointing at both."""
+    root = tmp_path / "root"
+    (root / "conda-meta").mkdir(parents=True)
+    alpha = make_prefix(root / "envs" / "alpha", "ALPHA", {"FOO": "foo from alpha"})
+    home = tmp_path / "home"
+    home.mkdir()
+    env = shell_env(tmp_path, root)
+    env["HOME"] = str(home)
+    for name in ("XDG_CONFIG_HOME", "ZDOTDIR"):
+        env.pop(name, None)
+    return root, alpha, home, env
+
+
+# --- hooks --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("program,flag", [("dash", "dash"), ("dash", "posix"), ("bash", "bash"), ("zsh", "zsh")])
+def test_hook_survives_unquoted_eval(program, flag, world, tmp_path):
+    """``eval $(naja shell hook -s dash)``: word splitting joins the hook's lines and globs its words."""
+    root, alpha, _, env = world
+    _program({"dash": "posix"}.get(program, program))
+    (tmp_path / "cwd").mkdir()
+    for name in ("a", "ab", "[x]"):  # files a stray glob in the hook would match
+        (tmp_path / "cwd" / name).touch()
+    words = " ".join(f"'{w}'" for w in naja_command())
+    script = (f"eval $({words} shell hook -s {flag})\n"
+              'echo "level=$CONDA_SHLVL"\n'
+              "naja activate alpha\n"
+              'echo "prefix=$CONDA_PREFIX level=$CONDA_SHLVL act=$ALPHA_ACTIVATED foo=$FOO"\n'
+              "ALPHA_tool\n"
+              "naja deactivate\n"
+              'echo "after=${CONDA_PREFIX:-none} level=$CONDA_SHLVL"\n')
+    argv = [program, "-f", "-c", script] if program == "zsh" else [program, "-c", script]
+    out = subprocess.run(argv, env=env, cwd=tmp_path / "cwd", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "level=0", f"prefix={alpha} level=1 act=1:first 2:second foo=foo from alpha", "ALPHA tool ran",
+        "after=none level=0"]
+
+
+def test_hook_json_and_options_before_or_after_the_subcommand(world):
+    root, _, home, env = world
+    doc = json.loads(naja(env, "shell", "hook", "-s", "bash", "--json").stdout)
+    assert doc["operation"] == "shell_hook" and doc["context"] == {"shell_type": "bash"}
+    assert "naja()" in doc["actions"]["print"]
+    assert json.loads(naja(env, "shell", "--json", "-s", "zsh", "hook").stdout)["context"]["shell_type"] == "zsh"
+    r1, r2 = home / "r1", home / "r2"
+    naja(env, "shell", "-y", "init", "-s", "bash", "-r", str(r1))
+    assert (r1 / "etc" / "profile.d" / "mamba.sh").is_file()
+    assert f"NAJA_ROOT_PREFIX='{r1}'" in (home / ".bashrc").read_text()
+    naja(env, "shell", "init", "-s", "bash", "-r", str(r2), "-y")
+    assert (r2 / "etc" / "profile.d" / "mamba.sh").is_file()
+    assert f"NAJA_ROOT_PREFIX='{r2}'" in (home / ".bashrc").read_text()
+    naja(env, "shell", "-s", "bash", "-r", str(r2), "deinit")
+    assert not (r2 / "etc").exists() and "naja initialize" not in (home / ".bashrc").read_text()
+
+
+# --- shell init -r R: what micromamba writes -------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell,rc,files", [
+    ("bash", ".bashrc", ["etc/profile.d/mamba.sh"]),
+    ("zsh", ".zshrc", ["etc/profile.d/mamba.sh"]),
+    ("posix", ".profile", ["etc/profile.d/mamba.sh"]),
+    ("csh", ".tcshrc", ["etc/profile.d/mamba.csh"]),
+    ("xonsh", ".xonshrc", ["etc/profile.d/mamba.xsh"]),
+    ("fish", ".config/fish/config.fish", ["etc/fish/conf.d/mamba.fish"]),
+    ("powershell", ".config/powershell/Microsoft.PowerShell_profile.ps1",
+     ["condabin/mamba_hook.ps1", "condabin/Mamba.psm1"]),
+    ("nu", ".config/nushell/config.nu", []),
+])
+def test_init_writes_rc_block_and_root_prefix_files(shell, rc, files, world, tmp_path):
+    _, _, home, env = world
+    root = tmp_path / "new root"
+    naja(env, "shell", "init", "-s", shell, "-r", str(root))
+    assert (root / "conda-meta").is_dir()  # a new root prefix, as micromamba creates it
+    written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert written == sorted(files)
+    for rel in files:
+        assert "naja" in (root / rel).read_text()
+    text = (home / rc).read_text()
+    assert "# >>> naja initialize >>>" in text and str(root) in text
+    naja(env, "shell", "deinit", "-s", shell, "-r", str(root))
+    assert not any(p.is_file() for p in root.rglob("*"))
+    assert "naja initialize" not in (home / rc).read_text()
+
+
+def test_tcsh_rc_block_sources_mamba_csh(world, tmp_path):
+    """``.tcshrc`` sources ``$NAJA_ROOT_PREFIX/etc/profile.d/mamba.csh`` (as micromamba's block does)."""
+    root, alpha, home, env = world
+    _program("csh")
+    naja(env, "shell", "init", "-s", "tcsh", "-r", str(root))
+    assert "source $NAJA_ROOT_PREFIX/etc/profile.d/mamba.csh" in (home / ".tcshrc").read_text()
+    script = tmp_path / "s.csh"
+    script.write_text(f"source {home}/.tcshrc\nnaja activate alpha\nprintenv CONDA_PREFIX\nprintenv FOO\n"
+                      "naja activate nope\necho status=$status\n")
+    out = subprocess.run(["tcsh", "-f", str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == [str(alpha), "foo from alpha", "status=1"], out.stderr
+
+
+def test_cmd_exe_files_and_activation(world, tmp_path):
+    root, alpha, _, env = world
+    (alpha / "etc" / "conda" / "activate.d" / "z.bat").write_text("@SET ZED=1\n")
+    out = naja(env, "shell", "init", "-s", "cmd.exe", "-r", str(root), ok=False)
+    assert out.returncode == 1 and "Windows" in out.stderr  # no AutoRun registry here: as micromamba
+    condabin = root / "condabin"
+    assert sorted(p.name for p in condabin.iterdir()) == ["_naja_activate.bat", "activate.bat",
+                                                          "mamba_hook.bat", "naja.bat"]
+    assert (root / "Scripts" / "activate.bat").is_file()
+    exe = naja_command()[0]
+    assert exe in (condabin / "naja.bat").read_text()
+    assert "--shell cmd.exe" in (condabin / "_naja_activate.bat").read_text()
+    assert 'DOSKEY naja="%__naja_condabin%\\naja.bat"' in (condabin / "mamba_hook.bat").read_text()
+    assert naja(env, "shell", "hook", "-s", "cmd.exe").stdout == ""  # micromamba prints nothing either
+    # `shell activate -s cmd.exe` prints the path of a .bat file holding the activation
+    path = Path(naja(env, "shell", "activate", "-s", "cmd.exe", "alpha").stdout.strip())
+    try:
+        lines = path.read_text().splitlines()
+    finally:
+        path.unlink()
+    assert path.suffix == ".bat"
+    sets = dict(line[len('@SET "'):-1].split("=", 1) for line in lines if line.startswith('@SET "'))
+    assert sets["CONDA_PREFIX"] == str(alpha) and sets["CONDA_SHLVL"] == "1" and sets["FOO"] == "foo from alpha"
+    assert sets["PATH"].split(":")[0] == f"{alpha}/bin"
+    assert lines[-1] == f'@CALL "{alpha}/etc/conda/activate.d/z.bat"'
+
+
+def test_nu_activation_is_a_record_and_config_defines_commands(world):
+    root, alpha, home, env = world
+    env["PATH"] = f"/usr/bin:{env['PATH']}"
+    record = json.loads(naja(env, "shell", "activate", "-s", "nu", "alpha").stdout)
+    assert record["PATH"][0] == f"{alpha}/bin" and record["PATH"][1:] == env["PATH"].split(":")
+    assert record["CONDA_PREFIX"] == str(alpha) and record["CONDA_SHLVL"] == "1"
+    assert record["FOO"] == "foo from alpha"
+    active = dict(env, CONDA_PREFIX=str(alpha), CONDA_SHLVL="1", FOO="foo from alpha",
+                  PATH=os.pathsep.join(record["PATH"]))
+    record = json.loads(naja(active, "shell", "deactivate", "-s", "nu").stdout)
+    assert record["CONDA_PREFIX"] is None and record["FOO"] is None and record["CONDA_SHLVL"] == "0"
+    assert record["PATH"] == env["PATH"].split(":")
+    naja(env, "shell", "init", "-s", "nu", "-r", str(root))
+    config = (home / ".config" / "nushell" / "config.nu").read_text()
+    assert 'def --env "naja activate"' in config and 'def --env "naja deactivate"' in config
+    assert "shell activate --shell nu" in config and f'$env.NAJA_ROOT_PREFIX = "{root}"' in config
+
+
+def test_powershell_activation_sets_variables_and_paths(world):
+    _, alpha, _, env = world
+    (alpha / "etc" / "conda" / "activate.d" / "p.ps1").write_text("$Env:PS_ACT = '1'\n")
+    out = naja(env, "shell", "activate", "-s", "pwsh", "alpha").stdout.splitlines()
+    sets = {}
+    for line in out:
+        if line.startswith("$Env:"):
+            name, value = line[len("$Env:"):].split(" = ", 1)
+            assert value.startswith("'") and value.endswith("'")
+            sets[name] = value[1:-1].replace("''", "'")
+    assert sets["CONDA_PREFIX"] == str(alpha) and sets["FOO"] == "foo from alpha"
+    assert sets["PATH"] == f"{alpha}/bin:{env['PATH']}"
+    assert out[-1] == f". '{alpha}/etc/conda/activate.d/p.ps1'"
+    hook = naja(env, "shell", "hook", "-s", "powershell").stdout
+    assert "function global:naja" in hook and "Register-ArgumentCompleter" in hook
+    assert hook.count("{") == hook.count("}")
+
+
+# --- activation state ---------------------------------------------------------------------------
+
+
+def test_conda_prefix_exported_even_when_unchanged(world):
+    """A shell whose CONDA_PREFIX already names the env (set by hand, CONDA_SHLVL 0) still gets it."""
+    _, alpha, _, env = world
+    env.update(CONDA_PREFIX=str(alpha), CONDA_SHLVL="0")
+    out = naja(env, "shell", "activate", "-s", "bash", "alpha").stdout
+    assert f"\\export CONDA_PREFIX='{alpha}'" in out.splitlines()
+    env.update(CONDA_SHLVL="1", PATH=f"{alpha}/bin:{env['PATH']}")  # active: a reactivation
+    out = naja(env, "shell", "activate", "-s", "bash", "alpha").stdout.splitlines()
+    assert f"\\export CONDA_PREFIX='{alpha}'" in out and "\\export CONDA_SHLVL='1'" in out
+
+
+# --- completion ---------------------------------------------------------------------------------
+
+
+def test_completer_answers_like_micromamba(world):
+    root, _, _, env = world
+    (root / "envs" / "alphabet" / "conda-meta").mkdir(parents=True)
+
+    def complete(*words: str) -> list[str]:
+        return naja(env, "completer", *words).stdout.split()
+
+    assert complete("cr") == ["create"]
+    assert "shell" in complete("s") and "search" in complete("s")
+    assert complete("shell", "in") == ["init"]
+    assert complete("create", "--dry") == ["--dry-run"]
+    assert complete("run", "-d") == ["-d"]
+    assert complete("activate", "-n", "alp") == ["alpha", "alphabet"]
+    assert complete("-") == []
+
+
+def test_bash_completion_through_the_hook(world):
+    _, _, _, env = world
+    words = " ".join(f"'{w}'" for w in naja_command())
+    script = (f'eval "$({words} shell hook -s bash)"\n'
+              "COMP_WORDS=(naja she); COMP_CWORD=1; _naja_bash_completions; echo \"${COMPREPLY[@]}\"\n"
+              "COMP_WORDS=(naja shell ho); COMP_CWORD=2; _naja_bash_completions; echo \"${COMPREPLY[@]}\"\n")
+    out = subprocess.run(["bash", "--norc", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == ["shell", "hook"], out.stderr
+
+
+# --- environments that run without naja (issue 20) -------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", ["posix", "fish"])
+def test_activate_write_runs_without_naja(shell, world, tmp_path):
+    """``naja shell activate -p P -s posix --write`` leaves ``P/activate``; in a clean ``env -i``
+    shell where naja is nowhere on PATH, sourcing it runs the environment's programs with its
+    variables and activate.d scripts."""
+    _, alpha, _, env = world
+    program = _program(shell)[0]
+    os.symlink(sys.executable, alpha / "bin" / "python")
+    out = naja(env, "shell", "activate", "-p", str(alpha), "-s", shell, "--write")
+    name = "activate" if shell == "posix" else "activate.fish"
+    assert (alpha / name).is_file() and str(alpha / name) in out.stdout
+    shell_path = shutil.which(program)
+    code = "import os, sys; print(os.environ['CONDA_PREFIX'], os.environ['FOO'], os.environ['ALPHA_ACTIVATED'])"
+    if shell == "posix":
+        line = f". '{alpha}/activate' && python -c \"{code}\" && command -v naja || echo no-naja"
+    else:
+        line = (f"source '{alpha}/activate.fish'; and python -c \"{code}\"; and echo $CONDA_SHLVL; "
+                "command -q naja; or echo no-naja")
+    clean = subprocess.run(["env", "-i", f"HOME={tmp_path}", "PATH=/usr/bin:/bin", shell_path, "-c", line],
+                           capture_output=True, text=True, timeout=60)
+    assert clean.returncode == 0, clean.stderr
+    lines = clean.stdout.splitlines()
+    assert lines[0] == f"{alpha} foo from alpha 1:first 2:second"
+    assert lines[-1] == "no-naja"
+    assert shutil.which("naja", path="/usr/bin:/bin") is None  # the premise: naja unreachable
