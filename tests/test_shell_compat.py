@@ -46,7 +46,7 @@ def world(tmp_path):
 @pytest.mark.parametrize("program,flag", [("dash", "dash"), ("dash", "posix"), ("bash", "bash"), ("zsh", "zsh")])
 def test_hook_survives_unquoted_eval(program, flag, world, tmp_path):
     """``eval $(naja shell hook -s dash)``: word splitting joins the hook's lines and globs its words."""
-    root, alpha, _, env = world
+    _, alpha, _, env = world
     _program({"dash": "posix"}.get(program, program))
     (tmp_path / "cwd").mkdir()
     for name in ("a", "ab", "[x]"):  # files a stray glob in the hook would match
@@ -68,7 +68,7 @@ def test_hook_survives_unquoted_eval(program, flag, world, tmp_path):
 
 
 def test_hook_json_and_options_before_or_after_the_subcommand(world):
-    root, _, home, env = world
+    _, _, home, env = world
     doc = json.loads(naja(env, "shell", "hook", "-s", "bash", "--json").stdout)
     assert doc["operation"] == "shell_hook" and doc["context"] == {"shell_type": "bash"}
     assert "naja()" in doc["actions"]["print"]
