@@ -261,3 +261,54 @@ def test_activate_write_runs_without_naja(shell, world, tmp_path):
     assert lines[0] == f"{alpha} foo from alpha 1:first 2:second"
     assert lines[-1] == "no-naja"
     assert shutil.which("naja", path="/usr/bin:/bin") is None  # the premise: naja unreachable
+
+
+# --- run --detach, --label, ps ------------------------------------------------------------------
+
+
+def _wait_for(predicate, timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_run_detach_label_ps_list_and_stop(world, tmp_path):
+    _, alpha, _, env = world
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # the process registry lives there
+    assert naja(env, "ps", "list").stdout.strip() == "No running processes"
+    pidfile = tmp_path / "child.pid"
+    out = naja(env, "run", "-d", "--label", "sleeper", "-n", "alpha", "sh", "-c",
+               f'echo "$$ $FOO" > "{pidfile}"; exec sleep 60')
+    assert out.stdout == ""  # detached at once; the command's streams are /dev/null
+    _wait_for(lambda: pidfile.is_file() and pidfile.read_text().endswith("\n"))
+    child_pid, foo = pidfile.read_text().split(" ", 1)
+    assert foo.strip() == "foo from alpha"  # the environment was activated for it
+    naja(env, "run", "--detach", "-n", "alpha", "sleep", "60")  # no label: one is made up
+    _wait_for(lambda: len(json.loads(naja(env, "ps", "list", "--json").stdout)) == 2)
+    procs = {p["name"]: p for p in json.loads(naja(env, "ps", "--json").stdout)}
+    assert procs["sleeper"]["prefix"] == str(alpha) and procs["sleeper"]["command"][:2] == ["sh", "-c"]
+    (generated,) = [name for name in procs if name != "sleeper"]
+    assert generated.endswith("_sleep") and procs[generated]["command"] == ["sleep", "60"]
+    table = naja(env, "ps", "list").stdout.splitlines()
+    assert table[0].split() == ["PID", "Name", "Prefix", "Command"]
+    assert any("sleeper" in row and str(alpha) in row for row in table[1:])
+    taken = naja(env, "run", "--label", "sleeper", "-n", "alpha", "true", ok=False)
+    assert taken.returncode == 1 and "sleeper" in taken.stderr and taken.stderr.count("\n") == 1
+    stopped = naja(env, "ps", "stop", "sleeper")
+    assert stopped.stdout.strip() == f"Stopping sleeper [{procs['sleeper']['pid']}]"
+    _wait_for(lambda: not _alive(int(child_pid)))  # naja forwarded SIGTERM to the command
+    naja(env, "ps", "stop", procs[generated]["pid"])
+    _wait_for(lambda: naja(env, "ps", "list").stdout.strip() == "No running processes")
+    missing = naja(env, "ps", "stop", "sleeper", ok=False)
+    assert missing.returncode == 1 and "Did not find" in missing.stdout
