@@ -236,7 +236,7 @@ def test_bash_completion_through_the_hook(world):
 # --- environments that run without naja (issue 20) -------------------------------------------------
 
 
-@pytest.mark.parametrize("shell", ["posix", "fish"])
+@pytest.mark.parametrize("shell", ["posix", "fish", "csh"])
 def test_activate_write_runs_without_naja(shell, world, tmp_path):
     """``naja shell activate -p P -s posix --write`` leaves ``P/activate``; in a clean ``env -i``
     shell where naja is nowhere on PATH, sourcing it runs the environment's programs with its
@@ -245,15 +245,18 @@ def test_activate_write_runs_without_naja(shell, world, tmp_path):
     program = _program(shell)[0]
     os.symlink(sys.executable, alpha / "bin" / "python")
     out = naja(env, "shell", "activate", "-p", str(alpha), "-s", shell, "--write")
-    name = "activate" if shell == "posix" else "activate.fish"
+    name = {"posix": "activate", "fish": "activate.fish", "csh": "activate.csh"}[shell]
     assert (alpha / name).is_file() and str(alpha / name) in out.stdout
     shell_path = shutil.which(program)
     code = "import os, sys; print(os.environ['CONDA_PREFIX'], os.environ['FOO'], os.environ['ALPHA_ACTIVATED'])"
     if shell == "posix":
         line = f". '{alpha}/activate' && python -c \"{code}\" && command -v naja || echo no-naja"
-    else:
+    elif shell == "fish":
         line = (f"source '{alpha}/activate.fish'; and python -c \"{code}\"; and echo $CONDA_SHLVL; "
                 "command -q naja; or echo no-naja")
+    else:
+        line = (f"source '{alpha}/activate.csh' && python -c \"{code}\" && "
+                "sh -c 'command -v naja || echo no-naja'")
     clean = subprocess.run(["env", "-i", f"HOME={tmp_path}", "PATH=/usr/bin:/bin", shell_path, "-c", line],
                            capture_output=True, text=True, timeout=60)
     assert clean.returncode == 0, clean.stderr
