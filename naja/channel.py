@@ -18,6 +18,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from naja.errors import ChannelError
 from naja.platform import KNOWN_SUBDIRS, Platform
@@ -168,7 +169,7 @@ class ChannelConfig:
         )
 
     @functools.cached_property
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[object, ...]:
         return (
             self.channel_alias,
             tuple(sorted(self.custom_channels.items())),
@@ -323,6 +324,15 @@ class Channel:
         "token",
     )
 
+    name: str
+    base_url: str
+    canonical_name: str
+    platforms: tuple[str, ...] | None
+    token: str | None
+    auth: str | None
+    package_filename: str | None
+    _credentialed_url: str
+
     def __init__(
         self,
         *,
@@ -348,10 +358,10 @@ class Channel:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Channel is immutable")
 
-    def __reduce__(self) -> tuple[object, tuple[dict]]:
+    def __reduce__(self) -> tuple[object, tuple[dict[str, Any]]]:
         return (_rebuild_channel, (self._state(),))
 
-    def _state(self) -> dict:
+    def _state(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "base_url": self.base_url,
@@ -619,5 +629,5 @@ def _with_platforms(channel: Channel, platforms: tuple[str, ...]) -> Channel:
     return Channel(**{**channel._state(), "platforms": platforms})
 
 
-def _rebuild_channel(state: dict) -> Channel:
+def _rebuild_channel(state: dict[str, Any]) -> Channel:
     return Channel(**state)

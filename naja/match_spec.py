@@ -239,9 +239,9 @@ def _merge_glob(a: str, b: str) -> str:
 
 def _matches_all(key: str, value: Any) -> bool:
     if key in ("channel", "subdir", "build"):
-        return value == "*"
+        return bool(value == "*")
     if key == "version":
-        return value.matches_all
+        return bool(value.matches_all)
     return False
 
 
@@ -544,6 +544,81 @@ def _parse(text: str) -> dict[str, Any]:
     return result
 
 
+# ============================================================================== record checks
+Check = Callable[[Any], bool]
+"""One compiled constraint of a spec, called with a record (``PackageRecord`` or a look-alike)."""
+
+
+def _check_text(key: str, glob: Callable[[str], bool]) -> Check:
+    return lambda r: glob(getattr(r, key))
+
+
+def _check_version(spec: VersionSpec) -> Check:
+    vmatch = spec._match
+    vcache = _version_cache
+    verdicts: dict[str, bool] = {}  # by version string: records share a few versions
+
+    def version_ok(r: Any) -> bool:
+        s: str = r.version
+        ok = verdicts.get(s)
+        if ok is None:
+            v = vcache.get(s)
+            if v is None:
+                v = Version(s)
+            ok = vmatch(v, s)
+            if len(verdicts) < 4096:
+                verdicts[s] = ok
+        return ok
+
+    return version_ok
+
+
+def _check_build(build: str) -> Check:
+    if build.endswith("*") and build.count("*") == 1 and not build.startswith("^"):
+        head = build[:-1]  # 'py36*', the usual build glob: one call less than _glob_matcher's
+        return lambda r: bool(r.build.startswith(head))
+    glob = _glob_matcher(build)
+    if glob is not None:
+        return lambda r: glob(r.build)
+    return lambda r: bool(r.build == build)
+
+
+def _check_build_number(bn: BuildNumberSpec) -> Check:
+    return lambda r: bn.match(r.build_number)
+
+
+def _check_exact_or_glob(key: str, value: str, lower: bool = False) -> Check:
+    """``subdir``/``license``-like fields: a glob, or an exact (case-folded when ``lower``) value."""
+    glob = _glob_matcher(value, lower=lower)
+    if glob is not None:
+        return lambda r: glob(getattr(r, key, None) or "")
+    if lower:
+        return lambda r: (getattr(r, key, None) or "").lower() == value
+    return lambda r: bool(getattr(r, key, None) == value)
+
+
+def _check_equal(key: str, value: str) -> Check:
+    return lambda r: bool(getattr(r, key, None) == value)
+
+
+def _check_channel(cm: _ChannelMatcher) -> Check:
+    known = cm._cache
+
+    def channel_ok(r: Any) -> bool:
+        ok = known.get(r.channel or "")
+        return cm(r.channel) if ok is None else ok
+
+    return channel_ok
+
+
+def _check_features(key: str, want: frozenset[str]) -> Check:
+    return lambda r: _feature_set(getattr(r, key, None)) == want
+
+
+def _check_flags(want: frozenset[str]) -> Check:
+    return lambda r: want <= _feature_set(getattr(r, "flags", None) or ())
+
+
 # ============================================================================== the spec
 class MatchSpec:
     """A parsed match spec. Attributes are plain values (``None`` when unconstrained):
@@ -583,13 +658,39 @@ class MatchSpec:
         "when",
     )
 
+    name: str
+    version: VersionSpec | None
+    build: str | None
+    build_number: BuildNumberSpec | None
+    channel: str | None
+    subdir: str | None
+    md5: str | None
+    sha256: str | None
+    fn: str | None
+    url: str | None
+    license: str | None
+    license_family: str | None
+    track_features: tuple[str, ...] | None
+    features: tuple[str, ...] | None
+    extras: tuple[str, ...] | None
+    flags: tuple[str, ...] | None
+    when: str | None
+    optional: bool
+    target: str | None
+    original: str | None
+    _components: dict[str, Any]
+    _checks: tuple[Check, ...]
+    _exact_name: str | None
+    _key: tuple[Any, ...]
+    _hash: int
+
     def __init__(self, spec: str | MatchSpec | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         if spec.__class__ is str and not kwargs:
-            state = _built.get(spec)  # type: ignore[arg-type]
+            state = _built.get(spec)
             if state is not None:  # the same string built before: copy its (immutable) result
                 for slot, value in zip(_STATE_SLOTS, state):
                     _set_slot(self, slot, value)
-                self.original = spec  # type: ignore[assignment]
+                self.original = spec
                 return
         original = spec if isinstance(spec, str) else None
         try:
@@ -617,14 +718,16 @@ class MatchSpec:
             raise _error(shown, str(e)) from None
         self.original = original
         if spec.__class__ is str and not kwargs and len(_built) < 100_000:
-            _built[spec] = _get_state(self)  # type: ignore[index]
+            _built[spec] = _get_state(self)
 
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_parts(cls, name: str | None = None, version: str | VersionSpec | None = None,
                    build: str | None = None, **fields: Any) -> MatchSpec:
         """Build a spec in code: ``MatchSpec.from_parts("numpy", ">=1.8", channel="conda-forge")``."""
-        parts = {k: v for k, v in (("name", name), ("version", version), ("build", build)) if v is not None}
+        parts: dict[str, Any] = {
+            k: v for k, v in (("name", name), ("version", version), ("build", build)) if v is not None
+        }
         if name is not None and not str(name).strip():
             raise _error(name, "empty package name")
         parts.update({k: v for k, v in fields.items() if v is not None})
@@ -726,76 +829,38 @@ class MatchSpec:
         self._checks = self._compile()
 
     # ---------------------------------------------------------------- matching
-    def _compile(self) -> tuple[Callable[[Any], bool], ...]:
-        checks: list[Callable[[Any], bool]] = []
+    def _compile(self) -> tuple[Check, ...]:
+        checks: list[Check] = []
         if self.name != "*" and self._exact_name is None:
             glob = _glob_matcher(self.name, lower=True)
             if glob is not None:
-                checks.append(lambda r, g=glob: g(r.name))
+                checks.append(_check_text("name", glob))
         if self.version is not None and not self.version.matches_all:
-            vmatch = self.version._match
-            vcache = _version_cache
-            verdicts: dict[str, bool] = {}  # by version string: records share a few versions
-
-            def version_ok(r: Any) -> bool:
-                s = r.version
-                ok = verdicts.get(s)
-                if ok is None:
-                    v = vcache.get(s)
-                    if v is None:
-                        v = Version(s)
-                    ok = vmatch(v, s)
-                    if len(verdicts) < 4096:
-                        verdicts[s] = ok
-                return ok
-
-            checks.append(version_ok)
+            checks.append(_check_version(self.version))
         if self.build is not None and self.build != "*":
-            exact = self.build
-            if exact.endswith("*") and exact.count("*") == 1 and not exact.startswith("^"):
-                head = exact[:-1]  # 'py36*', the usual build glob: one call less than _glob_matcher's
-                checks.append(lambda r: r.build.startswith(head))
-            else:
-                glob = _glob_matcher(exact)
-                checks.append((lambda r, g=glob: g(r.build)) if glob else (lambda r, e=exact: r.build == e))
+            checks.append(_check_build(self.build))
         if self.build_number is not None and self.build_number.spec != "*":
-            bn = self.build_number
-            checks.append(lambda r: bn.match(r.build_number))
+            checks.append(_check_build_number(self.build_number))
         if self.subdir is not None and self.subdir != "*":
-            glob = _glob_matcher(self.subdir)
-            exact = self.subdir
-            checks.append((lambda r, g=glob: g(r.subdir or "")) if glob else (lambda r, e=exact: r.subdir == e))
+            checks.append(_check_exact_or_glob("subdir", self.subdir))
         if self.channel is not None and self.channel != "*":
-            cm = _ChannelMatcher(self.channel)
-            known = cm._cache
-
-            def channel_ok(r: Any) -> bool:
-                ok = known.get(r.channel or "")
-                return cm(r.channel) if ok is None else ok
-
-            checks.append(channel_ok)
+            checks.append(_check_channel(_ChannelMatcher(self.channel)))
         if self._components.keys() <= _COMMON_FIELDS:  # every field below is None
             return tuple(checks)
         for key in ("md5", "sha256", "url", "fn"):
             value = getattr(self, key)
             if value is not None:
-                checks.append(lambda r, k=key, v=value: getattr(r, k, None) == v)
+                checks.append(_check_equal(key, value))
         for key in ("license", "license_family"):
             value = getattr(self, key)
             if value is not None:
-                glob = _glob_matcher(value, lower=True)
-                if glob is not None:
-                    checks.append(lambda r, k=key, g=glob: g(getattr(r, k, None) or ""))
-                else:
-                    checks.append(lambda r, k=key, v=value: (getattr(r, k, None) or "").lower() == v)
+                checks.append(_check_exact_or_glob(key, value, lower=True))
         for key in ("track_features", "features"):
             value = getattr(self, key)
             if value is not None:
-                want = frozenset(value)
-                checks.append(lambda r, k=key, w=want: _feature_set(getattr(r, k, None)) == w)
+                checks.append(_check_features(key, frozenset(value)))
         if self.flags is not None:
-            want_flags = frozenset(self.flags)
-            checks.append(lambda r: want_flags <= _feature_set(getattr(r, "flags", None) or ()))
+            checks.append(_check_flags(frozenset(self.flags)))
         return tuple(checks)
 
     def match(self, record: Any) -> bool:
@@ -854,9 +919,9 @@ class MatchSpec:
         comps = self._components
         out: list[str] = []
         brackets: list[str] = []
-        channel = comps.get("channel")
+        channel: str | None = comps.get("channel")
         channel_exact = channel is not None and not _is_pattern(channel)
-        if channel_exact:
+        if channel is not None and channel_exact:
             out.append(channel)
         elif channel is not None and channel != "*":
             brackets.append(f"channel={channel}")
@@ -956,7 +1021,7 @@ class MatchSpec:
         without an exact name are returned unchanged. Conflicting exact values raise
         ``InvalidMatchSpec`` (a ``ValueError``)."""
         parsed = sorted((s if isinstance(s, MatchSpec) else cls(s) for s in specs if s), key=str)
-        groups: dict[tuple, list[MatchSpec]] = {}
+        groups: dict[tuple[Any, ...], list[MatchSpec]] = {}
         loose: list[MatchSpec] = []
         for spec in parsed:
             if spec._exact_name is None:

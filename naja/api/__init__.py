@@ -57,18 +57,21 @@ if TYPE_CHECKING:  # loaded on first use, see __getattr__
         remove,
         update,
     )
+    from naja.channel import redact_url
+    from naja.conda_lock import is_lockfile
 
 __all__ = [
     "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "Options", "Plan",
     "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
     "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
-    "flatten", "index", "info", "install", "list_envs", "list_packages", "lock", "package_create",
+    "flatten", "index", "info", "install", "is_lockfile", "list_envs", "list_packages", "lock", "package_create",
     "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove", "plan_revision",
-    "plan_transaction", "plan_update", "rc_target", "record_json", "remove", "remove_env", "search", "update", "whoneeds",
+    "plan_transaction", "plan_update", "rc_target", "record_json", "redact_url", "remove", "remove_env", "search", "update", "whoneeds",
     "writable_pkgs_dirs",
 ]
 
-_SUBMODULES = ("configuration", "context", "envs", "lock", "maintenance", "options", "query", "transact")
+_SOURCES = ("naja.api.configuration", "naja.api.context", "naja.api.envs", "naja.api.lock", "naja.api.maintenance",
+            "naja.api.options", "naja.api.query", "naja.api.transact", "naja.channel", "naja.conda_lock")
 
 
 def __getattr__(name: str) -> object:
@@ -77,8 +80,8 @@ def __getattr__(name: str) -> object:
     if name in __all__:
         import importlib
 
-        for sub in _SUBMODULES:
-            namespace = vars(importlib.import_module(f"naja.api.{sub}"))
+        for source in _SOURCES:
+            namespace = vars(importlib.import_module(source))
             if name in namespace:
                 globals()[name] = namespace[name]
                 return namespace[name]

@@ -24,7 +24,7 @@ from naja.shell.shells import SHELLS, guess_shell, normalize_shell
 
 __all__ = [
     "SHELLS", "InitResult", "ProcessInfo", "Settings", "Target", "activate_script", "deactivate_script",
-    "deinit_shell", "env_vars_list", "env_vars_set", "env_vars_unset", "hook_script", "init_shell",
+    "deinit_shell", "env_vars_list", "env_vars_set", "env_vars_unset", "hook_script", "init_preview", "init_shell",
     "parse_attach", "parse_env_assignments", "process_list", "process_stop", "reactivate_script",
     "reinit_shells", "resolve_shell", "run", "settings", "target_prefix", "write_activate_script",
 ]
@@ -96,6 +96,13 @@ def init_shell(shell: str, root_prefix: str | os.PathLike[str] | None = None) ->
         raise ActivationError("cmd.exe can only be initialized on Windows (its AutoRun registry value); "
                               f"the condabin files were written under {settings(root_prefix).root_prefix}")
     return result
+
+
+def init_preview(shell: str, root_prefix: str | os.PathLike[str] | None = None) -> tuple[Path | None, str]:
+    """``shell init --dry-run``: the rc file and the block that would go into it."""
+    if shell == "cmd.exe":
+        return None, ""
+    return _init.rc_file(shell), _init.init_block(shell, settings(root_prefix).root_prefix)
 
 
 def deinit_shell(shell: str, root_prefix: str | os.PathLike[str] | None = None) -> InitResult:

@@ -67,7 +67,7 @@ class Plan:
         return not self.to_link and not self.to_unlink
 
     def summary_rows(self) -> list[Change]:
-        from naja import version as version_mod
+        from naja.records import change_kind
 
         old = {r.name: r for r in self.to_unlink}
         new = {r.name: r for r in self.to_link}
@@ -76,17 +76,7 @@ class Plan:
         for name in sorted(set(old) | set(new)):
             n, o = new.get(name), old.get(name)
             if n is not None:
-                kind = "install"
-                if o is not None:
-                    vn, vo = version_mod.Version(n.version), version_mod.Version(o.version)
-                    if vn > vo:
-                        kind = "upgrade"
-                    elif vn < vo:
-                        kind = "downgrade"
-                    elif n.build != o.build or n.channel != o.channel:
-                        kind = "change"
-                    else:
-                        kind = "reinstall"
+                kind = "install" if o is None else change_kind(o, n)
                 rows.append(Change(kind, name, n.version, n.build, channel_label(n.channel), n.size,
                                    old_version=o.version if o is not None and o.version != n.version else "",
                                    needs_download=(n.url or n.fn) in fetch))

@@ -147,13 +147,10 @@ def _cmd_init(args: argparse.Namespace) -> int:
     api = _api()
     shell = _shell(args)
     if args.dry_run:
-        from naja.shell.init import init_block, rc_file
-
-        root = api.settings(getattr(args, "root_prefix", None)).root_prefix
-        print(f"Would write the {shell} hook files under {root} and add to "
-              f"{rc_file(shell) if shell != 'cmd.exe' else 'the AutoRun registry value'}:")
-        if shell != "cmd.exe":
-            print(init_block(shell, root), end="")
+        rc, block = api.init_preview(shell, getattr(args, "root_prefix", None))
+        print(f"Would write the {shell} hook files under {api.settings(getattr(args, 'root_prefix', None)).root_prefix}"
+              f" and add to {rc or 'the AutoRun registry value'}:")
+        print(block, end="")
         return 0
     result = api.init_shell(shell, getattr(args, "root_prefix", None))
     _report_init(result, "wrote", args)
