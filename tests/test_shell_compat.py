@@ -315,3 +315,17 @@ def test_run_detach_label_ps_list_and_stop(world, tmp_path):
     _wait_for(lambda: naja(env, "ps", "list").stdout.strip() == "No running processes")
     missing = naja(env, "ps", "stop", "sleeper", ok=False)
     assert missing.returncode == 1 and "Did not find" in missing.stdout
+
+
+def test_auto_activate_base_in_the_hook(world, tmp_path):
+    """``auto_activate_base: true`` makes the hook activate base, unless an env is active already."""
+    root, _, _, env = world
+    rc = tmp_path / "auto.yml"
+    rc.write_text("auto_activate_base: true\n")
+    env["MAMBARC"] = env["CONDARC"] = str(rc)
+    words = " ".join(f"'{w}'" for w in naja_command())
+    script = f'eval $({words} shell hook -s dash); echo "$CONDA_SHLVL $CONDA_DEFAULT_ENV $CONDA_PREFIX"'
+    out = subprocess.run(["dash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == f"1 base {root}", out.stderr
+    env["CONDA_PREFIX"] = str(root)
+    assert "naja activate base" not in naja(env, "shell", "hook", "-s", "bash").stdout

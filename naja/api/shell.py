@@ -63,7 +63,10 @@ def hook_script(shell: str, root_prefix: str | os.PathLike[str] | None = None) -
     s = settings(root_prefix)
     if shell == "cmd.exe":
         _init.write_root_files(shell, s.root_prefix)
-    return _scripts.hook(shell, root_prefix=root_prefix, changeps1=s.changeps1)
+    text = _scripts.hook(shell, root_prefix=root_prefix, changeps1=s.changeps1)
+    if s.auto_activate_base and not os.environ.get("CONDA_PREFIX") and shell not in ("cmd.exe", "nu"):
+        text += "naja activate base" + (";" if shell in ("posix", "bash", "zsh", "csh") else "") + "\n"
+    return text
 
 
 def activate_script(shell: str, target: Target, *, stack: bool = False,

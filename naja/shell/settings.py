@@ -28,6 +28,7 @@ class Settings:
     changeps1: bool = True
     env_prompt: str = DEFAULT_ENV_PROMPT
     windows: bool = sys.platform == "win32"
+    auto_activate_base: bool = False
 
 
 def expand(path: str | os.PathLike[str]) -> Path:
@@ -52,7 +53,8 @@ def load_settings(root_prefix: str | os.PathLike[str] | None = None) -> Settings
         envs_dirs.append(root_path / "envs")
     env_prompt = config.env_prompt or os.environ.get("CONDA_ENV_PROMPT") or DEFAULT_ENV_PROMPT
     return Settings(root_prefix=root_path, envs_dirs=tuple(dict.fromkeys(envs_dirs)),
-                    changeps1=bool(config.changeps1), env_prompt=env_prompt)
+                    changeps1=bool(config.changeps1), env_prompt=env_prompt,
+                    auto_activate_base=bool(config.auto_activate_base))
 
 
 def resolve_prefix(settings: Settings, name_or_prefix: str | None = None, *, name: str | None = None,
