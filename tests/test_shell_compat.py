@@ -119,7 +119,7 @@ def test_tcsh_rc_block_sources_mamba_csh(world, tmp_path):
     root, alpha, home, env = world
     _program("csh")
     naja(env, "shell", "init", "-s", "tcsh", "-r", str(root))
-    assert "source $NAJA_ROOT_PREFIX/etc/profile.d/mamba.csh" in (home / ".tcshrc").read_text()
+    assert 'source "$NAJA_ROOT_PREFIX/etc/profile.d/mamba.csh"' in (home / ".tcshrc").read_text()
     script = tmp_path / "s.csh"
     script.write_text(f"source {home}/.tcshrc\nnaja activate alpha\nprintenv CONDA_PREFIX\nprintenv FOO\n"
                       "naja activate nope\necho status=$status\n")

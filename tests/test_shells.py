@@ -192,7 +192,7 @@ def test_env_config_vars_then_reactivate(tmp_path, prefixes):
     assert after == load(tmp_path, "before")
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "csh", "xonsh"])
 def test_shell_init_is_idempotent_and_deinit_restores(shell, tmp_path, prefixes):
     from naja.shell import INIT_BEGIN, INIT_END
 
@@ -203,9 +203,11 @@ def test_shell_init_is_idempotent_and_deinit_restores(shell, tmp_path, prefixes)
     env["HOME"] = str(home)
     env.pop("XDG_CONFIG_HOME", None)
     env.pop("ZDOTDIR", None)
-    rc = {"bash": home / ".bashrc", "zsh": home / ".zshrc", "fish": home / ".config" / "fish" / "config.fish"}[shell]
+    rc = {"bash": home / ".bashrc", "zsh": home / ".zshrc", "fish": home / ".config" / "fish" / "config.fish",
+          "csh": home / ".tcshrc", "xonsh": home / ".xonshrc"}[shell]
     rc.parent.mkdir(parents=True, exist_ok=True)
-    original = "# my own settings\nexport MY_SETTING=1\n"
+    original = "# my own settings\n" + {"csh": "setenv MY_SETTING 1\n", "xonsh": "$MY_SETTING = '1'\n",
+                                          "fish": "set -gx MY_SETTING 1\n"}.get(shell, "export MY_SETTING=1\n")
     rc.write_text(original)
     naja = naja_command()
     for _ in range(2):

@@ -273,7 +273,7 @@ class Csh(_Base):
         return self._block([
             *([f"setenv NAJA_EXE {self.quote(exe[0])};"] if len(exe) == 1 else []),
             f"setenv NAJA_ROOT_PREFIX {self.quote(root_prefix)};",
-            "source $NAJA_ROOT_PREFIX/etc/profile.d/mamba.csh;",
+            'source "$NAJA_ROOT_PREFIX/etc/profile.d/mamba.csh";',
         ])
 
     def root_files(self, exe: Sequence[str], root_prefix: str) -> dict[str, str]:
