@@ -329,3 +329,94 @@ def test_auto_activate_base_in_the_hook(world, tmp_path):
     assert out.stdout.strip() == f"1 base {root}", out.stderr
     env["CONDA_PREFIX"] = str(root)
     assert "naja activate base" not in naja(env, "shell", "hook", "-s", "bash").stdout
+
+
+# --- PowerShell and cmd.exe through their parsers (tree-sitter grammars) ---------------------------
+
+
+def _parser(grammar: str):
+    from tree_sitter import Language, Parser
+
+    module = pytest.importorskip(f"tree_sitter_{grammar}")
+    return Parser(Language(module.language()))
+
+
+def _nodes(node, kind: str):
+    if node.type == kind:
+        yield node
+    for child in node.children:
+        yield from _nodes(child, kind)
+
+
+def _ps_env_assignments(tree) -> dict[str, str]:
+    """``$Env:NAME = 'value'`` assignments found by the PowerShell parser (verbatim strings)."""
+    out = {}
+    for node in _nodes(tree.root_node, "assignment_expression"):
+        target = node.children[0].text.decode()
+        value = node.children[-1].text.decode().strip()
+        if target.startswith("$Env:") and value.startswith("'"):
+            out[target[len("$Env:"):]] = value[1:-1].replace("''", "'")
+    return out
+
+
+def test_powershell_code_parses_and_sets_the_variables(world, tmp_path):
+    root, alpha, home, env = world
+    ps = _parser("powershell")
+    (alpha / "etc" / "conda" / "activate.d" / "p.ps1").write_text("$Env:PS_ACT = '1'\n")
+    env["CLOBBER"] = "it's mine"
+    naja(env, "env", "config", "vars", "set", "-p", str(alpha), "QUOTE=a'b c", "CLOBBER=alpha's")
+    texts = {
+        "hook": naja(env, "shell", "hook", "-s", "powershell").stdout,
+        "activate": naja(env, "shell", "activate", "-s", "powershell", "alpha").stdout,
+    }
+    naja(env, "shell", "init", "-s", "powershell", "-r", str(root))
+    texts["profile"] = (home / ".config" / "powershell" / "Microsoft.PowerShell_profile.ps1").read_text()
+    texts["mamba_hook.ps1"] = (root / "condabin" / "mamba_hook.ps1").read_text()
+    texts["Mamba.psm1"] = (root / "condabin" / "Mamba.psm1").read_text()
+    naja(env, "shell", "activate", "-p", str(alpha), "-s", "powershell", "--write")
+    texts["activate.ps1"] = (alpha / "activate.ps1").read_text()
+    trees = {name: ps.parse(text.encode()) for name, text in texts.items()}
+    assert not [name for name, tree in trees.items() if tree.root_node.has_error]
+    sets = _ps_env_assignments(trees["activate"])
+    assert sets["CONDA_PREFIX"] == str(alpha) and sets["CONDA_SHLVL"] == "1"
+    assert sets["QUOTE"] == "a'b c" and sets["__CONDA_SHLVL_0_CLOBBER"] == "it's mine"
+    assert sets["PATH"].split(os.pathsep)[0] == f"{alpha}/bin"
+    standalone = _ps_env_assignments(trees["activate.ps1"])
+    assert standalone["CONDA_PREFIX"] == str(alpha) and standalone["QUOTE"] == "a'b c"
+    functions = {n.text.decode() for t in trees.values() for n in _nodes(t.root_node, "function_name")}
+    assert {"global:naja", "global:__naja_xctivate", "global:prompt"} <= functions
+    assert "Env:NAJA_ROOT_PREFIX" in texts["profile"] and str(root) in texts["profile"]
+
+
+def test_cmd_exe_files_parse_and_set_the_variables(world):
+    root, alpha, _, env = world
+    bat = _parser("batch")
+    (alpha / "etc" / "conda" / "activate.d" / "z.bat").write_text("@SET ZED=1\n")
+    naja(env, "shell", "init", "-s", "cmd.exe", "-r", str(root), ok=False)
+    files = [*sorted((root / "condabin").glob("*.bat")), root / "Scripts" / "activate.bat"]
+    path = Path(naja(env, "shell", "activate", "-s", "cmd.exe", "alpha").stdout.strip())
+    naja(env, "shell", "activate", "-p", str(alpha), "-s", "cmd.exe", "--write")
+    try:
+        trees = {p.name if p != path else "activation": bat.parse(p.read_bytes()) for p in [*files, path]}
+    finally:
+        path.unlink()
+    trees["activate.bat (standalone)"] = bat.parse((alpha / "activate.bat").read_bytes())
+    assert not [name for name, tree in trees.items() if tree.root_node.has_error]
+
+    def sets(tree) -> dict[str, str]:
+        out = {}
+        for node in _nodes(tree.root_node, "variable_assignment"):
+            name = next(c for c in node.children if c.type == "variable_name").text.decode()
+            value = [c for c in node.children if c.type.endswith("assignment_value")]
+            out[name] = value[0].text.decode().strip('"') if value else ""
+        return out
+
+    activation = sets(trees["activation"])
+    assert activation["CONDA_PREFIX"] == str(alpha) and activation["FOO"] == "foo from alpha"
+    assert activation["CONDA_SHLVL"] == "1" and activation["PATH"].startswith(f"{alpha}/bin")
+    hook = sets(trees["mamba_hook.bat"])
+    assert hook["CONDA_SHLVL"] == "0" and hook["NAJA_ROOT_PREFIX"] == str(root)
+    calls = [n.text.decode() for t in trees.values() for n in _nodes(t.root_node, "call_stmt")]
+    assert any("_naja_activate.bat" in c for c in calls) and any("mamba_hook.bat" in c for c in calls)
+    labels = {n.text.decode() for n in _nodes(trees["naja.bat"].root_node, "label")}
+    assert {":xctivate", ":reactivate"} <= labels  # every GOTO target exists

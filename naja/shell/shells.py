@@ -233,7 +233,7 @@ class PowerShell(_Base):
 
     def root_files(self, exe: Sequence[str], root_prefix: str) -> dict[str, str]:
         hook = self.hook(exe, root_prefix=root_prefix, changeps1=True)
-        module = hook + "\nExport-ModuleMember -Function naja, __naja_exe, __naja_xctivate, prompt\n"
+        module = hook + "\nExport-ModuleMember -Function 'naja', '__naja_exe', '__naja_xctivate', 'prompt'\n"
         return {"condabin/mamba_hook.ps1": hook, "condabin/Mamba.psm1": module}
 
     def prepend_path(self, directories: Sequence[str]) -> str:
