@@ -420,3 +420,15 @@ def test_cmd_exe_files_parse_and_set_the_variables(world):
     assert any("_naja_activate.bat" in c for c in calls) and any("mamba_hook.bat" in c for c in calls)
     labels = {n.text.decode() for n in _nodes(trees["naja.bat"].root_node, "label")}
     assert {":xctivate", ":reactivate"} <= labels  # every GOTO target exists
+
+
+def test_run_with_an_unusable_process_registry(world, tmp_path):
+    """A cache directory naja cannot create only hides the run from ``ps`` (a label needs it)."""
+    _, _, _, env = world
+    blocker = tmp_path / "not a dir"
+    blocker.write_text("")
+    env["XDG_CACHE_HOME"] = str(blocker)
+    assert naja(env, "run", "-n", "alpha", "sh", "-c", "exit 5", ok=False).returncode == 5
+    out = naja(env, "run", "--label", "x", "-n", "alpha", "true", ok=False)
+    assert out.returncode == 1 and out.stderr.startswith("error: --label") and out.stderr.count("\n") == 1
+    assert naja(env, "ps", "list").stdout.strip() == "No running processes"

@@ -131,8 +131,11 @@ def _read_processes(directory: Path) -> list[ProcessInfo]:
 def list_processes() -> list[ProcessInfo]:
     if os.name == "nt" or not proc_dir().is_dir():
         return []
-    with _locked_proc_dir() as directory:
-        return _read_processes(directory)
+    try:
+        with _locked_proc_dir() as directory:
+            return _read_processes(directory)
+    except OSError:  # an unwritable cache: nothing naja could have registered there
+        return []
 
 
 def stop_processes(pid_or_name: str) -> list[ProcessInfo]:
@@ -164,13 +167,20 @@ def _registered(argv: Sequence[str], prefix: str, label: str | None) -> Iterator
     if os.name == "nt":
         yield label or ""
         return
-    with _locked_proc_dir() as directory:
-        taken = {p.name for p in _read_processes(directory)}
-        if label is not None and label in taken:
-            raise ActivationError(f"another process with name '{label}' is currently running")
-        name = label if label is not None else _unique_name(argv[0], taken)
-        path = directory / f"{os.getpid()}.json"
-        path.write_text(json.dumps({"name": name, "command": list(argv), "prefix": prefix}), encoding="utf-8")
+    try:
+        with _locked_proc_dir() as directory:
+            taken = {p.name for p in _read_processes(directory)}
+            if label is not None and label in taken:
+                raise ActivationError(f"another process with name '{label}' is currently running")
+            name = label if label is not None else _unique_name(argv[0], taken)
+            path = directory / f"{os.getpid()}.json"
+            path.write_text(json.dumps({"name": name, "command": list(argv), "prefix": prefix}), encoding="utf-8")
+    except OSError as exc:
+        # as micromamba: a cache naja cannot write only means `ps` will not show this run
+        if label is not None:
+            raise ActivationError(f"--label: cannot register the process in {proc_dir()}: {exc.strerror}") from None
+        yield ""
+        return
     try:
         yield name
     finally:

@@ -242,13 +242,11 @@ class PowerShell(_Base):
 
 
 class Csh(_Base):
-    """csh and tcsh: statements end in ';' because the hook ``eval``s them joined on one line."""
+    """csh and tcsh: statements end in ';' so that ``eval "`naja shell ...`"`` (which joins the lines)
+    runs them too; the hook itself sources them from a file."""
 
     name = "csh"
     extension = ".csh"
-
-    def quote(self, value: str) -> str:
-        return "'" + value.replace("'", "'\\''") + "'"
 
     def export(self, name: str, value: str) -> str:
         return f"setenv {name} {self.quote(value)};"
