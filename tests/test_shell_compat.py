@@ -223,7 +223,7 @@ def test_completer_answers_like_micromamba(world):
     assert complete("-") == []
 
 
-def test_bash_completion_through_the_hook(world):
+def test_bash_and_fish_completion_through_the_hook(world):
     _, _, _, env = world
     words = " ".join(f"'{w}'" for w in naja_command())
     script = (f'eval "$({words} shell hook -s bash)"\n'
@@ -231,6 +231,10 @@ def test_bash_completion_through_the_hook(world):
               "COMP_WORDS=(naja shell ho); COMP_CWORD=2; _naja_bash_completions; echo \"${COMPREPLY[@]}\"\n")
     out = subprocess.run(["bash", "--norc", "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.splitlines() == ["shell", "hook"], out.stderr
+    _program("fish")
+    script = f"{words} shell hook -s fish | source; complete -C 'naja she'; complete -C 'naja shell ho'"
+    out = subprocess.run(["fish", "-N", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["shell", "hook"], out.stderr
 
 
 # --- environments that run without naja (issue 20) -------------------------------------------------
