@@ -278,23 +278,6 @@ class ChannelConfig:
 
 
 DEFAULT_CONFIG = ChannelConfig()
-_active_config: ChannelConfig = DEFAULT_CONFIG
-
-
-def set_default_config(config: ChannelConfig | None) -> None:
-    """Make ``config`` what ``Channel.from_string(text)`` uses when given no config (None: reset).
-
-    The CLI/API calls this once after loading the user's configuration, so that code parsing
-    channels without a config at hand (match specs, records) honours channel_alias & co.
-    """
-    global _active_config
-    _active_config = DEFAULT_CONFIG if config is None else config
-
-
-def get_default_config() -> ChannelConfig:
-    return _active_config
-
-
 def _has_scheme(text: str) -> bool:
     scheme, sep, _ = text.partition("://")
     return bool(sep) and scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
@@ -380,7 +363,7 @@ class Channel:
         """Parse a channel as a user writes it. Multichannel names (``defaults``) give a ``MultiChannel``."""
         if isinstance(text, Channel | MultiChannel):
             return text
-        config = _active_config if config is None else config
+        config = DEFAULT_CONFIG if config is None else config
         text = str(text).strip()
         if is_path(text) and not _has_scheme(text):
             return _parse(text, config)  # relative paths depend on the cwd: not cached

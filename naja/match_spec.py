@@ -15,7 +15,7 @@ import operator
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from naja.errors import ChannelError, InvalidMatchSpec, InvalidSpec
@@ -23,6 +23,9 @@ from naja.records import PackageRecord
 from naja.version import PARSED as _version_cache
 from naja.version import Version
 from naja.version_spec import BuildNumberSpec, VersionSpec
+
+if TYPE_CHECKING:
+    from naja.channel import ChannelConfig
 
 __all__ = ["MatchSpec"]
 
@@ -90,7 +93,9 @@ def _known_subdirs() -> frozenset[str]:
     return frozenset(KNOWN_SUBDIRS)
 
 
-def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | None, str | None]:
+def _channel_parts(
+    text: str | None, package_url: bool = False, config: ChannelConfig | None = None
+) -> tuple[str | None, str | None]:
     """``(channel as conda prints it, subdir named by the channel text)``.
 
     Names become canonical names (``pkgs/main`` -> ``defaults``); URLs under the channel alias
@@ -113,8 +118,9 @@ def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | N
         suffix = text[text.rindex("[") :]
     from naja.channel import DEFAULT_CONFIG, Channel, MultiChannel
 
+    config = DEFAULT_CONFIG if config is None else config
     try:
-        channel = Channel.from_string(text)
+        channel = Channel.from_string(text, config)
     except (ChannelError, ValueError) as e:
         raise InvalidSpec(f"invalid channel {text!r}: {e}") from None
     platforms = getattr(channel, "platforms", None)
@@ -123,7 +129,7 @@ def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | N
         return channel.name + suffix, subdir
     if _is_url_or_path(text):
         canonical = channel.canonical_name
-        if not package_url and canonical != channel.base_url and DEFAULT_CONFIG.is_multichannel(canonical):
+        if not package_url and canonical != channel.base_url and config.is_multichannel(canonical):
             return channel.base_url, subdir  # a URL naming a defaults member stays a URL
         return canonical, subdir
     return channel.canonical_name + suffix, subdir
@@ -133,10 +139,11 @@ class _ChannelMatcher:
     """Does a record's ``channel`` (a base URL, or sometimes a name) belong to the spec's channel?
     Answers are cached per record channel string: a repodata load has only a handful."""
 
-    __slots__ = ("_cache", "_channel", "_regex", "text")
+    __slots__ = ("_cache", "_channel", "_config", "_regex", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, config: ChannelConfig | None = None) -> None:
         self.text = text
+        self._config = config
         self._cache: dict[str, bool] = {}
         self._regex = None
         self._channel: Any = None
@@ -165,20 +172,20 @@ class _ChannelMatcher:
 
         if self._regex is not None:
             try:
-                other = Channel.from_string(value)
+                other = Channel.from_string(value, self._config)
             except (ChannelError, ValueError):
                 return bool(self._regex(value))
             names = {value, getattr(other, "canonical_name", ""), getattr(other, "name", "")}
             return any(self._regex(n) for n in names if n)
         if self._channel is None:
             try:
-                self._channel = Channel.from_string(self.text)
+                self._channel = Channel.from_string(self.text, self._config)
             except (ChannelError, ValueError):
                 self._channel = False
         if self._channel is False:
             return False
         try:
-            return bool(self._channel.matches(value))
+            return bool(self._channel.matches(value, config=self._config))
         except (ChannelError, ValueError):
             return False
 
@@ -421,7 +428,7 @@ def _check_name(name: str, spec: str) -> str:
     return lowered
 
 
-def _url_parts(text: str) -> dict[str, Any]:
+def _url_parts(text: str, config: ChannelConfig | None) -> dict[str, Any]:
     """A package file URL or path: name/version/build from the file name, channel/subdir from the
     directory when it ends in a subdir."""
     url = text
@@ -438,7 +445,7 @@ def _url_parts(text: str) -> dict[str, Any]:
             name, version, build = stem.rsplit("-", 2)
         except ValueError:
             raise InvalidSpec(f"cannot read name-version-build from {filename!r}") from None
-        channel, _ = _channel_parts(parent, package_url=True)
+        channel, _ = _channel_parts(parent, package_url=True, config=config)
         return {
             "channel": channel,
             "subdir": maybe_subdir,
@@ -451,26 +458,30 @@ def _url_parts(text: str) -> dict[str, Any]:
     return {"name": "*", "fn": filename, "url": url}
 
 
-def _parse(text: str) -> dict[str, Any]:
-    """Split a spec string into raw components (strings), conda's ``_parse_spec_str``."""
-    cached = _parse_cache.get(text)
+def _parse(text: str, config: ChannelConfig | None = None) -> dict[str, Any]:
+    """Split a spec string into raw components (strings), conda's ``_parse_spec_str``; channel names
+    are read under ``config`` (the default channel settings when None, the only parses cached)."""
+    cached = _parse_cache.get(text) if config is None else None
     if cached is not None:
         return cached
+    result = _parse_uncached(text, config)
+    if config is None and len(_parse_cache) < 100_000:
+        _parse_cache[text] = result
+    return result
+
+
+def _parse_uncached(text: str, config: ChannelConfig | None) -> dict[str, Any]:
     spec = text
     if spec.endswith("@") and "[" not in spec:  # legacy feature spec 'mkl@'
         feature = spec[:-1].strip()
         if not feature or not all(c.isalnum() or c in "_.+-" for c in feature):  # must round-trip
             raise InvalidMatchSpec(f"invalid match spec {text!r}: invalid feature name {feature!r}")
-        result: dict[str, Any] = {"name": "*", "track_features": feature}
-        _parse_cache[text] = result
-        return result
+        return {"name": "*", "track_features": feature}
     if "#" in spec:
         spec = spec[: spec.index("#")]
     spec = spec.strip()
     if spec.endswith(_PACKAGE_SUFFIXES) and (_SCHEME.match(spec) or _PATHLIKE.match(spec) or "/" in spec):
-        result = _url_parts(spec)
-        _parse_cache[text] = result
-        return result
+        return _url_parts(spec, config)
 
     parens = _LEGACY_PARENS.search(spec)
     optional = False
@@ -489,9 +500,9 @@ def _parse(text: str) -> dict[str, Any]:
         channel_text, _namespace, spec = pieces
     elif len(pieces) == 2:
         _namespace, spec = pieces
-    channel, subdir = _channel_parts(channel_text)
+    channel, subdir = _channel_parts(channel_text, config=config)
     if "channel" in brackets:
-        b_channel, b_subdir = _channel_parts(brackets.pop("channel"))
+        b_channel, b_subdir = _channel_parts(brackets.pop("channel"), config=config)
         if b_channel:
             channel = b_channel
         if b_subdir:
@@ -520,7 +531,7 @@ def _parse(text: str) -> dict[str, Any]:
         if version:
             version = _sanitize_version(version, build)
 
-    result = {"name": name}
+    result: dict[str, Any] = {"name": name}
     if channel is not None:
         result["channel"] = channel
     if subdir is not None:
@@ -540,7 +551,6 @@ def _parse(text: str) -> dict[str, Any]:
     result.update(brackets)
     if optional:
         result["optional"] = True
-    _parse_cache[text] = result
     return result
 
 
@@ -631,6 +641,7 @@ class MatchSpec:
     """
 
     __slots__ = (
+        "_channel_config",
         "_checks",
         "_components",
         "_exact_name",
@@ -678,14 +689,21 @@ class MatchSpec:
     optional: bool
     target: str | None
     original: str | None
+    _channel_config: ChannelConfig | None
     _components: dict[str, Any]
     _checks: tuple[Check, ...]
     _exact_name: str | None
     _key: tuple[Any, ...]
     _hash: int
 
-    def __init__(self, spec: str | MatchSpec | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
-        if spec.__class__ is str and not kwargs:
+    def __init__(self, spec: str | MatchSpec | Mapping[str, Any] | None = None, *,
+                 channel_config: ChannelConfig | None = None, **kwargs: Any) -> None:
+        """``channel_config``: the user's channel settings (``channel_alias``, ``custom_channels``, …)
+        under which a ``channel::`` part is named and matched; None means conda's defaults."""
+        if isinstance(spec, MatchSpec) and channel_config is None:
+            channel_config = spec._channel_config
+        self._channel_config = channel_config
+        if spec.__class__ is str and not kwargs and channel_config is None:
             state = _built.get(spec)
             if state is not None:  # the same string built before: copy its (immutable) result
                 for slot, value in zip(_STATE_SLOTS, state):
@@ -700,7 +718,7 @@ class MatchSpec:
                 raw.setdefault("target", spec.target)
                 original = spec.original
             elif isinstance(spec, str):
-                raw = dict(_parse(spec)) if spec.strip() else {}
+                raw = dict(_parse(spec, channel_config)) if spec.strip() else {}
                 if kwargs and set(kwargs) - {"optional", "target"}:
                     original = None
             elif isinstance(spec, Mapping):
@@ -717,7 +735,7 @@ class MatchSpec:
                 raise
             raise _error(shown, str(e)) from None
         self.original = original
-        if spec.__class__ is str and not kwargs and len(_built) < 100_000:
+        if spec.__class__ is str and not kwargs and channel_config is None and len(_built) < 100_000:
             _built[spec] = _get_state(self)
 
     # ---------------------------------------------------------------- construction
@@ -756,7 +774,7 @@ class MatchSpec:
         if channel is not None and not isinstance(channel, str):
             channel = str(getattr(channel, "canonical_name", channel))
         if channel is not None:
-            channel, ch_subdir = _channel_parts(channel)
+            channel, ch_subdir = _channel_parts(channel, config=self._channel_config)
             if subdir is None:
                 subdir = ch_subdir
         self.channel = channel or None
@@ -844,7 +862,7 @@ class MatchSpec:
         if self.subdir is not None and self.subdir != "*":
             checks.append(_check_exact_or_glob("subdir", self.subdir))
         if self.channel is not None and self.channel != "*":
-            checks.append(_check_channel(_ChannelMatcher(self.channel)))
+            checks.append(_check_channel(_ChannelMatcher(self.channel, self._channel_config)))
         if self._components.keys() <= _COMMON_FIELDS:  # every field below is None
             return tuple(checks)
         for key in ("md5", "sha256", "url", "fn"):
@@ -1012,7 +1030,7 @@ class MatchSpec:
         return self._hash
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (str(self), self.optional, self.target))
+        return (_rebuild, (str(self), self.optional, self.target, self._channel_config))
 
     # ---------------------------------------------------------------- merging
     @classmethod
@@ -1062,7 +1080,8 @@ class MatchSpec:
         for key in ("track_features", "features", "extras", "flags"):
             if key in final:
                 final[key] = list(final[key])
-        return MatchSpec(optional=self.optional, target=self.target or other.target, **final)
+        return MatchSpec(optional=self.optional, target=self.target or other.target,
+                         channel_config=self._channel_config, **final)
 
 
 # Building a spec from a string (parse, version spec, compiled checks) costs ~25 µs and the solver
@@ -1078,8 +1097,8 @@ _FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
 _set_slot = object.__setattr__
 
 
-def _rebuild(text: str, optional: bool, target: Any) -> MatchSpec:
-    return MatchSpec(text, optional=optional, target=target)
+def _rebuild(text: str, optional: bool, target: Any, channel_config: ChannelConfig | None = None) -> MatchSpec:
+    return MatchSpec(text, optional=optional, target=target, channel_config=channel_config)
 
 
 class _MappingRecord:

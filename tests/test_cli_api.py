@@ -65,3 +65,20 @@ def test_one_change_classifier_for_summary_transaction_and_json(tmp_path):
                                           channel="other", subdir="s")) == "change"
     assert change_kind(old, PackageRecord(name="t", version="2.0", build="a", build_number=5,
                                           channel="c", subdir="s")) == "reinstall"
+
+
+def test_custom_channel_named_in_a_spec_is_read_under_the_users_config(tmp_path, serve):
+    """``mychan::tool`` with ``custom_channels: {mychan: <server>}``: the spec's channel is the
+    user's custom channel, not ``<channel_alias>/mychan`` (a module-level default nobody set)."""
+    from tests.support.packages import make_channel
+
+    make_channel(tmp_path / "srv" / "mychan", [{"name": "tool", "version": "1.0", "noarch": "generic",
+                                                 "files": {"share/tool.txt": "hi\n"}}])
+    server = serve(tmp_path / "srv")
+    rc = tmp_path / "condarc.yml"
+    rc.write_text(f"custom_channels:\n  mychan: {server.url}\n")
+    prefix = tmp_path / "env"
+    options = api.Options(prefix=str(prefix), channels=("mychan",), rc_files=(str(rc),))
+    plan = api.plan_create(["mychan::tool"], options)
+    assert [(r.name, r.channel) for r in plan.to_link] == [("tool", f"{server.url}/mychan")]
+    assert [row.channel for row in plan.summary_rows()] == ["mychan"]
