@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.activation import make_prefix, naja_command, shell_env
-from tests.test_shells import _program
+from tests.support.activation import make_prefix, naja_command, shell_env, shell_program
 
 
 def naja(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess:
@@ -47,7 +46,7 @@ def world(tmp_path):
 def test_hook_survives_unquoted_eval(program, flag, world, tmp_path):
     """``eval $(naja shell hook -s dash)``: word splitting joins the hook's lines and globs its words."""
     _, alpha, _, env = world
-    _program({"dash": "posix"}.get(program, program))
+    shell_program({"dash": "posix"}.get(program, program))
     (tmp_path / "cwd").mkdir()
     for name in ("a", "ab", "[x]"):  # files a stray glob in the hook would match
         (tmp_path / "cwd" / name).touch()
@@ -117,7 +116,7 @@ def test_init_writes_rc_block_and_root_prefix_files(shell, rc, files, world, tmp
 def test_tcsh_rc_block_sources_mamba_csh(world, tmp_path):
     """``.tcshrc`` sources ``$NAJA_ROOT_PREFIX/etc/profile.d/mamba.csh`` (as micromamba's block does)."""
     root, alpha, home, env = world
-    _program("csh")
+    shell_program("csh")
     naja(env, "shell", "init", "-s", "tcsh", "-r", str(root))
     assert 'source "$NAJA_ROOT_PREFIX/etc/profile.d/mamba.csh"' in (home / ".tcshrc").read_text()
     script = tmp_path / "s.csh"
@@ -231,7 +230,7 @@ def test_bash_and_fish_completion_through_the_hook(world):
               "COMP_WORDS=(naja shell ho); COMP_CWORD=2; _naja_bash_completions; echo \"${COMPREPLY[@]}\"\n")
     out = subprocess.run(["bash", "--norc", "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.splitlines() == ["shell", "hook"], out.stderr
-    _program("fish")
+    shell_program("fish")
     script = f"{words} shell hook -s fish | source; complete -C 'naja she'; complete -C 'naja shell ho'"
     out = subprocess.run(["fish", "-N", "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["shell", "hook"], out.stderr
@@ -246,7 +245,7 @@ def test_activate_write_runs_without_naja(shell, world, tmp_path):
     shell where naja is nowhere on PATH, sourcing it runs the environment's programs with its
     variables and activate.d scripts."""
     _, alpha, _, env = world
-    program = _program(shell)[0]
+    program = shell_program(shell)[0]
     os.symlink(sys.executable, alpha / "bin" / "python")
     out = naja(env, "shell", "activate", "-p", str(alpha), "-s", shell, "--write")
     name = {"posix": "activate", "fish": "activate.fish", "csh": "activate.csh"}[shell]

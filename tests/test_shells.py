@@ -9,35 +9,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.activation import dump_cmd, make_prefix, naja_command, shell_env
+from tests.support.activation import dump_cmd, make_prefix, naja_command, shell_env, shell_program
 
-SHELL_PROGRAMS = {"bash": ["bash", "--norc", "--noprofile"], "zsh": ["zsh", "-f"], "fish": ["fish", "-N"],
-                  "posix": ["dash"], "csh": ["tcsh", "-f"], "xonsh": ["xonsh", "--no-rc"]}
 #: shells whose prompt activation leaves alone (fish, xonsh: CONDA_PROMPT_MODIFIER only)
 NO_PS1 = ("fish", "csh", "xonsh")
-
-
-def _program(shell: str) -> list[str]:
-    argv = SHELL_PROGRAMS[shell]
-    if shutil.which(argv[0]) is None:
-        message = f"{argv[0]} is not installed (.ci/run installs zsh, fish, tcsh and xonsh)"
-        if os.environ.get("NAJA_REQUIRE_SHELLS"):  # set by .ci/run: no real-shell test skips in CI
-            pytest.fail(message)
-        pytest.skip(message)
-    return argv
 
 
 def run_shell(shell: str, script: str, tmp: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     path = tmp / f"script.{shell}"
     path.write_text(script)
-    proc = subprocess.run([*_program(shell), str(path)], env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([*shell_program(shell), str(path)], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, f"{shell} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     return proc
 

@@ -8,6 +8,23 @@ import shutil
 import sys
 from pathlib import Path
 
+SHELL_PROGRAMS = {"bash": ["bash", "--norc", "--noprofile"], "zsh": ["zsh", "-f"], "fish": ["fish", "-N"],
+                  "posix": ["dash"], "csh": ["tcsh", "-f"], "xonsh": ["xonsh", "--no-rc"]}
+
+
+def shell_program(shell: str) -> list[str]:
+    """The command running ``shell`` without rc files; skips when it is not installed, fails instead
+    under NAJA_REQUIRE_SHELLS (set by .ci/run: no real-shell test skips in CI)."""
+    import pytest
+
+    argv = SHELL_PROGRAMS[shell]
+    if shutil.which(argv[0]) is None:
+        message = f"{argv[0]} is not installed (.ci/run installs zsh, fish, tcsh and xonsh)"
+        if os.environ.get("NAJA_REQUIRE_SHELLS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return argv
+
 
 def naja_command() -> list[str]:
     """The installed ``naja`` executable (next to this interpreter), else ``python -m naja``."""
