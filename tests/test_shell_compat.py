@@ -222,7 +222,7 @@ def test_completer_answers_like_micromamba(world):
     assert complete("-") == []
 
 
-def test_bash_and_fish_completion_through_the_hook(world):
+def test_bash_zsh_and_fish_completion_through_the_hook(world):
     _, _, _, env = world
     words = " ".join(f"'{w}'" for w in naja_command())
     script = (f'eval "$({words} shell hook -s bash)"\n'
@@ -230,6 +230,11 @@ def test_bash_and_fish_completion_through_the_hook(world):
               "COMP_WORDS=(naja shell ho); COMP_CWORD=2; _naja_bash_completions; echo \"${COMPREPLY[@]}\"\n")
     out = subprocess.run(["bash", "--norc", "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.splitlines() == ["shell", "hook"], out.stderr
+    shell_program("zsh")
+    script = (f'eval "$({words} shell hook -s zsh)"; COMP_LINE="naja shell ho"; _naja_zsh_completions; '
+              'echo "$COMPREPLY"')
+    out = subprocess.run(["zsh", "-f", "-i", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines()[-1] == "hook", out.stderr
     shell_program("fish")
     script = f"{words} shell hook -s fish | source; complete -C 'naja she'; complete -C 'naja shell ho'"
     out = subprocess.run(["fish", "-N", "-c", script], env=env, capture_output=True, text=True, timeout=60)

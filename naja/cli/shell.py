@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 SHELL_HELP = ("bash, zsh, posix (sh, dash), fish, powershell, xonsh, csh (tcsh), nu or cmd.exe "
               "(default: guessed from the parent process)")
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shell.set_defaults(func=_cmd_subshell)
     sub = shell.add_subparsers(dest="shell_command", metavar="SUBCOMMAND", parser_class=type(shell))
 
-    def add(name: str, help_text: str, func) -> argparse.ArgumentParser:
+    def add(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         _add_options(p, sub=True)
         p.set_defaults(func=func)
