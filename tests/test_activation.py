@@ -434,3 +434,29 @@ def test_run_ctrl_c_in_a_terminal(tmp_path, envs, which):
         proc.wait()
         os.close(master)
     assert b"count 1" in output, output
+
+
+def test_transitions_are_pure_given_a_reader():
+    """With the prefix contents passed in, activate/stack/deactivate touch no file (the prefixes do
+    not exist) and undo each other exactly, CONDA_PREFIX_<n>/CONDA_STACKED_<n> included."""
+    from pathlib import PurePosixPath
+
+    from naja.shell.settings import PrefixFiles
+
+    files = {
+        "/nowhere/a": PrefixFiles({"V": "a", "ONLY_A": "1"}, (Path("/nowhere/a/act.sh"),), (Path("/nowhere/a/de.sh"),)),
+        "/nowhere/b": PrefixFiles({"V": "b"}, (), ()),
+    }
+    settings = Settings(root_prefix=Path(PurePosixPath("/nowhere/root")), windows=False)
+    start = {"PATH": "/usr/bin", "V": "mine", "CONDA_SHLVL": "0"}
+    t1 = build_activate(start, "/nowhere/a", settings, read=files.__getitem__)
+    one = t1.apply(start)
+    assert one["V"] == "a" and one["__CONDA_SHLVL_0_V"] == "mine" and t1.activate_scripts == [Path("/nowhere/a/act.sh")]
+    t2 = build_activate(one, "/nowhere/b", settings, stack=True, read=files.__getitem__)
+    two = t2.apply(one)
+    assert two["PATH"] == "/nowhere/b/bin:/nowhere/a/bin:/usr/bin" and two["CONDA_STACKED_2"] == "true"
+    assert two["CONDA_PREFIX_1"] == "/nowhere/a" and two["CONDA_SHLVL"] == "2" and t2.deactivate_scripts == []
+    back = build_deactivate(two, settings, read=files.__getitem__).apply(two)
+    assert back == one
+    t3 = build_deactivate(back, settings, read=files.__getitem__)
+    assert t3.apply(back) == start and t3.deactivate_scripts == [Path("/nowhere/a/de.sh")]

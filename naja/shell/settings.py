@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from naja.config import expand_path, load_config
@@ -188,3 +188,27 @@ def unset_env_vars(prefix: str | os.PathLike[str], names: Iterable[str]) -> list
         state["env_vars"] = env_vars
         _write_state(Path(prefix), state)
     return changed
+
+
+@dataclass(frozen=True)
+class PrefixFiles:
+    """What activation reads from a prefix: its variables and its ``activate.d``/``deactivate.d``
+    scripts for one shell (deactivate.d in the order they run: reverse sorted)."""
+
+    env_vars: Mapping[str, str] = field(default_factory=dict)
+    activate_scripts: tuple[Path, ...] = ()
+    deactivate_scripts: tuple[Path, ...] = ()
+
+
+def _sorted_scripts(directory: Path, extension: str) -> tuple[Path, ...]:
+    if not directory.is_dir():
+        return ()
+    return tuple(sorted((p for p in directory.iterdir() if p.name.endswith(extension) and p.is_file()),
+                        key=lambda p: p.name))
+
+
+def read_prefix_files(prefix: str | os.PathLike[str], extension: str) -> PrefixFiles:
+    """The I/O edge of the transitions: read a prefix's variables and scripts."""
+    conda = Path(prefix, "etc", "conda")
+    return PrefixFiles(environment_env_vars(prefix), _sorted_scripts(conda / "activate.d", extension),
+                       _sorted_scripts(conda / "deactivate.d", extension)[::-1])

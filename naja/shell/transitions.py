@@ -2,7 +2,9 @@
 
 Each builder takes the current environment (a mapping) and returns the variables to unset and export,
 the new prompt and the ``activate.d``/``deactivate.d`` scripts to source; nothing here touches the
-process environment, so a shell class only has to render the result.
+process environment, so a shell class only has to render the result. What a prefix holds (its
+variables and scripts) comes through a ``read`` function, by default
+:func:`naja.shell.settings.read_prefix_files`: given another one the builders do no I/O at all.
 
 State is kept in the environment exactly as conda keeps it, so conda, mamba and naja can take turns:
 ``CONDA_PREFIX``, ``CONDA_SHLVL``, ``CONDA_PREFIX_<n>`` (the prefix active at level n),
@@ -14,12 +16,15 @@ so deactivation can put it back.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from naja.errors import ConfigError
-from naja.shell.settings import UNSET_MARKER, Settings, environment_env_vars
+from naja.shell.settings import UNSET_MARKER, PrefixFiles, Settings, read_prefix_files
+
+#: reads a prefix's variables and scripts; the builders are pure given one (tests pass their own)
+PrefixReader = Callable[[str], PrefixFiles]
 
 
 @dataclass
@@ -160,14 +165,11 @@ def _new_prompt(environ: Mapping[str, str], modifier: str, settings: Settings, s
     return modifier + ps1
 
 
-def _scripts(prefix: str, which: str, shell: str) -> list[Path]:
-    directory = Path(prefix, "etc", "conda", which)
-    if not directory.is_dir():
-        return []
-    ext = _flavor(shell)[0]
-    found = sorted((p for p in directory.iterdir() if p.name.endswith(ext) and p.is_file()),
-                   key=lambda p: p.name)
-    return found[::-1] if which == "deactivate.d" else found
+def _reader(shell: str, read: PrefixReader | None) -> PrefixReader:
+    if read is not None:
+        return read
+    extension = _flavor(shell)[0]
+    return lambda prefix: read_prefix_files(prefix, extension)
 
 
 class _Builder:
@@ -202,13 +204,14 @@ class _Builder:
 
 
 def build_activate(environ: Mapping[str, str], prefix: str | os.PathLike[str], settings: Settings,
-                   *, stack: bool = False, shell: str = "bash") -> Transition:
+                   *, stack: bool = False, shell: str = "bash", read: PrefixReader | None = None) -> Transition:
     """Activate ``prefix`` on top of ``environ``: replace the active env (or stack on it)."""
+    read = _reader(shell, read)
     prefix = os.fspath(prefix)
     old_level = _level(environ)
     old_prefix = environ.get("CONDA_PREFIX") or None
     if old_level > 0 and old_prefix and _same_path(old_prefix, prefix, settings.windows):
-        return build_reactivate(environ, settings, shell=shell)
+        return build_reactivate(environ, settings, shell=shell, read=read)
     level = old_level + 1
     b = _Builder(environ)
     entries = _split_path(environ, settings.windows)
@@ -222,7 +225,7 @@ def build_activate(environ: Mapping[str, str], prefix: str | os.PathLike[str], s
     else:
         entries = _replace_prefix_in_path(entries, old_prefix, prefix, settings.windows)
         b.set(f"CONDA_PREFIX_{old_level}", old_prefix)
-        deactivate_scripts = _scripts(old_prefix, "deactivate.d", shell)
+        deactivate_scripts = list(read(old_prefix).deactivate_scripts)
     modifier = _prompt_modifier(environ, prefix, settings, "activate", stack)
     # exported even when unchanged, as micromamba does: a shell whose variables were changed by hand
     # (or not exported) ends up right
@@ -231,18 +234,21 @@ def build_activate(environ: Mapping[str, str], prefix: str | os.PathLike[str], s
     b.set("CONDA_SHLVL", str(level), force=True)
     b.set("CONDA_DEFAULT_ENV", default_env_name(prefix, settings), force=True)
     b.set("CONDA_PROMPT_MODIFIER", modifier, force=True)
-    for name, value in environment_env_vars(prefix).items():
+    files = read(prefix)
+    for name, value in files.env_vars.items():
         # remember what a variable held so that deactivation can restore it exactly
         if name in environ:
             b.set(f"__CONDA_SHLVL_{old_level}_{name}", environ[name])
         if value != UNSET_MARKER:
             b.set(name, value, force=True)
     return b.transition(_new_prompt(environ, modifier, settings, shell), deactivate_scripts,
-                        _scripts(prefix, "activate.d", shell))
+                        list(files.activate_scripts))
 
 
-def build_deactivate(environ: Mapping[str, str], settings: Settings, *, shell: str = "bash") -> Transition:
+def build_deactivate(environ: Mapping[str, str], settings: Settings, *, shell: str = "bash",
+                     read: PrefixReader | None = None) -> Transition:
     """Undo the innermost activation; a no-op when nothing is active."""
+    read = _reader(shell, read)
     old_level = _level(environ)
     old_prefix = environ.get("CONDA_PREFIX")
     if old_level < 1 or not old_prefix:
@@ -266,29 +272,32 @@ def build_deactivate(environ: Mapping[str, str], settings: Settings, *, shell: s
         else:
             entries = _replace_prefix_in_path(entries, old_prefix, new_prefix, settings.windows)
             # the previous env's deactivate.d ran when this one replaced it: run its activate.d again
-            activate_scripts = _scripts(new_prefix, "activate.d", shell)
+            activate_scripts = list(read(new_prefix).activate_scripts)
         modifier = _prompt_modifier(environ, new_prefix, settings, "deactivate")
         b.set("CONDA_PREFIX", new_prefix, force=True)
         b.set("CONDA_DEFAULT_ENV", default_env_name(new_prefix, settings), force=True)
         b.set("CONDA_PROMPT_MODIFIER", modifier, force=True)
     b.set("PATH", (";" if settings.windows else ":").join(entries), force=True)
     b.set("CONDA_SHLVL", str(level), force=True)
-    for name in environment_env_vars(old_prefix):
+    old_files = read(old_prefix)
+    for name in old_files.env_vars:
         b.drop(name)
         saved = f"__CONDA_SHLVL_{level}_{name}"
         if saved in environ:
             b.set(name, environ[saved])
             b.drop(saved)
     if new_prefix is not None:
-        for name, value in environment_env_vars(new_prefix).items():
+        for name, value in read(new_prefix).env_vars.items():
             if value != UNSET_MARKER:
                 b.set(name, value)
-    return b.transition(_new_prompt(environ, modifier, settings, shell), _scripts(old_prefix, "deactivate.d", shell),
+    return b.transition(_new_prompt(environ, modifier, settings, shell), list(old_files.deactivate_scripts),
                         activate_scripts)
 
 
-def build_reactivate(environ: Mapping[str, str], settings: Settings, *, shell: str = "bash") -> Transition:
+def build_reactivate(environ: Mapping[str, str], settings: Settings, *, shell: str = "bash",
+                     read: PrefixReader | None = None) -> Transition:
     """Re-read the active environment (after install/remove or ``env config vars``)."""
+    read = _reader(shell, read)
     level = _level(environ)
     prefix = environ.get("CONDA_PREFIX")
     if level < 1 or not prefix:
@@ -301,10 +310,11 @@ def build_reactivate(environ: Mapping[str, str], settings: Settings, *, shell: s
     b.set("CONDA_SHLVL", str(level), force=True)
     b.set("CONDA_DEFAULT_ENV", default_env_name(prefix, settings), force=True)
     b.set("CONDA_PROMPT_MODIFIER", modifier, force=True)
-    for name, value in environment_env_vars(prefix).items():
+    files = read(prefix)
+    for name, value in files.env_vars.items():
         if value == UNSET_MARKER:
             b.drop(name)
         else:
             b.set(name, value, force=True)
-    return b.transition(_new_prompt(environ, modifier, settings, shell), _scripts(prefix, "deactivate.d", shell),
-                        _scripts(prefix, "activate.d", shell))
+    return b.transition(_new_prompt(environ, modifier, settings, shell), list(files.deactivate_scripts),
+                        list(files.activate_scripts))
