@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from naja.activation import (
+from naja.errors import PrefixError
+from naja.shell import (
     INIT_BEGIN,
     UNSET_MARKER,
     ActivationError,
@@ -30,7 +31,6 @@ from naja.activation import (
     shell_init,
     unset_env_vars,
 )
-from naja.errors import PrefixError
 from tests.support.activation import make_prefix, naja_command, shell_env
 
 
@@ -209,7 +209,7 @@ def test_env_config_vars_through_the_naja_executable(tmp_path, envs):
 def test_quoting_survives_bash_and_fish(value, tmp_path):
     import shutil
 
-    from naja.activation import Transition
+    from naja.shell import Transition
 
     t = Transition(export={"NAJA_T": value})
     for shell, argv in [("bash", ["bash", "-c"]), ("fish", ["fish", "-N", "-c"])]:
@@ -239,21 +239,26 @@ def test_powershell_rendering(envs):
 def test_shell_init_in_place_and_deinit(tmp_path):
     rc = tmp_path / ".bashrc"
     rc.write_text("one\n")
-    path, changed = shell_init("bash", tmp_path / "root", path=rc, exe=["/x/naja"])
-    assert changed and path == rc
+    root = tmp_path / "root"
+    result = shell_init("bash", root, path=rc, exe=["/x/naja"])
+    assert result.rc_changed and result.rc_file == rc
+    # what micromamba writes under the root prefix for bash: the hook as etc/profile.d/mamba.sh
+    assert result.root_files == (root / "etc" / "profile.d" / "mamba.sh",)
+    assert "/x/naja" in (root / "etc" / "profile.d" / "mamba.sh").read_text()
     rc.write_text(rc.read_text() + "two\n")
-    path, changed = shell_init("bash", tmp_path / "root", path=rc, exe=["/x/naja"])
-    assert not changed
-    _, changed = shell_init("bash", tmp_path / "other root", path=rc, exe=["/x/naja"])
+    assert not shell_init("bash", root, path=rc, exe=["/x/naja"]).rc_changed
+    assert shell_init("bash", tmp_path / "other root", path=rc, exe=["/x/naja"]).rc_changed
     text = rc.read_text()
-    assert changed and text.count(INIT_BEGIN) == 1 and "other root" in text
+    assert text.count(INIT_BEGIN) == 1 and "other root" in text
     assert text.startswith("one\n" + INIT_BEGIN) and text.endswith("two\n")  # replaced where it was
-    assert shell_deinit("bash", path=rc) == (rc, True)
+    result = shell_deinit("bash", root, path=rc)
+    assert result.rc_changed and result.root_files == (root / "etc" / "profile.d" / "mamba.sh",)
     assert rc.read_text() == "one\ntwo\n"
-    assert shell_deinit("bash", path=rc) == (rc, False)
+    assert not (root / "etc").exists()  # directories left empty go too
+    assert not shell_deinit("bash", root, path=rc).rc_changed
     rc.write_text(INIT_BEGIN + "\nno end\n")
     with pytest.raises(ActivationError, match="without"):
-        shell_init("bash", tmp_path / "root", path=rc)
+        shell_init("bash", root, path=rc)
 
 
 # --- naja run ------------------------------------------------------------------------------------
@@ -367,7 +372,7 @@ def test_run_child_killed_by_forwarded_signal(tmp_path, envs):
 
 
 def test_resolve_prefix_errors(envs):
-    from naja.activation import resolve_prefix
+    from naja.shell import resolve_prefix
 
     settings, alpha, _, plain = envs
     assert resolve_prefix(settings, "alpha") == alpha
@@ -429,3 +434,29 @@ def test_run_ctrl_c_in_a_terminal(tmp_path, envs, which):
         proc.wait()
         os.close(master)
     assert b"count 1" in output, output
+
+
+def test_transitions_are_pure_given_a_reader():
+    """With the prefix contents passed in, activate/stack/deactivate touch no file (the prefixes do
+    not exist) and undo each other exactly, CONDA_PREFIX_<n>/CONDA_STACKED_<n> included."""
+    from pathlib import PurePosixPath
+
+    from naja.shell.settings import PrefixFiles
+
+    files = {
+        "/nowhere/a": PrefixFiles({"V": "a", "ONLY_A": "1"}, (Path("/nowhere/a/act.sh"),), (Path("/nowhere/a/de.sh"),)),
+        "/nowhere/b": PrefixFiles({"V": "b"}, (), ()),
+    }
+    settings = Settings(root_prefix=Path(PurePosixPath("/nowhere/root")), windows=False)
+    start = {"PATH": "/usr/bin", "V": "mine", "CONDA_SHLVL": "0"}
+    t1 = build_activate(start, "/nowhere/a", settings, read=files.__getitem__)
+    one = t1.apply(start)
+    assert one["V"] == "a" and one["__CONDA_SHLVL_0_V"] == "mine" and t1.activate_scripts == [Path("/nowhere/a/act.sh")]
+    t2 = build_activate(one, "/nowhere/b", settings, stack=True, read=files.__getitem__)
+    two = t2.apply(one)
+    assert two["PATH"] == "/nowhere/b/bin:/nowhere/a/bin:/usr/bin" and two["CONDA_STACKED_2"] == "true"
+    assert two["CONDA_PREFIX_1"] == "/nowhere/a" and two["CONDA_SHLVL"] == "2" and t2.deactivate_scripts == []
+    back = build_deactivate(two, settings, read=files.__getitem__).apply(two)
+    assert back == one
+    t3 = build_deactivate(back, settings, read=files.__getitem__)
+    assert t3.apply(back) == start and t3.deactivate_scripts == [Path("/nowhere/a/de.sh")]

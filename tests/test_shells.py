@@ -9,30 +9,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.activation import dump_cmd, make_prefix, naja_command, shell_env
+from tests.support.activation import dump_cmd, make_prefix, naja_command, shell_env, shell_program
 
-SHELL_PROGRAMS = {"bash": ["bash", "--norc", "--noprofile"], "zsh": ["zsh", "-f"], "fish": ["fish", "-N"],
-                  "posix": ["dash"]}
-
-
-def _program(shell: str) -> list[str]:
-    argv = SHELL_PROGRAMS[shell]
-    if shutil.which(argv[0]) is None:
-        pytest.skip(f"{argv[0]} is not installed (apt-get install -y zsh fish; .ci/run installs them)")
-    return argv
+#: shells whose prompt activation leaves alone (fish, xonsh: CONDA_PROMPT_MODIFIER only)
+NO_PS1 = ("fish", "csh", "xonsh")
 
 
 def run_shell(shell: str, script: str, tmp: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     path = tmp / f"script.{shell}"
     path.write_text(script)
-    proc = subprocess.run([*_program(shell), str(path)], env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([*shell_program(shell), str(path)], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, f"{shell} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -42,7 +34,7 @@ def load(tmp: Path, label: str) -> dict[str, str]:
 
 
 def q(shell: str, value: str) -> str:
-    from naja.activation import quote
+    from naja.shell import quote
 
     return quote(shell, value)
 
@@ -51,13 +43,19 @@ def hook_line(shell: str) -> str:
     words = " ".join(q(shell, w) for w in naja_command())
     if shell == "fish":
         return f"{words} shell hook -s fish | source\n"
+    if shell == "csh":
+        return f'eval "`{words} shell hook -s csh`"\n'
+    if shell == "xonsh":
+        return f"execx($({words} shell hook -s xonsh), 'exec', __xonsh__.ctx, filename='hook')\n"
     return f'eval "$({words} shell hook -s {shell})"\n'
 
 
 def dump(shell: str, label: str, tmp: Path) -> str:
     words = " ".join(q(shell, w) for w in dump_cmd(tmp / f"{label}.json"))
-    if shell == "fish":
-        return f"{words}\necho $CONDA_PROMPT_MODIFIER > {q(shell, str(tmp / (label + '.prompt')))}\n"
+    if shell == "xonsh":
+        return f"![{words}]\n"
+    if shell in NO_PS1:
+        return f"{words}\n"
     return f"{words}\nprintf '%s' \"${{PS1:-}}\" > {q(shell, str(tmp / (label + '.prompt')))}\n"
 
 
@@ -71,7 +69,7 @@ def prefixes(tmp_path):
     return root, a, b
 
 
-ALL = ["bash", "zsh", "fish", "posix"]
+ALL = ["bash", "zsh", "fish", "posix", "csh", "xonsh"]
 
 
 @pytest.mark.parametrize("shell", ALL)
@@ -79,7 +77,7 @@ def test_activate_deactivate_restores_everything(shell, tmp_path, prefixes):
     root, alpha, _ = prefixes
     env = shell_env(tmp_path, root)
     env["CLOBBER"] = "user value"
-    setps1 = "" if shell == "fish" else "PS1='user prompt$ '\n"
+    setps1 = "" if shell in NO_PS1 else "PS1='user prompt$ '\n"
     script = (
         hook_line(shell) + setps1 + dump(shell, "before", tmp_path)
         + f"naja activate {q(shell, str(alpha))}\n" + dump(shell, "active", tmp_path)
@@ -100,9 +98,7 @@ def test_activate_deactivate_restores_everything(shell, tmp_path, prefixes):
     assert (tmp_path / "tool.txt").read_text().strip() == "ALPHA tool ran"
     assert after == before  # exactly: PATH, CONDA_*, state variables, activate.d's variable
     assert after["CLOBBER"] == "user value" and "ALPHA_ACTIVATED" not in after
-    if shell == "fish":
-        assert (tmp_path / "active.prompt").read_text().strip() == "(alpha env)"
-    else:
+    if shell not in NO_PS1:
         assert (tmp_path / "active.prompt").read_text() == "(alpha env) user prompt$ "
         assert (tmp_path / "after.prompt").read_text() == "user prompt$ "
 
@@ -135,7 +131,7 @@ def test_nested_and_stacked_activation(shell, tmp_path, prefixes):
     assert stacked["ALPHA_ACTIVATED"] == "1:first 2:second" and stacked["BETA_ACTIVATED"]
     assert load(tmp_path, "a3") == a
     assert load(tmp_path, "after") == before
-    if shell != "fish":
+    if shell not in NO_PS1:
         ps1 = (tmp_path / "before.prompt").read_text()  # the shell's default
         assert (tmp_path / "stacked.prompt").read_text() == f"({beta}) {ps1}"
         assert (tmp_path / "a.prompt").read_text() == f"(alpha env) {ps1}"
@@ -183,9 +179,9 @@ def test_env_config_vars_then_reactivate(tmp_path, prefixes):
     assert after == load(tmp_path, "before")
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "csh", "xonsh"])
 def test_shell_init_is_idempotent_and_deinit_restores(shell, tmp_path, prefixes):
-    from naja.activation import INIT_BEGIN, INIT_END
+    from naja.shell import INIT_BEGIN, INIT_END
 
     root, alpha, _ = prefixes
     home = tmp_path / "home"
@@ -194,9 +190,11 @@ def test_shell_init_is_idempotent_and_deinit_restores(shell, tmp_path, prefixes)
     env["HOME"] = str(home)
     env.pop("XDG_CONFIG_HOME", None)
     env.pop("ZDOTDIR", None)
-    rc = {"bash": home / ".bashrc", "zsh": home / ".zshrc", "fish": home / ".config" / "fish" / "config.fish"}[shell]
+    rc = {"bash": home / ".bashrc", "zsh": home / ".zshrc", "fish": home / ".config" / "fish" / "config.fish",
+          "csh": home / ".tcshrc", "xonsh": home / ".xonshrc"}[shell]
     rc.parent.mkdir(parents=True, exist_ok=True)
-    original = "# my own settings\nexport MY_SETTING=1\n"
+    original = "# my own settings\n" + {"csh": "setenv MY_SETTING 1\n", "xonsh": "$MY_SETTING = '1'\n",
+                                          "fish": "set -gx MY_SETTING 1\n"}.get(shell, "export MY_SETTING=1\n")
     rc.write_text(original)
     naja = naja_command()
     for _ in range(2):
@@ -244,7 +242,7 @@ def test_shell_activate_prints_script_for_each_shell(tmp_path, prefixes):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and "nope" in out.stderr
-    out = subprocess.run([*naja_command(), "shell", "hook", "-s", "tcsh"], env=env, capture_output=True,
+    out = subprocess.run([*naja_command(), "shell", "hook", "-s", "klingon"], env=env, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode != 0 and "unsupported shell" in out.stderr
 

@@ -12,100 +12,77 @@ returns typed results that the CLI renders as a table or JSON.
 
 from __future__ import annotations
 
-from naja.api.configuration import (
-    config_append,
-    config_describe,
-    config_get,
-    config_list,
-    config_remove,
-    config_remove_key,
-    config_set,
-    config_sources,
-    config_value_sources,
-    rc_target,
-)
-from naja.api.context import Context
-from naja.api.envs import EnvInfo, export_env, export_yaml, list_envs, remove_env
-from naja.api.lock import LockResult, lock
-from naja.api.maintenance import (
-    CleanReport,
-    clean,
-    index,
-    package_create,
-    package_extract,
-    package_transmute,
-    writable_pkgs_dirs,
-)
-from naja.api.options import Options
-from naja.api.query import DepNode, depends, flatten, info, list_packages, search, whoneeds
-from naja.api.transact import (
-    Change,
-    Plan,
-    create,
-    install,
-    plan_clone,
-    plan_create,
-    plan_install,
-    plan_remove,
-    plan_revision,
-    plan_transaction,
-    plan_update,
-    record_json,
-    remove,
-    update,
-)
-from naja.channel import redact_url, strip_credentials
-from naja.conda_lock import is_lockfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # loaded on first use, see __getattr__
+    from naja.api.configuration import (
+        config_append,
+        config_describe,
+        config_get,
+        config_list,
+        config_remove,
+        config_remove_key,
+        config_set,
+        config_sources,
+        config_value_sources,
+        rc_target,
+    )
+    from naja.api.context import Context
+    from naja.api.envs import EnvInfo, export_env, export_yaml, list_envs, remove_env
+    from naja.api.lock import LockResult, lock
+    from naja.api.maintenance import (
+        CleanReport,
+        clean,
+        index,
+        package_create,
+        package_extract,
+        package_transmute,
+        writable_pkgs_dirs,
+    )
+    from naja.api.options import Options
+    from naja.api.query import DepNode, depends, flatten, info, list_packages, search, whoneeds
+    from naja.api.transact import (
+        Change,
+        Plan,
+        create,
+        install,
+        plan_clone,
+        plan_create,
+        plan_install,
+        plan_remove,
+        plan_revision,
+        plan_transaction,
+        plan_update,
+        record_json,
+        remove,
+        update,
+    )
+    from naja.channel import redact_url, strip_credentials
+    from naja.conda_lock import is_lockfile
 
 __all__ = [
-    "Change",
-    "CleanReport",
-    "Context",
-    "DepNode",
-    "EnvInfo",
-    "LockResult",
-    "Options",
-    "Plan",
-    "clean",
-    "config_append",
-    "config_describe",
-    "config_get",
-    "config_list",
-    "config_remove",
-    "config_remove_key",
-    "config_set",
-    "config_sources",
-    "config_value_sources",
-    "create",
-    "depends",
-    "export_env",
-    "export_yaml",
-    "flatten",
-    "index",
-    "info",
-    "install",
-    "is_lockfile",
-    "list_envs",
-    "list_packages",
-    "lock",
-    "package_create",
-    "package_extract",
-    "package_transmute",
-    "plan_clone",
-    "plan_create",
-    "plan_install",
-    "plan_remove",
-    "plan_revision",
-    "plan_transaction",
-    "plan_update",
-    "rc_target",
-    "record_json",
-    "redact_url",
-    "remove",
-    "remove_env",
-    "search",
-    "strip_credentials",
-    "update",
-    "whoneeds",
+    "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "Options", "Plan",
+    "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
+    "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
+    "flatten", "index", "info", "install", "is_lockfile", "list_envs", "list_packages", "lock", "package_create",
+    "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove", "plan_revision",
+    "plan_transaction", "plan_update", "rc_target", "record_json", "redact_url", "remove", "remove_env", "search", "strip_credentials", "update", "whoneeds",
     "writable_pkgs_dirs",
 ]
+
+_SOURCES = ("naja.api.configuration", "naja.api.context", "naja.api.envs", "naja.api.lock", "naja.api.maintenance",
+            "naja.api.options", "naja.api.query", "naja.api.transact", "naja.channel", "naja.conda_lock")
+
+
+def __getattr__(name: str) -> object:
+    """The names above load on first use: ``naja.api.shell`` (imported by ``naja shell hook`` at
+    every shell start) must not pay for the transaction and query layers."""
+    if name in __all__:
+        import importlib
+
+        for source in _SOURCES:
+            namespace = vars(importlib.import_module(source))
+            if name in namespace:
+                globals()[name] = namespace[name]
+                return namespace[name]
+    raise AttributeError(f"module 'naja.api' has no attribute {name!r}")

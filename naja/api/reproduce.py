@@ -60,7 +60,7 @@ def env_vars(prefix: Path) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     found = state.get("env_vars") if isinstance(state, dict) else None
-    from naja.activation import UNSET_MARKER as unset
+    from naja.shell.settings import UNSET_MARKER as unset
     return {str(k): str(v) for k, v in found.items() if v != unset} if isinstance(found, dict) else {}
 
 

@@ -165,7 +165,7 @@ class Plan:
                 kwargs["lock_timeout"] = float(timeout)
             self.result = self.transaction.execute(cache, **kwargs)
         if self.variables:
-            from naja.activation import set_env_vars
+            from naja.shell.settings import set_env_vars
 
             set_env_vars(self.prefix, self.variables)
         if self.pip and not options.dry_run:

@@ -40,16 +40,10 @@ def register_env_config(env_subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_unset)
 
 
-def _prefix(args: argparse.Namespace):
-    from naja.activation import load_settings, resolve_prefix
+def _target(args: argparse.Namespace):
+    from naja.api import shell as api
 
-    settings = load_settings(args.root_prefix)
-    prefix = resolve_prefix(settings, None, name=args.name, prefix=args.prefix, fallback_active=True)
-    if not (prefix / "conda-meta").is_dir():
-        from naja.errors import PrefixError
-
-        raise PrefixError(f"{prefix} is not an environment (no conda-meta directory)")
-    return prefix
+    return api.Target(prefix=args.prefix, name=args.name)
 
 
 def _reactivate_hint(prefix) -> None:
@@ -60,9 +54,9 @@ def _reactivate_hint(prefix) -> None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from naja.activation import list_env_vars
+    from naja.api import shell as api
 
-    values = list_env_vars(_prefix(args))
+    _, values = api.env_vars_list(_target(args), args.root_prefix)
     if args.json:
         print_json(values)
     else:
@@ -72,7 +66,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_set(args: argparse.Namespace) -> int:
-    from naja.activation import ActivationError, set_env_vars
+    from naja.api import shell as api
+    from naja.errors import ActivationError
 
     values: dict[str, str] = {}
     for item in args.assignments:
@@ -80,8 +75,7 @@ def _cmd_set(args: argparse.Namespace) -> int:
         if not sep:
             raise ActivationError(f"expected VAR=VALUE, got {item!r}")
         values[name] = value
-    prefix = _prefix(args)
-    set_env_vars(prefix, values)
+    prefix = api.env_vars_set(_target(args), values, args.root_prefix)
     if args.json:
         print_json({"success": True, "set": values})
     else:
@@ -90,10 +84,9 @@ def _cmd_set(args: argparse.Namespace) -> int:
 
 
 def _cmd_unset(args: argparse.Namespace) -> int:
-    from naja.activation import unset_env_vars
+    from naja.api import shell as api
 
-    prefix = _prefix(args)
-    changed = unset_env_vars(prefix, args.names)
+    prefix, changed = api.env_vars_unset(_target(args), args.names, args.root_prefix)
     if args.json:
         print_json({"success": True, "unset": changed})
     else:

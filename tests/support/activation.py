@@ -8,6 +8,23 @@ import shutil
 import sys
 from pathlib import Path
 
+SHELL_PROGRAMS = {"bash": ["bash", "--norc", "--noprofile"], "zsh": ["zsh", "-f"], "fish": ["fish", "-N"],
+                  "posix": ["dash"], "csh": ["tcsh", "-f"], "xonsh": ["xonsh", "--no-rc"]}
+
+
+def shell_program(shell: str) -> list[str]:
+    """The command running ``shell`` without rc files; skips when it is not installed, fails instead
+    under NAJA_REQUIRE_SHELLS (set by .ci/run: no real-shell test skips in CI)."""
+    import pytest
+
+    argv = SHELL_PROGRAMS[shell]
+    if shutil.which(argv[0]) is None:
+        message = f"{argv[0]} is not installed (.ci/run installs zsh, fish, tcsh and xonsh)"
+        if os.environ.get("NAJA_REQUIRE_SHELLS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return argv
+
 
 def naja_command() -> list[str]:
     """The installed ``naja`` executable (next to this interpreter), else ``python -m naja``."""
@@ -35,7 +52,7 @@ def shell_env(tmp: Path, root: Path) -> dict[str, str]:
 
 def make_prefix(path: Path, tag: str, env_vars: dict[str, str] | None = None) -> Path:
     """An environment with ``bin/<tag>_tool``, ``conda-meta/{history,state}`` and activate.d /
-    deactivate.d scripts (sh and fish) that set and unset ``<tag>_ACTIVATED`` (two scripts, to
+    deactivate.d scripts (sh, fish and csh) that set and unset ``<tag>_ACTIVATED`` (two scripts, to
     check they are sourced in sorted order)."""
     (path / "bin").mkdir(parents=True)
     (path / "conda-meta").mkdir()
@@ -54,6 +71,9 @@ def make_prefix(path: Path, tag: str, env_vars: dict[str, str] | None = None) ->
     (act / "a-first.sh").write_text(f'export {var}="1:first"\n')
     (act / "b-second.fish").write_text(f'set -gx {var} "${var} 2:second"\n')
     (act / "a-first.fish").write_text(f'set -gx {var} "1:first"\n')
+    (act / "b-second.csh").write_text(f'setenv {var} "${var} 2:second"\n')
+    (act / "a-first.csh").write_text(f'setenv {var} "1:first"\n')
     (deact / "x.sh").write_text(f"unset {var}\n")
     (deact / "x.fish").write_text(f"set -e {var}\n")
+    (deact / "x.csh").write_text(f"unsetenv {var}\n")
     return path
