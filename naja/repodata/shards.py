@@ -65,11 +65,11 @@ def executor() -> Executor:
 
 
 def decompress(data: bytes, what: str) -> bytes:
-    import zstandard
+    from naja import _zstd
 
     try:
-        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    except zstandard.ZstdError as exc:
+        return _zstd.decompress(data)
+    except _zstd.ZstdError as exc:
         raise RepodataError(f"{what}: not valid zstd data ({exc})") from None
 
 
