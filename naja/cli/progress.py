@@ -193,11 +193,13 @@ class Session:
     def _bar(self, desc: str, total: int | None, *, unit: str) -> Any:
         from tqdm import tqdm
 
+        common: dict[str, Any] = {"file": self.stream, "mininterval": 0.1, **_size(self.stream)}
         if unit == "B":
+            shape = "{l_bar}{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}, {rate_fmt}]" if total else None
             return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1000, leave=False,
-                        file=self.stream, dynamic_ncols=True, mininterval=0.1)
-        return tqdm(total=total, desc=desc, unit=f" {unit}", leave=True, file=self.stream, dynamic_ncols=True,
-                    bar_format="{desc} {bar} {n_fmt}/{total_fmt} " + unit, mininterval=0.1)
+                        bar_format=shape, **common)
+        return tqdm(total=total, desc=desc, unit=f" {unit}", leave=True,
+                    bar_format="{desc} {bar} {n_fmt}/{total_fmt} " + unit, **common)
 
     def _write(self, line: str) -> None:
         if self.mode == "bars":
@@ -207,6 +209,21 @@ class Session:
         else:
             self.stream.write(line + "\n")
             self.stream.flush()
+
+
+def _size(stream: IO[str]) -> dict[str, Any]:
+    """tqdm follows the terminal's size, unless the terminal reports none (a pty nobody sized, some
+    ``docker run -t``): then ``COLUMNS``/``LINES`` or 80x24, else tqdm would draw nothing at all."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+        if size.columns > 0 and size.lines > 0:
+            return {"dynamic_ncols": True}
+    except (OSError, ValueError, AttributeError):
+        pass
+    import shutil
+
+    fallback = shutil.get_terminal_size()
+    return {"ncols": fallback.columns, "nrows": fallback.lines}
 
 
 _session: Session | None = None

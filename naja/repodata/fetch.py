@@ -215,6 +215,8 @@ def _request_once(
         total = None if "content-encoding" in hdrs else _int(hdrs.get("content-length"))
         chunks: list[bytes] = []
         done = 0
+        if progress is not None:
+            progress(label, 0, total)  # a bar from the first byte, not from the first MiB
         try:
             for chunk in resp.stream(CHUNK, decode_content=True):
                 chunks.append(chunk)
