@@ -12,17 +12,19 @@ import sys
 from typing import IO
 
 if sys.version_info >= (3, 14):
-    from compression.zstd import ZstdDecompressor, ZstdError, ZstdFile
+    from compression.zstd import ZstdDecompressor, ZstdError, ZstdFile, get_frame_info
     from compression.zstd import compress as _compress
     from compression.zstd import decompress as _decompress
 else:
-    from backports.zstd import ZstdDecompressor, ZstdError, ZstdFile
+    from backports.zstd import ZstdDecompressor, ZstdError, ZstdFile, get_frame_info
     from backports.zstd import compress as _compress
     from backports.zstd import decompress as _decompress
 
 __all__ = ["ZstdError", "compress", "decompress", "reader", "writer"]
 
 _INPUT_CHUNK = 256 * 1024  # compressed bytes per read: fewer Python-level rounds than ZstdFile's 8 KiB
+_OUTPUT_CHUNK = 256 * 1024
+_MAX_RATIO = 256
 
 
 def compress(data: bytes, level: int | None = None) -> bytes:
@@ -30,9 +32,37 @@ def compress(data: bytes, level: int | None = None) -> bytes:
     return _compress(data, level=level)
 
 
-def decompress(data: bytes) -> bytes:
-    """Every frame of ``data``, decompressed (``ZstdError`` when it is not zstd or is truncated)."""
-    return _decompress(data)
+def decompress(data: bytes) -> bytes | bytearray:
+    """Every frame of ``data``, decompressed (``ZstdError`` when it is not zstd or is truncated).
+
+    A frame that states its size (zstd writes it by default) is decompressed straight into a buffer of
+    that size: the one-shot ``decompress`` grows its output in blocks and joins them at the end, which
+    is half as fast on a 200 MB ``repodata.json``. A stated size beyond ``_MAX_RATIO`` times the input
+    is not trusted with an allocation (a hostile header), the generic path decodes it instead.
+    """
+    try:
+        size = get_frame_info(data).decompressed_size
+    except ZstdError:
+        size = None
+    if size is None or size > max(len(data) * _MAX_RATIO, 1 << 20):
+        return _decompress(data)
+    dec = ZstdDecompressor()
+    out = bytearray(size)
+    pos = 0
+    src = data
+    while not dec.eof:
+        chunk = dec.decompress(src, _OUTPUT_CHUNK)
+        src = b""
+        if not chunk and dec.needs_input:
+            raise ZstdError("zstd data ends before the end of its frame")
+        if pos + len(chunk) > size:
+            raise ZstdError("zstd frame holds more than its header states")
+        out[pos : pos + len(chunk)] = chunk
+        pos += len(chunk)
+    if pos != size:
+        raise ZstdError("zstd frame holds less than its header states")
+    rest = dec.unused_data
+    return out + decompress(rest) if rest else out
 
 
 class _Reader(io.RawIOBase):

@@ -54,3 +54,10 @@ def test_zstandard_is_not_needed():
     """The implementation comes from the standard library or its backport, never from zstandard."""
     expected = "compression.zstd" if sys.version_info >= (3, 14) else "backports.zstd"
     assert _zstd.ZstdError.__module__.startswith(expected.split(".")[0])
+
+
+def test_decompress_whole_frames_checks_what_the_header_states():
+    one, two = _zstd.compress(b"a" * 300_000, 3), _zstd.compress(b"b" * 1000, 3)
+    assert bytes(_zstd.decompress(one + two)) == b"a" * 300_000 + b"b" * 1000
+    with pytest.raises(_zstd.ZstdError):
+        _zstd.decompress(one[:-8])  # the stated size never arrives

@@ -64,7 +64,7 @@ def executor() -> Executor:
         return _executor
 
 
-def decompress(data: bytes, what: str) -> bytes:
+def decompress(data: bytes, what: str) -> bytes | bytearray:
     from naja import _zstd
 
     try:
