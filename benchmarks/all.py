@@ -2,7 +2,8 @@
 
 Runs, in this process and in order: ``repodata`` (scale channel: cold, warm, index build), ``solver``
 on the real channels and on the conda-forge-sized scale channel (median solve-only and end-to-end
-ratios, slowest naja end to end), and ``install`` (real and wide packages, cold and warm). ``--quick``
+ratios, slowest naja end to end), ``footprint`` (installed size, environment and package cache sizes) and
+``install`` (real and wide packages, cold and warm). ``--quick``
 (under 3 minutes on a shared 2-core machine) uses one repeat and the solver's test subset of requests.
 """
 
@@ -61,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
             table.append((f"solver {channel}: median solve-only", s["solve"], ""))
             table.append((f"solver {channel}: median end to end", s["e2e"], note))
 
+    from benchmarks import footprint
+
+    run("footprint", lambda: footprint.main([]))
+    notes: list[str] = []
+    if footprint.LAST:
+        f = footprint.LAST
+        notes.append(f"footprint: installed {f['installed_mb']:.2f} MB, environment {f.get('env_mb', 0):.2f} MB, "
+              f"package cache {f.get('cache_mb', 0):.2f} MB -> {f.get('cache_after_clean_mb', 0):.2f} MB after clean -a")
+
     install_args = ["--repeat", "1"] if quick else []
     run("install", lambda: install.main(install_args))
     for label, n, r in install.LAST_ROWS:
@@ -71,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'benchmark':{width}}  {'ratio':>6}  notes")
     for what, ratio, note in table:
         print(f"{what:{width}}  {ratio:5.2f}x  {note}")
+    for note in notes:
+        print(note)
     for f in failures:
         print(f"FAILED {f}")
     return 1 if failures else 0

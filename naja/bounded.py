@@ -39,9 +39,9 @@ def decode_body(raw: Iterable[bytes], encoding: str, limit: int, what: str) -> I
 
 def zstd_chunks(raw: Iterable[bytes], limit: int, what: str) -> Iterator[bytes]:
     """The decompressed content of the zstd frames in ``raw``, within ``limit`` bytes."""
-    import zstandard
+    from naja import _zstd
 
-    reader = zstandard.ZstdDecompressor().stream_reader(_IterReader(raw), read_across_frames=True)
+    reader = _zstd.reader(_IterReader(raw))  # type: ignore[arg-type]
     total = 0
     try:
         while chunk := reader.read(CHUNK):
@@ -49,7 +49,7 @@ def zstd_chunks(raw: Iterable[bytes], limit: int, what: str) -> Iterator[bytes]:
             if total > limit:
                 raise LimitError(f"{what}: decompresses to more than {_size(limit)}; refused")
             yield chunk
-    except zstandard.ZstdError as exc:
+    except _zstd.ZstdError as exc:
         raise ChannelError(f"{what}: not valid zstd data ({exc})") from None
 
 
@@ -105,7 +105,7 @@ def _size(n: int) -> str:
 
 
 class _IterReader(io.RawIOBase):
-    """A file-like view of an iterator of chunks (for zstandard's stream reader)."""
+    """A file-like view of an iterator of chunks (for the streaming zstd reader)."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)

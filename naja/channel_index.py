@@ -220,9 +220,9 @@ def _pack_record(record: dict) -> dict:
 
 
 def _zstd(data: bytes, level: int) -> bytes:
-    import zstandard
+    from naja import _zstd
 
-    return zstandard.ZstdCompressor(level=level).compress(data)
+    return _zstd.compress(data, level)
 
 
 def _load_cache(path: Path) -> dict[str, dict]:

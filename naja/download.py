@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -347,64 +346,3 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-# -------------------------------------------------------------------------------------------- progress
-
-
-class ProgressDisplay:
-    """A rich progress display for downloads/extraction; silent when ``quiet`` or ``json`` is set.
-
-    Use as a context manager and pass ``.callback`` (a ``ProgressCallback``) to downloads; ``.step``
-    reports finished units of work (e.g. "extracted") without byte counts.
-    """
-
-    def __init__(self, *, quiet: bool = False, json: bool = False, console: Any = None) -> None:
-        self.enabled = not (quiet or json)
-        self._console = console
-        self._progress: Any = None
-        self._tasks: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> ProgressDisplay:
-        if self.enabled:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TransferSpeedColumn,
-            )
-
-            self._progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                console=self._console,
-                transient=True,
-            )
-            self._progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
-            self._progress = None
-
-    def callback(self, label: str, done: int, total: int | None) -> None:
-        if self._progress is None:
-            return
-        with self._lock:
-            task = self._tasks.get(label)
-            if task is None:
-                task = self._tasks[label] = self._progress.add_task(label, total=total)
-        self._progress.update(task, completed=done, total=total)
-
-    def step(self, label: str) -> None:
-        if self._progress is None:
-            return
-        with self._lock:
-            task = self._tasks.get(label)
-        if task is not None:
-            self._progress.update(task, description=f"{label} ✓")

@@ -180,10 +180,10 @@ _NUMBER_STARTS = (100, 108, 116, 124, 136, 148, 329, 337)  # base-256 numbers st
 
 
 def _zstd_reader(raw: IO[bytes]) -> IO[bytes]:
-    import zstandard
+    from naja import _zstd
 
     # The default window limit (128 MiB) keeps memory bounded even for hostile frames.
-    return zstandard.ZstdDecompressor().stream_reader(raw, read_size=_COPY_CHUNK)
+    return _zstd.reader(raw)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -275,9 +275,9 @@ def _open_zip(archive: Path) -> Iterator[_CondaLayout]:
 
 
 def _zstd_error() -> type[Exception]:
-    import zstandard
+    from naja import _zstd
 
-    return zstandard.ZstdError
+    return _zstd.ZstdError
 
 
 @contextlib.contextmanager
@@ -931,14 +931,14 @@ class _CondaWriter:
     zipped (stored, as CEP 35 requires) with ``metadata.json`` on close."""
 
     def __init__(self, out_path: Path, stem: str, level: int | None) -> None:
-        import zstandard
+        from naja import _zstd
 
         self.out_path = out_path
         self.stem = stem
         self._spools = [tempfile.TemporaryFile(dir=out_path.parent) for _ in range(2)]  # noqa: SIM115
         # one compressor per stream: a zstd context cannot interleave two frames
         self._zst = [
-            zstandard.ZstdCompressor(level=19 if level is None else level).stream_writer(s, closefd=False)
+            _zstd.writer(s, level=19 if level is None else level)
             for s in self._spools
         ]
         self.info = tarfile.open(fileobj=self._zst[0], mode="w|", format=tarfile.PAX_FORMAT)  # noqa: SIM115

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import msgspec
 import pytest
-import zstandard
 
+from naja import _zstd
 from naja.channel_index import CACHE_FILE, index_channel
 from naja.errors import PackageError
 from naja.package_streaming import read_index_json
@@ -23,7 +23,7 @@ rattler = pytest.importorskip("rattler")
 
 
 def _zstd_load(path: Path) -> bytes:
-    return zstandard.ZstdDecompressor().stream_reader(path.read_bytes()).read()
+    return _zstd.decompress(path.read_bytes())
 
 
 def _real_channel(shared_data: Path, root: Path) -> Path:
@@ -97,7 +97,7 @@ def test_repodata_zst_and_shards_are_consistent(tmp_path):
         for name, digest in index["shards"].items():
             blob = (path / "shards" / f"{digest.hex()}.msgpack.zst").read_bytes()
             assert hashlib.sha256(blob).digest() == digest
-            shard = msgspec.msgpack.decode(zstandard.ZstdDecompressor().stream_reader(blob).read())
+            shard = msgspec.msgpack.decode(_zstd.decompress(blob))
             assert shard["removed"] == []
             for key in ("packages", "packages.conda"):
                 expected = {fn: r for fn, r in repodata[key].items() if r["name"] == name}

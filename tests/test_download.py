@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from naja.download import Downloader, DownloadRequest, ProgressDisplay
+from naja.download import Downloader, DownloadRequest
 from naja.errors import DownloadError
 
 
@@ -151,23 +151,6 @@ def test_file_urls_are_copied_and_verified(tmp_path, files):
     )
     with pytest.raises(DownloadError, match="md5"):
         Downloader().fetch(bad)
-
-
-def test_progress_display_is_silent_when_quiet_or_json(capsys):
-    for kw in ({"quiet": True}, {"json": True}):
-        with ProgressDisplay(**kw) as p:
-            p.callback("x", 5, 10)
-            assert not p.enabled
-    assert capsys.readouterr().out == ""
-    from io import StringIO
-
-    from rich.console import Console
-
-    buf = StringIO()
-    with ProgressDisplay(console=Console(file=buf, force_terminal=True, width=80)) as p:
-        p.callback("zlib", 50, 100)
-        p.callback("zlib", 100, 100)
-    assert "zlib" in buf.getvalue()
 
 
 def test_credentials_in_url_become_basic_auth_and_never_appear_in_errors(tmp_path, files, serve):

@@ -66,13 +66,13 @@ def test_text_replacement_and_long_shebang():
 def _member_of_conda(archive: Path, member: str) -> bytes:
     import zipfile
 
-    import zstandard
+    from naja import _zstd
 
     with zipfile.ZipFile(archive) as zf:
         pkg = next(n for n in zf.namelist() if n.startswith("pkg-"))
         with (
             zf.open(pkg) as raw,
-            zstandard.ZstdDecompressor().stream_reader(raw) as stream,
+            _zstd.reader(raw) as stream,
             tarfile.open(fileobj=stream, mode="r|") as tf,
         ):
             for ti in tf:

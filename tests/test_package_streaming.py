@@ -12,8 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import zstandard
 
+from naja import _zstd
 from naja.errors import PackageError
 from naja.package_streaming import (
     PREFIX_PLACEHOLDER,
@@ -235,11 +235,10 @@ HOSTILE = {
 
 
 def _write_conda(path: Path, info_members, pkg_members) -> None:
-    cctx = zstandard.ZstdCompressor()
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
-        zf.writestr("info-evil-1-0.tar.zst", cctx.compress(_tar_bytes(info_members)))
-        zf.writestr("pkg-evil-1-0.tar.zst", cctx.compress(_tar_bytes(pkg_members)))
+        zf.writestr("info-evil-1-0.tar.zst", _zstd.compress(_tar_bytes(info_members)))
+        zf.writestr("pkg-evil-1-0.tar.zst", _zstd.compress(_tar_bytes(pkg_members)))
 
 
 def _write_tar_bz2(path: Path, members) -> None:
@@ -440,7 +439,7 @@ def _members(archive: Path) -> dict[str, tuple]:
     if archive.name.endswith(".conda"):
         with zipfile.ZipFile(archive) as zf:
             blobs = [zf.read(n) for n in zf.namelist() if n.endswith(".tar.zst")]
-        tars = [zstandard.ZstdDecompressor().stream_reader(io.BytesIO(b)).read() for b in blobs]
+        tars = [_zstd.decompress(b) for b in blobs]
         streams = [tarfile.open(fileobj=io.BytesIO(t)) for t in tars]  # noqa: SIM115
     else:
         streams = [tarfile.open(archive, "r:bz2")]  # noqa: SIM115

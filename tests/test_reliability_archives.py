@@ -16,8 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import zstandard
 
+from naja import _zstd
 from naja.errors import NajaError, PackageError
 from naja.package_cache import PackageCache
 from naja.prefix import Prefix
@@ -104,10 +104,10 @@ def _replace_info_member(archive: Path, name: str, data: bytes) -> None:
     with zipfile.ZipFile(archive) as zf:
         members = {zi.filename: zf.read(zi) for zi in zf.infolist()}
     info_name = next(n for n in members if n.startswith("info-"))
-    raw = zstandard.ZstdDecompressor().decompressobj().decompress(members[info_name])
+    raw = _zstd.decompress(members[info_name])
     with tarfile.open(fileobj=io.BytesIO(raw)) as src:
         out = [(ti.name, data if ti.name == name else src.extractfile(ti).read()) for ti in src.getmembers()]
-    members[info_name] = zstandard.ZstdCompressor().compress(_tar(out))
+    members[info_name] = _zstd.compress(_tar(out))
     with zipfile.ZipFile(archive, "w") as zf:
         for n, blob in members.items():
             zf.writestr(n, blob)
@@ -238,11 +238,10 @@ def test_conda_with_mismatched_inner_names_installs_only_what_the_record_verifie
     archive = root / "linux-64" / "good-1-0.conda"
     # replace the archive by one whose members are named for another package and carry other files
     index = json.dumps({"name": "good", "version": "1", "build": "0", "subdir": "linux-64"}).encode()
-    cctx = zstandard.ZstdCompressor()
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
-        zf.writestr("info-other-9-9.tar.zst", cctx.compress(_tar([("info/index.json", index)])))
-        zf.writestr("pkg-other-9-9.tar.zst", cctx.compress(_tar([("share/g", b"evil")])))
+        zf.writestr("info-other-9-9.tar.zst", _zstd.compress(_tar([("info/index.json", index)])))
+        zf.writestr("pkg-other-9-9.tar.zst", _zstd.compress(_tar([("share/g", b"evil")])))
     prefix, pkgs = tmp_path / "env", tmp_path / "pkgs"
     with pytest.raises(NajaError, match="does not match the record") as info:
         Transaction.from_solution(prefix, [rec], ["good"]).execute(PackageCache([pkgs]))
@@ -260,12 +259,11 @@ def test_hostile_archive_with_valid_checksum_leaves_no_cache_entry(tmp_path):
     (root / "noarch").mkdir()
     index = json.dumps({"name": "bomb", "version": "1", "build": "0", "subdir": "linux-64"}).encode()
     paths = _paths_json([_hl("lib/big", b"x" * 10)]).encode()
-    cctx = zstandard.ZstdCompressor()
     with zipfile.ZipFile(root / "linux-64" / "bomb-1-0.conda", "w") as zf:
         zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
-        zf.writestr("info-bomb-1-0.tar.zst", cctx.compress(_tar([("info/index.json", index),
+        zf.writestr("info-bomb-1-0.tar.zst", _zstd.compress(_tar([("info/index.json", index),
                                                                   ("info/paths.json", paths)])))
-        zf.writestr("pkg-bomb-1-0.tar.zst", cctx.compress(_tar([("lib/big", b"\0" * (24 << 20))])))
+        zf.writestr("pkg-bomb-1-0.tar.zst", _zstd.compress(_tar([("lib/big", b"\0" * (24 << 20))])))
     _index_channel(root)
     rec = next(iter(channel_records(root, root.as_uri()).values()))
     prefix, pkgs = tmp_path / "env", tmp_path / "pkgs"

@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import zstandard
 
+from naja import _zstd
 from tests.support.cli import assert_one_line_error, naja
 from tests.support.packages import make_channel
 
@@ -137,12 +137,11 @@ def _conda_with_names(path: Path, payload: list[tuple[bytes, bytes]]) -> None:
 
     index = json.dumps({"name": "odd", "version": "1", "build": "0", "build_number": 0, "depends": [],
                         "subdir": "linux-64"}).encode()
-    cctx = zstandard.ZstdCompressor()
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
-        zf.writestr("info-odd-1-0.tar.zst", cctx.compress(tar([(b"info/index.json", index),
+        zf.writestr("info-odd-1-0.tar.zst", _zstd.compress(tar([(b"info/index.json", index),
                                                                (b"info/files", b"\n".join(n for n, _ in payload))])))
-        zf.writestr("pkg-odd-1-0.tar.zst", cctx.compress(tar(payload)))
+        zf.writestr("pkg-odd-1-0.tar.zst", _zstd.compress(tar(payload)))
 
 
 def test_non_utf8_file_names_in_a_package(tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import zstandard
 
+from naja import _zstd
 from naja.errors import ChannelError
 from naja.repodata import fetch, list_cache_entries, load_records
 from naja.repodata.cache import cache_key, read_state
@@ -42,7 +42,7 @@ def write_subdir(root: Path, subdir: str, records=(), conda_records=(), *, zst: 
     data = json.dumps(body, indent=indent, sort_keys=sort, separators=None if indent else (",", ":")).encode()
     (d / "repodata.json").write_bytes(data)
     if zst:
-        (d / "repodata.json.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+        (d / "repodata.json.zst").write_bytes(_zstd.compress(data))
     return d / "repodata.json"
 
 

@@ -1,4 +1,4 @@
-"""CEP 16 sharded repodata served over loopback HTTP (shards written here with msgspec + zstandard)."""
+"""CEP 16 sharded repodata served over loopback HTTP (shards written here with msgspec + zstd)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import msgspec
 import pytest
-import zstandard
 
+from naja import _zstd
 from naja.errors import ChannelError
 from naja.repodata import load_records
 from tests.test_repodata_fetch import cfg, fn_of, names, rec
@@ -26,16 +26,15 @@ def write_sharded(root: Path, subdir: str, records: list[dict], *, base_url: str
         shard["packages.conda" if conda else "packages"][fn_of(r, ".conda" if conda else ".tar.bz2")] = packed
     index: dict[str, bytes] = {}
     files: dict[str, str] = {}
-    cctx = zstandard.ZstdCompressor()
     for name, shard in by_name.items():
-        blob = cctx.compress(msgspec.msgpack.encode(shard))
+        blob = _zstd.compress(msgspec.msgpack.encode(shard))
         digest = hashlib.sha256(blob).digest()
         index[name] = digest
         files[name] = f"{digest.hex()}.msgpack.zst"
         (d / "shards" / files[name]).write_bytes(blob)
     doc = {"version": 1, "info": {"base_url": base_url, "shards_base_url": shards_base_url,
                                   "created_at": "2024-01-01T00:00:00Z", "subdir": subdir}, "shards": index}
-    (d / "repodata_shards.msgpack.zst").write_bytes(cctx.compress(msgspec.msgpack.encode(doc)))
+    (d / "repodata_shards.msgpack.zst").write_bytes(_zstd.compress(msgspec.msgpack.encode(doc)))
     return files
 
 
@@ -102,7 +101,7 @@ def test_sharded_base_urls_are_relative_to_the_subdir(tmp_path, serve):
 def test_shard_with_wrong_hash_is_rejected(tmp_path, serve):
     files, _ = sharded_channel(tmp_path / "chan")
     shard = tmp_path / "chan" / "linux-64" / "shards" / files["app"]
-    shard.write_bytes(zstandard.ZstdCompressor().compress(msgspec.msgpack.encode({"packages": {}})))
+    shard.write_bytes(_zstd.compress(msgspec.msgpack.encode({"packages": {}})))
     server = serve(tmp_path / "chan")
     with pytest.raises(ChannelError, match="does not match its hash"):
         load_records([server.url], "linux-64", ["app"], config=cfg(tmp_path))

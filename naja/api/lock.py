@@ -17,6 +17,7 @@ from typing import Any
 from naja.api.context import Context
 from naja.api.options import Options
 from naja.errors import EnvironmentFileError, NajaError, UnsatisfiableError, first_line
+from naja.progress import repodata_hook
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def _solve_platform(context: Context, platform: str, specs: Sequence[str], file_
     if not channels:
         raise NajaError("no channels configured: pass -c CHANNEL or list 'channels' in the environment file")
     available = repodata.load_records(channels, platform, match_specs, config=context.config,
-                                      offline=context.options.offline)
+                                      offline=context.options.offline, progress=repodata_hook())
     task = solver.SolverTask(
         specs=match_specs,
         available=available,

@@ -12,6 +12,7 @@ from naja.api.context import Context
 from naja.api.options import Options
 from naja.api.transact import parse_specs, prefix_object, virtual_packages
 from naja.errors import NajaError
+from naja.progress import repodata_hook
 
 
 def list_packages(options: Options | None = None, regex: str | None = None, *,
@@ -56,14 +57,15 @@ def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> l
             for subdir in (context.platform, "noarch"):
                 try:
                     out += repodata.load_subdir_records(ch, subdir, config=context.config, offline=offline,
-                                                        patterns=[s.name for s in specs])
+                                                        patterns=[s.name for s in specs],
+                                                        progress=repodata_hook())
                 except NajaError as exc:  # a channel may lack one of the two subdirs
                     errors.append(exc)
             if len(errors) == 2:
                 raise errors[0]
         return out
     return repodata.load_records(channels, context.platform, specs, config=context.config,
-                                 offline=offline, recursive=recursive)
+                                 offline=offline, recursive=recursive, progress=repodata_hook())
 
 
 def search(specs: Sequence[str], options: Options | None = None, *, local: bool = False) -> list[Any]:

@@ -20,6 +20,7 @@ from naja import safe_json
 from naja.api.context import Context, is_environment, register_env
 from naja.api.options import Options
 from naja.errors import EnvironmentFileError, InvalidMatchSpec, NajaError, PrefixError
+from naja.progress import repodata_hook
 
 if TYPE_CHECKING:
     from naja.channel import ChannelConfig
@@ -296,7 +297,8 @@ def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[A
         raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
     log.info("loading repodata for %s from %s", context.platform, ", ".join(c.base_url for c in channels))
     records = repodata.load_records(channels, context.platform, list(names), config=context.config,
-                    offline=context.options.offline or bool(getattr(context.config, "offline", False)))
+                    offline=context.options.offline or bool(getattr(context.config, "offline", False)),
+                    progress=repodata_hook())
     log.info("%d records reachable from the request", len(records))
     return records
 

@@ -1,7 +1,7 @@
 """Entry point of the ``naja`` executable. Kept tiny: ``--version`` must not import anything heavy.
 
 The parser is argparse only; each command lives in ``naja/cli/<command>.py`` with
-``register(subparsers)`` and imports the API (and rich, msgspec, ...) only when it runs.
+``register(subparsers)`` and imports the API (and msgspec, urllib3, ...) only when it runs.
 """
 
 from __future__ import annotations
@@ -110,14 +110,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _setup_logging(args)
     verbose = getattr(args, "verbose", 0) or 0
+    from naja.cli import progress
+
+    progress.start(args)
+    ok = False
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        ok = code == 0
+        return code
     except KeyboardInterrupt:
         return _interrupted()
     except BrokenPipeError:
         return 1
     except Exception as exc:
         return _report(exc, args, verbose)
+    finally:
+        progress.stop(ok)
 
 
 def _interrupted() -> int:

@@ -1,4 +1,4 @@
-"""Rendering for the CLI: rich tables on stdout, progress bars on stderr, one JSON document for --json.
+"""Rendering for the CLI: aligned tables on stdout (colour on a terminal), one JSON document for --json.
 
 Commands compute typed results with ``naja.api`` and hand them here; nothing in this module decides
 anything about packages.
@@ -10,33 +10,21 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # rich is imported on first use: --json and plain-text paths do without it
-    from rich.console import Console
-
-_stdout: Console | None = None
-_stderr: Console | None = None
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+COLOURS = {"green": "\x1b[32m", "cyan": "\x1b[36m", "yellow": "\x1b[33m", "magenta": "\x1b[35m",
+           "red": "\x1b[31m", "blue": "\x1b[34m"}
 
 
-def out() -> Console:
-    global _stdout
-    if _stdout is None:
-        from rich.console import Console
-
-        # Piped or redirected (``naja list > pkgs.txt``, ``| grep``): whole cells, not cut to 80 columns.
-        wide = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
-        _stdout = Console(highlight=False, soft_wrap=True, width=100_000 if wide else None)
-    return _stdout
+def colour_enabled(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never with ``NO_COLOR`` set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def err() -> Console:
-    global _stderr
-    if _stderr is None:
-        from rich.console import Console
-
-        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-    return _stderr
+def style(text: str, code: str, enabled: bool) -> str:
+    return f"{code}{text}{RESET}" if enabled and code else text
 
 
 def _default(obj: Any) -> Any:
@@ -71,26 +59,26 @@ def info(message: str, *, quiet: bool = False) -> None:
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
     cells = [["" if v is None else str(v) for v in row] for row in rows]
-    if len(cells) > 500 or not sys.stdout.isatty():
-        # rich takes seconds per ten thousand rows (``search 'py*'``); aligned text is the same table
-        _plain_table(columns, cells, title)
-        return
-    from rich.table import Table
-    from rich.text import Text
-
-    t = Table(title=title, box=None, header_style="bold", pad_edge=False)
-    for c in columns:
-        t.add_column(c)
-    for row in cells:
-        t.add_row(*(Text(v) for v in row))  # a path like ``envs[dev]`` is text, not rich markup
-    out().print(t)
+    sys.stdout.write(render_table(columns, cells, title=title, colour=colour_enabled()))
 
 
-def _plain_table(columns: Sequence[str], cells: list[list[str]], title: str | None) -> None:
+def render_table(columns: Sequence[str], cells: Sequence[Sequence[str]], *, title: str | None = None,
+                 colour: bool = False, styles: Sequence[str] = ()) -> str:
+    """Columns padded to their widest cell, two spaces apart; with ``colour``, a bold header and each
+    row's first cell in ``styles[row]`` (an ANSI code). Cells are text: ``[x]`` is not markup."""
     widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
-    lines = [title] if title else []
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in [list(columns), *cells]]
-    sys.stdout.write("\n".join(lines) + "\n")
+
+    def line(row: Sequence[str], first: str) -> str:
+        padded = [v.ljust(w) for v, w in zip(row, widths)]
+        if padded:
+            padded[0] = style(padded[0], first, colour)
+        return "  ".join(padded).rstrip()
+
+    out = [title] if title else []
+    if any(columns):
+        out.append(style("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(), BOLD, colour))
+    out += [line(row, styles[i] if i < len(styles) else "") for i, row in enumerate(cells)]
+    return "\n".join(out) + "\n"
 
 
 def human_size(n: int | None) -> str:
@@ -112,9 +100,6 @@ _KIND_STYLE = {
 
 def transaction_summary(plan: Any) -> None:
     """The table micromamba shows before asking: one row per package change, then totals."""
-    from rich.table import Table
-    from rich.text import Text
-
     rows = plan.summary_rows()
     if not rows:
         if getattr(plan, "create_prefix", False):
@@ -122,23 +107,20 @@ def transaction_summary(plan: Any) -> None:
         else:
             info("Nothing to do: the environment already satisfies the request.")
         return
-    t = Table(title=Text(f"Transaction in {plan.prefix}"), box=None, header_style="bold", pad_edge=False,
-              title_justify="left")
-    for c in ("", "Package", "Version", "Build", "Channel", "Size"):
-        t.add_column(c)
+    cells = []
     for row in rows:
-        style = _KIND_STYLE.get(row.kind, "")
         version = row.version if not row.old_version else f"{row.old_version} -> {row.version}"
-        t.add_row(f"[{style}]{row.kind}[/]" if style else row.kind,
-                  *(Text(v) for v in (row.name, version, row.build, row.channel, human_size(row.size))))
-    out().print(t)
+        cells.append([row.kind, row.name, version, row.build, row.channel, human_size(row.size)])
+    styles = [COLOURS.get(_KIND_STYLE.get(row.kind, ""), "") for row in rows]
+    text = render_table(("", "Package", "Version", "Build", "Channel", "Size"), cells,
+                        title=f"Transaction in {plan.prefix}", colour=colour_enabled(), styles=styles)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.kind] = counts.get(row.kind, 0) + 1
     parts = [f"{n} {kind}" for kind, n in counts.items()]
     total = sum(r.size or 0 for r in rows if r.kind != "remove" and r.needs_download)
-    out().print("Summary: " + ", ".join(parts) + (f"; download {human_size(total)}" if total else ""),
-                markup=False)
+    sys.stdout.write(text + "Summary: " + ", ".join(parts) + (f"; download {human_size(total)}" if total else "") + "\n")
+    sys.stdout.flush()
 
 
 def confirm(question: str = "Confirm changes") -> bool:
@@ -153,68 +135,6 @@ def confirm(question: str = "Confirm changes") -> bool:
     return line.strip().lower() in ("", "y", "yes")
 
 
-class Progress:
-    """Download bars and an extraction counter (rich) on stderr; a no-op under --json/-q and when
-    stderr is not a terminal, unless ``NAJA_FORCE_PROGRESS=1``."""
-
-    def __init__(self, enabled: bool, total_packages: int = 0) -> None:
-        self.enabled = enabled
-        self.total_packages = total_packages
-        self._progress: Any = None
-        self._tasks: dict[str, Any] = {}
-        self._extract_task: Any = None
-        self._extracted = 0
-
-    def __enter__(self) -> Progress:
-        if self.enabled:
-            from rich.progress import BarColumn, TextColumn
-            from rich.progress import Progress as RichProgress
-
-            self._progress = RichProgress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[amount]}"),
-                console=err(), transient=False,
-            )
-            self._progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
-
-    def download(self, name: str, done: int, total: int | None) -> None:
-        """The package cache's progress hook: ``(package name, bytes done, total or None)``."""
-        if self._progress is None:
-            return
-        task = self._tasks.get(name)
-        if task is None:
-            task = self._progress.add_task(f"download {name}", total=total or None, amount="")
-            self._tasks[name] = task
-        amount = human_size(done) + (f" / {human_size(total)}" if total else "")
-        self._progress.update(task, completed=done, total=total or None, amount=amount)
-
-    def extracted(self, record: Any, path: Any) -> None:
-        if self._progress is None:
-            return
-        self._extracted += 1
-        if self._extract_task is None:
-            self._extract_task = self._progress.add_task("extract", total=self.total_packages or None,
-                                                         amount="")
-        total = f"/{self.total_packages}" if self.total_packages else ""
-        self._progress.update(self._extract_task, completed=self._extracted,
-                              description=f"extract {record.name}", amount=f"{self._extracted}{total} packages")
-
-    def callbacks(self) -> dict[str, Any]:
-        if not self.enabled:
-            return {}
-        return {"progress": self.download, "on_extracted": self.extracted}
-
-
-def progress_enabled(args: Any) -> bool:
-    if getattr(args, "json", False) or getattr(args, "quiet", False):
-        return False
-    return sys.stderr.isatty() or bool(os.environ.get("NAJA_FORCE_PROGRESS"))
-
-
 def path_str(p: str | Path) -> str:
     return os.fspath(p)
 
@@ -225,6 +145,9 @@ def run_plan(args: Any, plan: Any) -> int:
     quiet = bool(getattr(args, "quiet", False))
     yes = (bool(getattr(args, "yes", False)) or json_mode or quiet
            or bool(getattr(plan.context.config, "always_yes", False)))
+    from naja.cli import progress
+
+    progress.current().finish("repodata")  # its summary lines before the transaction's table
     if not json_mode and not quiet:
         transaction_summary(plan)
     if plan.dry_run:
@@ -242,8 +165,13 @@ def run_plan(args: Any, plan: Any) -> int:
         from naja.errors import NajaError
 
         raise NajaError("aborted: nothing was changed (pass -y to answer yes without a prompt)")
-    with Progress(progress_enabled(args), total_packages=len(plan.to_link)) as progress:
-        plan.execute(**progress.callbacks())
+    from naja.api.transact import channel_label
+    from naja.cli import progress
+
+    session = progress.current()
+    session.expect_packages({r.name: channel_label(r.channel) for r in plan.to_link}, len(plan.to_link))
+    plan.execute(progress=session.package, on_extracted=lambda record, _path: session.extracted(record.name))
+    session.finish("packages")
     result = getattr(plan, "result", None)
     if result is not None and not json_mode:
         for text in [*getattr(result, "messages", []), *(f"warning: {w}" for w in getattr(result, "warnings", []))]:

@@ -72,23 +72,21 @@ def run(args: argparse.Namespace) -> int:
                                       "root": record_json(node.record) if node.record.version else None}})
         return 0
     if args.tree:
-        from rich.text import Text
-        from rich.tree import Tree
-
-        def label(rec: object, seen: bool = False) -> Text:
+        def label(rec: object, seen: bool = False) -> str:
             r = rec  # type: ignore[assignment]
             text = f"{r.name}[{r.version}]" if r.version else r.name  # type: ignore[attr-defined]
-            return Text(text + (" (already visited)" if seen else ""))
+            return text + (" (already visited)" if seen else "")
 
-        tree = Tree(label(node.record))
+        lines = [label(node.record)]
 
-        def add(parent: Tree, n: api.DepNode) -> None:
-            for c in n.children:
-                branch = parent.add(label(c.record, c.seen))
-                add(branch, c)
+        def add(n: api.DepNode, indent: str) -> None:
+            for i, c in enumerate(n.children):
+                last = i == len(n.children) - 1
+                lines.append(f"{indent}{'└── ' if last else '├── '}{label(c.record, c.seen)}")
+                add(c, indent + ("    " if last else "│   "))
 
-        add(tree, node)
-        output.out().print(tree, markup=False, highlight=False)
+        add(node, "")
+        output.print_lines(lines)
         return 0
     if not flat:
         what = "depends on" if args.query == "whoneeds" else "is needed by"

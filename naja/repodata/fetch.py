@@ -235,6 +235,8 @@ def _request_once(
             raise LimitError(f"{label}: {shown} is {total} bytes, more than the {limit} allowed; refused")
         body = decode_body(resp.stream(CHUNK, decode_content=False), hdrs.get("content-encoding", ""),
                            limit, f"{label}: {shown}")
+        if progress is not None:
+            progress(label, 0, total)  # a bar from the first byte, not from the first MiB
         with _body_sink(sink) as out:
             done = 0
             try:
