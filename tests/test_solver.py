@@ -154,9 +154,13 @@ def test_virtual_packages():
 
 def test_equal_versions_prefer_newer_dependencies():
     av = [rec("python", "2.7.18"), rec("python", "3.6.9"),
-          rec("numpy", "1.0", "py27_1", depends=["python 2.7.*"]), rec("numpy", "1.0", "py36_0", depends=["python 3.6.*"])]
+          rec("numpy", "1.0", "py27_0", depends=["python 2.7.*"]), rec("numpy", "1.0", "py36_0", depends=["python 3.6.*"])]
     sol = run(["numpy"], av)
     assert sol["numpy"].build == "py36_0" and sol["python"].version == "3.6.9"
+    # conda's objective ranks a requested package's build number before its dependencies' versions
+    av[2] = rec("numpy", "1.0", "py27_1", depends=["python 2.7.*"])
+    sol = run(["numpy"], av)
+    assert sol["numpy"].build == "py27_1" and sol["python"].version == "2.7.18"
     # build number, then timestamp, for otherwise equal candidates
     av2 = [rec("z", "1.0", "h1_1", timestamp=10), rec("z", "1.0", "h2_1", timestamp=20), rec("z", "1.0", "h3_0")]
     assert run(["z"], av2)["z"].build == "h2_1"

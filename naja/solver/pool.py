@@ -207,15 +207,17 @@ class Pool:
         idx.sort(key=lambda i: recs[i].build_number, reverse=True)
         idx.sort(key=vers.__getitem__, reverse=True)
         idx.sort(key=lambda i: (fav[i], chan[i], tfc[i] > 0, tfc[i]))
-        # Ties on (favoured, channel, features, version): prefer the build whose dependencies allow
-        # newer versions, then the higher build number, then the newer timestamp.
+        # conda's objective ranks a package's build number right after its version (and its
+        # features): only builds tied on (favoured, channel, features, version, build number) are
+        # told apart by their dependencies (newer versions allowed first), then by timestamp.
+        bn = [r.build_number for r in recs]
         out: list[int] = []
         j = 0
         while j < n:
             k = j + 1
             head = idx[j]
-            hkey = (fav[head], chan[head], tfc[head], vers[head])
-            while k < n and (fav[idx[k]], chan[idx[k]], tfc[idx[k]], vers[idx[k]]) == hkey:
+            hkey = (fav[head], chan[head], tfc[head], vers[head], bn[head])
+            while k < n and (fav[idx[k]], chan[idx[k]], tfc[idx[k]], vers[idx[k]], bn[idx[k]]) == hkey:
                 k += 1
             run = idx[j:k]
             if len(run) > 1 and len({tuple(recs[i].depends) for i in run}) > 1:
@@ -225,6 +227,7 @@ class Pool:
         return out
 
     def _sort_by_dependencies(self, run: list[int], recs: list[PackageRecord], ts: list[int]) -> list[int]:
+        """Builds of one version and build number: the one whose dependencies allow newer versions first."""
         deps: dict[int, dict[str, list[str]]] = {}
         for i in run:
             d: dict[str, list[str]] = {}
@@ -253,9 +256,6 @@ class Pool:
                     return 1 if va[1] else -1
                 if va[0] != vb[0]:
                     return -1 if va[0] > vb[0] else 1
-            ba, bb = recs[a].build_number, recs[b].build_number
-            if ba != bb:
-                return -1 if ba > bb else 1
             return (ts[b] > ts[a]) - (ts[b] < ts[a])
 
         return sorted(run, key=functools.cmp_to_key(cmp))
