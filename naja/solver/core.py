@@ -16,16 +16,22 @@ packages in the order they were reached (a name that took part in conflicts goes
 first undecided candidate of it in preference order. Conflicts are analysed to the first UIP, the
 learnt clause remembers which clauses it came from (for explanations), and the search backjumps.
 Assignments that hold regardless of decisions (level 0) survive backjumps, even when they were found
-late, while deep in the search.
+late, while deep in the search. A candidate certain to be installed (level 0) excludes at once, at
+level 0, every build of a dependency that its requirement does not allow (one build per name): without
+that, each such build is tried and refuted by its own conflict, thousands of times for an old pinned
+interpreter. Activities are rescaled before they overflow, and a conflict/time budget bounds a search.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from naja.errors import SolverLimitError
 from naja.solver.pool import Pool
 
 UNSET = 2
+_RESCALE = 1e100  # activities above this are scaled down (with the increment) to stay finite
 
 
 class Unsolvable(Exception):
@@ -37,8 +43,11 @@ class Unsolvable(Exception):
 
 
 class Search:
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, *, max_conflicts: int = 100_000, time_limit: float = 60.0) -> None:
         self.pool = pool
+        self.max_conflicts = max_conflicts
+        self.time_limit = time_limit
+        self._started = time.monotonic()
         self.clauses: list[list[int]] = []
         # Why each clause exists: ("request", spec), ("requires", v, dep), ("constrains", v, spec),
         # ("pin", spec), ("forbid", v, u), ("learnt", [antecedents]).
@@ -233,6 +242,11 @@ class Search:
                         if conflict is not None:
                             self.qhead -= 1
                             return conflict
+                if not level[v]:
+                    conflict = self._exclude_forbidden(v)
+                    if conflict is not None:
+                        self.qhead -= 1
+                        return conflict
                 self.agenda.extend(self.req_by_parent.get(v, ()))
             fl = lit ^ 1
             ws = watches[fl]
@@ -270,6 +284,29 @@ class Search:
                         return ci
                     self._assign(first, lvl, ci)
             del ws[j:]
+        return None
+
+    def _exclude_forbidden(self, v: int) -> int | None:
+        """v is certain (level 0): every candidate of a name v requires that the requirement does not
+        allow is false for good (``¬v ∨ ¬u``, kept as the reason, origin ``("excludes", v, ci)``)."""
+        pool = self.pool
+        val = self.val
+        name_range = pool.name_range
+        self._grow()
+        for ci in self.req_by_parent.get(v, ()):
+            _, name, _, cset = self.req_meta[ci]
+            rng = name_range.get(name)
+            if rng is None:
+                continue
+            for u in range(rng[0], rng[1]):
+                if u in cset or u == v or val[2 * u] == 0:
+                    continue
+                if val[2 * u] == 1:
+                    return self.add_clause([2 * v + 1, 2 * u + 1], ("excludes", v, ci))
+                nci = len(self.clauses)
+                self.clauses.append([2 * u + 1, 2 * v + 1])  # a level-0 fact's reason: never watched
+                self.origin.append(("excludes", v, ci))
+                self._assign(2 * u + 1, 0, nci)
         return None
 
     # -- conflicts ---------------------------------------------------------------------------
@@ -310,8 +347,15 @@ class Search:
         return (2 * w + 1,), ("forbid", w, v)
 
     def resolve_conflict(self, ci: int) -> None:
-        """Learn from a conflicting clause and backjump; raises ``Unsolvable`` at level 0."""
+        """Learn from a conflicting clause and backjump; raises ``Unsolvable`` at level 0 and
+        ``SolverLimitError`` when the budget is spent."""
         self.conflicts += 1
+        if self.conflicts >= self.max_conflicts or (
+                not self.conflicts & 255 and time.monotonic() - self._started > self.time_limit):
+            raise SolverLimitError(
+                f"the solver gave up after {self.conflicts} conflicts in "
+                f"{time.monotonic() - self._started:.1f} s (limits: {self.max_conflicts} conflicts, "
+                f"{self.time_limit:g} s); constrain the request further (e.g. pin versions)")
         level = self.level
         lits = self.clauses[ci]
         top = max(level[lit >> 1] for lit in lits)
@@ -378,7 +422,13 @@ class Search:
         self._assign(learnt[0], bj, nci)
 
     def _bump(self, name: str) -> None:
-        self.activity[name] = self.activity.get(name, 0.0) + self._inc
+        act = self.activity[name] = self.activity.get(name, 0.0) + self._inc
+        if act > _RESCALE:
+            # Scale every activity (and the increment) down together: the order is kept, and the
+            # values never reach inf, where every package would tie.
+            for k in self.activity:
+                self.activity[k] /= _RESCALE
+            self._inc /= _RESCALE
 
     # -- decisions ---------------------------------------------------------------------------
     def decide(self) -> tuple[int, int] | None:

@@ -51,6 +51,13 @@ class _Core:
                 stack.extend(origin[1])
                 for v in origin[2]:
                     stack.append(self._reason_of(v))
+            elif kind == "excludes":
+                # u is out because certain v requires another build of u's name: that requirement,
+                # and the one-build-per-name rule between u and its builds, explain it
+                stack.append(origin[2])
+                u = s.clauses[x][0] >> 1
+                for w in s.req_meta[origin[2]][2]:
+                    self._forbid(u, w)
             else:
                 self._add(x, origin)
             for lit in s.clauses[x]:
