@@ -108,10 +108,12 @@ class Pool:
             return None
 
     def depends(self, v: int) -> list[str]:
-        """The dependencies of candidate v (python gains ``pip`` when the task asks for it)."""
+        """The dependencies of candidate v: python 2/3 gains ``pip`` when the task asks for it and
+        the channels carry pip (as micromamba: a channel without pip keeps an installable python)."""
         rec = self.records[v]
         deps = rec.depends
-        if self._add_pip and rec.name == "python" and rec.version[:2] in ("2.", "3.") and not any(
+        if self._add_pip and rec.name == "python" and rec.version[:2] in ("2.", "3.") and self.known_name(
+                "pip") and not any(
                 d == "pip" or d.startswith(("pip ", "pip=", "pip>", "pip<")) for d in deps):
             return [*deps, "pip"]
         return deps
