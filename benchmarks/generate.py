@@ -88,7 +88,7 @@ class _Universe:
             return (f"{name}={mm}", *[o for o in others if o != name])
         # old-pin: an interpreter from the older half, by version or exact build
         version, build = rng.choice(self.pythons[: max(1, len(self.pythons) // 2)])
-        pin = f"python={version}={build}" if rng.random() < 0.5 else f"python={_major_minor(version)}"
+        pin = f"python =={version} {build}" if rng.random() < 0.5 else f"python={_major_minor(version)}"
         return (pin, *rng.sample(self.python_users, min(k, len(self.python_users))))
 
 
