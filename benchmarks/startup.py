@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SITE = REPO / ".naja-bench" / "site"
 
-#: the last run's medians in seconds: "python", "version", "dry_run"
+#: the last run's medians in seconds: "python", "version", "dry_run" (wall) and the same with "_cpu"
 LAST: dict[str, float] = {}
 
 
@@ -67,10 +68,15 @@ def example_channel() -> Path:
     return channel
 
 
-def _time(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+def _time(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run: CPU time (user + system) is the steadier figure when other
+    processes share the machine, wall time the one a user sees."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def measure(runs: int = 21) -> dict[str, float]:
@@ -89,12 +95,16 @@ def measure(runs: int = 21) -> dict[str, float]:
     }
     for cmd in cmds.values():  # warm the page cache and byte code
         _time(cmd, env, work)
-    times: dict[str, list[float]] = {k: [] for k in cmds}
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(runs):  # interleaved, so that load on the machine hits every command alike
         for k, cmd in cmds.items():
-            times[k].append(_time(cmd, env, work))
+            wall, cpu = _time(cmd, env, work)
+            walls[k].append(wall)
+            cpus[k].append(cpu)
     LAST.clear()
-    LAST.update({k: statistics.median(v) for k, v in times.items()})
+    LAST.update({k: statistics.median(v) for k, v in walls.items()})
+    LAST.update({f"{k}_cpu": statistics.median(v) for k, v in cpus.items()})
     return dict(LAST)
 
 
@@ -103,10 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=21)
     args = ap.parse_args(argv)
     m = measure(args.runs)
-    base = m["python"]
-    print(f"python -c pass          {base * 1e3:7.1f} ms")
-    print(f"naja --version          {m['version'] * 1e3:7.1f} ms  {m['version'] / base:5.2f}x")
-    print(f"naja create --dry-run   {m['dry_run'] * 1e3:7.1f} ms  {m['dry_run'] / base:5.2f}x  (example channel)")
+    base, cbase = m["python"], m["python_cpu"]
+    print(f"median of {args.runs}: wall, ratio to python -c pass | CPU (user+system), ratio")
+    for key, label in (("python", "python -c pass"), ("version", "naja --version"),
+                       ("dry_run", "naja create --dry-run (example channel)")):
+        print(f"{label:40} {m[key] * 1e3:7.1f} ms {m[key] / base:5.2f}x | "
+              f"{m[key + '_cpu'] * 1e3:7.1f} ms {m[key + '_cpu'] / cbase:5.2f}x")
     return 0
 
 

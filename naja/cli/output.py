@@ -111,10 +111,8 @@ _KIND_STYLE = {
 
 
 def transaction_summary(plan: Any) -> None:
-    """The table micromamba shows before asking: one row per package change, then totals."""
-    from rich.table import Table
-    from rich.text import Text
-
+    """The table micromamba shows before asking: one row per package change, then totals (plain
+    aligned text when stdout is not a terminal, as ``table``: rich costs start-up time)."""
     rows = plan.summary_rows()
     if not rows:
         if getattr(plan, "create_prefix", False):
@@ -122,6 +120,21 @@ def transaction_summary(plan: Any) -> None:
         else:
             info("Nothing to do: the environment already satisfies the request.")
         return
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.kind] = counts.get(row.kind, 0) + 1
+    parts = [f"{n} {kind}" for kind, n in counts.items()]
+    total = sum(r.size or 0 for r in rows if r.kind != "remove" and r.needs_download)
+    summary = "Summary: " + ", ".join(parts) + (f"; download {human_size(total)}" if total else "")
+    if not sys.stdout.isatty():
+        cells = [[row.kind, row.name, row.version if not row.old_version else f"{row.old_version} -> {row.version}",
+                  row.build, row.channel, human_size(row.size)] for row in rows]
+        _plain_table(("", "Package", "Version", "Build", "Channel", "Size"), cells, f"Transaction in {plan.prefix}")
+        sys.stdout.write(summary + "\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
     t = Table(title=Text(f"Transaction in {plan.prefix}"), box=None, header_style="bold", pad_edge=False,
               title_justify="left")
     for c in ("", "Package", "Version", "Build", "Channel", "Size"):
@@ -132,13 +145,7 @@ def transaction_summary(plan: Any) -> None:
         t.add_row(f"[{style}]{row.kind}[/]" if style else row.kind,
                   *(Text(v) for v in (row.name, version, row.build, row.channel, human_size(row.size))))
     out().print(t)
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.kind] = counts.get(row.kind, 0) + 1
-    parts = [f"{n} {kind}" for kind, n in counts.items()]
-    total = sum(r.size or 0 for r in rows if r.kind != "remove" and r.needs_download)
-    out().print("Summary: " + ", ".join(parts) + (f"; download {human_size(total)}" if total else ""),
-                markup=False)
+    out().print(summary, markup=False)
 
 
 def confirm(question: str = "Confirm changes") -> bool:
