@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             Target("slowest in-process solve", s["max_solve"], 0.5, "s"),
             Target("CLI dry run / rattler in-process open+solve: median", s["cli_median"], 4.0),
         ]
+        print(f"CPU time, in-process solve / rattler: median {s['cpu_median']:.2f}x, p90 {s['cpu_p90']:.2f}x, "
+              f"slowest naja solve {s['max_cpu']:.3f} s CPU")
 
     run("dry-run", lambda: dry_run.main(["--repeat", "1" if quick else "3"]))
     if dry_run.LAST:

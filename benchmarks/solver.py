@@ -264,8 +264,10 @@ class Row:
     tier: str | None = None
     cli_differs: bool = False
     n_solve: float = 0.0
+    n_cpu: float = 0.0  # CPU seconds of the solve (steadier than wall time on a shared machine)
     n_e2e: float = 0.0
     r_solve: float = 0.0
+    r_cpu: float = 0.0  # CPU seconds of this process, all threads
     r_open_solve: float = 0.0
     cli_time: float | None = None
 
@@ -330,28 +332,31 @@ def _score(row: Row, task: SolverTask, naja_sol: list[PackageRecord], r_res: dic
 
 def _solve_in_process(row: Row, chans: _Set, repeat: int) -> dict[str, str] | str:
     task = naja_task(chans.local, row.specs)
-    times = []
+    times, cpus = [], []
     sol: list[PackageRecord] = []
     res: dict[str, str] | str = ""
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             sol = solve(task)
             res = {r.name: f"{r.version} {r.build}" for r in sol}
         except (UnsatisfiableError, SolverLimitError) as exc:
             res = "unsat: " + str(exc)
         times.append(time.perf_counter() - t0)
-    row.n_solve = _median(times)
+        cpus.append(time.process_time() - c0)
+    row.n_solve, row.n_cpu = _median(times), _median(cpus)
     row.naja = _verdict(res)
     if not isinstance(res, str):
         row.problems = check(sol, row.specs, task.virtual_packages)
     t0 = time.perf_counter()
     run_naja(chans.dirs, row.specs)
     row.n_e2e = time.perf_counter() - t0
-    r_times, o_times = [], []
+    r_times, o_times, r_cpus = [], [], []
     r_res: dict[str, str] | str = ""
     for _ in range(repeat):
+        c0 = time.process_time()
         r_res, dt = run_rattler(chans.sparse, row.specs)
+        r_cpus.append(time.process_time() - c0)
         r_times.append(dt)
         t0 = time.perf_counter()
         sparse = open_rattler(chans.dirs)
@@ -359,7 +364,7 @@ def _solve_in_process(row: Row, chans: _Set, repeat: int) -> dict[str, str] | st
         for sp in sparse:
             sp.close()
         o_times.append(time.perf_counter() - t0)
-    row.r_solve, row.r_open_solve = _median(r_times), _median(o_times)
+    row.r_solve, row.r_open_solve, row.r_cpu = _median(r_times), _median(o_times), _median(r_cpus)
     row.rattler = _verdict(r_res)
     if not isinstance(res, str) and not isinstance(r_res, str):
         _score(row, task, sol, r_res)
@@ -493,6 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-cli", action="store_true", help="skip the naja CLI runs")
     ap.add_argument("--plot", type=Path, default=BENCH / "solver-ratios.png")
     ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a naja solution is invalid or worse than "
+                    "rattler's, or a verdict differs (for CI)")
     args = ap.parse_args(argv)
     if args.requests is None:
         args.requests = 30 if args.quick else 300
@@ -536,8 +543,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n{len(rows)} requests in {time.perf_counter() - t_start:.0f} s (timings: median of {args.repeat})")
     for line in _table(rows):
         print(line)
+    cpu = [r.n_cpu / r.r_cpu for r in rows if r.r_cpu > 0]
+    print(f"CPU time, naja solve / rattler solve: median {_median(cpu):.2f}, p90 {_p90(cpu):.2f}; slowest naja "
+          f"solve {max(r.n_cpu for r in rows) * 1e3:.0f} ms CPU")
     print(plot(rows, args.plot))
     summarize(rows)
+    s = LAST_SUMMARY
+    bad = s["invalid"] + s["disagree"] + s["worse"] + s["cli_disagree"]
+    if args.check and bad:
+        print(f"error: {s['invalid']:.0f} invalid, {s['worse']:.0f} worse than rattler, {s['disagree']:.0f} "
+              f"verdicts and {s['cli_disagree']:.0f} CLI answers differing")
+        return 1
     return 0
 
 
@@ -561,6 +577,7 @@ def _flag(row: Row) -> str:
 def summarize(rows: Sequence[Row]) -> None:
     """Fill ``LAST_SUMMARY`` (for ``python -m benchmarks all``)."""
     ratios = [r.n_solve / r.r_solve for r in rows if r.r_solve > 0]
+    cpu_ratios = [r.n_cpu / r.r_cpu for r in rows if r.r_cpu > 0]
     cli_ratio = [r.cli_time / r.r_open_solve for r in rows if r.cli_time is not None and r.r_open_solve > 0]
     LAST_SUMMARY.clear()
     LAST_SUMMARY.update(
@@ -569,6 +586,7 @@ def summarize(rows: Sequence[Row]) -> None:
         invalid=sum(bool(r.problems) for r in rows), disagree=sum(r.naja != r.rattler for r in rows),
         cli_disagree=sum(r.cli is not None and (r.cli != r.naja or r.cli_differs) for r in rows),
         solve_median=_median(ratios), solve_p90=_p90(ratios), max_solve=max(r.n_solve for r in rows),
+        cpu_median=_median(cpu_ratios), cpu_p90=_p90(cpu_ratios), max_cpu=max(r.n_cpu for r in rows),
         cli_median=_median(cli_ratio) if cli_ratio else float("nan"),
         e2e_median=_median([r.n_e2e / r.r_open_solve for r in rows if r.r_open_solve > 0]),
     )
