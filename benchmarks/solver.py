@@ -306,7 +306,8 @@ def _p90(xs: Sequence[float]) -> float:
 
 
 def _rattler_records(task: SolverTask, res: dict[str, str]) -> list[PackageRecord]:
-    """rattler's answer as naja's records (same channels, so every one is there)."""
+    """An answer as name -> "version build" turned into the task's records (rattler's answer comes
+    from the same channels, so every one is there)."""
     by_key: dict[tuple[str, str, str], PackageRecord] = {}
     for r in task.available:
         by_key.setdefault((r.name, r.version, r.build), r)
@@ -319,15 +320,18 @@ def _rattler_records(task: SolverTask, res: dict[str, str]) -> list[PackageRecor
     return out
 
 
-def _score(row: Row, task: SolverTask, naja_sol: list[PackageRecord], r_res: dict[str, str]) -> None:
+def vs_rattler(task: SolverTask, naja: dict[str, str], rattler: dict[str, str]) -> tuple[str, str | None]:
+    """naja's answer against rattler's under conda's objective: ("equal" | "same score" | "better" |
+    "worse", the most significant tier where the scores differ)."""
     from benchmarks.objective import first_difference, score
 
-    theirs = _rattler_records(task, r_res)
-    a = score(naja_sol, task.available, row.specs, channels=task.channels)
-    b = score(theirs, task.available, row.specs, channels=task.channels)
-    same = {(r.name, r.version, r.build) for r in naja_sol} == {(r.name, r.version, r.build) for r in theirs}
-    row.tier = first_difference(a, b)
-    row.vs_rattler = "equal" if same else "same score" if a == b else "better" if a < b else "worse"
+    ours, theirs = _rattler_records(task, naja), _rattler_records(task, rattler)
+    specs = [str(s) for s in task.specs]
+    a = score(ours, task.available, specs, channels=task.channels)
+    b = score(theirs, task.available, specs, channels=task.channels)
+    if {(r.name, r.version, r.build) for r in ours} == {(r.name, r.version, r.build) for r in theirs}:
+        return "equal", None
+    return ("same score" if a == b else "better" if a < b else "worse"), first_difference(a, b)
 
 
 def _solve_in_process(row: Row, chans: _Set, repeat: int) -> dict[str, str] | str:
@@ -367,7 +371,7 @@ def _solve_in_process(row: Row, chans: _Set, repeat: int) -> dict[str, str] | st
     row.r_solve, row.r_open_solve, row.r_cpu = _median(r_times), _median(o_times), _median(r_cpus)
     row.rattler = _verdict(r_res)
     if not isinstance(res, str) and not isinstance(r_res, str):
-        _score(row, task, sol, r_res)
+        row.vs_rattler, row.tier = vs_rattler(task, res, r_res)
     return res
 
 

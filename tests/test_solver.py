@@ -319,3 +319,17 @@ def test_activities_are_rescaled_before_overflow():
     acts = search.activity
     assert all(0 < x < 1e101 for x in acts.values()) and search._inc < 1e101
     assert acts["c"] > acts["a"] >= acts["b"]
+
+
+def test_a_name_every_candidate_requires_is_narrowed_at_once():
+    # every 'old' build needs python 2.7: all python 3 builds are out before anything is decided,
+    # rather than each being chosen (for the newest 'dec') and refuted by its own conflict
+    av = [rec("python", f"3.7.{k}") for k in range(25)] + [rec("python", f"2.7.{k}") for k in range(5)]
+    av += [rec("dec", "4.3", f"py37_{k}", depends=["python 3.7.*"]) for k in range(3)]
+    av += [rec("dec", "4.3", "py27_0", depends=["python 2.7.*"])]
+    av += [rec("old", "1.0", f"py27_{k}", depends=["python 2.7.*", "six"]) for k in range(3)] + [rec("six", "1.0")]
+    sol = run(["dec", "old"], av, max_conflicts=3)
+    assert sol["python"].version == "2.7.4" and sol["dec"].build == "py27_0"
+    with pytest.raises(UnsatisfiableError) as err:
+        run(["dec", "old", "python 3.7.*"], av)
+    assert "python" in err.value.explanation

@@ -32,6 +32,7 @@ from naja.solver.pool import Pool
 
 UNSET = 2
 _RESCALE = 1e100  # activities above this are scaled down (with the increment) to stay finite
+_IMPLIED_MAX = 2000  # candidates of a certain requirement looked through for names they all require
 
 
 class Unsolvable(Exception):
@@ -303,11 +304,74 @@ class Search:
                     continue
                 if val[2 * u] == 1:
                     return self.add_clause([2 * v + 1, 2 * u + 1], ("excludes", v, ci))
-                nci = len(self.clauses)
-                self.clauses.append([2 * u + 1, 2 * v + 1])  # a level-0 fact's reason: never watched
-                self.origin.append(("excludes", v, ci))
-                self._assign(2 * u + 1, 0, nci)
+                self._fact_false(u, v, ("excludes", v, ci))
+            live = [d for d in self.req_meta[ci][2] if val[2 * d] != 0]
+            if 1 < len(live) <= _IMPLIED_MAX:
+                conflict = self._exclude_implied(v, ci, live)
+                if conflict is not None:
+                    return conflict
         return None
+
+    def _fact_false(self, u: int, v: int, origin: tuple[Any, ...]) -> None:
+        nci = len(self.clauses)
+        self.clauses.append([2 * u + 1, 2 * v + 1])  # a level-0 fact's reason: never watched
+        self.origin.append(origin)
+        self._assign(2 * u + 1, 0, nci)
+
+    def _exclude_implied(self, v: int, ci: int, live: list[int]) -> int | None:
+        """v is certain and needs one of ``live``: a name every one of them requires can only be one of
+        the builds some of them allow; the others are false for good (origin ``("implied", v, ci,
+        name)``). An old interpreter pinned through a requested package thus rules out, at once,
+        every newer interpreter build, instead of one conflict per build."""
+        pool = self.pool
+        common: dict[str, None] | None = None
+        per: list[dict[str, list[str]]] = []
+        for d in live:
+            by_name: dict[str, list[str]] = {}
+            for dep in pool.depends(d):
+                ms = pool.try_spec(dep)
+                if ms is None:
+                    return None
+                by_name.setdefault(ms.name, []).append(dep)
+            per.append(by_name)
+            common = dict.fromkeys(by_name) if common is None else {n: None for n in common if n in by_name}
+            if not common:
+                return None
+        val = self.val
+        for name in common or ():
+            if not pool.known_name(name):
+                continue
+            start, end = pool.candidates(name)
+            self._grow()
+            allowed: set[int] = set()
+            for by_name in per:
+                deps = by_name[name]
+                ok = set(pool.matches(deps[0]))
+                for dep in deps[1:]:
+                    ok &= set(pool.matches(dep))
+                allowed |= ok
+                if len(allowed) == end - start:
+                    break
+            else:
+                out = [u for u in range(start, end) if u not in allowed and u != v and val[2 * u] != 0]
+                if not out:
+                    continue
+                origin = ("implied", v, ci, name, self._requirements_on(live, name))
+                for u in out:
+                    if val[2 * u] == 1:
+                        return self.add_clause([2 * v + 1, 2 * u + 1], origin)
+                    self._fact_false(u, v, origin)
+        return None
+
+    def _requirements_on(self, cands: list[int], name: str) -> tuple[int, ...]:
+        """The requirement clauses of ``cands`` on ``name`` (encoding them if need be), so that an
+        explanation can name the dependencies behind an implied exclusion."""
+        out = []
+        for d in cands:
+            if not self.encoded[d]:
+                self.encode(d)
+            out += [c for c in self.req_by_parent.get(d, ()) if self.req_meta[c][1] == name]
+        return tuple(out)
 
     # -- conflicts ---------------------------------------------------------------------------
     def backtrack(self, target: int) -> None:
