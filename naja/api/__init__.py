@@ -57,11 +57,15 @@ if TYPE_CHECKING:
         remove,
         update,
     )
+    from naja.channel import redact_url
+    from naja.conda_lock import is_lockfile
 
 # Each name is imported on first use (PEP 562): a command loads only the API modules it calls, so
 # that start-up does not pay for configuration editing, environment listing, locking...
 
 _LAZY = {
+    "redact_url": "naja.channel",
+    "is_lockfile": "naja.conda_lock",
     "config_append": "naja.api.configuration",
     "config_describe": "naja.api.configuration",
     "config_get": "naja.api.configuration",
@@ -115,9 +119,9 @@ __all__ = [
     "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "Options", "Plan",
     "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
     "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
-    "flatten", "index", "info", "install", "list_envs", "list_packages", "lock", "package_create",
+    "flatten", "index", "info", "install", "is_lockfile", "list_envs", "list_packages", "lock", "package_create",
     "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove", "plan_revision",
-    "plan_transaction", "plan_update", "rc_target", "record_json", "remove", "remove_env", "search", "update", "whoneeds",
+    "plan_transaction", "plan_update", "rc_target", "record_json", "redact_url", "remove", "remove_env", "search", "update", "whoneeds",
     "writable_pkgs_dirs",
 ]
 

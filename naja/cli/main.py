@@ -36,10 +36,10 @@ def _setup_logging(args: argparse.Namespace) -> None:
 def _redact_log_record(record: object) -> bool:
     """Credentials never reach the log, whoever logged them (urllib3's debug lines carry request paths
     with ``/t/<token>/``; a URL may carry ``user:password@``): each URL-like word of the message goes
-    through ``naja.channel.redact_url``."""
+    through ``naja.api.redact_url``."""
     import re
 
-    from naja.channel import redact_url
+    from naja.api import redact_url
 
     message = record.getMessage()  # type: ignore[attr-defined]
     clean = re.sub(r"[^\s\"']*(?:://|/t/)[^\s\"']*", lambda m: redact_url(m.group()), message)

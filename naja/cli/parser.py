@@ -50,11 +50,5 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     wanted = ALIASES.get(first, first) if first else None
     names = (wanted,) if wanted in COMMANDS else COMMANDS
     for name in names:
-        try:
-            module = importlib.import_module(f"naja.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"naja.cli.{name}":
-                continue  # another engineer's command not there yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"naja.cli.{name}").register(sub)
     return parser
