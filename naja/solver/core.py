@@ -117,8 +117,22 @@ class Search:
                 self.level[lit >> 1] = 0
                 self.reason[lit >> 1] = ci
             return None
-        # Watch a true literal if there is one, else unset ones, else the false ones set last.
         n = len(lits)
+        # Common case first: two literals not false (the first found) can be watched as they are.
+        a = -1
+        for k in range(n):
+            if val[lits[k]] != 0:
+                if a < 0:
+                    a = k
+                    continue
+                la, lb = lits[a], lits[k]
+                if a != 0 or k != 1:
+                    rest = [lits[j] for j in range(n) if j != a and j != k]
+                    lits[:] = [la, lb, *rest]
+                self.watches[la].append(ci)
+                self.watches[lb].append(ci)
+                return None
+        # Watch a true literal if there is one, else unset ones, else the false ones set last.
         nf = [k for k in range(n) if val[lits[k]] != 0]
         trues = [k for k in nf if val[lits[k]] == 1]
         falses = None

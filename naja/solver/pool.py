@@ -230,17 +230,25 @@ class Pool:
 
     def _sort_by_dependencies(self, run: list[int], recs: list[PackageRecord], ts: list[int]) -> list[int]:
         """Builds of one version and build number: the one whose dependencies allow newer versions first."""
+        # Only names with a dependency string that some build lacks can tell the builds apart (a
+        # dependency written the same way by every build cannot), and only if every build has them.
+        dep_sets = [set(recs[i].depends) for i in run]
+        common = set.intersection(*dep_sets)
+        differing: set[str] = set()
+        for ds in dep_sets:
+            for dep in ds - common:
+                ms = self.try_spec(dep)
+                if ms is not None:
+                    differing.add(ms.name)
         deps: dict[int, dict[str, list[str]]] = {}
         for i in run:
             d: dict[str, list[str]] = {}
             for dep in recs[i].depends:
                 ms = self.try_spec(dep)
-                if ms is not None:
+                if ms is not None and ms.name in differing:
                     d.setdefault(ms.name, []).append(dep)
             deps[i] = d
-        shared = sorted(set.intersection(*(set(d) for d in deps.values())))
-        # A dependency written the same way by every build cannot tell them apart.
-        shared = [nm for nm in shared if len({tuple(deps[i][nm]) for i in run}) > 1]
+        shared = sorted(nm for nm in differing if all(nm in d for d in deps.values()))
         best: dict[tuple[int, str], tuple[Version, bool] | None] = {}
         for i in run:
             for nm in shared:
