@@ -28,8 +28,11 @@ from naja.channel import redact_url
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.errors import CacheLockTimeout, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
-from naja.package_streaming import PACKAGE_EXTENSIONS
 from naja.records import PackageRecord
+
+# ``naja.package_streaming.PACKAGE_EXTENSIONS``, spelt out: importing that module (tarfile, bz2, zipfile...)
+# for a constant would cost every dry run its start-up time.
+PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
 
 URLS_TXT = "urls.txt"
 LOCK_DIR = ".naja-locks"
