@@ -19,7 +19,9 @@ Assignments that hold regardless of decisions (level 0) survive backjumps, even 
 late, while deep in the search. A candidate certain to be installed (level 0) excludes at once, at
 level 0, every build of a dependency that its requirement does not allow (one build per name): without
 that, each such build is tried and refuted by its own conflict, thousands of times for an old pinned
-interpreter. Activities are rescaled before they overflow, and a conflict/time budget bounds a search.
+interpreter; and when every candidate such a requirement allows needs a name, that name is narrowed at
+level 0 to the builds some of them allow. Activities are rescaled before they overflow, and a
+conflict/time budget bounds a search.
 """
 
 from __future__ import annotations
@@ -319,6 +321,8 @@ class Search:
                 if val[2 * u] == 1:
                     return self.add_clause([2 * v + 1, 2 * u + 1], ("excludes", v, ci))
                 self._fact_false(u, v, ("excludes", v, ci))
+            if self.origin[ci][0] == "installed":
+                continue  # every build of an installed name: rarely narrows anything, costly to look through
             live = [d for d in self.req_meta[ci][2] if val[2 * d] != 0]
             if 1 < len(live) <= _IMPLIED_MAX:
                 conflict = self._exclude_implied(v, ci, live)
