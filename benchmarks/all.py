@@ -1,38 +1,77 @@
-"""``python -m benchmarks all [--quick]``: every benchmark in one run, then one table of naja/rattler ratios.
+"""``python -m benchmarks all [--quick]``: every benchmark in one run, then the issue's targets, each
+with the measured value, its limit and PASS/FAIL, and the CPU model.
 
-Runs, in this process and in order: ``repodata`` (scale channel: cold, warm, index build), ``solver``
-on the real channels and on the conda-forge-sized scale channel (median solve-only and end-to-end
-ratios, slowest naja end to end), ``footprint`` (installed size, environment and package cache sizes) and
-``install`` (real and wide packages, cold and warm). ``--quick``
-(under 3 minutes on a shared 2-core machine) uses one repeat and the solver's test subset of requests.
+Runs, in this process and in order: ``startup`` (console script of a non-editable install, median of
+21 runs, or 7 with ``--quick``), ``repodata`` (scale channel: cold, warm, index build), ``solver``
+(curated and generated requests over the real channel sets and the scale channel: verdicts,
+validity, conda-objective score and time ratios against py-rattler, the CLI), the scale channel's
+whole ``create --dry-run --json`` cold and warm, ``footprint`` (installed size, environment and
+package cache sizes) and ``install`` (real and wide packages, cold and warm).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import platform
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    what: str
+    value: float
+    limit: float
+    unit: str = "x"  # "x" for ratios, "" for counts, "s" for seconds, " MB" for sizes
+
+    @property
+    def ok(self) -> bool:
+        return not math.isnan(self.value) and self.value <= self.limit
+
+    def line(self, width: int) -> str:
+        fmt = (lambda v: f"{v:.2f}x") if self.unit == "x" else (lambda v: f"{v:.3f} s") if self.unit == "s" \
+            else (lambda v: f"{v:.2f} MB") if self.unit == " MB" else (lambda v: f"{v:.0f}")
+        return f"{self.what:{width}}  {fmt(self.value):>9}  <= {fmt(self.limit):>8}  {'PASS' if self.ok else 'FAIL'}"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _section(title: str) -> None:
     print(f"\n=== {title} ===", flush=True)
 
 
+_INSTALL_LIMITS = {("real", "cold"): 1.2, ("wide", "cold"): 1.5, ("real", "warm"): 1.0, ("wide", "warm"): 1.0}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks all", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="one repeat, the solver's test subset (< 3 minutes)")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and requests")
+    ap.add_argument("--skip", nargs="*", default=[], choices=("startup", "repodata", "solver", "dry-run", "install"))
     args = ap.parse_args(argv)
     # py-rattler's runtime must start before naja's repodata loader runs (see benchmarks/solver.py)
     import rattler  # noqa: F401
 
-    from benchmarks import install, repodata, solver
+    from benchmarks import dry_run, install, repodata, solver, startup
 
     quick = args.quick
-    table: list[tuple[str, float, str]] = []  # (what, naja/rattler ratio, note)
+    targets: list[Target] = []
     failures: list[str] = []
     start = time.perf_counter()
 
     def run(title: str, fn: Callable[[], int]) -> None:
+        if title.split()[0] in args.skip:
+            return
         _section(title)
         t0 = time.perf_counter()
         try:
@@ -45,22 +84,37 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{title}: exit status {code}")
         print(f"({title}: {time.perf_counter() - t0:.0f} s)")
 
-    run("repodata", lambda: repodata.main(["--repeat", "1" if quick else "3"]))
-    for label, nw, nc, rw, rc in repodata.LAST_ROWS:
-        table.append((f"repodata {label.split(':')[0]} {label.split(':', 1)[-1].split('(')[0].strip()}", nw / rw,
-                      f"naja {nw * 1e3:.0f} ms, rattler {rw * 1e3:.0f} ms (cpu ratio {nc / max(rc, 1e-9):.2f})"))
+    run("startup", lambda: startup.main(["--runs", "7" if quick else "21"]))
+    if startup.LAST:
+        m = startup.LAST
+        targets.append(Target("naja --version / python -c pass (wall)", m["version"] / m["python"], 1.5))
+        targets.append(Target("naja create --dry-run (small local channel) / python -c pass (wall)",
+                              m["dry_run"] / m["python"], 3.0))
+        print(f"CPU time ratios (steadier on a shared machine): --version "
+              f"{m['version_cpu'] / m['python_cpu']:.2f}x, dry run {m['dry_run_cpu'] / m['python_cpu']:.2f}x")
 
-    solver_args = ["--quick"] if quick else []
-    for channel, extra in (("real channels", []), ("scale channel", ["--scale"])):
-        solver.LAST_SUMMARY.clear()
-        run(f"solver, {channel}", lambda extra=extra: solver.main(solver_args + extra))
-        s = solver.LAST_SUMMARY
-        if s:
-            note = f"max naja e2e {s['max_e2e'] * 1e3:.0f} ms, max solve {s['max_solve'] * 1e3:.0f} ms"
-            if s["problems"]:
-                note += f", {s['problems']:.0f} requests to CHECK"
-            table.append((f"solver {channel}: median solve-only", s["solve"], ""))
-            table.append((f"solver {channel}: median end to end", s["e2e"], note))
+    run("repodata", lambda: repodata.main(["--repeat", "1" if quick else "3"]))
+
+    run("solver", lambda: solver.main(["--quick"] if quick else []))
+    s = solver.LAST_SUMMARY
+    if s:
+        targets += [
+            Target(f"requests where naja is worse than rattler (of {s['requests']:.0f})", s["worse"], 0, ""),
+            Target("invalid naja solutions", s["invalid"], 0, ""),
+            Target("verdicts differing from rattler's", s["disagree"], 0, ""),
+            Target("CLI answers differing from in-process naja", s["cli_disagree"], 0, ""),
+            Target("in-process solve / rattler: median", s["solve_median"], 1.0),
+            Target("in-process solve / rattler: p90", s["solve_p90"], 2.0),
+            Target("slowest in-process solve", s["max_solve"], 0.5, "s"),
+            Target("CLI dry run / rattler in-process open+solve: median", s["cli_median"], 4.0),
+        ]
+        print(f"CPU time, in-process solve / rattler: median {s['cpu_median']:.2f}x, p90 {s['cpu_p90']:.2f}x, "
+              f"slowest naja solve {s['max_cpu']:.3f} s CPU")
+
+    run("dry-run", lambda: dry_run.main(["--repeat", "1" if quick else "3"]))
+    if dry_run.LAST:
+        targets.append(Target("scale channel create --dry-run --json, warm / rattler", dry_run.LAST["warm"], 1.0))
+        targets.append(Target("scale channel create --dry-run --json, cold / rattler", dry_run.LAST["cold"], 2.0))
 
     from benchmarks import footprint
 
@@ -68,24 +122,36 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     if footprint.LAST:
         f = footprint.LAST
+        targets.append(Target("installed size in a fresh venv (MB)", f["installed_mb"], 12.0, " MB"))
         notes.append(f"footprint: installed {f['installed_mb']:.2f} MB, environment {f.get('env_mb', 0):.2f} MB, "
-              f"package cache {f.get('cache_mb', 0):.2f} MB -> {f.get('cache_after_clean_mb', 0):.2f} MB after clean -a")
+                     f"package cache {f.get('cache_mb', 0):.2f} MB -> {f.get('cache_after_clean_mb', 0):.2f} MB "
+                     "after clean -a")
 
-    install_args = ["--repeat", "1"] if quick else []
-    run("install", lambda: install.main(install_args))
+    run("install", lambda: install.main(["--repeat", "1"] if quick else []))
     for label, n, r in install.LAST_ROWS:
-        table.append((f"install {label.split('(')[0].strip()}", n / r, f"naja {n * 1e3:.0f} ms, rattler {r * 1e3:.0f} ms"))
+        kind = label.split(":")[0].strip()
+        temp = "warm" if "warm" in label else "cold"
+        limit = _INSTALL_LIMITS.get((kind, temp))
+        if limit is not None:
+            targets.append(Target(f"install {kind} {temp} / rattler", n / r, limit))
 
-    _section(f"summary: naja/rattler (below 1 means naja is faster), {time.perf_counter() - start:.0f} s in all")
-    width = max((len(t[0]) for t in table), default=10)
-    print(f"{'benchmark':{width}}  {'ratio':>6}  notes")
-    for what, ratio, note in table:
-        print(f"{what:{width}}  {ratio:5.2f}x  {note}")
+    _section(f"targets ({time.perf_counter() - start:.0f} s in all; CPU: {cpu_model()}, "
+             f"{_cpus()} logical CPUs)")
+    width = max((len(t.what) for t in targets), default=10)
+    for t in targets:
+        print(t.line(width))
     for note in notes:
         print(note)
     for f in failures:
         print(f"FAILED {f}")
+    print(f"{sum(t.ok for t in targets)} of {len(targets)} targets met")
     return 1 if failures else 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ import dataclasses
 import hashlib
 import os
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -182,7 +180,9 @@ class Downloader:
     def _copy_file(
         self, req: DownloadRequest, partial: Path, hasher: _Hasher, progress: ProgressCallback | None
     ) -> None:
-        source = urllib.request.url2pathname(urllib.parse.urlsplit(req.url).path)
+        from naja.repodata.fetch import file_path  # urllib.request would load http.client
+
+        source = str(file_path(req.url))
         try:
             with open(source, "rb") as src, open(partial, "wb") as dst:
                 _pump(iter(lambda: src.read(CHUNK), b""), dst, hasher, req, progress, 0)

@@ -79,6 +79,10 @@ class UnsatisfiableError(NajaError):
         self.data = data
 
 
+class SolverLimitError(NajaError):
+    """The solver gave up: its conflict or time budget ran out before it found an answer."""
+
+
 class CacheLockTimeout(NajaError):
     """Another process held a package-cache lock for longer than the timeout."""
 

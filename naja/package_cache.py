@@ -31,9 +31,12 @@ from naja.confine import rmtree
 from naja.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.errors import CacheLockTimeout, NajaError, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
-from naja.package_streaming import PACKAGE_EXTENSIONS
 from naja.records import PackageRecord
 from naja.verify import MODES, SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
+
+# ``naja.package_streaming.PACKAGE_EXTENSIONS``, spelt out: importing that module (tarfile, bz2, zipfile...)
+# for a constant would cost every dry run its start-up time.
+PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
 
 URLS_TXT = "urls.txt"
 LOCK_DIR = ".naja-locks"

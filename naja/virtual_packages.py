@@ -172,8 +172,12 @@ def _win_version() -> str | None:
 @functools.cache
 def _cuda_version() -> str | None:
     """The CUDA version the installed NVIDIA driver supports, via ``cuDriverGetVersion``."""
-    import ctypes
     import sys
+
+    if sys.platform.startswith("linux") and not (os.path.exists("/dev/nvidiactl")
+                                                 or os.path.exists("/proc/driver/nvidia/version")):
+        return None  # no NVIDIA driver: skip loading ctypes and probing for libcuda (start-up time)
+    import ctypes
 
     names = {"win32": ["nvcuda.dll"], "darwin": ["libcuda.dylib"]}.get(
         sys.platform, ["libcuda.so.1", "libcuda.so"]

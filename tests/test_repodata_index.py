@@ -174,3 +174,26 @@ def test_subdir_listing_and_concurrent_builds(tmp_path):
         t.join()
     assert not errors and results == [90] * 4
     assert not [p for p in (tmp_path / "cache").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_index_header_is_decoded_once_per_process(tmp_path, monkeypatch):
+    root = tmp_path / "chan"
+    write_subdir(root, "linux-64", [rec("a", "1.0"), rec("b", "1.0")])
+    config = cfg(tmp_path)
+    load_records([root.as_uri()], "linux-64", ["a"], config=config)  # builds the index
+    decodes = []
+    real = li._header_decoder
+
+    class Counting:
+        def decode(self, buf):
+            decodes.append(1)
+            return real.decode(buf)
+
+    monkeypatch.setattr(li, "_header_decoder", Counting())
+    li._HEADERS.clear()
+    for name in ("a", "b", "a"):
+        assert [r.name for r in load_records([root.as_uri()], "linux-64", [name], config=config)] == [name]
+    assert len(decodes) == 1
+    # a changed repodata is never answered from the remembered header
+    write_subdir(root, "linux-64", [rec("a", "1.0"), rec("a", "2.0")])
+    assert sorted(r.version for r in load_records([root.as_uri()], "linux-64", ["a"], config=config)) == ["1.0", "2.0"]

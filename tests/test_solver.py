@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from naja.errors import UnsatisfiableError
+from naja.errors import SolverLimitError, UnsatisfiableError
 from naja.records import PackageRecord
 from naja.solver import SolverTask, check, solve
 
@@ -154,9 +154,13 @@ def test_virtual_packages():
 
 def test_equal_versions_prefer_newer_dependencies():
     av = [rec("python", "2.7.18"), rec("python", "3.6.9"),
-          rec("numpy", "1.0", "py27_1", depends=["python 2.7.*"]), rec("numpy", "1.0", "py36_0", depends=["python 3.6.*"])]
+          rec("numpy", "1.0", "py27_0", depends=["python 2.7.*"]), rec("numpy", "1.0", "py36_0", depends=["python 3.6.*"])]
     sol = run(["numpy"], av)
     assert sol["numpy"].build == "py36_0" and sol["python"].version == "3.6.9"
+    # conda's objective ranks a requested package's build number before its dependencies' versions
+    av[2] = rec("numpy", "1.0", "py27_1", depends=["python 2.7.*"])
+    sol = run(["numpy"], av)
+    assert sol["numpy"].build == "py27_1" and sol["python"].version == "2.7.18"
     # build number, then timestamp, for otherwise equal candidates
     av2 = [rec("z", "1.0", "h1_1", timestamp=10), rec("z", "1.0", "h2_1", timestamp=20), rec("z", "1.0", "h3_0")]
     assert run(["z"], av2)["z"].build == "h2_1"
@@ -271,3 +275,61 @@ def test_constraint_conflict_is_explained():
     text = err.value.explanation
     assert "b 2.1 | 2.0 is excluded by b <2 (a constraint of a)" in text
     assert "a 1.1 | 1.0 constrains b <2, which conflicts with b >=2 (requested)" in text
+
+
+def _old_interpreter_case(n: int = 30):
+    av = [rec("tool", "1.0", depends=["py 2.7.*"]), rec("py", "2.7.1"), rec("py", "2.7.2"),
+          rec("py", "3.6.0"), rec("py", "3.7.0")]
+    for k in range(n):
+        av += [rec(f"lib{k}", "2.0", depends=["py >=3"]), rec(f"lib{k}", "1.0", depends=["py"])]
+    return av, ["tool", *(f"lib{k}" for k in range(n))]
+
+
+def test_certain_requirement_excludes_other_builds_at_once():
+    # tool is certain and needs py 2.7: every py 3 is out before any lib is tried, so the newest libs
+    # (py 3 only) are refuted without conflicts (each used to cost at least one)
+    av, specs = _old_interpreter_case()
+    sol = run(specs, av, max_conflicts=3)
+    assert sol["py"].version == "2.7.2" and {sol[f"lib{k}"].version for k in range(30)} == {"1.0"}
+
+
+def test_conflict_budget_fails_with_a_clear_message():
+    # a_k needs b_k and d_k, and b_k's constraint rules d_k out: one conflict per a_k
+    av = []
+    for k in range(20):
+        av += [rec("a", f"{k}.0", depends=[f"b =={k}.0", f"d =={k}.0"]),
+               rec("b", f"{k}.0", constrains=["d <0"]), rec("d", f"{k}.0")]
+    with pytest.raises(UnsatisfiableError):
+        run(["a"], av)
+    with pytest.raises(SolverLimitError, match=r"the solver gave up after 5 conflicts .*limits: 5 conflicts"):
+        run(["a"], av, max_conflicts=5)
+
+
+def test_activities_are_rescaled_before_overflow():
+    from naja.solver.core import Search
+    from naja.solver.pool import Pool
+
+    search = Search(Pool([]))
+    search._inc = 1e99
+    for name in ("a", "a", "b"):
+        search._bump(name)
+    for _ in range(3000):  # the increment grows 5% per conflict: 1.05**3000 overflows a float
+        search._inc *= 1.05
+        search._bump("c")
+    acts = search.activity
+    assert all(0 < x < 1e101 for x in acts.values()) and search._inc < 1e101
+    assert acts["c"] > acts["a"] >= acts["b"]
+
+
+def test_a_name_every_candidate_requires_is_narrowed_at_once():
+    # every 'old' build needs python 2.7: all python 3 builds are out before anything is decided,
+    # rather than each being chosen (for the newest 'dec') and refuted by its own conflict
+    av = [rec("python", f"3.7.{k}") for k in range(25)] + [rec("python", f"2.7.{k}") for k in range(5)]
+    av += [rec("dec", "4.3", f"py37_{k}", depends=["python 3.7.*"]) for k in range(3)]
+    av += [rec("dec", "4.3", "py27_0", depends=["python 2.7.*"])]
+    av += [rec("old", "1.0", f"py27_{k}", depends=["python 2.7.*", "six"]) for k in range(3)] + [rec("six", "1.0")]
+    sol = run(["dec", "old"], av, max_conflicts=3)
+    assert sol["python"].version == "2.7.4" and sol["dec"].build == "py27_0"
+    with pytest.raises(UnsatisfiableError) as err:
+        run(["dec", "old", "python 3.7.*"], av)
+    assert "python" in err.value.explanation

@@ -12,9 +12,9 @@ returns typed results that the CLI renders as a table or JSON.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # loaded on first use, see __getattr__
+if TYPE_CHECKING:
     from naja.api.configuration import (
         config_append,
         config_describe,
@@ -60,6 +60,62 @@ if TYPE_CHECKING:  # loaded on first use, see __getattr__
     from naja.channel import redact_url, strip_credentials
     from naja.conda_lock import is_lockfile
 
+# Each name is imported on first use (PEP 562): a command loads only the API modules it calls, so
+# that start-up does not pay for configuration editing, environment listing, locking...
+
+_LAZY = {
+    "redact_url": "naja.channel",
+    "strip_credentials": "naja.channel",
+    "is_lockfile": "naja.conda_lock",
+    "config_append": "naja.api.configuration",
+    "config_describe": "naja.api.configuration",
+    "config_get": "naja.api.configuration",
+    "config_list": "naja.api.configuration",
+    "config_remove": "naja.api.configuration",
+    "config_remove_key": "naja.api.configuration",
+    "config_set": "naja.api.configuration",
+    "config_sources": "naja.api.configuration",
+    "config_value_sources": "naja.api.configuration",
+    "rc_target": "naja.api.configuration",
+    "Context": "naja.api.context",
+    "EnvInfo": "naja.api.envs",
+    "export_env": "naja.api.envs",
+    "export_yaml": "naja.api.envs",
+    "list_envs": "naja.api.envs",
+    "remove_env": "naja.api.envs",
+    "LockResult": "naja.api.lock",
+    "lock": "naja.api.lock",
+    "CleanReport": "naja.api.maintenance",
+    "clean": "naja.api.maintenance",
+    "index": "naja.api.maintenance",
+    "package_create": "naja.api.maintenance",
+    "package_extract": "naja.api.maintenance",
+    "package_transmute": "naja.api.maintenance",
+    "writable_pkgs_dirs": "naja.api.maintenance",
+    "Options": "naja.api.options",
+    "DepNode": "naja.api.query",
+    "depends": "naja.api.query",
+    "flatten": "naja.api.query",
+    "info": "naja.api.query",
+    "list_packages": "naja.api.query",
+    "search": "naja.api.query",
+    "whoneeds": "naja.api.query",
+    "Change": "naja.api.transact",
+    "Plan": "naja.api.transact",
+    "create": "naja.api.transact",
+    "install": "naja.api.transact",
+    "plan_clone": "naja.api.transact",
+    "plan_create": "naja.api.transact",
+    "plan_install": "naja.api.transact",
+    "plan_remove": "naja.api.transact",
+    "plan_revision": "naja.api.transact",
+    "plan_transaction": "naja.api.transact",
+    "plan_update": "naja.api.transact",
+    "record_json": "naja.api.transact",
+    "remove": "naja.api.transact",
+    "update": "naja.api.transact",
+}
+
 __all__ = [
     "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "Options", "Plan",
     "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
@@ -70,19 +126,17 @@ __all__ = [
     "writable_pkgs_dirs",
 ]
 
-_SOURCES = ("naja.api.configuration", "naja.api.context", "naja.api.envs", "naja.api.lock", "naja.api.maintenance",
-            "naja.api.options", "naja.api.query", "naja.api.transact", "naja.channel", "naja.conda_lock")
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'naja.api' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
-def __getattr__(name: str) -> object:
-    """The names above load on first use: ``naja.api.shell`` (imported by ``naja shell hook`` at
-    every shell start) must not pay for the transaction and query layers."""
-    if name in __all__:
-        import importlib
-
-        for source in _SOURCES:
-            namespace = vars(importlib.import_module(source))
-            if name in namespace:
-                globals()[name] = namespace[name]
-                return namespace[name]
-    raise AttributeError(f"module 'naja.api' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(__all__)

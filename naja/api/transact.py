@@ -273,7 +273,7 @@ def _pins(context: Context, prefix: Path, installed: Sequence[Any], spec_names: 
         from naja.prefix import Prefix
 
         pins += Prefix(prefix).pinned()
-    if not context.options.no_py_pin and "python" not in spec_names:
+    if not (context.options.no_py_pin or context.config.no_py_pin) and "python" not in spec_names:
         for rec in installed:
             if rec.name == "python":
                 parts = rec.version.split(".")
@@ -296,11 +296,17 @@ def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[A
     if not channels:
         raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
     log.info("loading repodata for %s from %s", context.platform, ", ".join(c.base_url for c in channels))
+    implied = {"python": ["pip"]} if _add_pip(context) else None
     records = repodata.load_records(channels, context.platform, list(names), config=context.config,
                     offline=context.options.offline or bool(getattr(context.config, "offline", False)),
-                    progress=repodata_hook())
+                    progress=repodata_hook(), implied=implied)
     log.info("%d records reachable from the request", len(records))
     return records
+
+
+def _add_pip(context: Context) -> bool:
+    """micromamba's ``add_pip_as_python_dependency`` (default true)."""
+    return bool(context.config.add_pip_as_python_dependency)
 
 
 def _solve(context: Context, *, specs: list[Any], available: list[Any], installed: list[Any],
@@ -324,6 +330,7 @@ def _solve(context: Context, *, specs: list[Any], available: list[Any], installe
         "no_deps": o.no_deps,
         "only_deps": o.only_deps,
         "force_reinstall": o.force_reinstall,
+        "add_pip_as_python_dependency": _add_pip(context),
     }
     task = solver.SolverTask(**task_kwargs)
     log.debug("solving: specs=%s pins=%s priority=%s installed=%d", [str(x) for x in specs], pins,

@@ -1,62 +1,17 @@
-"""Entry point of the ``naja`` executable. Kept tiny: ``--version`` must not import anything heavy.
+"""Entry point of the ``naja`` executable. Kept tiny: ``--version`` imports nothing, not even
+argparse (the parser lives in ``naja.cli.parser``).
 
-The parser is argparse only; each command lives in ``naja/cli/<command>.py`` with
-``register(subparsers)`` and imports the API (and msgspec, urllib3, ...) only when it runs.
+Each command lives in ``naja/cli/<command>.py`` with ``register(subparsers)`` and imports the API
+(and msgspec, urllib3, ...) only when it runs.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import importlib
 import sys
+from typing import TYPE_CHECKING
 
-# Command modules in help order. ``shell`` and ``run`` are registered when present.
-COMMANDS = (
-    "create", "install", "update", "remove", "list", "search", "repoquery", "info", "env", "clean",
-    "config", "package", "index", "shell", "run", "lock",
-)
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``error: <what>`` and exit code 2 (no usage dump)."""
-
-    argv: list[str] | None = None  # set on the top-level parser: unknown options are reported there
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"error: {message} (see '{self._command_prog()} --help')\n")
-        raise SystemExit(2)
-
-    def _command_prog(self) -> str:
-        """``naja install`` rather than ``naja`` for an option the install command does not know."""
-        parser = self
-        for token in self.argv or ():
-            subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-            if subs and token in subs[0].choices:
-                parser = subs[0].choices[token]
-            elif not token.startswith("-"):
-                break
-        return parser.prog
-
-
-# Commands registered by another command's module.
-ALIASES = {"uninstall": "remove", "activate": "shell", "deactivate": "shell"}
-
-
-def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The parser; given ``argv`` naming a known command, only that command's module is loaded
-    (every command's options cost startup time), else all of them (help, errors)."""
-    from naja import __version__
-
-    parser = Parser(prog="naja", description="A fast, conda-compatible package and environment manager.")
-    parser.add_argument("-V", "--version", action="version", version=__version__)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    first = next((a for a in argv or () if not a.startswith("-")), None)
-    wanted = ALIASES.get(first, first) if first else None
-    names = (wanted,) if wanted in COMMANDS else COMMANDS
-    for name in names:
-        importlib.import_module(f"naja.cli.{name}").register(sub)
-    return parser
+if TYPE_CHECKING:
+    import argparse
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -100,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(__version__)
         return 0
+    from naja.cli.parser import build_parser
+
     parser = build_parser(args_list)
     parser.argv = args_list
     args = parser.parse_args(args_list)
@@ -132,6 +89,7 @@ def _interrupted() -> int:
     """Ctrl-C: remove what in-flight downloads and extractions left half-made, say so in one line,
     exit 130. Worker threads still blocked on the network are not waited for (``os._exit``); the
     main thread's ``finally`` blocks (locks, transaction rollback) have already run."""
+    import contextlib
     import threading
 
     from naja import interrupt

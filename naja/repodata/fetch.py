@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +110,12 @@ def split_credentials(url: str) -> tuple[str, dict[str, str]]:
 
 
 def file_path(url: str) -> Path:
-    return Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+    path = urllib.parse.urlsplit(url).path
+    if os.name == "nt":  # drive letters and backslashes
+        import nturl2path
+
+        return Path(nturl2path.url2pathname(path))
+    return Path(urllib.parse.unquote(path))  # what urllib.request would do, without loading http.client
 
 
 def get(

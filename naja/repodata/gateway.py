@@ -10,7 +10,7 @@ subdirs fetch that level's shards in parallel), and queue the names found in the
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -80,8 +80,12 @@ def open_subdirs(
     return [sub for sub in results if sub is not None]
 
 
-def collect(subdirs: Sequence[Subdir], names: Iterable[str], *, recursive: bool = True) -> list[PackageRecord]:
-    """Breadth-first over names from ``names``; records grouped by subdir in ``subdirs`` order."""
+def collect(subdirs: Sequence[Subdir], names: Iterable[str], *, recursive: bool = True,
+            implied: Mapping[str, Sequence[str]] | None = None) -> list[PackageRecord]:
+    """Breadth-first over names from ``names``; records grouped by subdir in ``subdirs`` order.
+    ``implied`` adds names reached with another (``{"python": ["pip"]}`` for
+    ``add_pip_as_python_dependency``, whose dependency the records do not spell)."""
+    implied = implied or {}
     start: list[str] = []
     for name in dict.fromkeys(names):
         if not name or name.startswith("__"):
@@ -91,6 +95,8 @@ def collect(subdirs: Sequence[Subdir], names: Iterable[str], *, recursive: bool 
                 start.extend(fnmatch.filter(sub.names(), name))
         else:
             start.append(name)
+    if implied:
+        start += [x for n in start for x in implied.get(n, ())]
     seen = set(start)
     frontier = list(dict.fromkeys(start))
     found: list[dict[str, list[PackageRecord]]] = [{} for _ in subdirs]
@@ -117,6 +123,10 @@ def collect(subdirs: Sequence[Subdir], names: Iterable[str], *, recursive: bool 
                         if n not in seen and not n.startswith("__"):
                             seen.add(n)
                             next_names.append(n)
+                            for x in implied.get(n, ()):
+                                if x not in seen:
+                                    seen.add(x)
+                                    next_names.append(x)
                     for spec in rec.constrains:
                         n = dep_name(spec)
                         if n not in seen and not n.startswith("__"):
@@ -136,9 +146,11 @@ def load_records(
     recursive: bool = True,
     cache_dir: str | Path | None = None,
     progress: fetch.ProgressCallback | None = None,
+    implied: Mapping[str, Sequence[str]] | None = None,
 ) -> list[PackageRecord]:
     """The records of every name reachable from ``specs`` (through ``depends`` and ``constrains``
-    names) in ``channels`` for ``platform`` and ``noarch``, ordered by channel priority.
+    names, and ``implied``: see ``collect``) in ``channels`` for ``platform`` and ``noarch``, ordered
+    by channel priority.
 
     ``channels``: ``naja.channel.Channel`` objects or strings (names, URLs, paths). Records carry
     ``fn``, ``url`` (token removed), ``channel`` (the channel's base URL) and ``subdir``. Raises
@@ -147,7 +159,7 @@ def load_records(
     options = FetchOptions.from_config(config, offline=offline, cache_dir=cache_dir, progress=progress)
     subdirs = open_subdirs(resolve_channels(channels, config), str(platform), options)
     with gc_paused():
-        return collect(subdirs, [_request_name(s) for s in specs], recursive=recursive)
+        return collect(subdirs, [_request_name(s) for s in specs], recursive=recursive, implied=implied)
 
 
 def load_subdir_records(

@@ -305,18 +305,33 @@ def write(header: Header, path: Path) -> None:
 # ------------------------------------------------------------------------------------------ read
 
 
+# Decoded headers by index path, with the (mtime, size, inode) they were read at: a process that
+# solves several times (the API, a benchmark, ``env update`` of many specs) decodes each once.
+_HEADERS: dict[Path, tuple[tuple[int, int, int], Header]] = {}
+
+
 def read_header(path: Path, key: list[Any]) -> Header | None:
     """The index at ``path`` if it describes the file identified by ``key``, else None."""
     try:
-        raw = path.read_bytes()
+        st = path.stat()
     except OSError:
         return None
-    if not raw.startswith(_MAGIC):
-        return None
-    try:
-        header = _header_decoder.decode(memoryview(raw)[len(_MAGIC) :])
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-        return None
+    sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+    hit = _HEADERS.get(path)
+    if hit is not None and hit[0] == sig:
+        header = hit[1]
+    else:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        if not raw.startswith(_MAGIC):
+            return None
+        try:
+            header = _header_decoder.decode(memoryview(raw)[len(_MAGIC) :])
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return None
+        _HEADERS[path] = (sig, header)
     if header.format != FORMAT or list(header.source) != list(key):
         return None
     return header

@@ -26,7 +26,10 @@ class _Core:
         self.excluded: dict[int, list[str]] = {}
         self.constrains: dict[int, dict[str, set[int]]] = {}
         self.missing: list[tuple[int, str]] = []
+        self._root_clause: dict[str, int] = {}
         self._collect(clause)
+        # in the order of the request, whichever clause the search happened to meet first
+        self.roots.sort(key=lambda r: self._root_clause.get(r[0], 0))
 
     def _collect(self, clause: int) -> None:
         s = self.search
@@ -51,6 +54,22 @@ class _Core:
                 stack.extend(origin[1])
                 for v in origin[2]:
                     stack.append(self._reason_of(v))
+            elif kind == "implied":
+                # every candidate of the certain requirement needs another build of u's name: those
+                # requirements, and one build per name, explain it
+                stack.append(origin[2])
+                stack.extend(origin[4])
+                u = s.clauses[x][0] >> 1
+                for r in origin[4]:
+                    for w in s.req_meta[r][2]:
+                        self._forbid(u, w)
+            elif kind == "excludes":
+                # u is out because certain v requires another build of u's name: that requirement,
+                # and the one-build-per-name rule between u and its builds, explain it
+                stack.append(origin[2])
+                u = s.clauses[x][0] >> 1
+                for w in s.req_meta[origin[2]][2]:
+                    self._forbid(u, w)
             else:
                 self._add(x, origin)
             for lit in s.clauses[x]:
@@ -78,6 +97,7 @@ class _Core:
             cands = meta[2] if meta else ()
             if all(r[0] != label for r in self.roots):
                 self.roots.append((label, cands, kind))
+                self._root_clause[label] = ci
         elif kind == "requires":
             parent, dep = origin[1], origin[2]
             cands = meta[2] if meta else ()

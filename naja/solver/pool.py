@@ -108,10 +108,12 @@ class Pool:
             return None
 
     def depends(self, v: int) -> list[str]:
-        """The dependencies of candidate v (python gains ``pip`` when the task asks for it)."""
+        """The dependencies of candidate v: python 2/3 gains ``pip`` when the task asks for it and
+        the channels carry pip (as micromamba: a channel without pip keeps an installable python)."""
         rec = self.records[v]
         deps = rec.depends
-        if self._add_pip and rec.name == "python" and rec.version[:2] in ("2.", "3.") and not any(
+        if self._add_pip and rec.name == "python" and rec.version[:2] in ("2.", "3.") and self.known_name(
+                "pip") and not any(
                 d == "pip" or d.startswith(("pip ", "pip=", "pip>", "pip<")) for d in deps):
             return [*deps, "pip"]
         return deps
@@ -207,15 +209,17 @@ class Pool:
         idx.sort(key=lambda i: recs[i].build_number, reverse=True)
         idx.sort(key=vers.__getitem__, reverse=True)
         idx.sort(key=lambda i: (fav[i], chan[i], tfc[i] > 0, tfc[i]))
-        # Ties on (favoured, channel, features, version): prefer the build whose dependencies allow
-        # newer versions, then the higher build number, then the newer timestamp.
+        # conda's objective ranks a package's build number right after its version (and its
+        # features): only builds tied on (favoured, channel, features, version, build number) are
+        # told apart by their dependencies (newer versions allowed first), then by timestamp.
+        bn = [r.build_number for r in recs]
         out: list[int] = []
         j = 0
         while j < n:
             k = j + 1
             head = idx[j]
-            hkey = (fav[head], chan[head], tfc[head], vers[head])
-            while k < n and (fav[idx[k]], chan[idx[k]], tfc[idx[k]], vers[idx[k]]) == hkey:
+            hkey = (fav[head], chan[head], tfc[head], vers[head], bn[head])
+            while k < n and (fav[idx[k]], chan[idx[k]], tfc[idx[k]], vers[idx[k]], bn[idx[k]]) == hkey:
                 k += 1
             run = idx[j:k]
             if len(run) > 1 and len({tuple(recs[i].depends) for i in run}) > 1:
@@ -225,17 +229,26 @@ class Pool:
         return out
 
     def _sort_by_dependencies(self, run: list[int], recs: list[PackageRecord], ts: list[int]) -> list[int]:
+        """Builds of one version and build number: the one whose dependencies allow newer versions first."""
+        # Only names with a dependency string that some build lacks can tell the builds apart (a
+        # dependency written the same way by every build cannot), and only if every build has them.
+        dep_sets = [set(recs[i].depends) for i in run]
+        common = set.intersection(*dep_sets)
+        differing: set[str] = set()
+        for ds in dep_sets:
+            for dep in ds - common:
+                ms = self.try_spec(dep)
+                if ms is not None:
+                    differing.add(ms.name)
         deps: dict[int, dict[str, list[str]]] = {}
         for i in run:
             d: dict[str, list[str]] = {}
             for dep in recs[i].depends:
                 ms = self.try_spec(dep)
-                if ms is not None:
+                if ms is not None and ms.name in differing:
                     d.setdefault(ms.name, []).append(dep)
             deps[i] = d
-        shared = sorted(set.intersection(*(set(d) for d in deps.values())))
-        # A dependency written the same way by every build cannot tell them apart.
-        shared = [nm for nm in shared if len({tuple(deps[i][nm]) for i in run}) > 1]
+        shared = sorted(nm for nm in differing if all(nm in d for d in deps.values()))
         best: dict[tuple[int, str], tuple[Version, bool] | None] = {}
         for i in run:
             for nm in shared:
@@ -253,9 +266,6 @@ class Pool:
                     return 1 if va[1] else -1
                 if va[0] != vb[0]:
                     return -1 if va[0] > vb[0] else 1
-            ba, bb = recs[a].build_number, recs[b].build_number
-            if ba != bb:
-                return -1 if ba > bb else 1
             return (ts[b] > ts[a]) - (ts[b] < ts[a])
 
         return sorted(run, key=functools.cmp_to_key(cmp))

@@ -69,7 +69,7 @@ def solve(task: SolverTask) -> list[PackageRecord]:
         favored=favored,
         add_pip_as_python_dependency=task.add_pip_as_python_dependency,
     )
-    search = Search(pool)
+    search = Search(pool, max_conflicts=task.max_conflicts, time_limit=task.time_limit)
     conflict = _encode_request(search, pool, task, specs, updates, pins, installed, removed, requested_names)
     try:
         if conflict is not None:

@@ -29,6 +29,8 @@ class SolverTask:
     installed builds of the requested packages, so they are reinstalled as they were).
     ``add_pip_as_python_dependency`` makes every python 2/3 build depend on ``pip`` (conda's and
     micromamba's ``add_pip_as_python_dependency`` setting; ``available`` must then hold pip's records).
+    ``max_conflicts`` and ``time_limit`` (seconds) bound the search: past either, ``solve`` raises
+    ``SolverLimitError`` rather than running on for minutes.
     """
 
     specs: Sequence[object] = field(default_factory=list)
@@ -47,3 +49,5 @@ class SolverTask:
     force_reinstall: bool = False
     remove_dependents: bool = True
     add_pip_as_python_dependency: bool = False
+    max_conflicts: int = 100_000
+    time_limit: float = 60.0
