@@ -45,12 +45,10 @@ ALIASES = {"uninstall": "remove", "activate": "shell", "deactivate": "shell"}
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given ``argv`` naming a known command, only that command's module is loaded
     (every command's options cost startup time), else all of them (help, errors)."""
-    from naja import __version__
-
     parser = Parser(prog="naja", description="A fast, conda-compatible package and environment manager.")
-    parser.add_argument("-V", "--version", action="version", version=__version__)
+    parser.add_argument("-V", "--version", action="version", version=version_string())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    first = next((a for a in argv or () if not a.startswith("-")), None)
+    first = _first_command(argv or ())
     wanted = ALIASES.get(first, first) if first else None
     names = (wanted,) if wanted in COMMANDS else COMMANDS
     for name in names:
@@ -62,6 +60,37 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             raise
         module.register(sub)
     return parser
+
+
+def _first_command(argv: list[str]) -> str | None:
+    """The command word, skipping global options and their values (``naja -r ROOT info``)."""
+    from naja.cli.argv import global_width
+
+    i = 0
+    while i < len(argv):
+        width = global_width(argv[i])
+        if not width:
+            return None if argv[i].startswith("-") else argv[i]
+        i += width
+    return None
+
+
+def invoked_as_micromamba(argv0: str | None = None) -> bool:
+    """Run under the name ``micromamba`` or ``mamba`` (a symlink, a copy of the script)."""
+    import os
+
+    name = os.path.basename(sys.argv[0] if argv0 is None else argv0).lower()
+    for suffix in (".exe", ".py", ".bat", ".cmd"):
+        name = name.removesuffix(suffix)
+    return name in ("micromamba", "mamba")
+
+
+def version_string() -> str:
+    """What ``--version`` prints: the micromamba version naja implements when it runs as
+    micromamba/mamba (clients compare it with their minimum), else naja's own."""
+    from naja import MICROMAMBA_VERSION, __version__
+
+    return MICROMAMBA_VERSION if invoked_as_micromamba() else __version__
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -101,13 +130,14 @@ def _redact_log_record(record: object) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     if args_list in (["--version"], ["-V"]):
-        from naja import __version__
-
-        print(__version__)
+        print(version_string())
         return 0
+    from naja.cli.argv import apply_env, parse
+
     parser = build_parser(args_list)
     parser.argv = args_list
-    args = parser.parse_args(args_list)
+    args = parse(parser, args_list)
+    apply_env(args)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
@@ -126,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         return _report(exc, args, verbose)
 
 
+def solver_problem_lines(message: str, explanation: str) -> list[str]:
+    """One string per problem, as libsolv's ``problems()``: the explanation's lines without the tree
+    drawing, else the one-line message."""
+    lines = [line.lstrip("│├└─ ").strip() for line in explanation.splitlines()]
+    lines = [line for line in lines if line and line != "The following packages are incompatible"]
+    return lines or [message]
+
+
 def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
     from naja.errors import NajaError, UnsatisfiableError, first_line
 
@@ -136,7 +174,10 @@ def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
 
             doc: dict[str, object] = {"success": False, "error": message, "error_type": type(exc).__name__}
             if isinstance(exc, UnsatisfiableError):
-                doc["solver_problems"] = exc.data if exc.data is not None else exc.explanation
+                # micromamba: a list of strings (libmamba api/utils.cpp write_unsolvable_json_if_needed);
+                # naja's structured explanation goes under a key of its own
+                doc["solver_problems"] = solver_problem_lines(message, exc.explanation)
+                doc["naja_solver_problems"] = exc.data if exc.data is not None else exc.explanation
             print_json(doc)
         sys.stderr.write(f"error: {message}\n")
         if isinstance(exc, UnsatisfiableError) and exc.explanation:

@@ -1,0 +1,231 @@
+"""naja run under the name ``micromamba``, as scripts and client tools drive it (issues 15, 16).
+
+Every test goes through an executable named ``micromamba`` (or ``mamba``/``naja``) on PATH that runs
+the console-script entry point, so ``argv[0]`` is what a client sees.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from naja import MICROMAMBA_VERSION, __version__
+from tests.support.cli import example_channel as shared_example_channel
+from tests.support.micromamba import install_micromamba, mm, path_env
+
+
+@pytest.fixture(scope="module")
+def channel(tmp_path_factory):
+    return shared_example_channel(tmp_path_factory)
+
+
+@pytest.fixture
+def bin_dir(tmp_path):
+    return install_micromamba(tmp_path / "bin")
+
+
+@pytest.fixture
+def env(bin_dir, tmp_path):
+    return path_env(bin_dir, tmp_path / "root")
+
+
+def ok(proc):
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def names(prefix):
+    return sorted(p.name.rsplit("-", 2)[0] for p in (prefix / "conda-meta").glob("*.json"))
+
+
+# ------------------------------------------------------------------------------ 15.3 global options
+
+
+@pytest.mark.parametrize("argv", [
+    ["--json", "config", "list", "pkgs_dirs"],
+    ["config", "--json", "list", "pkgs_dirs"],  # what conda-lock runs
+    ["config", "list", "--json", "pkgs_dirs"],
+    ["config", "list", "pkgs_dirs", "--json"],
+    ["-q", "config", "-v", "list", "pkgs_dirs", "--json"],
+])
+def test_json_anywhere(bin_dir, env, tmp_path, argv):
+    doc = json.loads(ok(mm(bin_dir, *argv, env=env)).stdout)
+    assert doc == {"pkgs_dirs": [str(tmp_path / "root" / "pkgs")]}
+
+
+@pytest.mark.parametrize("where", ["before", "between", "after"])
+def test_root_prefix_and_rc_options_anywhere(bin_dir, env, tmp_path, where):
+    rc = tmp_path / "only.yaml"
+    rc.write_text("channels: [from-rc-file]\n")
+    other = tmp_path / "elsewhere"
+    opts = ["-r", str(other), "--rc-file", str(rc)]
+    argv = {"before": [*opts, "config", "list", "channels"],
+            "between": ["config", *opts, "list", "channels"],
+            "after": ["config", "list", "channels", *opts]}[where]
+    doc = json.loads(ok(mm(bin_dir, "--json", *argv, env=env)).stdout)
+    assert doc == {"channels": ["from-rc-file"]}
+    base = ok(mm(bin_dir, *(["--root-prefix", str(other), "info", "--base"] if where == "before"
+                            else ["info", "--base", f"--root-prefix={other}"]), env=env)).stdout
+    assert base.strip() == str(other)
+
+
+def test_no_rc_before_the_command(bin_dir, env, tmp_path):
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / ".mambarc").write_text("channels: [in-root-rc]\n")
+    assert json.loads(ok(mm(bin_dir, "config", "list", "channels", "--json", env=env)).stdout)["channels"] \
+        == ["in-root-rc"]
+    doc = json.loads(ok(mm(bin_dir, "--no-rc", "--json", "config", "list", "channels", env=env)).stdout)
+    assert doc["channels"] != ["in-root-rc"]
+
+
+def test_specs_and_options_mixed(bin_dir, env, channel, tmp_path):
+    """``create -p P hello -c CH greet``, global options before the command, no -y and stdin at EOF."""
+    prefix = tmp_path / "e"
+    ok(mm(bin_dir, "-q", "create", "-p", prefix, "hello", "-c", channel, "greet", "--override-channels",
+          env=env))
+    assert {"hello", "greet", "libhello"} <= set(names(prefix))
+    # --dry-run and -y before the command
+    dry = tmp_path / "dry"
+    doc = json.loads(ok(mm(bin_dir, "--dry-run", "-y", "--json", "create", "-p", dry, "libhello", "-c", channel,
+                           env=env)).stdout)
+    assert doc["dry_run"] is True and not dry.exists()
+
+
+def test_run_program_arguments_are_its_own(bin_dir, env, channel, tmp_path):
+    prefix = tmp_path / "e"
+    ok(mm(bin_dir, "create", "-y", "-p", prefix, "-c", channel, "greet", env=env))
+    code = "import sys, json; print(json.dumps(sys.argv[1:]))"
+    out = ok(mm(bin_dir, "-q", "run", "-p", prefix, "python", "-c", code, "--json", "-q", "-y", "-r", "x",
+                "create", env=env)).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == ["--json", "-q", "-y", "-r", "x", "create"]
+
+
+def test_unknown_option_is_still_an_error(bin_dir, env):
+    proc = mm(bin_dir, "--json", "info", "--no-such-flag", env=env)
+    assert proc.returncode == 2 and "error:" in proc.stderr and "--no-such-flag" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- 16.1 version identity
+
+
+def test_version_identity(bin_dir, env):
+    assert ok(mm(bin_dir, "--version", env=env)).stdout == f"{MICROMAMBA_VERSION}\n"
+    assert ok(mm(bin_dir, "--version", env=env, name="mamba")).stdout == f"{MICROMAMBA_VERSION}\n"
+    assert ok(mm(bin_dir, "--version", env=env, name="naja")).stdout == f"{__version__}\n"
+    assert MICROMAMBA_VERSION.startswith("2.") and not __version__.startswith("0.")
+    for name in ("micromamba", "naja"):
+        doc = json.loads(ok(mm(bin_dir, "info", "--json", env=env, name=name)).stdout)
+        assert doc["naja version"] == __version__ and doc["micromamba version"] == MICROMAMBA_VERSION
+        assert doc["libmamba version"] == MICROMAMBA_VERSION
+
+
+def test_info_keys_and_env_list_root(bin_dir, env, tmp_path):
+    """micromamba's info keys (libmamba/src/api/info.cpp) and ``env list --json`` naming the root prefix
+    before it holds an environment (EnvironmentsManager::list_all_known_prefixes)."""
+    root = tmp_path / "root"
+    doc = json.loads(ok(mm(bin_dir, "info", "--json", env=env)).stdout)
+    for key in ("base environment", "envs directories", "package cache", "user config files",
+                "populated config files", "virtual packages", "channels", "platform", "environment",
+                "env location"):
+        assert key in doc, key
+    assert doc["base environment"] == str(root) and doc["package cache"] == [str(root / "pkgs")]
+    assert not root.exists()
+    assert json.loads(ok(mm(bin_dir, "env", "list", "--json", env=env)).stdout) == {"envs": [str(root)]}
+    assert json.loads(ok(mm(bin_dir, "info", "--envs", "--json", env=env)).stdout) == {"envs": [str(root)]}
+    assert json.loads(ok(mm(bin_dir, "info", "--base", "--json", env=env)).stdout)["base environment"] == str(root)
+
+
+# ----------------------------------------------------------- 16.2 variables and micromamba's flags
+
+
+def test_mamba_json_variable(bin_dir, env, channel, tmp_path):
+    out = ok(mm(bin_dir, "info", "--base", env={**env, "MAMBA_JSON": "true"})).stdout
+    assert json.loads(out)["base environment"] == str(tmp_path / "root")
+    # errors too, as metaflow reads them
+    proc = mm(bin_dir, "create", "-p", tmp_path / "u", "-c", channel, "nosuchpkg", env={**env, "MAMBA_JSON": "1"})
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1 and doc["success"] is False
+    assert doc["solver_problems"] and all(isinstance(p, str) for p in doc["solver_problems"])
+    assert any("nosuchpkg" in p for p in doc["solver_problems"]) and "naja_solver_problems" in doc
+    # CONDA_JSON too; --no-env ignores both; false is false
+    assert json.loads(ok(mm(bin_dir, "info", "--base", env={**env, "CONDA_JSON": "yes"})).stdout)
+    assert ok(mm(bin_dir, "info", "--base", "--no-env", env={**env, "MAMBA_JSON": "true"})).stdout.strip() \
+        == str(tmp_path / "root")
+    assert not ok(mm(bin_dir, "info", "--base", env={**env, "MAMBA_JSON": "false"})).stdout.startswith("{")
+
+
+def test_always_yes_variable_skips_the_prompt(bin_dir, env, channel, tmp_path):
+    prefix = tmp_path / "e"
+    ok(mm(bin_dir, "create", "-y", "-p", prefix, env=env))
+    proc = mm(bin_dir, "install", "-p", prefix, "-c", channel, "libhello", input="n\n", env=env)
+    assert proc.returncode != 0 and names(prefix) == []
+    ok(mm(bin_dir, "install", "-p", prefix, "-c", channel, "libhello", input="n\n",
+          env={**env, "MAMBA_ALWAYS_YES": "true"}))
+    assert names(prefix) == ["libhello"]
+
+
+@pytest.mark.parametrize("flags", [
+    ["--no-extra-safety-checks", "--retry-clean-cache"],  # metaflow
+    ["--lock-timeout", "5", "--no-py-pin", "--py-pin", "--verify-artifacts", "--trusted-channels", "x"],
+    ["--relocate-prefix", "/opt/elsewhere", "--skip-run-link-scripts", "--ssl-no-revoke", "--use-uv"],
+    ["--experimental", "--debug", "--mamba-repodata-parsing", "--no-shortcuts", "--cacert-path", "/dev/null"],
+])
+def test_micromamba_flags_are_accepted(bin_dir, env, channel, tmp_path, flags):
+    prefix = tmp_path / "e"
+    ok(mm(bin_dir, "create", "-p", prefix, "libhello", "-c", channel, "-y", *flags, env=env))
+    assert names(prefix) == ["libhello"]
+
+
+def test_retry_clean_cache_refetches_after_a_failed_solve(bin_dir, env, channel, tmp_path, serve):
+    """The cached index (ttl 1 h) lacks a package the channel has since gained: the solve fails, and
+    with --retry-clean-cache the index is fetched again and the install succeeds."""
+    import shutil
+
+    local = tmp_path / "ch"
+    shutil.copytree(channel, local)
+    noarch = local / "noarch"
+    for extra in {*noarch.glob("*.zst"), *noarch.glob("*.msgpack*")}:
+        extra.unlink()
+    shutil.rmtree(noarch / "shards", ignore_errors=True)
+    full = json.loads((noarch / "repodata.json").read_text())
+    partial = {**full, "packages.conda": {k: v for k, v in full["packages.conda"].items() if v["name"] != "hello"}}
+    (noarch / "repodata.json").write_text(json.dumps(partial))
+    url = serve(local).url
+    prefix = tmp_path / "e"
+    ttl = ["--repodata-ttl", "3600", "--override-channels"]
+    ok(mm(bin_dir, "create", "-y", "-p", prefix, "-c", url, "libhello", *ttl, env=env))
+    (noarch / "repodata.json").write_text(json.dumps(full))
+    assert mm(bin_dir, "install", "-y", "-p", prefix, "-c", url, "hello", *ttl, env=env).returncode == 1
+    ok(mm(bin_dir, "install", "-y", "-p", prefix, "-c", url, "hello", *ttl, "--retry-clean-cache", env=env))
+    assert "hello" in names(prefix)
+
+
+# -------------------------------------------------------------------------------------- 16.3 prompts
+
+
+@pytest.mark.parametrize("answer", ["", "\n", "y\n", "Yes\n"])
+def test_prompt_default_is_yes(bin_dir, env, channel, tmp_path, answer):
+    prefix = tmp_path / "e"
+    ok(mm(bin_dir, "create", "-p", prefix, "-c", channel, "libhello", input=answer, env=env))
+    assert names(prefix) == ["libhello"]
+
+
+def test_prompt_no_aborts_and_changes_nothing(bin_dir, env, channel, tmp_path):
+    prefix = tmp_path / "e"
+    proc = mm(bin_dir, "create", "-p", prefix, "-c", channel, "libhello", input="n\n", env=env)
+    assert proc.returncode == 1 and "error:" in proc.stderr and not prefix.exists()
+
+
+def test_env_create_from_file_at_eof(bin_dir, env, channel, tmp_path):
+    """pre-commit's ``env create -p ENV --file environment.yml``: no -y, stdin at end of file."""
+    yml = tmp_path / "environment.yml"
+    yml.write_text(f"channels: [{channel.as_uri()}]\ndependencies: [greet]\n")
+    prefix = tmp_path / "pc-env"
+    ok(mm(bin_dir, "env", "create", "-p", prefix, "--file", yml, env=env))
+    out = ok(mm(bin_dir, "run", "-p", prefix, "greet", env=env)).stdout
+    assert out.strip()
+    assert sys.executable  # the interpreter the scripts run on
