@@ -186,8 +186,9 @@ def test_install_summary_table_and_prompt(real_channel, tmp_path):
     assert "dependent" in res.stdout and "install" in res.stdout
     assert_one_line_error(res, "abort")
     assert installed(env) == {}
-    # no answer at all (stdin closed) is also no
-    assert_one_line_error(naja("install", "-p", env, "-c", real_channel, "dependent", ok=False), "abort")
+    # no answer at all (stdin closed) takes the default, yes, as micromamba's Console::prompt
+    naja("install", "-p", env, "-c", real_channel, "dependent", "--dry-run")
+    assert installed(env) == {}
     # always_yes from the configuration answers for the user
     rc = tmp_path / "yes.condarc"
     rc.write_text("always_yes: true\n")
