@@ -229,3 +229,76 @@ def test_env_create_from_file_at_eof(bin_dir, env, channel, tmp_path):
     out = ok(mm(bin_dir, "run", "-p", prefix, "greet", env=env)).stdout
     assert out.strip()
     assert sys.executable  # the interpreter the scripts run on
+
+
+# ------------------------------------------------------------------------------- 15.1 configuration
+
+
+def test_bare_config_and_bare_command_print_help(bin_dir, env):
+    for argv in (["config"], []):
+        proc = ok(mm(bin_dir, *argv, env=env))
+        assert proc.stdout.startswith("usage:")
+    assert "remove-key" in ok(mm(bin_dir, "config", env=env)).stdout
+
+
+def test_config_edits_as_micromamba(bin_dir, env, tmp_path):
+    rc = tmp_path / "edit.yaml"
+    rc.write_text("# mine\nalways_yes: true  # keep\n")
+    f = ["--file", str(rc)]
+    # micromamba's KEY VALUE pairs, comma-separated lists
+    ok(mm(bin_dir, "config", "append", *f, "channels", "a", "channels", "b,c", "pkgs_dirs", "/p", env=env))
+    ok(mm(bin_dir, "config", "prepend", "channels", "z", *f, env=env))
+    doc = json.loads(ok(mm(bin_dir, "--json", "config", "list", "--rc-file", rc, "channels", "pkgs_dirs",
+                           env=env)).stdout)
+    assert doc == {"channels": ["z", "a", "b", "c"], "pkgs_dirs": ["/p"]}
+    # booleans and several pairs in one set; the file keeps its comment
+    ok(mm(bin_dir, "config", "set", *f, "json", "true", "always_yes", "false", env=env))
+    text = rc.read_text()
+    assert "# mine" in text and "json: true" in text and "always_yes: false" in text
+    # json: true in an rc file acts as --json
+    assert json.loads(ok(mm(bin_dir, "info", "--base", "--rc-file", rc, env=env)).stdout)
+    # get from the file, as written
+    assert ok(mm(bin_dir, "config", "get", "always_yes", *f, env=env)).stdout == "always_yes: false\n"
+    # removing what is missing: a notice and exit 0 (micromamba/src/config.cpp)
+    for argv in (["remove", "channels", "never"], ["remove-key", "not_there"], ["get", "not_there"]):
+        proc = ok(mm(bin_dir, "config", *argv, *f, env=env))
+        assert proc.stdout == "Key is not present in file\n", argv
+    ok(mm(bin_dir, "config", "remove", "channels", "a", *f, env=env))
+    ok(mm(bin_dir, "config", "remove-key", "json", *f, env=env))
+    doc = json.loads(ok(mm(bin_dir, "config", "list", "--json", "--rc-file", rc, "channels", env=env)).stdout)
+    assert doc == {"channels": ["z", "b", "c"]} and "json" not in rc.read_text()
+
+
+def test_rc_values_expand_variables_and_unknown_keys_warn_once(bin_dir, env, tmp_path):
+    rc = tmp_path / "vars.yaml"
+    rc.write_text('envs_dirs: ["${MY_BASE}/one", "$MY_BASE/two"]\nchannel_alias: ${MY_ALIAS}\n'
+                  "no_such_setting: 1\nrepodata_use_zst: $MY_BOOL\n")
+    extra = {"MY_BASE": str(tmp_path / "b"), "MY_ALIAS": "http://127.0.0.1:9/alias", "MY_BOOL": "false"}
+    proc = ok(mm(bin_dir, "config", "list", "--json", "--rc-file", rc, "envs_dirs", "channel_alias",
+                 "repodata_use_zst", env={**env, **extra}))
+    doc = json.loads(proc.stdout)
+    assert doc["envs_dirs"][:2] == [str(tmp_path / "b" / "one"), str(tmp_path / "b" / "two")]
+    assert doc["channel_alias"] == "http://127.0.0.1:9/alias" and doc["repodata_use_zst"] is False
+    assert proc.stderr.count("no_such_setting") == 1
+
+
+def test_rc_files_of_root_and_target_prefix(bin_dir, env, channel, tmp_path):
+    """``<root_prefix>/.mambarc`` and ``<target_prefix>/.mambarc`` take part, the target's last."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / ".mambarc").write_text("channels: [from-root]\nchannel_priority: disabled\n")
+    prefix = tmp_path / "e"
+    ok(mm(bin_dir, "create", "-y", "-p", prefix, env=env))
+    (prefix / ".mambarc").write_text("channel_priority: strict\n")
+    doc = json.loads(ok(mm(bin_dir, "config", "list", "--json", "-p", prefix, "channels", "channel_priority",
+                           env=env)).stdout)
+    assert doc == {"channels": ["from-root"], "channel_priority": "strict"}
+    srcs = ok(mm(bin_dir, "config", "sources", "-p", prefix, env=env)).stdout
+    assert str(root / ".mambarc") in srcs and str(prefix / ".mambarc") in srcs
+    assert srcs.index(str(root / ".mambarc")) < srcs.index(str(prefix / ".mambarc"))
+    # CONDARC / MAMBARC name extra files
+    extra = tmp_path / "extra.rc"
+    extra.write_text("channel_alias: http://127.0.0.1:9/x\n")
+    out = json.loads(ok(mm(bin_dir, "config", "list", "--json", "channel_alias",
+                           env={**env, "MAMBARC": str(extra)})).stdout)
+    assert out == {"channel_alias": "http://127.0.0.1:9/x"}

@@ -139,13 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(parser, args_list)
     apply_env(args)
     func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help(sys.stderr)
-        sys.stderr.write("error: no command given\n")
-        return 2
+    if func is None:  # bare ``naja``: the help on stdout and success, as micromamba
+        parser.print_help(sys.stdout)
+        return 0
     _setup_logging(args)
     verbose = getattr(args, "verbose", 0) or 0
     try:
+        _apply_rc_output(args)
         return int(func(args) or 0)
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
@@ -154,6 +154,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:
         return _report(exc, args, verbose)
+
+
+def _apply_rc_output(args: argparse.Namespace) -> None:
+    """``json: true`` / ``quiet: true`` in an rc file (or MAMBA_JSON/MAMBA_QUIET) act as the flags do;
+    a flag on the command line wins. Only commands with the general options read them."""
+    if not hasattr(args, "quiet") or (args.json and args.quiet):
+        return
+    from naja.config import load_config
+
+    config = load_config(rc_files=args.rc_files or None, no_rc=args.no_rc, no_env=args.no_env,
+                         root_prefix=getattr(args, "root_prefix", None))
+    args.json = args.json or config.json
+    args.quiet = args.quiet or config.quiet
 
 
 def solver_problem_lines(message: str, explanation: str) -> list[str]:
