@@ -140,7 +140,7 @@ def test_root_prefix_flag_places_envs_and_cache(real_channel, tmp_path):
     assert installed(other / "envs" / "rooted") == {"dependency": "1.0"}
     assert (other / "pkgs" / "dependency-1.0-0" / "info" / "index.json").is_file()
     assert not (root() / "envs" / "rooted").exists()
-    assert [r["name"] for r in naja("list", "-n", "rooted", "-r", other, "--json").json()] == ["dependency"]
+    assert [r["name"] for r in naja("list", "-n", "rooted", "-r", other, "--json").json()["packages"]] == ["dependency"]
 
 
 def test_create_clone(real_channel, tmp_path):
@@ -216,16 +216,16 @@ def test_dry_run_changes_nothing(real_channel, tmp_path):
 def test_list_filters_and_formats(real_channel, tmp_path):
     env = tmp_path / "l"
     naja("create", "-p", env, "-c", real_channel, "another_dependent", "-y")
-    rows = naja("list", "-p", env, "--json").json()
+    rows = naja("list", "-p", env, "--json").json()["packages"]
     assert [r["name"] for r in rows] == ["another_dependent", "dependency", "dependent"]
     for key in ("base_url", "build_number", "build_string", "channel", "dist_name", "name", "platform",
                 "version"):
         assert key in rows[0]
     assert rows[0]["base_url"] == real_channel
-    assert [r["name"] for r in naja("list", "-p", env, "depend", "--json").json()] == [
+    assert [r["name"] for r in naja("list", "-p", env, "depend", "--json").json()["packages"]] == [
         "another_dependent", "dependency", "dependent"]
-    assert [r["name"] for r in naja("list", "-p", env, "^depend", "--json").json()] == ["dependency", "dependent"]
-    assert [r["name"] for r in naja("list", "-p", env, "-f", "dependent", "--json").json()] == ["dependent"]
+    assert [r["name"] for r in naja("list", "-p", env, "^depend", "--json").json()["packages"]] == ["dependency", "dependent"]
+    assert [r["name"] for r in naja("list", "-p", env, "-f", "dependent", "--json").json()["packages"]] == ["dependent"]
     explicit = naja("list", "-p", env, "--explicit", "--md5").stdout.splitlines()
     assert "@EXPLICIT" in explicit
     urls = [line for line in explicit if line.startswith("http")]
@@ -236,7 +236,7 @@ def test_list_filters_and_formats(real_channel, tmp_path):
     assert "dependent=2.0=0" in export
     table = naja("list", "-p", env).stdout
     assert "another_dependent" in table and "dependency" in table
-    revs = naja("list", "-p", env, "--revisions", "--json").json()
+    revs = naja("list", "-p", env, "--revisions", "--json").json()["packages"]
     assert len(revs) == 1 and any("dependent-2.0-0" in d for d in revs[0]["install"])
 
 
@@ -569,7 +569,8 @@ def test_install_or_update_without_specs_is_nothing_to_do(real_channel, tmp_path
     for command in ("install", "update"):
         res = naja(command, "-p", env, "-c", real_channel, "-y")
         assert "Nothing to do" in res.stderr
-        assert naja(command, "-p", env, "--json").json()["actions"]["LINK"] == []
+        doc = naja(command, "-p", env, "--json").json()
+        assert "actions" not in doc and doc["message"] == "All requested packages already installed"
     assert (env / "conda-meta" / "history").read_text() == history
 
 
@@ -580,7 +581,7 @@ def test_install_into_a_fresh_base_environment(real_channel, tmp_path):
     assert_one_line_error(naja("list", "-n", "base", env=env, ok=False), "naja install -n base")
     assert_one_line_error(naja("update", "-n", "base", "dependency", "-y", env=env, ok=False), "no environment")
     naja("install", "-n", "base", "-c", real_channel, "dependency=1.0", "-y", "-q", env=env)
-    names = [p["name"] for p in naja("list", "-n", "base", "--json", env=env).json()]
+    names = [p["name"] for p in naja("list", "-n", "base", "--json", env=env).json()["packages"]]
     assert names == ["dependency"] and (tmp_path / "root" / "conda-meta" / "history").is_file()
 
 

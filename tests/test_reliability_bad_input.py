@@ -162,7 +162,7 @@ def test_non_utf8_file_names_in_a_package(tmp_path):
     if result.returncode == 0:
         assert (Path(bytes(prefix) + b"/share/caf\xe9.txt")).read_bytes() == b"latin-1 name"
         listed = naja("list", "-p", prefix, "--json")
-        assert any(p["name"] == "odd" for p in listed.json())
+        assert any(p["name"] == "odd" for p in listed.json()["packages"])
         removed = naja("remove", "-y", "-p", prefix, "odd", ok=None)
         assert removed.returncode == 0 and "Traceback" not in removed.stderr, removed.stderr
         assert not (prefix / "share").exists()

@@ -213,6 +213,6 @@ def test_sigkilled_cli_install_is_repaired_by_the_next_command(tmp_path, serve):
     assert journal.exists(), "the kill should have landed inside the link phase"
     listed = subprocess.run([*naja, "list", "--json", "-p", str(prefix)], env=env, capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
-    assert sorted(p["name"] for p in json.loads(listed.stdout)) == ["base", "gone"]
+    assert sorted(p["name"] for p in json.loads(listed.stdout)["packages"]) == ["base", "gone"]
     assert _state(prefix) == before
     assert not journal.exists()

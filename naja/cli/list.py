@@ -37,12 +37,13 @@ def run(args: argparse.Namespace) -> int:
     if args.reverse:
         records = list(reversed(records))
     if args.json:
-        output.print_json([
+        # micromamba >= 2.5 (libmamba api/list.cpp): {"packages": [...]}, the same keys per package
+        output.print_json({"packages": [
             {"base_url": r.channel, "build_number": r.build_number, "build_string": r.build,
              "channel": channel_label(r.channel), "dist_name": r.dist_name, "name": r.name,
              "platform": r.subdir, "version": r.version, "url": r.url, "md5": r.md5, "sha256": r.sha256}
             for r in records
-        ])
+        ]})
         return 0
     if args.explicit:
         lines = ["# This file may be used to create an environment using:",
@@ -73,8 +74,8 @@ def _revisions(args: argparse.Namespace, options: object) -> int:
     prefix = api.Context.from_options(options).target_prefix(must_exist=True)  # type: ignore[arg-type]
     revisions = prefix_object(prefix).history.revisions()
     if args.json:
-        output.print_json([{"rev": i, "date": r.date, "install": r.linked, "remove": r.unlinked}
-                           for i, r in enumerate(revisions)])
+        output.print_json({"packages": [{"rev": i, "date": r.date, "install": r.linked, "remove": r.unlinked}
+                                        for i, r in enumerate(revisions)]})
         return 0
     for i, r in enumerate(revisions):
         output.print_lines([f"{r.date}  (rev {i})", *(f"    +{d}" for d in r.linked),
