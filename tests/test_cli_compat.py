@@ -302,3 +302,38 @@ def test_rc_files_of_root_and_target_prefix(bin_dir, env, channel, tmp_path):
     out = json.loads(ok(mm(bin_dir, "config", "list", "--json", "channel_alias",
                            env={**env, "MAMBARC": str(extra)})).stdout)
     assert out == {"channel_alias": "http://127.0.0.1:9/x"}
+
+
+# ------------------------------------------------------------------------------------------ 15.4 auth
+
+
+def test_auth_login_logout_file_as_micromamba(bin_dir, env, tmp_path):
+    """micromamba/src/login.cpp's format: key host[:port]/path, sorted keys, base64 password."""
+    import base64
+    import stat
+
+    home = tmp_path / "home"
+    env = {**env, "HOME": str(home)}
+    path = home / ".mamba" / "auth" / "authentication.json"
+    out = ok(mm(bin_dir, "auth", "login", "https://Example.com:8443/private/chan/", "-u", "me", "-p", "s3cret ",
+                env=env)).stdout
+    assert out == "Successfully stored login information\n"
+    ok(mm(bin_dir, "auth", "login", "conda.example.org", "--token", "tok-123", env=env))
+    ok(mm(bin_dir, "auth", "login", "http://127.0.0.1:8000", "--bearer-stdin", input="bear-456\n", env=env))
+    expected = {
+        "127.0.0.1:8000": {"token": "bear-456", "type": "BearerToken"},
+        "conda.example.org": {"token": "tok-123", "type": "CondaToken"},
+        "example.com:8443/private/chan": {"password": base64.b64encode(b"s3cret").decode(),
+                                          "type": "BasicHTTPAuthentication", "user": "me"},
+    }
+    assert path.read_text() == json.dumps(expected, indent=4, sort_keys=True)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    out = ok(mm(bin_dir, "auth", "logout", "conda.example.org", env=env)).stdout
+    assert out == "Logged out from conda.example.org\n"
+    assert "conda.example.org" not in json.loads(path.read_text())
+    assert ok(mm(bin_dir, "auth", "logout", "nowhere.example", env=env)).stdout == \
+        "You are not logged in to nowhere.example\n"
+    proc = mm(bin_dir, "auth", "login", "h.example", "-u", "x", env=env)
+    assert proc.returncode == 1 and "error:" in proc.stderr and "Traceback" not in proc.stderr
+    ok(mm(bin_dir, "auth", "logout", "--all", env=env))
+    assert not path.exists()
