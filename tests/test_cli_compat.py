@@ -337,3 +337,51 @@ def test_auth_login_logout_file_as_micromamba(bin_dir, env, tmp_path):
     assert proc.returncode == 1 and "error:" in proc.stderr and "Traceback" not in proc.stderr
     ok(mm(bin_dir, "auth", "logout", "--all", env=env))
     assert not path.exists()
+
+
+# ----------------------------------------------------------------------------------- 15.7 constructor
+
+
+def test_constructor_extract_conda_pkgs_and_tarball(bin_dir, env, channel, tmp_path):
+    """micromamba/src/constructor.cpp: records from the cached repodata (its values win, index.json
+    fills in) or from index.json plus the URL's hash; then a tarball from stdin into the prefix."""
+    import io
+    import shutil
+    import subprocess
+    import tarfile
+
+    from naja.repodata.cache import cache_key
+
+    prefix = tmp_path / "inst"
+    pkgs = prefix / "pkgs"
+    pkgs.mkdir(parents=True)
+    for fn in ("hello-1.0-0.conda", "libhello-1.0-0.conda"):
+        shutil.copy(channel / "noarch" / fn, pkgs)
+    base = "http://repo.example.org/chan/noarch/"
+    (pkgs / "urls").write_text(f"{base}hello-1.0-0.conda#{'a' * 32}\n{base}libhello-1.0-0.conda#{'b' * 64}\n")
+    (pkgs / "cache").mkdir()
+    patched = {"packages.conda": {"hello-1.0-0.conda": {"depends": ["libhello >=1"], "license": "patched",
+                                                        "size": 5}}}
+    (pkgs / "cache" / f"{cache_key(base)}.json").write_text(json.dumps(patched))
+    out = ok(mm(bin_dir, "constructor", "--prefix", prefix, "--extract-conda-pkgs", env=env)).stdout
+    assert "Extracting hello-1.0-0.conda" in out
+    hello = json.loads((pkgs / "hello-1.0-0" / "info" / "repodata_record.json").read_text())
+    assert hello["depends"] == ["libhello >=1"] and hello["license"] == "patched" and hello["size"] == 5
+    assert hello["name"] == "hello" and hello["fn"] == "hello-1.0-0.conda"
+    assert hello["url"] == base + "hello-1.0-0.conda" and hello["channel"] == "http://repo.example.org/chan"
+    lib = json.loads((pkgs / "libhello-1.0-0" / "info" / "repodata_record.json").read_text())
+    assert lib["sha256"] == "b" * 64 and lib["size"] == (pkgs / "libhello-1.0-0.conda").stat().st_size
+    assert lib["constrains"] == [] and "track_features" not in lib
+    assert (pkgs / "libhello-1.0-0" / "share" / "hello" / "greeting.txt").is_file()
+    # --extract-tarball: stdin into the prefix, the temporary file removed
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:bz2") as tf:
+        data = b"installer payload\n"
+        info = tarfile.TarInfo("etc/payload.txt")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    proc = subprocess.run([str(bin_dir / "micromamba"), "constructor", "-p", str(prefix), "--extract-tarball"],
+                          input=buf.getvalue(), capture_output=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (prefix / "etc" / "payload.txt").read_bytes() == b"installer payload\n"
+    assert not (prefix / "_tmp.tar.bz2").exists()

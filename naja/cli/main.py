@@ -13,7 +13,7 @@ import sys
 # Command modules in help order. ``shell`` and ``run`` are registered when present.
 COMMANDS = (
     "create", "install", "update", "remove", "list", "search", "repoquery", "info", "env", "clean",
-    "config", "package", "index", "shell", "run", "lock", "auth",
+    "config", "package", "index", "shell", "run", "lock", "auth", "constructor",
 )
 
 
