@@ -1,4 +1,4 @@
-"""Real clients of micromamba driving naja (issue 16): conda-lock, pre-commit, ensureconda.
+"""Real clients of micromamba driving naja (issue 16): conda-lock, pre-commit, ensureconda, nox, conda-pack.
 
 Each client is the PyPI package pinned in the ``test`` extra, run as its users run it, offline, with
 a ``micromamba`` on PATH that runs this checkout's naja and a local channel built by naja
@@ -119,3 +119,47 @@ def test_ensureconda_finds_naja_as_micromamba_and_mamba(tmp_path, env, bin_dir):
     assert out.strip() == str(bin_dir / "micromamba")
     out = run([*base, "--no-micromamba", "--mamba", "--min-mamba-version", "2.0"], env).stdout
     assert out.strip() == str(bin_dir / "mamba")
+
+
+def test_conda_pack_pack_unpack(channel, tmp_path, env, bin_dir):
+    """conda-pack packs an environment naja created; after ``conda-unpack`` the moved environment's
+    files name the new location."""
+    import tarfile
+
+    prefix = tmp_path / "env"
+    run([bin_dir / "micromamba", "create", "-y", "-q", "-p", prefix, "-c", channel, "hello"], env)
+    archive = tmp_path / "env.tar.gz"
+    run([client("conda-pack"), "-p", prefix, "-o", archive], env)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    with tarfile.open(archive) as tf:
+        tf.extractall(moved, filter="tar")
+    run([moved / "bin" / "conda-unpack"], env)
+    assert str(prefix) not in (moved / "bin" / "hello").read_text()
+    assert run([moved / "bin" / "hello"], env).stdout.strip() == "Hello from naja!"
+
+
+def test_nox_micromamba_backend(channel, tmp_path, env):
+    """nox's ``venv_backend="micromamba"``: ``create --yes --prefix P --channel=CH pip python`` then
+    ``install --yes --channel=CH --prefix P greet``; the session runs greet from the environment."""
+    from naja.channel_index import index_channel
+    from tests.support.packages import make_package
+
+    local = tmp_path / "channel"
+    shutil.copytree(channel, local)
+    make_package(local / "noarch", "pip", "24.0", noarch="generic", files={"share/pip-marker": "pip"})
+    index_channel(local)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "noxfile.py").write_text(
+        "import nox\n\n"
+        f"CH = {local.as_uri()!r}\n\n"
+        "@nox.session(venv_backend='micromamba', venv_params=['--channel', CH])\n"
+        "def hi(session):\n"
+        "    session.conda_install('greet', channel=CH)\n"
+        "    session.run('greet', 'nox')\n")
+    out = run([client("nox"), "-f", "noxfile.py", "--no-color"], env, cwd=project)
+    assert "Session hi was successful" in out.stdout + out.stderr
+    prefix = project / ".nox" / "hi"
+    assert (prefix / "share" / "pip-marker").is_file()
+    greet_runs(prefix, env)
