@@ -18,6 +18,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from naja.errors import ChannelError
 from naja.platform import KNOWN_SUBDIRS, Platform
@@ -168,7 +169,7 @@ class ChannelConfig:
         )
 
     @functools.cached_property
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[object, ...]:
         return (
             self.channel_alias,
             tuple(sorted(self.custom_channels.items())),
@@ -277,23 +278,6 @@ class ChannelConfig:
 
 
 DEFAULT_CONFIG = ChannelConfig()
-_active_config: ChannelConfig = DEFAULT_CONFIG
-
-
-def set_default_config(config: ChannelConfig | None) -> None:
-    """Make ``config`` what ``Channel.from_string(text)`` uses when given no config (None: reset).
-
-    The CLI/API calls this once after loading the user's configuration, so that code parsing
-    channels without a config at hand (match specs, records) honours channel_alias & co.
-    """
-    global _active_config
-    _active_config = DEFAULT_CONFIG if config is None else config
-
-
-def get_default_config() -> ChannelConfig:
-    return _active_config
-
-
 def _has_scheme(text: str) -> bool:
     scheme, sep, _ = text.partition("://")
     return bool(sep) and scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
@@ -323,6 +307,15 @@ class Channel:
         "token",
     )
 
+    name: str
+    base_url: str
+    canonical_name: str
+    platforms: tuple[str, ...] | None
+    token: str | None
+    auth: str | None
+    package_filename: str | None
+    _credentialed_url: str
+
     def __init__(
         self,
         *,
@@ -348,10 +341,10 @@ class Channel:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Channel is immutable")
 
-    def __reduce__(self) -> tuple[object, tuple[dict]]:
+    def __reduce__(self) -> tuple[object, tuple[dict[str, Any]]]:
         return (_rebuild_channel, (self._state(),))
 
-    def _state(self) -> dict:
+    def _state(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "base_url": self.base_url,
@@ -370,7 +363,7 @@ class Channel:
         """Parse a channel as a user writes it. Multichannel names (``defaults``) give a ``MultiChannel``."""
         if isinstance(text, Channel | MultiChannel):
             return text
-        config = _active_config if config is None else config
+        config = DEFAULT_CONFIG if config is None else config
         text = str(text).strip()
         if is_path(text) and not _has_scheme(text):
             return _parse(text, config)  # relative paths depend on the cwd: not cached
@@ -619,5 +612,5 @@ def _with_platforms(channel: Channel, platforms: tuple[str, ...]) -> Channel:
     return Channel(**{**channel._state(), "platforms": platforms})
 
 
-def _rebuild_channel(state: dict) -> Channel:
+def _rebuild_channel(state: dict[str, Any]) -> Channel:
     return Channel(**state)

@@ -15,7 +15,7 @@ import operator
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from naja.errors import ChannelError, InvalidMatchSpec, InvalidSpec
@@ -23,6 +23,9 @@ from naja.records import PackageRecord
 from naja.version import PARSED as _version_cache
 from naja.version import Version
 from naja.version_spec import BuildNumberSpec, VersionSpec
+
+if TYPE_CHECKING:
+    from naja.channel import ChannelConfig
 
 __all__ = ["MatchSpec"]
 
@@ -90,7 +93,9 @@ def _known_subdirs() -> frozenset[str]:
     return frozenset(KNOWN_SUBDIRS)
 
 
-def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | None, str | None]:
+def _channel_parts(
+    text: str | None, package_url: bool = False, config: ChannelConfig | None = None
+) -> tuple[str | None, str | None]:
     """``(channel as conda prints it, subdir named by the channel text)``.
 
     Names become canonical names (``pkgs/main`` -> ``defaults``); URLs under the channel alias
@@ -113,8 +118,9 @@ def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | N
         suffix = text[text.rindex("[") :]
     from naja.channel import DEFAULT_CONFIG, Channel, MultiChannel
 
+    config = DEFAULT_CONFIG if config is None else config
     try:
-        channel = Channel.from_string(text)
+        channel = Channel.from_string(text, config)
     except (ChannelError, ValueError) as e:
         raise InvalidSpec(f"invalid channel {text!r}: {e}") from None
     platforms = getattr(channel, "platforms", None)
@@ -123,7 +129,7 @@ def _channel_parts(text: str | None, package_url: bool = False) -> tuple[str | N
         return channel.name + suffix, subdir
     if _is_url_or_path(text):
         canonical = channel.canonical_name
-        if not package_url and canonical != channel.base_url and DEFAULT_CONFIG.is_multichannel(canonical):
+        if not package_url and canonical != channel.base_url and config.is_multichannel(canonical):
             return channel.base_url, subdir  # a URL naming a defaults member stays a URL
         return canonical, subdir
     return channel.canonical_name + suffix, subdir
@@ -133,10 +139,11 @@ class _ChannelMatcher:
     """Does a record's ``channel`` (a base URL, or sometimes a name) belong to the spec's channel?
     Answers are cached per record channel string: a repodata load has only a handful."""
 
-    __slots__ = ("_cache", "_channel", "_regex", "text")
+    __slots__ = ("_cache", "_channel", "_config", "_regex", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, config: ChannelConfig | None = None) -> None:
         self.text = text
+        self._config = config
         self._cache: dict[str, bool] = {}
         self._regex = None
         self._channel: Any = None
@@ -165,20 +172,20 @@ class _ChannelMatcher:
 
         if self._regex is not None:
             try:
-                other = Channel.from_string(value)
+                other = Channel.from_string(value, self._config)
             except (ChannelError, ValueError):
                 return bool(self._regex(value))
             names = {value, getattr(other, "canonical_name", ""), getattr(other, "name", "")}
             return any(self._regex(n) for n in names if n)
         if self._channel is None:
             try:
-                self._channel = Channel.from_string(self.text)
+                self._channel = Channel.from_string(self.text, self._config)
             except (ChannelError, ValueError):
                 self._channel = False
         if self._channel is False:
             return False
         try:
-            return bool(self._channel.matches(value))
+            return bool(self._channel.matches(value, config=self._config))
         except (ChannelError, ValueError):
             return False
 
@@ -239,9 +246,9 @@ def _merge_glob(a: str, b: str) -> str:
 
 def _matches_all(key: str, value: Any) -> bool:
     if key in ("channel", "subdir", "build"):
-        return value == "*"
+        return bool(value == "*")
     if key == "version":
-        return value.matches_all
+        return bool(value.matches_all)
     return False
 
 
@@ -421,7 +428,7 @@ def _check_name(name: str, spec: str) -> str:
     return lowered
 
 
-def _url_parts(text: str) -> dict[str, Any]:
+def _url_parts(text: str, config: ChannelConfig | None) -> dict[str, Any]:
     """A package file URL or path: name/version/build from the file name, channel/subdir from the
     directory when it ends in a subdir."""
     url = text
@@ -438,7 +445,7 @@ def _url_parts(text: str) -> dict[str, Any]:
             name, version, build = stem.rsplit("-", 2)
         except ValueError:
             raise InvalidSpec(f"cannot read name-version-build from {filename!r}") from None
-        channel, _ = _channel_parts(parent, package_url=True)
+        channel, _ = _channel_parts(parent, package_url=True, config=config)
         return {
             "channel": channel,
             "subdir": maybe_subdir,
@@ -451,26 +458,30 @@ def _url_parts(text: str) -> dict[str, Any]:
     return {"name": "*", "fn": filename, "url": url}
 
 
-def _parse(text: str) -> dict[str, Any]:
-    """Split a spec string into raw components (strings), conda's ``_parse_spec_str``."""
-    cached = _parse_cache.get(text)
+def _parse(text: str, config: ChannelConfig | None = None) -> dict[str, Any]:
+    """Split a spec string into raw components (strings), conda's ``_parse_spec_str``; channel names
+    are read under ``config`` (the default channel settings when None, the only parses cached)."""
+    cached = _parse_cache.get(text) if config is None else None
     if cached is not None:
         return cached
+    result = _parse_uncached(text, config)
+    if config is None and len(_parse_cache) < 100_000:
+        _parse_cache[text] = result
+    return result
+
+
+def _parse_uncached(text: str, config: ChannelConfig | None) -> dict[str, Any]:
     spec = text
     if spec.endswith("@") and "[" not in spec:  # legacy feature spec 'mkl@'
         feature = spec[:-1].strip()
         if not feature or not all(c.isalnum() or c in "_.+-" for c in feature):  # must round-trip
             raise InvalidMatchSpec(f"invalid match spec {text!r}: invalid feature name {feature!r}")
-        result: dict[str, Any] = {"name": "*", "track_features": feature}
-        _parse_cache[text] = result
-        return result
+        return {"name": "*", "track_features": feature}
     if "#" in spec:
         spec = spec[: spec.index("#")]
     spec = spec.strip()
     if spec.endswith(_PACKAGE_SUFFIXES) and (_SCHEME.match(spec) or _PATHLIKE.match(spec) or "/" in spec):
-        result = _url_parts(spec)
-        _parse_cache[text] = result
-        return result
+        return _url_parts(spec, config)
 
     parens = _LEGACY_PARENS.search(spec)
     optional = False
@@ -489,9 +500,9 @@ def _parse(text: str) -> dict[str, Any]:
         channel_text, _namespace, spec = pieces
     elif len(pieces) == 2:
         _namespace, spec = pieces
-    channel, subdir = _channel_parts(channel_text)
+    channel, subdir = _channel_parts(channel_text, config=config)
     if "channel" in brackets:
-        b_channel, b_subdir = _channel_parts(brackets.pop("channel"))
+        b_channel, b_subdir = _channel_parts(brackets.pop("channel"), config=config)
         if b_channel:
             channel = b_channel
         if b_subdir:
@@ -520,7 +531,7 @@ def _parse(text: str) -> dict[str, Any]:
         if version:
             version = _sanitize_version(version, build)
 
-    result = {"name": name}
+    result: dict[str, Any] = {"name": name}
     if channel is not None:
         result["channel"] = channel
     if subdir is not None:
@@ -540,8 +551,82 @@ def _parse(text: str) -> dict[str, Any]:
     result.update(brackets)
     if optional:
         result["optional"] = True
-    _parse_cache[text] = result
     return result
+
+
+# ============================================================================== record checks
+Check = Callable[[Any], bool]
+"""One compiled constraint of a spec, called with a record (``PackageRecord`` or a look-alike)."""
+
+
+def _check_text(key: str, glob: Callable[[str], bool]) -> Check:
+    return lambda r: glob(getattr(r, key))
+
+
+def _check_version(spec: VersionSpec) -> Check:
+    vmatch = spec._match
+    vcache = _version_cache
+    verdicts: dict[str, bool] = {}  # by version string: records share a few versions
+
+    def version_ok(r: Any) -> bool:
+        s: str = r.version
+        ok = verdicts.get(s)
+        if ok is None:
+            v = vcache.get(s)
+            if v is None:
+                v = Version(s)
+            ok = vmatch(v, s)
+            if len(verdicts) < 4096:
+                verdicts[s] = ok
+        return ok
+
+    return version_ok
+
+
+def _check_build(build: str) -> Check:
+    if build.endswith("*") and build.count("*") == 1 and not build.startswith("^"):
+        head = build[:-1]  # 'py36*', the usual build glob: one call less than _glob_matcher's
+        return lambda r: bool(r.build.startswith(head))
+    glob = _glob_matcher(build)
+    if glob is not None:
+        return lambda r: glob(r.build)
+    return lambda r: bool(r.build == build)
+
+
+def _check_build_number(bn: BuildNumberSpec) -> Check:
+    return lambda r: bn.match(r.build_number)
+
+
+def _check_exact_or_glob(key: str, value: str, lower: bool = False) -> Check:
+    """``subdir``/``license``-like fields: a glob, or an exact (case-folded when ``lower``) value."""
+    glob = _glob_matcher(value, lower=lower)
+    if glob is not None:
+        return lambda r: glob(getattr(r, key, None) or "")
+    if lower:
+        return lambda r: (getattr(r, key, None) or "").lower() == value
+    return lambda r: bool(getattr(r, key, None) == value)
+
+
+def _check_equal(key: str, value: str) -> Check:
+    return lambda r: bool(getattr(r, key, None) == value)
+
+
+def _check_channel(cm: _ChannelMatcher) -> Check:
+    known = cm._cache
+
+    def channel_ok(r: Any) -> bool:
+        ok = known.get(r.channel or "")
+        return cm(r.channel) if ok is None else ok
+
+    return channel_ok
+
+
+def _check_features(key: str, want: frozenset[str]) -> Check:
+    return lambda r: _feature_set(getattr(r, key, None)) == want
+
+
+def _check_flags(want: frozenset[str]) -> Check:
+    return lambda r: want <= _feature_set(getattr(r, "flags", None) or ())
 
 
 # ============================================================================== the spec
@@ -556,6 +641,7 @@ class MatchSpec:
     """
 
     __slots__ = (
+        "_channel_config",
         "_checks",
         "_components",
         "_exact_name",
@@ -583,13 +669,46 @@ class MatchSpec:
         "when",
     )
 
-    def __init__(self, spec: str | MatchSpec | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
-        if spec.__class__ is str and not kwargs:
-            state = _built.get(spec)  # type: ignore[arg-type]
+    name: str
+    version: VersionSpec | None
+    build: str | None
+    build_number: BuildNumberSpec | None
+    channel: str | None
+    subdir: str | None
+    md5: str | None
+    sha256: str | None
+    fn: str | None
+    url: str | None
+    license: str | None
+    license_family: str | None
+    track_features: tuple[str, ...] | None
+    features: tuple[str, ...] | None
+    extras: tuple[str, ...] | None
+    flags: tuple[str, ...] | None
+    when: str | None
+    optional: bool
+    target: str | None
+    original: str | None
+    _channel_config: ChannelConfig | None
+    _components: dict[str, Any]
+    _checks: tuple[Check, ...]
+    _exact_name: str | None
+    _key: tuple[Any, ...]
+    _hash: int
+
+    def __init__(self, spec: str | MatchSpec | Mapping[str, Any] | None = None, *,
+                 channel_config: ChannelConfig | None = None, **kwargs: Any) -> None:
+        """``channel_config``: the user's channel settings (``channel_alias``, ``custom_channels``, …)
+        under which a ``channel::`` part is named and matched; None means conda's defaults."""
+        if isinstance(spec, MatchSpec) and channel_config is None:
+            channel_config = spec._channel_config
+        self._channel_config = channel_config
+        if spec.__class__ is str and not kwargs and channel_config is None:
+            state = _built.get(spec)
             if state is not None:  # the same string built before: copy its (immutable) result
                 for slot, value in zip(_STATE_SLOTS, state):
                     _set_slot(self, slot, value)
-                self.original = spec  # type: ignore[assignment]
+                self.original = spec
                 return
         original = spec if isinstance(spec, str) else None
         try:
@@ -599,7 +718,7 @@ class MatchSpec:
                 raw.setdefault("target", spec.target)
                 original = spec.original
             elif isinstance(spec, str):
-                raw = dict(_parse(spec)) if spec.strip() else {}
+                raw = dict(_parse(spec, channel_config)) if spec.strip() else {}
                 if kwargs and set(kwargs) - {"optional", "target"}:
                     original = None
             elif isinstance(spec, Mapping):
@@ -616,15 +735,17 @@ class MatchSpec:
                 raise
             raise _error(shown, str(e)) from None
         self.original = original
-        if spec.__class__ is str and not kwargs and len(_built) < 100_000:
-            _built[spec] = _get_state(self)  # type: ignore[index]
+        if spec.__class__ is str and not kwargs and channel_config is None and len(_built) < 100_000:
+            _built[spec] = _get_state(self)
 
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_parts(cls, name: str | None = None, version: str | VersionSpec | None = None,
                    build: str | None = None, **fields: Any) -> MatchSpec:
         """Build a spec in code: ``MatchSpec.from_parts("numpy", ">=1.8", channel="conda-forge")``."""
-        parts = {k: v for k, v in (("name", name), ("version", version), ("build", build)) if v is not None}
+        parts: dict[str, Any] = {
+            k: v for k, v in (("name", name), ("version", version), ("build", build)) if v is not None
+        }
         if name is not None and not str(name).strip():
             raise _error(name, "empty package name")
         parts.update({k: v for k, v in fields.items() if v is not None})
@@ -653,7 +774,7 @@ class MatchSpec:
         if channel is not None and not isinstance(channel, str):
             channel = str(getattr(channel, "canonical_name", channel))
         if channel is not None:
-            channel, ch_subdir = _channel_parts(channel)
+            channel, ch_subdir = _channel_parts(channel, config=self._channel_config)
             if subdir is None:
                 subdir = ch_subdir
         self.channel = channel or None
@@ -726,76 +847,38 @@ class MatchSpec:
         self._checks = self._compile()
 
     # ---------------------------------------------------------------- matching
-    def _compile(self) -> tuple[Callable[[Any], bool], ...]:
-        checks: list[Callable[[Any], bool]] = []
+    def _compile(self) -> tuple[Check, ...]:
+        checks: list[Check] = []
         if self.name != "*" and self._exact_name is None:
             glob = _glob_matcher(self.name, lower=True)
             if glob is not None:
-                checks.append(lambda r, g=glob: g(r.name))
+                checks.append(_check_text("name", glob))
         if self.version is not None and not self.version.matches_all:
-            vmatch = self.version._match
-            vcache = _version_cache
-            verdicts: dict[str, bool] = {}  # by version string: records share a few versions
-
-            def version_ok(r: Any) -> bool:
-                s = r.version
-                ok = verdicts.get(s)
-                if ok is None:
-                    v = vcache.get(s)
-                    if v is None:
-                        v = Version(s)
-                    ok = vmatch(v, s)
-                    if len(verdicts) < 4096:
-                        verdicts[s] = ok
-                return ok
-
-            checks.append(version_ok)
+            checks.append(_check_version(self.version))
         if self.build is not None and self.build != "*":
-            exact = self.build
-            if exact.endswith("*") and exact.count("*") == 1 and not exact.startswith("^"):
-                head = exact[:-1]  # 'py36*', the usual build glob: one call less than _glob_matcher's
-                checks.append(lambda r: r.build.startswith(head))
-            else:
-                glob = _glob_matcher(exact)
-                checks.append((lambda r, g=glob: g(r.build)) if glob else (lambda r, e=exact: r.build == e))
+            checks.append(_check_build(self.build))
         if self.build_number is not None and self.build_number.spec != "*":
-            bn = self.build_number
-            checks.append(lambda r: bn.match(r.build_number))
+            checks.append(_check_build_number(self.build_number))
         if self.subdir is not None and self.subdir != "*":
-            glob = _glob_matcher(self.subdir)
-            exact = self.subdir
-            checks.append((lambda r, g=glob: g(r.subdir or "")) if glob else (lambda r, e=exact: r.subdir == e))
+            checks.append(_check_exact_or_glob("subdir", self.subdir))
         if self.channel is not None and self.channel != "*":
-            cm = _ChannelMatcher(self.channel)
-            known = cm._cache
-
-            def channel_ok(r: Any) -> bool:
-                ok = known.get(r.channel or "")
-                return cm(r.channel) if ok is None else ok
-
-            checks.append(channel_ok)
+            checks.append(_check_channel(_ChannelMatcher(self.channel, self._channel_config)))
         if self._components.keys() <= _COMMON_FIELDS:  # every field below is None
             return tuple(checks)
         for key in ("md5", "sha256", "url", "fn"):
             value = getattr(self, key)
             if value is not None:
-                checks.append(lambda r, k=key, v=value: getattr(r, k, None) == v)
+                checks.append(_check_equal(key, value))
         for key in ("license", "license_family"):
             value = getattr(self, key)
             if value is not None:
-                glob = _glob_matcher(value, lower=True)
-                if glob is not None:
-                    checks.append(lambda r, k=key, g=glob: g(getattr(r, k, None) or ""))
-                else:
-                    checks.append(lambda r, k=key, v=value: (getattr(r, k, None) or "").lower() == v)
+                checks.append(_check_exact_or_glob(key, value, lower=True))
         for key in ("track_features", "features"):
             value = getattr(self, key)
             if value is not None:
-                want = frozenset(value)
-                checks.append(lambda r, k=key, w=want: _feature_set(getattr(r, k, None)) == w)
+                checks.append(_check_features(key, frozenset(value)))
         if self.flags is not None:
-            want_flags = frozenset(self.flags)
-            checks.append(lambda r: want_flags <= _feature_set(getattr(r, "flags", None) or ()))
+            checks.append(_check_flags(frozenset(self.flags)))
         return tuple(checks)
 
     def match(self, record: Any) -> bool:
@@ -854,9 +937,9 @@ class MatchSpec:
         comps = self._components
         out: list[str] = []
         brackets: list[str] = []
-        channel = comps.get("channel")
+        channel: str | None = comps.get("channel")
         channel_exact = channel is not None and not _is_pattern(channel)
-        if channel_exact:
+        if channel is not None and channel_exact:
             out.append(channel)
         elif channel is not None and channel != "*":
             brackets.append(f"channel={channel}")
@@ -947,7 +1030,7 @@ class MatchSpec:
         return self._hash
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (str(self), self.optional, self.target))
+        return (_rebuild, (str(self), self.optional, self.target, self._channel_config))
 
     # ---------------------------------------------------------------- merging
     @classmethod
@@ -956,7 +1039,7 @@ class MatchSpec:
         without an exact name are returned unchanged. Conflicting exact values raise
         ``InvalidMatchSpec`` (a ``ValueError``)."""
         parsed = sorted((s if isinstance(s, MatchSpec) else cls(s) for s in specs if s), key=str)
-        groups: dict[tuple, list[MatchSpec]] = {}
+        groups: dict[tuple[Any, ...], list[MatchSpec]] = {}
         loose: list[MatchSpec] = []
         for spec in parsed:
             if spec._exact_name is None:
@@ -997,7 +1080,8 @@ class MatchSpec:
         for key in ("track_features", "features", "extras", "flags"):
             if key in final:
                 final[key] = list(final[key])
-        return MatchSpec(optional=self.optional, target=self.target or other.target, **final)
+        return MatchSpec(optional=self.optional, target=self.target or other.target,
+                         channel_config=self._channel_config, **final)
 
 
 # Building a spec from a string (parse, version spec, compiled checks) costs ~25 µs and the solver
@@ -1013,8 +1097,8 @@ _FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
 _set_slot = object.__setattr__
 
 
-def _rebuild(text: str, optional: bool, target: Any) -> MatchSpec:
-    return MatchSpec(text, optional=optional, target=target)
+def _rebuild(text: str, optional: bool, target: Any, channel_config: ChannelConfig | None = None) -> MatchSpec:
+    return MatchSpec(text, optional=optional, target=target, channel_config=channel_config)
 
 
 class _MappingRecord:

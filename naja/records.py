@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+
+from naja.errors import InvalidVersion
+from naja.version import Version
+
+ChangeKind = Literal["upgrade", "downgrade", "reinstall", "change"]
 
 
 class PackageRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -66,7 +71,8 @@ class PackageRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
         return int(ts * 1000) if ts < 253402300799 else int(ts)
 
     def to_dict(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self)
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
 
 
 def _split_features(value: str | list[str] | None) -> tuple[str, ...]:
@@ -89,3 +95,37 @@ def record_from_dict(data: dict[str, Any]) -> PackageRecord:
     """A record from decoded JSON, converted leniently (``strict=False``): other tools' records are not
     always typed exactly."""
     return msgspec.convert(data, PackageRecord, strict=False)
+
+
+def same_artifact(old: PackageRecord, new: PackageRecord) -> bool:
+    """Is ``new`` the very file ``old`` was installed from (hash, else channel and subdir)?"""
+    if old.dist_name != new.dist_name:
+        return False
+    if old.sha256 and new.sha256:
+        return old.sha256 == new.sha256
+    if old.md5 and new.md5:
+        return old.md5 == new.md5
+    if not (old.channel and new.channel):
+        return True
+    return (old.channel.rstrip("/"), old.subdir) == (new.channel.rstrip("/"), new.subdir)
+
+
+def change_kind(old: PackageRecord, new: PackageRecord) -> ChangeKind:
+    """How replacing ``old`` by ``new`` (same name) is reported, in the summary and in JSON alike:
+    ordered by (version, build number) as mamba orders them; the same artifact is a reinstall and
+    an equal key with another build string or channel a change."""
+    if same_artifact(old, new):
+        return "reinstall"
+    order = _compare_builds(old, new)
+    return "upgrade" if order > 0 else "downgrade" if order < 0 else "change"
+
+
+def _compare_builds(old: PackageRecord, new: PackageRecord) -> int:
+    """Sign of ``new - old`` by (version, build number); unparsable versions compare equal."""
+    try:
+        va, vb = Version(old.version), Version(new.version)
+    except InvalidVersion:  # a record already installed may carry any string
+        va = vb = Version("0")
+    if va != vb:
+        return 1 if vb > va else -1
+    return (new.build_number > old.build_number) - (new.build_number < old.build_number)

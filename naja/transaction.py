@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import shutil
 import sys
 import time
@@ -51,7 +50,7 @@ from naja.prefix import (
     history_dist_string,
     write_prefix_record,
 )
-from naja.records import PackageRecord
+from naja.records import PackageRecord, change_kind, same_artifact
 
 log = logging.getLogger("naja.transaction")
 
@@ -80,27 +79,6 @@ class TransactionResult:
     clobbers: list[Clobber] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def _version_key(record: PackageRecord) -> Any:
-    try:
-        from naja.version import Version
-
-        return (Version(record.version), record.build_number)
-    except Exception:
-        return (tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[._-]", record.version)), record.build_number)
-
-
-def _same_artifact(old: PackageRecord, new: PackageRecord) -> bool:
-    if old.dist_name != new.dist_name:
-        return False
-    if old.sha256 and new.sha256:
-        return old.sha256 == new.sha256
-    if old.md5 and new.md5:
-        return old.md5 == new.md5
-    return (old.channel.rstrip("/"), old.subdir) == (new.channel.rstrip("/"), new.subdir) or not (
-        old.channel and new.channel
-    )
 
 
 def _python_minor(record: PackageRecord | None) -> str | None:
@@ -198,7 +176,7 @@ class Transaction:
             relink_noarch = py_changed and old.noarch_kind == "python" and "python" in old_by_name
             if new is None:
                 to_unlink.append(old)
-            elif not _same_artifact(old, new) or name in reinstall or relink_noarch:
+            elif not same_artifact(old, new) or name in reinstall or relink_noarch:
                 to_unlink.append(old)
                 to_link.append(new)
         for name, new in new_by_name.items():
@@ -240,16 +218,7 @@ class Transaction:
         out = []
         for name in sorted(set(old) & set(new)):
             a, b = old[name], new[name]
-            ka, kb = _version_key(a), _version_key(b)
-            if _same_artifact(a, b):
-                k = "reinstall"
-            elif kb > ka:
-                k = "upgrade"
-            elif kb < ka:
-                k = "downgrade"
-            else:
-                k = "change"
-            if k == kind:
+            if change_kind(a, b) == kind:
                 out.append((a, b))
         return out
 

@@ -28,6 +28,8 @@ _TERM: tuple[int] = (1,)
 
 Component = int | float | str
 Segment = tuple[Component, ...]
+Key = tuple[Any, ...]
+"""An order key: nested tuples that Python compares exactly as conda compares versions."""
 
 _cache: dict[str, Version] = {}
 PARSED: dict[str, Version] = _cache
@@ -37,11 +39,11 @@ PARSED: dict[str, Version] = _cache
 # Interning tables: versions share most segments ('0', '1', '2', ...), so parsed segments and their
 # keys are shared objects; this keeps a few hundred thousand cached versions small and parses fast.
 _segments: dict[str, Segment] = {}
-_segment_keys: dict[Segment, tuple] = {}
-_elements: dict[tuple, tuple] = {}
+_segment_keys: dict[Segment, Key] = {}
+_elements: dict[Key, Key] = {}
 
 
-def _segment_key(seg: Segment) -> tuple:
+def _segment_key(seg: Segment) -> Key:
     """Order key of one segment under zero padding.
 
     Zeros are folded into the element that follows them (a run of ``z`` zeros followed by a
@@ -49,7 +51,7 @@ def _segment_key(seg: Segment) -> tuple:
     and a terminator stands for the infinite padding. Plain tuple comparison of two such keys then
     equals conda's ``zip_longest(..., fillvalue=0)`` comparison.
     """
-    out: list[tuple] = []
+    out: list[Key] = []
     zeros = 0
     for c in seg:
         if c.__class__ is str:
@@ -64,9 +66,9 @@ def _segment_key(seg: Segment) -> tuple:
     return tuple(out)
 
 
-def _part_key(segments: tuple[Segment, ...]) -> tuple:
+def _part_key(segments: tuple[Segment, ...]) -> Key:
     """Order key of a list of segments (missing segments are all-zero), same folding trick."""
-    out: list[tuple] = []
+    out: list[Key] = []
     zeros = 0
     for seg in segments:
         k = _segment_keys.get(seg)
@@ -83,7 +85,7 @@ def _part_key(segments: tuple[Segment, ...]) -> tuple:
     return tuple(out)
 
 
-_NO_LOCAL_KEY: tuple = (_TERM,)
+_NO_LOCAL_KEY: Key = (_TERM,)
 _ZERO_PAIR: tuple[Segment, Segment] = ((0,), ())  # the implicit epoch
 
 
@@ -107,7 +109,7 @@ def _segment_pair(text: str, original: str) -> tuple[Segment, Segment]:
 
 
 _pairs: dict[str, tuple[Segment, Segment]] = {}
-_part_keys: dict[tuple[Segment, ...], tuple] = {}
+_part_keys: dict[tuple[Segment, ...], Key] = {}
 
 
 def _parse_segment(text: str, original: str) -> Segment:
@@ -220,28 +222,32 @@ class Version:
     nsegs: tuple[Segment, ...]
     """``segments`` with trailing zeros stripped from each: tuple equality == padded equality."""
     local: tuple[Segment, ...]
-    key: tuple
+    key: tuple[Key, Key]
+    _hash: int
 
     def __new__(cls, text: str | Version) -> Version:
-        if text.__class__ is Version:
-            return text  # type: ignore[return-value]
+        if type(text) is Version:
+            return text
         try:
-            return _cache[text]  # type: ignore[index]
+            return _cache[text]  # type: ignore[index]  # a Version was returned above
         except KeyError:
             pass
         except TypeError:
             raise InvalidVersion(f"invalid version {text!r}: not a string") from None
-        plain = _parse_plain(text) if text.__class__ is str else None  # type: ignore[union-attr]
+        if not isinstance(text, str):
+            raise InvalidVersion(f"invalid version {text!r}: not a string")
+        plain = _parse_plain(text) if type(text) is str else None
+        local: tuple[Segment, ...]
         if plain is not None:
             norm, local = text, ()
             version, nsegs = plain
         else:
-            norm, version, local = _parse(text)  # type: ignore[arg-type]
+            norm, version, local = _parse(text)
             nsegs = tuple(map(strip_zeros, version))
         self = object.__new__(cls)
         self.text = text
         self.norm = text if norm == text else norm
-        self.epoch = version[0][0]  # type: ignore[assignment]
+        self.epoch = version[0][0]  # type: ignore[assignment]  # the epoch segment is one int
         self.segments = version
         self.nsegs = nsegs
         self.local = local
@@ -253,7 +259,7 @@ class Version:
         self.key = (main_key, _part_key(local) if local else _NO_LOCAL_KEY)
         self._hash = hash(self.key)
         if len(_cache) < 1_000_000:
-            _cache[text] = self  # type: ignore[index]
+            _cache[text] = self
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -281,12 +287,12 @@ class Version:
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is Version:
-            return self.key == other.key  # type: ignore[attr-defined]
+            return self.key == other.key
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if other.__class__ is Version:
-            return self.key != other.key  # type: ignore[attr-defined]
+            return self.key != other.key
         return NotImplemented
 
     def __lt__(self, other: Version) -> bool:
@@ -334,7 +340,7 @@ class Version:
         mine_c = seg[m] if len(seg) > m else 0
         want = last[m]
         if want.__class__ is str:
-            return mine_c.__class__ is str and mine_c.startswith(want)  # type: ignore[union-attr]
+            return mine_c.__class__ is str and mine_c.startswith(want)
         return mine_c == want
 
     def compatible_with(self, older: Version | str, level: int) -> bool:

@@ -24,6 +24,10 @@ __all__ = ["BuildNumberSpec", "VersionSpec"]
 
 # A matcher takes the parsed version and the version string as given (regexes see the string).
 Matcher = Callable[[Version, str], bool]
+Compare = tuple[Callable[[Any, Any], bool], Any]
+"""``(operator, version key)`` of one plain comparison, fused by ``_all_of``."""
+Ident = str | tuple[Any, ...]
+"""A spec's identity (canonical leaf text, or the operator and the children's identities)."""
 
 _TOKENS = re.compile(r"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+")
 _NEEDS_TREE = re.compile(r".*[()|,^$]")
@@ -38,7 +42,7 @@ def _err(text: str, why: str) -> InvalidSpec:
 
 
 # --- expression tree ----------------------------------------------------------------------------
-Tree = str | tuple  # a leaf string or ("|" or ",", *children)
+Tree = str | tuple[Any, ...]  # a leaf string or ("|" or ",", *children)
 
 
 def _treeify(text: str) -> Tree:
@@ -142,13 +146,13 @@ def _make_prefix(target: Version) -> Matcher:
             return False
         c = seg[m] if len(seg) > m else 0
         if want_is_str:
-            return c.__class__ is str and c.startswith(want)  # type: ignore[union-attr]
+            return isinstance(c, str) and isinstance(want, str) and c.startswith(want)
         return c == want
 
     return prefix
 
 
-def _all_of(fns: tuple[Matcher, ...], compares: tuple | None = None) -> Matcher:
+def _all_of(fns: tuple[Matcher, ...], compares: tuple[Compare, ...] | None = None) -> Matcher:
     if compares is not None and len(compares) == 2:
         # the common range '>=a,<b': both comparisons on the version key, one call
         (o1, k1), (o2, k2) = compares
@@ -219,7 +223,7 @@ def _version(text: str, spec: str) -> Version:
         raise InvalidSpec(f"invalid version spec {spec!r}: {e}") from None
 
 
-def _leaf(text: str) -> tuple[str, Matcher, bool, bool, tuple | None]:
+def _leaf(text: str) -> tuple[str, Matcher, bool, bool, Compare | None]:
     """``(canonical string, matcher, is_exact, looks only at the string, (compare, key) or None)``."""
     if not text:
         raise _err(text, "empty version spec")
@@ -272,6 +276,11 @@ class VersionSpec:
     spec: str
     children: tuple[VersionSpec, ...]
     op: str | None
+    _compare: Compare | None
+    _exact: bool
+    _ident: Ident
+    _match: Matcher
+    _string_only: bool
 
     def __new__(cls, text: str | VersionSpec) -> VersionSpec:
         if isinstance(text, VersionSpec):
@@ -313,11 +322,11 @@ class VersionSpec:
             self._string_only = all(k._string_only for k in kids)
             fns = tuple(k._match for k in kids)
             self._compare = None
-            compares = tuple(k._compare for k in kids)
+            compares = tuple(k._compare for k in kids if k._compare is not None)
             if op == "|":
                 self._match = _any_of(fns)
             else:
-                self._match = _all_of(fns, compares if None not in compares else None)
+                self._match = _all_of(fns, compares if len(compares) == len(kids) else None)
         else:
             self.children = ()
             self.op = None
@@ -333,7 +342,7 @@ class VersionSpec:
         """Does ``version`` satisfy this spec? (Invalid version strings raise ``InvalidVersion``
         unless only regexes look at them.)"""
         if version.__class__ is Version:
-            return self._match(version, version.text)  # type: ignore[union-attr]
+            return self._match(version, version.text)
         try:
             parsed = Version(version)
         except InvalidVersion:
@@ -407,6 +416,10 @@ class BuildNumberSpec:
 
     __slots__ = ("_exact", "_match", "spec")
 
+    spec: str
+    _exact: int | None
+    _match: Callable[[int], bool]
+
     def __new__(cls, value: int | str | BuildNumberSpec) -> BuildNumberSpec:
         if isinstance(value, BuildNumberSpec):
             return value
@@ -420,6 +433,7 @@ class BuildNumberSpec:
         return self
 
     def _build(self, value: int | str) -> None:
+        number: int | None
         try:
             number = int(value)
         except (TypeError, ValueError):

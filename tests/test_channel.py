@@ -284,17 +284,23 @@ def test_channel_config_repr_hides_credentials():
     assert "SECRET" not in repr(cfg) and "SEC2" not in repr(cfg) and "pw" not in repr(cfg)
 
 
-def test_set_default_config():
-    from naja.channel import get_default_config, set_default_config
+def test_match_spec_channel_read_under_the_given_config():
+    """No module-level default: a spec's ``channel::`` part is named and matched under the channel
+    settings it is given, and under conda's defaults otherwise."""
+    from naja.match_spec import MatchSpec
+    from naja.records import PackageRecord
 
-    cfg = ChannelConfig(channel_alias="https://mirror.example.org")
-    set_default_config(cfg)
-    try:
-        assert get_default_config() is cfg
-        assert Channel.from_string("conda-forge").base_url == "https://mirror.example.org/conda-forge"
-        assert Channel.from_string("conda-forge").matches("https://mirror.example.org/conda-forge")
-    finally:
-        set_default_config(None)
+    cfg = ChannelConfig(channel_alias="https://mirror.example.org",
+                        custom_channels={"mychan": "http://127.0.0.1:9"})
+    rec = PackageRecord(name="tool", version="1", channel="http://127.0.0.1:9/mychan", subdir="noarch")
+    assert MatchSpec("mychan::tool", channel_config=cfg).match(rec)
+    assert not MatchSpec("mychan::tool").match(rec)
+    mirrored = PackageRecord(name="tool", version="1", channel="https://mirror.example.org/conda-forge")
+    assert MatchSpec("conda-forge::tool", channel_config=cfg).match(mirrored)
+    assert not MatchSpec("conda-forge::tool").match(mirrored)
+    # the config travels with copies and merges, and the cached default parse is untouched
+    assert MatchSpec(MatchSpec("mychan::tool", channel_config=cfg)).match(rec)
+    assert MatchSpec.merge(["mychan::tool", "tool>=1"])[0].match(rec) is False
     assert Channel.from_string("conda-forge").base_url == CF
 
 

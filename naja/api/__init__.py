@@ -54,13 +54,15 @@ from naja.api.transact import (
     remove,
     update,
 )
+from naja.channel import redact_url
+from naja.conda_lock import is_lockfile
 
 __all__ = [
     "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "Options", "Plan",
     "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
     "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
-    "flatten", "index", "info", "install", "list_envs", "list_packages", "lock", "package_create",
+    "flatten", "index", "info", "install", "is_lockfile", "list_envs", "list_packages", "lock", "package_create",
     "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove", "plan_revision",
-    "plan_transaction", "plan_update", "rc_target", "record_json", "remove", "remove_env", "search", "update", "whoneeds",
+    "plan_transaction", "plan_update", "rc_target", "record_json", "redact_url", "remove", "remove_env", "search", "update", "whoneeds",
     "writable_pkgs_dirs",
 ]

@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.api.options import Options
 from naja.config import default_root_prefix, expand_path
 from naja.errors import PrefixError
 from naja.prefix import named_prefix
+
+if TYPE_CHECKING:
+    from naja.channel import ChannelConfig
 
 
 def _path(text: str | os.PathLike[str]) -> Path:
@@ -167,8 +170,13 @@ class Context:
         """``naja.channel.Channel`` objects in priority order, multichannels expanded."""
         from naja import channel as channel_mod
 
-        chan_config = getattr(self.config, "channel_config", None)
-        return channel_mod.resolve_channels(self.channel_names(extra), chan_config)
+        return channel_mod.resolve_channels(self.channel_names(extra), self.channel_config)
+
+    @property
+    def channel_config(self) -> ChannelConfig:
+        """The user's channel settings (``channel_alias``, ``custom_channels``, …): what channel
+        names in specs, ``-c`` and records are read under."""
+        return self.config.channel_config
 
     @property
     def channel_priority(self) -> str:

@@ -138,7 +138,7 @@ def _solve_platform(context: Context, platform: str, specs: Sequence[str], file_
     from naja import virtual_packages as vp
     from naja.api.transact import parse_specs
 
-    match_specs = parse_specs(specs)
+    match_specs = parse_specs(specs, context.channel_config)
     if not match_specs:
         raise EnvironmentFileError("nothing to lock: the environment file has no dependencies")
     channels = context.channels(list(file_channels))

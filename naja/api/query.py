@@ -70,7 +70,7 @@ def search(specs: Sequence[str], options: Options | None = None, *, local: bool 
     """Records matching any of ``specs`` in the channels (or the prefix with ``local``), newest
     first per name."""
     context = Context.from_options(options or Options())
-    match_specs = parse_specs(specs)
+    match_specs = parse_specs(specs, context.channel_config)
     if not match_specs:
         raise NajaError("give a spec to search for, e.g. 'numpy>=1.26' or 'num*'")
     if local:
@@ -126,7 +126,7 @@ def depends(spec: str, options: Options | None = None, *, remote: bool = False, 
     """What ``spec`` depends on: direct dependencies, or all of them (``recursive``/``tree``)."""
     context = Context.from_options(options or Options())
     remote = remote or bool(context.options.channels)
-    (ms,) = parse_specs([spec])
+    (ms,) = parse_specs([spec], context.channel_config)
     pool, _ = _pool(context, [ms], remote)
     root = _best(pool, ms)
     if root is None:
@@ -162,7 +162,7 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
     """Which packages depend on ``spec`` (recursively with ``tree``)."""
     context = Context.from_options(options or Options())
     remote = remote or bool(context.options.channels)
-    (ms,) = parse_specs([spec])
+    (ms,) = parse_specs([spec], context.channel_config)
     # Who depends on a name cannot be reached from the name: a remote search reads the whole channel.
     pool, _ = _pool(context, parse_specs(["*"]) if remote else [ms], remote)
     target = _best(pool, ms)

@@ -13,11 +13,14 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.api.context import Context, is_environment, register_env
 from naja.api.options import Options
 from naja.errors import EnvironmentFileError, InvalidMatchSpec, NajaError, PrefixError
+
+if TYPE_CHECKING:
+    from naja.channel import ChannelConfig
 
 log = logging.getLogger(__name__)
 
@@ -67,31 +70,22 @@ class Plan:
         return not self.to_link and not self.to_unlink
 
     def summary_rows(self) -> list[Change]:
-        from naja import version as version_mod
+        from naja.records import change_kind
 
         old = {r.name: r for r in self.to_unlink}
         new = {r.name: r for r in self.to_link}
         fetch = {r.url or r.fn for r in self.fetch}
+        config = self.context.channel_config
         rows: list[Change] = []
         for name in sorted(set(old) | set(new)):
             n, o = new.get(name), old.get(name)
             if n is not None:
-                kind = "install"
-                if o is not None:
-                    vn, vo = version_mod.Version(n.version), version_mod.Version(o.version)
-                    if vn > vo:
-                        kind = "upgrade"
-                    elif vn < vo:
-                        kind = "downgrade"
-                    elif n.build != o.build or n.channel != o.channel:
-                        kind = "change"
-                    else:
-                        kind = "reinstall"
-                rows.append(Change(kind, name, n.version, n.build, channel_label(n.channel), n.size,
+                kind = "install" if o is None else change_kind(o, n)
+                rows.append(Change(kind, name, n.version, n.build, channel_label(n.channel, config), n.size,
                                    old_version=o.version if o is not None and o.version != n.version else "",
                                    needs_download=(n.url or n.fn) in fetch))
             elif o is not None:
-                rows.append(Change("remove", name, o.version, o.build, channel_label(o.channel), o.size,
+                rows.append(Change("remove", name, o.version, o.build, channel_label(o.channel, config), o.size,
                                    needs_download=False))
         return rows
 
@@ -173,13 +167,15 @@ def command_line() -> str:
     return " ".join(redact(a) if "://" in a or "/t/" in a else a for a in argv)
 
 
-def channel_label(channel: str) -> str:
+def channel_label(channel: str, config: ChannelConfig | None = None) -> str:
+    """A record's channel as the user names it (``conda-forge``, a custom channel's name, or the
+    URL), under the user's channel settings when given."""
     if not channel:
         return ""
     try:
         from naja.channel import Channel
 
-        return Channel.from_string(channel).canonical_name
+        return Channel.from_string(channel, config).canonical_name
     except Exception:  # a URL the channel layer cannot name: show it, redacted
         return channel
 
@@ -215,7 +211,8 @@ def record_json(rec: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------- planning
 
 
-def parse_specs(specs: Iterable[str]) -> list[Any]:
+def parse_specs(specs: Iterable[str], channel_config: ChannelConfig | None = None) -> list[Any]:
+    """The user's specs, their ``channel::`` parts read under the user's channel settings."""
     from naja import match_spec
 
     out = []
@@ -224,7 +221,7 @@ def parse_specs(specs: Iterable[str]) -> list[Any]:
         if not s:
             continue
         try:
-            out.append(match_spec.MatchSpec(s))
+            out.append(match_spec.MatchSpec(s, channel_config=channel_config))
         except InvalidMatchSpec:
             raise
         except NajaError:
@@ -415,7 +412,7 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
         recover(prefix)  # solve against a whole environment, not a killed half
     installed = prefix_object(prefix).installed() if is_environment(prefix) else []
     installed_names = {r.name for r in installed}
-    match_specs = parse_specs(all_specs)
+    match_specs = parse_specs(all_specs, context.channel_config)
     plan.requested = [str(s) for s in match_specs]
     if remove or command == "update":
         for s in match_specs:
@@ -439,7 +436,7 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
         names = [*match_specs, *(r.name for r in installed), *pins]
         available = _load(context, channels, names)
     if update_all:
-        update_specs = parse_specs(sorted(installed_names))
+        update_specs = parse_specs(sorted(installed_names), context.channel_config)
     else:
         update_specs = match_specs if command == "update" else []
     solution = _solve(context, specs=[] if remove else match_specs, available=available,
@@ -737,7 +734,7 @@ def plan_remove(specs: Sequence[str] = (), options: Options | None = None, *, re
     prefix = context.target_prefix(must_exist=True)
     context = Context.from_options(options, target_prefix=prefix)
     installed = prefix_object(prefix).installed()
-    match_specs = parse_specs(specs)
+    match_specs = parse_specs(specs, context.channel_config)
     if remove_all:
         keep: list[Any] = []
     else:

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         output.info(f"{platform}: {count} package{'s' if count != 1 else ''}", quiet=args.quiet)
     verb = "Would write" if args.dry_run else "Wrote"
     output.info(f"{verb} {result.path}", quiet=args.quiet)
-    from naja.conda_lock import is_lockfile
+    from naja.api import is_lockfile
 
     if not is_lockfile(result.path):
         output.info(f"note: 'naja create -f' reads files named *-lock.yml as lockfiles; rename {result.path.name}"

@@ -52,13 +52,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     wanted = ALIASES.get(first, first) if first else None
     names = (wanted,) if wanted in COMMANDS else COMMANDS
     for name in names:
-        try:
-            module = importlib.import_module(f"naja.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"naja.cli.{name}":
-                continue  # another engineer's command not there yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"naja.cli.{name}").register(sub)
     return parser
 
 
@@ -115,10 +109,10 @@ def _setup_logging(args: argparse.Namespace) -> None:
 def _redact_log_record(record: object) -> bool:
     """Credentials never reach the log, whoever logged them (urllib3's debug lines carry request paths
     with ``/t/<token>/``; a URL may carry ``user:password@``): each URL-like word of the message goes
-    through ``naja.channel.redact_url``."""
+    through ``naja.api.redact_url``."""
     import re
 
-    from naja.channel import redact_url
+    from naja.api import redact_url
 
     message = record.getMessage()  # type: ignore[attr-defined]
     clean = re.sub(r"[^\s\"']*(?:://|/t/)[^\s\"']*", lambda m: redact_url(m.group()), message)
