@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from naja.errors import ConfigError, first_line
+from naja.errors import ConfigError, KeyNotPresentError, first_line
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -975,11 +975,6 @@ def _add_values(path: Path, key: str, values: str | Iterable[str], *, prepend: b
         seq.extend(items)
     _dump_rt(path, data)
     return list(seq)
-
-
-class KeyNotPresentError(ConfigError):
-    """``config remove``/``remove-key`` of something the file does not hold (micromamba: a notice,
-    exit 0)."""
 
 
 def remove_value(path: str | os.PathLike[str], key: str, values: str | Iterable[str]) -> list[str]:

@@ -1,17 +1,9 @@
-"""``naja auth login|logout``: credentials in micromamba's ``~/.mamba/auth/authentication.json``.
-
-The file is micromamba's (micromamba/src/login.cpp writes it, libmamba core/context.cpp reads it):
-one object keyed by ``host[:port][/path]`` (scheme dropped, trailing ``/`` stripped), each entry
-``{"type": "BasicHTTPAuthentication", "user": U, "password": base64(P)}``,
-``{"type": "CondaToken", "token": T}`` or ``{"type": "BearerToken", "token": T}``; written with sorted
-keys and a 4-space indent as nlohmann's ``dump(4)``. naja's downloads read the same file.
-"""
+"""``naja auth login|logout``: micromamba's ``~/.mamba/auth/authentication.json`` (naja.api.auth)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,64 +35,8 @@ def _help(parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def auth_file() -> Path:
-    return Path.home() / ".mamba" / "auth" / "authentication.json"
-
-
-def token_base(host: str) -> str:
-    """``https://Host:8000/chan/`` -> ``host:8000/chan``: micromamba's key (login.cpp get_token_base)."""
-    from urllib.parse import unquote, urlsplit
-
-    text = host.strip()
-    parts = urlsplit(text if "://" in text else f"https://{text}")
-    port = f":{parts.port}" if parts.port is not None else ""
-    return f"{(parts.hostname or '').lower()}{port}{unquote(parts.path).rstrip('/')}"
-
-
-def login_entry(*, user: str, password: str, token: str, bearer: str) -> dict[str, str]:
-    """The entry micromamba writes: a password wins over a token, a token over a bearer token."""
-    import base64
-
-    from naja.errors import NajaError
-
-    if password.strip():
-        return {"password": base64.b64encode(password.strip().encode()).decode(), "type": "BasicHTTPAuthentication",
-                "user": user}
-    if token.strip():
-        return {"token": token.strip(), "type": "CondaToken"}
-    if bearer.strip():
-        return {"token": bearer.strip(), "type": "BearerToken"}
-    raise NajaError("no password or token given (-p, -t, -b or their --*-stdin forms)")
-
-
-def _read(path: Path) -> dict[str, object]:
-    import json
-
-    from naja.errors import NajaError
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NajaError(f"could not parse {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise NajaError(f"could not parse {path}: not a JSON object")
-    return data
-
-
-def _write(path: Path, data: dict[str, object]) -> None:
-    """Sorted keys, 4-space indent, no final newline (nlohmann ``dump(4)``); a new file is 0600."""
-    import json
-    import os
-
-    from naja.fs import atomic_write
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    atomic_write(path, json.dumps(data, indent=4, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-
-
 def run_login(args: argparse.Namespace) -> int:
+    from naja.api.auth import login_entry, store_login
     from naja.errors import NajaError
 
     if not args.host:
@@ -110,28 +46,20 @@ def run_login(args: argparse.Namespace) -> int:
                         password=secret if args.password_stdin else args.password,
                         token=secret if args.token_stdin else args.token,
                         bearer=secret if args.bearer_stdin else args.bearer)
-    path = auth_file()
-    data = _read(path)
-    data[token_base(args.host)] = entry
-    _write(path, data)
+    store_login(args.host, entry)
     print("Successfully stored login information")
     return 0
 
 
 def run_logout(args: argparse.Namespace) -> int:
+    from naja.api.auth import remove_all_logins, remove_login, token_base
     from naja.errors import NajaError
 
-    path = auth_file()
     if args.all:
-        path.unlink(missing_ok=True)
+        remove_all_logins()
         return 0
     if not args.host:
         raise NajaError("no host given (or --all)")
-    data = _read(path)
     key = token_base(args.host)
-    if data.pop(key, None) is None:
-        print(f"You are not logged in to {key}")
-        return 0
-    _write(path, data)
-    print(f"Logged out from {key}")
+    print(f"Logged out from {key}" if remove_login(args.host) else f"You are not logged in to {key}")
     return 0

@@ -205,14 +205,10 @@ def _get_from_file(args: argparse.Namespace) -> int:
     """micromamba's ``config get``: the key as written in the one rc file, else a notice (exit 0)."""
     import sys
 
+    from naja.api.configuration import config_file_values
     from naja.cli import output
-    from naja.config import read_rc_file
-    from naja.errors import ConfigError
 
-    target = _rc(args)
-    if not target.is_file():
-        raise ConfigError(f"RC file does not exist at {target}")
-    data = read_rc_file(target)
+    data = config_file_values(_rc(args))
     if args.key not in data:
         if args.json:
             output.print_json({"success": False, "message": NOT_PRESENT})
@@ -244,7 +240,7 @@ def run_set(args: argparse.Namespace) -> int:
 def run_sequence(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
-    from naja.config import KeyNotPresentError
+    from naja.errors import KeyNotPresentError
 
     target = _rc(args)
     doc: dict[str, object] = {"success": True, "file": str(target)}
@@ -274,7 +270,7 @@ def _not_present(args: argparse.Namespace) -> int:
 def run_remove_key(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
-    from naja.config import KeyNotPresentError
+    from naja.errors import KeyNotPresentError
 
     target = _rc(args)
     try:

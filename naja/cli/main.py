@@ -155,12 +155,12 @@ def _apply_rc_output(args: argparse.Namespace) -> None:
     a flag on the command line wins. Only commands with the general options read them."""
     if not hasattr(args, "quiet") or (args.json and args.quiet):
         return
-    from naja.config import load_config
+    from naja.api.configuration import output_settings
 
-    config = load_config(rc_files=args.rc_files or None, no_rc=args.no_rc, no_env=args.no_env,
-                         root_prefix=getattr(args, "root_prefix", None))
-    args.json = args.json or config.json
-    args.quiet = args.quiet or config.quiet
+    json, quiet = output_settings(rc_files=args.rc_files, no_rc=args.no_rc, no_env=args.no_env,
+                                  root_prefix=getattr(args, "root_prefix", None))
+    args.json = args.json or json
+    args.quiet = args.quiet or quiet
 
 
 def solver_problem_lines(message: str, explanation: str) -> list[str]:
