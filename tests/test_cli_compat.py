@@ -385,3 +385,22 @@ def test_constructor_extract_conda_pkgs_and_tarball(bin_dir, env, channel, tmp_p
     assert proc.returncode == 0, proc.stderr
     assert (prefix / "etc" / "payload.txt").read_bytes() == b"installer payload\n"
     assert not (prefix / "_tmp.tar.bz2").exists()
+
+
+def test_skip_run_link_scripts(bin_dir, env, tmp_path):
+    """``--skip-run-link-scripts`` (micromamba's link option): the post-link script does not run."""
+    from naja.channel_index import index_channel
+    from tests.support.packages import make_package
+
+    ch = tmp_path / "ch"
+    (ch / "noarch").mkdir(parents=True)
+    (ch / "linux-64").mkdir()
+    script = 'echo ran > "$PREFIX/post-link-ran"\n'
+    make_package(ch / "noarch", "scripted", "1.0", noarch="generic",
+                 files={"share/scripted.txt": "x", "bin/.scripted-post-link.sh": script})
+    index_channel(ch)
+    skipped, ran = tmp_path / "skipped", tmp_path / "ran"
+    ok(mm(bin_dir, "create", "-y", "-p", skipped, "-c", ch, "scripted", "--skip-run-link-scripts", env=env))
+    ok(mm(bin_dir, "create", "-y", "-p", ran, "-c", ch, "scripted", env=env))
+    assert (skipped / "share" / "scripted.txt").is_file() and not (skipped / "post-link-ran").exists()
+    assert (ran / "post-link-ran").read_text() == "ran\n"

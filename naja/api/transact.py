@@ -138,6 +138,8 @@ class Plan:
                 "cmd": command_line(),
                 "root_prefix": str(self.context.root_prefix),
             }
+            if options.skip_run_link_scripts:
+                kwargs["execute_link_scripts"] = False
             timeout = options.lock_timeout or getattr(self.context.config, "lock_timeout", 0)
             if timeout:
                 kwargs["lock_timeout"] = float(timeout)

@@ -96,10 +96,10 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
     g.add_argument("--safety-checks", choices=["enabled", "warn", "disabled"], default=None)
     g.add_argument("--extra-safety-checks", action="store_true", default=None)
     g.add_argument("--no-extra-safety-checks", dest="extra_safety_checks", action="store_false")
-    g.add_argument("--skip-run-link-scripts", action="store_true", dest="_noop_skip_run_link_scripts",
-                   help="accepted for micromamba compatibility; naja runs link scripts as micromamba's default")
-    g.add_argument("--run-link-scripts", action="store_false", dest="_noop_skip_run_link_scripts",
-                   help=argparse.SUPPRESS)
+    g.add_argument("--skip-run-link-scripts", action="store_true", dest="skip_run_link_scripts",
+                   help="do not run the packages' post-link/pre-unlink scripts")
+    g.add_argument("--run-link-scripts", action="store_false", dest="skip_run_link_scripts",
+                   help="run them (default)")
     g.add_argument("--relocate-prefix", metavar="PATH", dest="_noop_relocate_prefix",
                    help="accepted, no effect yet: files are written for the install location")
     g.add_argument("--verify-artifacts", action="store_true", dest="_noop_verify_artifacts",
