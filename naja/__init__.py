@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
+# The micromamba release whose behaviour (commands, exit statuses, JSON, files) naja implements;
+# ``micromamba --version`` prints it when naja runs under that name (docs/contracts.md).
+MICROMAMBA_VERSION = "2.8.1"
 
 _LAZY = {
     "Version": "naja.version",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from naja.errors import ConfigError, first_line
+from naja.errors import ConfigError, KeyNotPresentError, first_line
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -208,6 +208,9 @@ _KEYS: dict[str, _Key] = {
         _Key("changeps1", "bool", True, "Prefix the shell prompt with the active environment."),
         _Key("env_prompt", "str", "({default_env}) ", "Prompt template: {prefix}, {name}, {default_env}."),
         _Key("always_yes", "bool", False, "Answer yes to every confirmation prompt."),
+        # micromamba's output settings (rc-configurable there too; --json/-q on the command line win)
+        _Key("json", "bool", False, "Report all output as JSON (implies always_yes)."),
+        _Key("quiet", "bool", False, "Print less output (implies always_yes)."),
     )
 }
 
@@ -515,6 +518,8 @@ class Config:
     changeps1: bool
     env_prompt: str
     always_yes: bool
+    json: bool
+    quiet: bool
     rc_files: tuple[Path, ...]
     """The rc files that were read, lowest precedence first."""
     sources: dict[str, tuple[str, ...]]
@@ -691,7 +696,39 @@ def _parse_flow_mapping(raw: str, where: str) -> Any:
         raise ConfigError(f"{where}: cannot parse {raw!r} as a mapping") from None
 
 
-def _file_layer(path: Path) -> tuple[_Layer, list[tuple[str, str]]]:
+def expand_vars(value: Any, env: Mapping[str, str] | None = None) -> Any:
+    """``$VAR`` and ``${VAR}`` replaced in every string of an rc value (lists and mappings too),
+    before it is parsed as its type, as micromamba does; unset variables stay as written."""
+    if isinstance(value, str):
+        if "$" not in value:
+            return value
+        if env is None:
+            return os.path.expandvars(value)
+        import re
+
+        return re.sub(r"\$(\w+|\{([^}]*)\})",
+                      lambda m: env.get(m.group(2) if m.group(2) is not None else m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [expand_vars(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_vars(v, env) for k, v in value.items()}
+    return value
+
+
+_WARNED_UNKNOWN: set[tuple[str, str]] = set()
+
+
+def _warn_unknown(unknown: Iterable[tuple[str, str]]) -> None:
+    """Each unknown key of each rc file is warned about once per process (not silently ignored)."""
+    import logging
+
+    for name, path in unknown:
+        if (name, path) not in _WARNED_UNKNOWN:
+            _WARNED_UNKNOWN.add((name, path))
+            logging.getLogger("naja.config").warning("unknown configuration key %r in %s (ignored)", name, path)
+
+
+def _file_layer(path: Path, env: Mapping[str, str] | None = None) -> tuple[_Layer, list[tuple[str, str]]]:
     data = read_rc_file(path)
     values: dict[str, Any] = {}
     unknown: list[tuple[str, str]] = []
@@ -702,7 +739,7 @@ def _file_layer(path: Path) -> tuple[_Layer, list[tuple[str, str]]]:
             continue
         if raw is None:
             continue  # "key:" with nothing after it: as if unset
-        values[name] = _coerce(key, raw, f"config file {path}")
+        values[name] = _coerce(key, expand_vars(raw, env), f"config file {path}")
     return _Layer(str(path), values), unknown
 
 
@@ -796,10 +833,11 @@ def load_config(
         else:
             files = _expand_rc_locations(rc_search_paths(env, root, target))
         for path in files:
-            layer, layer_unknown = _file_layer(path)
+            layer, layer_unknown = _file_layer(path, env)
             layers.append(layer)
             unknown.extend(layer_unknown)
             loaded.append(path)
+        _warn_unknown(unknown)
     if not no_env:
         layers.append(_env_layer(env))
     layers.append(_overrides_layer(overrides))
@@ -984,16 +1022,16 @@ def _add_values(path: Path, key: str, values: str | Iterable[str], *, prepend: b
 
 
 def remove_value(path: str | os.PathLike[str], key: str, values: str | Iterable[str]) -> list[str]:
-    """Remove values from a list key; ``ConfigError`` if one is not there."""
+    """Remove values from a list key; ``KeyNotPresentError`` if one is not there."""
     path = Path(path)
     _spec, items = _list_values(key, values)
     data = _load_rt(path)
     if key not in data:
-        raise ConfigError(f"{key!r} is not set in {path}")
+        raise KeyNotPresentError(f"{key!r} is not set in {path}")
     seq = _list_in(data, key, path)
     for item in items:
         if item not in seq:
-            raise ConfigError(f"{item!r} is not in {key!r} in {path}")
+            raise KeyNotPresentError(f"{item!r} is not in {key!r} in {path}")
         seq.remove(item)
     _dump_rt(path, data)
     return list(seq)
@@ -1005,7 +1043,7 @@ def remove_key(path: str | os.PathLike[str], key: str) -> None:
     name, _, sub = key.partition(".")
     data = _load_rt(path)
     if name not in data or (sub and (not isinstance(data[name], dict) or sub not in data[name])):
-        raise ConfigError(f"{key!r} is not set in {path}")
+        raise KeyNotPresentError(f"{key!r} is not set in {path}")
     if sub:
         del data[name][sub]
     else:

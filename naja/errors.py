@@ -66,6 +66,11 @@ class ConfigError(NajaError):
     """An unreadable or invalid configuration file or value."""
 
 
+class KeyNotPresentError(ConfigError):
+    """``config remove``/``remove-key`` of something the rc file does not hold (micromamba prints a
+    notice and exits 0)."""
+
+
 class UnknownPlatformError(ConfigError, ValueError):
     """A platform/subdir name that conda does not know."""
 

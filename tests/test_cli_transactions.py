@@ -186,8 +186,9 @@ def test_install_summary_table_and_prompt(real_channel, tmp_path):
     assert "dependent" in res.stdout and "install" in res.stdout
     assert_one_line_error(res, "abort")
     assert installed(env) == {}
-    # no answer at all (stdin closed) is also no
-    assert_one_line_error(naja("install", "-p", env, "-c", real_channel, "dependent", ok=False), "abort")
+    # no answer at all (stdin closed) takes the default, yes, as micromamba's Console::prompt
+    naja("install", "-p", env, "-c", real_channel, "dependent", "--dry-run")
+    assert installed(env) == {}
     # always_yes from the configuration answers for the user
     rc = tmp_path / "yes.condarc"
     rc.write_text("always_yes: true\n")
@@ -568,7 +569,8 @@ def test_install_or_update_without_specs_is_nothing_to_do(real_channel, tmp_path
     for command in ("install", "update"):
         res = naja(command, "-p", env, "-c", real_channel, "-y")
         assert "Nothing to do" in res.stderr
-        assert naja(command, "-p", env, "--json").json()["actions"]["LINK"] == []
+        doc = naja(command, "-p", env, "--json").json()
+        assert "actions" not in doc and doc["message"] == "All requested packages already installed"
     assert (env / "conda-meta" / "history").read_text() == history
 
 

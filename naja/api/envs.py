@@ -23,9 +23,11 @@ class EnvInfo:
 
 
 def list_envs(options: Options | None = None) -> list[EnvInfo]:
-    """The root prefix, everything in the envs dirs and ``~/.conda/environments.txt`` that is an env."""
+    """The root prefix (always, even before it holds an environment, as micromamba's
+    ``list_all_known_prefixes``), everything in the envs dirs and ``~/.conda/environments.txt``
+    that is an env."""
     context = Context.from_options(options or Options())
-    found: list[Path] = []
+    found: list[Path] = [context.root_prefix]
 
     def add(p: Path) -> None:
         if p not in found and is_environment(p):

@@ -244,6 +244,9 @@ def info(options: Options | None = None) -> dict[str, Any]:
     if target is not None:
         env_name = "base" if target == context.root_prefix else target.name
     return {
+        # libmamba/src/api/info.cpp: "libmamba version", "<exe> version" (micromamba's own), then ours
+        "libmamba version": naja.MICROMAMBA_VERSION,
+        "micromamba version": naja.MICROMAMBA_VERSION,
         "naja version": naja.__version__,
         "platform": context.platform,
         "virtual packages": vps,
@@ -254,6 +257,7 @@ def info(options: Options | None = None) -> dict[str, Any]:
         "env location": str(target) if target is not None else "-",
         "envs directories": [str(d) for d in context.envs_dirs],
         "package cache": [str(d) for d in context.pkgs_dirs],
+        "user config files": [str(Path.home() / ".mambarc")],
         "populated config files": rc_files,
         "python version": ".".join(str(v) for v in __import__("sys").version_info[:3]),
     }

@@ -98,18 +98,21 @@ class Plan:
         return rows
 
     def to_json(self, *, success: bool = True) -> dict[str, Any]:
-        """micromamba's transaction JSON: ``actions`` with FETCH/LINK/UNLINK/PREFIX, ``dry_run``,
-        ``prefix``, ``success``."""
-        actions: dict[str, Any] = {
-            "FETCH": [record_json(r) for r in self.fetch],
-            "LINK": [record_json(r) for r in self.to_link],
-            "UNLINK": [record_json(r) for r in self.to_unlink],
-            "PREFIX": str(self.prefix),
-        }
-        if self.context.options.download_only:
-            actions["LINK"] = []
-            actions["UNLINK"] = []
-        return {"actions": actions, "dry_run": self.dry_run, "prefix": str(self.prefix), "success": success}
+        """micromamba's transaction JSON (libmamba core/transaction.cpp ``log_json``, api/create.cpp):
+        ``actions`` holds FETCH/LINK/UNLINK only when not empty, and PREFIX; a transaction with
+        nothing to do has no ``actions`` but a ``message``; then ``dry_run``, ``prefix``, ``success``."""
+        download_only = self.context.options.download_only
+        lists = (("FETCH", self.fetch), ("LINK", () if download_only else self.to_link),
+                 ("UNLINK", () if download_only else self.to_unlink))
+        actions: dict[str, Any] = {key: [record_json(r) for r in recs] for key, recs in lists if recs}
+        doc: dict[str, Any] = {}
+        if actions:
+            doc["actions"] = {**actions, "PREFIX": str(self.prefix)}
+        elif self.create_prefix:  # create without specs
+            doc["actions"] = {"FETCH": [], "PREFIX": str(self.prefix)}
+        else:
+            doc["message"] = "All requested packages already installed"
+        return {**doc, "dry_run": self.dry_run, "prefix": str(self.prefix), "success": success}
 
     def execute(self, progress: Progress | None = None,
                 on_extracted: Callable[[Any, Path], None] | None = None) -> Plan:
@@ -161,6 +164,8 @@ class Plan:
                 "cmd": command_line(),
                 "root_prefix": str(self.context.root_prefix),
             }
+            if options.skip_run_link_scripts:
+                kwargs["execute_link_scripts"] = False
             timeout = options.lock_timeout or getattr(self.context.config, "lock_timeout", 0)
             if timeout:
                 kwargs["lock_timeout"] = float(timeout)
@@ -238,7 +243,11 @@ def record_json(rec: Any) -> dict[str, Any]:
         "size": rec.size,
         "depends": list(rec.depends),
         "constrains": list(rec.constrains),
-        "noarch": rec.noarch_kind,
+        # libmamba specs/package_info.cpp to_json: these three always, noarch only when set
+        "timestamp": rec.timestamp_ms,
+        "license": rec.license or "",
+        "track_features": ",".join(rec.track_features_list),
+        **({"noarch": rec.noarch_kind} if rec.noarch_kind else {}),
     }
 
 

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     if args.force_pkgs_dirs and not (options.yes or args.dry_run):
         dirs = ", ".join(str(d) for d in api.writable_pkgs_dirs(options))
-        if dirs and not output.confirm(f"Remove the package caches {dirs} and everything in them?"):
+        if dirs and not output.confirm(f"Remove the package caches {dirs} and everything in them?",
+                                       default=None):
             from naja.errors import NajaError
 
             raise NajaError("aborted: nothing was removed (pass -y to answer yes without a prompt)")

@@ -7,6 +7,7 @@ parsed namespace into the ``naja.api.Options`` the API takes (imported lazily by
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 
@@ -21,6 +22,10 @@ def add_general(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dry-run", action="store_true", help="show what would be done, change nothing")
     g.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug", "trace", "off"],
                    help="logging level (overrides -v)")
+    # micromamba's remaining general flags: accepted so scripts run; they change nothing in naja
+    for flag in ("--experimental", "--debug", "--print-config-only", "--print-context-only", "--use-uv"):
+        g.add_argument(flag, action="store_true", dest=f"_noop_{flag[2:].replace('-', '_')}",
+                       help=argparse.SUPPRESS)
     r = p.add_argument_group("configuration sources")
     r.add_argument("--rc-file", action="append", default=[], dest="rc_files", metavar="FILE",
                    help="use only these rc files (repeatable)")
@@ -50,6 +55,10 @@ def add_channels(p: argparse.ArgumentParser, *, platform: bool = True) -> None:
                    help="repodata cache lifetime: 0 always revalidate, 1 honour Cache-Control, N seconds")
     g.add_argument("--ssl-verify", metavar="'<false>'|PATH|'<system>'", help="TLS verification")
     g.add_argument("--cacert-path", metavar="PATH", help="CA bundle (file or directory) to trust, before ssl_verify")
+    g.add_argument("--ssl-no-revoke", action="store_true", dest="_noop_ssl_no_revoke",
+                   help="Windows schannel only: accepted, no effect")
+    g.add_argument("--retry-clean-cache", action="store_true",
+                   help="if the solve fails, fetch the repodata again and retry once")
     if platform:
         g.add_argument("--platform", metavar="SUBDIR", help="target platform, e.g. linux-64 or osx-arm64")
 
@@ -86,6 +95,19 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
     g.add_argument("--no-allow-uninstall", dest="allow_uninstall", action="store_false")
     g.add_argument("--safety-checks", choices=["enabled", "warn", "disabled"], default=None)
     g.add_argument("--extra-safety-checks", action="store_true", default=None)
+    g.add_argument("--no-extra-safety-checks", dest="extra_safety_checks", action="store_false")
+    g.add_argument("--skip-run-link-scripts", action="store_true", dest="skip_run_link_scripts",
+                   help="do not run the packages' post-link/pre-unlink scripts")
+    g.add_argument("--run-link-scripts", action="store_false", dest="skip_run_link_scripts",
+                   help="run them (default)")
+    g.add_argument("--relocate-prefix", metavar="PATH", dest="_noop_relocate_prefix",
+                   help="accepted, no effect yet: files are written for the install location")
+    g.add_argument("--verify-artifacts", action="store_true", dest="_noop_verify_artifacts",
+                   help="accepted, no effect: naja reads no package signatures")
+    g.add_argument("--trusted-channels", nargs="+", metavar="CHANNEL", dest="_noop_trusted_channels",
+                   help="accepted with --verify-artifacts, no effect")
+    g.add_argument("--mamba-repodata-parsing", "--no-mamba-repodata-parsing", action="store_true",
+                   dest="_noop_repodata_parsing", help=argparse.SUPPRESS)
     g.add_argument("--shortcuts", "--no-shortcuts", dest="_shortcuts", action="store_true",
                    help="Windows menu shortcuts (not supported: accepted and ignored)")
     g.add_argument("--category", action="append", default=[], metavar="CAT",
@@ -103,6 +125,19 @@ def add_prune_deps(p: argparse.ArgumentParser) -> None:
 def add_force_reinstall(p: argparse.ArgumentParser) -> None:
     p.add_argument("--freeze-installed", action="store_true", help="keep every installed package as it is")
     p.add_argument("--force-reinstall", action="store_true", help="reinstall the requested packages")
+
+
+def plan_retrying(args: argparse.Namespace, make_plan: Callable[[Any], Any], options: Any) -> Any:
+    """``make_plan(options)``; with ``--retry-clean-cache`` a failed solve is tried once more with
+    the repodata fetched again (ttl 0: every cached index revalidated), as micromamba does."""
+    from naja.errors import UnsatisfiableError
+
+    try:
+        return make_plan(options)
+    except UnsatisfiableError:
+        if not getattr(args, "retry_clean_cache", False):
+            raise
+    return make_plan(options.with_(repodata_ttl=0))
 
 
 def options_from_args(args: argparse.Namespace) -> Any:

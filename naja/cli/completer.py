@@ -32,7 +32,7 @@ def complete(words: list[str]) -> list[str]:
     """The completions of ``words[-1]`` given the words before it."""
     if not words:
         return []
-    from naja.cli.main import build_parser
+    from naja.cli.parser import build_parser
 
     parser = build_parser(None)
     for word in words[:-1]:

@@ -17,7 +17,9 @@ def _target(q: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("config", help="show or edit the configuration",
                               description="Show or edit the configuration (.condarc/.mambarc).")
-    sub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True, parser_class=type(p))
+    sub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", parser_class=type(p))
+    # bare ``config`` prints its help on stdout and succeeds, as micromamba (micromamba/src/main.cpp)
+    p.set_defaults(func=lambda args: _print_help(p))
 
     def sp(name: str, helptext: str) -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=helptext, description=helptext)
@@ -43,13 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("-g", "--groups", action="store_true", help=argparse.SUPPRESS)
     q.set_defaults(func=run_describe)
 
-    q = sp("get", "print the value of a key")
+    q = sp("get", "print the value of a key (with --file/--env/--system: as written in that file)")
     q.add_argument("key", metavar="KEY")
+    _target(q)
     q.set_defaults(func=run_get)
 
-    q = sp("set", "set a key in an rc file")
+    q = sp("set", "set keys in an rc file: KEY VALUE [KEY VALUE ...]")
     q.add_argument("key", metavar="KEY")
     q.add_argument("value", metavar="VALUE")
+    q.add_argument("more", nargs="*", metavar="KEY VALUE", help=argparse.SUPPRESS)
     _target(q)
     q.set_defaults(func=run_set)
 
@@ -66,6 +70,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("key", metavar="KEY")
     _target(q)
     q.set_defaults(func=run_remove_key)
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+NOT_PRESENT = "Key is not present in file"  # micromamba's words (micromamba/src/config.cpp), exit 0
+
+
+def _pairs(key: str, values: list[str]) -> list[tuple[str, list[str]]]:
+    """``KEY VALUE [KEY VALUE ...]`` (micromamba: pairs; a value may be ``a,b``) or naja's
+    ``KEY VALUE [VALUE ...]``: pairs when every other token is a list key."""
+    from naja import api
+
+    tokens = [key, *values]
+    list_keys = {d.name for d in api.config_describe(None) if d.type.startswith("list")}
+    if len(tokens) % 2 == 0 and len(tokens) > 2 and all(t in list_keys for t in tokens[::2]):
+        raw = list(zip(tokens[::2], tokens[1::2]))
+    else:
+        raw = [(key, v) for v in values]
+    out: dict[str, list[str]] = {}
+    for name, value in raw:
+        out.setdefault(name, []).extend(v.strip() for v in value.split(",") if v.strip())
+    return list(out.items())
 
 
 def _rc(args: argparse.Namespace):  # -> Path
@@ -161,6 +190,8 @@ def run_get(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
 
+    if args.rc_env or args.rc_system or args.rc_target_file:
+        return _get_from_file(args)
     value = api.config_get(args.key, options_from_args(args))
     if args.json:
         output.print_json({args.key: value})
@@ -170,37 +201,82 @@ def run_get(args: argparse.Namespace) -> int:
     return 0
 
 
+def _get_from_file(args: argparse.Namespace) -> int:
+    """micromamba's ``config get``: the key as written in the one rc file, else a notice (exit 0)."""
+    import sys
+
+    from naja.api.configuration import config_file_values
+    from naja.cli import output
+
+    data = config_file_values(_rc(args))
+    if args.key not in data:
+        if args.json:
+            output.print_json({"success": False, "message": NOT_PRESENT})
+        else:
+            print(NOT_PRESENT)
+        return 0
+    if args.json:
+        output.print_json({args.key: data[args.key]})
+    else:
+        sys.stdout.write(_yaml_dump({args.key: data[args.key]}))
+    return 0
+
+
 def run_set(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
+    from naja.errors import ConfigError
 
+    tokens = [args.key, args.value, *args.more]
+    if len(tokens) % 2:
+        raise ConfigError(f"config set takes KEY VALUE pairs; {tokens[-1]!r} has no value")
     target = _rc(args)
-    value = api.config_set(args.key, args.value, target)
+    written = {key: api.config_set(key, value, target) for key, value in zip(tokens[::2], tokens[1::2])}
     if args.json:
-        output.print_json({"success": True, "file": str(target), args.key: value})
+        output.print_json({"success": True, "file": str(target), **written})
     return 0
 
 
 def run_sequence(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
+    from naja.errors import KeyNotPresentError
 
     target = _rc(args)
-    if args.config_command == "remove":
-        values = api.config_remove(args.key, args.values, target)
-    else:
-        values = api.config_append(args.key, args.values, target, prepend=args.config_command == "prepend")
+    doc: dict[str, object] = {"success": True, "file": str(target)}
+    for key, values in _pairs(args.key, args.values):
+        if args.config_command != "remove":
+            doc[key] = api.config_append(key, values, target, prepend=args.config_command == "prepend")
+            continue
+        try:
+            doc[key] = api.config_remove(key, values, target)
+        except KeyNotPresentError:
+            return _not_present(args)
     if args.json:
-        output.print_json({"success": True, "file": str(target), args.key: values})
+        output.print_json(doc)
+    return 0
+
+
+def _not_present(args: argparse.Namespace) -> int:
+    from naja.cli import output
+
+    if args.json:
+        output.print_json({"success": True, "message": NOT_PRESENT})
+    else:
+        print(NOT_PRESENT)
     return 0
 
 
 def run_remove_key(args: argparse.Namespace) -> int:
     from naja import api
     from naja.cli import output
+    from naja.errors import KeyNotPresentError
 
     target = _rc(args)
-    api.config_remove_key(args.key, target)
+    try:
+        api.config_remove_key(args.key, target)
+    except KeyNotPresentError:
+        return _not_present(args)
     if args.json:
         output.print_json({"success": True, "file": str(target)})
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from naja.cli.common import add_force_reinstall, add_install, options_from_args
+from naja.cli.common import add_force_reinstall, add_install, options_from_args, plan_retrying
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,4 +27,4 @@ def run(args: argparse.Namespace) -> int:
 
             raise NajaError("--clone cannot be combined with package specs")
         return run_plan(args, api.plan_clone(args.clone, options))
-    return run_plan(args, api.plan_create(args.specs, options))
+    return run_plan(args, plan_retrying(args, lambda o: api.plan_create(args.specs, o), options))

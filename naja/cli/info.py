@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     data = api.info(options)
     if args.base:
         if args.json:
-            output.print_json({"root_prefix": data["root_prefix"]})
+            # micromamba prints {"base environment": ...} (libmamba/src/api/info.cpp)
+            output.print_json({"base environment": data["root_prefix"], "root_prefix": data["root_prefix"]})
         else:
             output.print_lines([data["root_prefix"]])
         return 0

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         records = list(reversed(records))
     if args.json:
         strip_credentials = api.strip_credentials  # records written by older tools may carry them
+        # micromamba 2.8 (libmamba api/list.cpp): a list of packages (2.9 wraps it in an object)
         output.print_json([
             {"base_url": strip_credentials(r.channel), "build_number": r.build_number, "build_string": r.build,
              "channel": channel_label(r.channel), "dist_name": r.dist_name, "name": r.name,

@@ -13,6 +13,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
+def invoked_as_micromamba(argv0: str | None = None) -> bool:
+    """Run under the name ``micromamba`` or ``mamba`` (a symlink, a copy of the script)."""
+    import os
+
+    name = os.path.basename(sys.argv[0] if argv0 is None else argv0).lower()
+    for suffix in (".exe", ".py", ".bat", ".cmd"):
+        name = name.removesuffix(suffix)
+    return name in ("micromamba", "mamba")
+
+
+def version_string() -> str:
+    """What ``--version`` prints: the micromamba version naja implements when it runs as
+    micromamba/mamba (clients compare it with their minimum), else naja's own."""
+    from naja import MICROMAMBA_VERSION, __version__
+
+    return MICROMAMBA_VERSION if invoked_as_micromamba() else __version__
+
 
 def _setup_logging(args: argparse.Namespace) -> None:
     import logging
@@ -51,27 +68,27 @@ def _redact_log_record(record: object) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     if args_list in (["--version"], ["-V"]):
-        from naja import __version__
-
-        print(__version__)
+        print(version_string())
         return 0
+    from naja.cli.argv import apply_env, parse
     from naja.cli.parser import build_parser
 
     parser = build_parser(args_list)
     parser.argv = args_list
-    args = parser.parse_args(args_list)
+    args = parse(parser, args_list)
+    apply_env(args)
     func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help(sys.stderr)
-        sys.stderr.write("error: no command given\n")
-        return 2
+    if func is None:  # bare ``naja``: the help on stdout and success, as micromamba
+        parser.print_help(sys.stdout)
+        return 0
     _setup_logging(args)
     verbose = getattr(args, "verbose", 0) or 0
     from naja.cli import progress
 
-    progress.start(args)
     ok = False
     try:
+        _apply_rc_output(args)
+        progress.start(args)
         code = int(func(args) or 0)
         ok = code == 0
         return code
@@ -106,6 +123,27 @@ def _interrupted() -> int:
     return 130
 
 
+def _apply_rc_output(args: argparse.Namespace) -> None:
+    """``json: true`` / ``quiet: true`` in an rc file (or MAMBA_JSON/MAMBA_QUIET) act as the flags do;
+    a flag on the command line wins. Only commands with the general options read them."""
+    if not hasattr(args, "quiet") or (args.json and args.quiet):
+        return
+    from naja.api.configuration import output_settings
+
+    json, quiet = output_settings(rc_files=args.rc_files, no_rc=args.no_rc, no_env=args.no_env,
+                                  root_prefix=getattr(args, "root_prefix", None))
+    args.json = args.json or json
+    args.quiet = args.quiet or quiet
+
+
+def solver_problem_lines(message: str, explanation: str) -> list[str]:
+    """One string per problem, as libsolv's ``problems()``: the explanation's lines without the tree
+    drawing, else the one-line message."""
+    lines = [line.lstrip("│├└─ ").strip() for line in explanation.splitlines()]
+    lines = [line for line in lines if line and line != "The following packages are incompatible"]
+    return lines or [message]
+
+
 def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
     from naja.errors import NajaError, UnsatisfiableError, first_line
 
@@ -116,7 +154,10 @@ def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
 
             doc: dict[str, object] = {"success": False, "error": message, "error_type": type(exc).__name__}
             if isinstance(exc, UnsatisfiableError):
-                doc["solver_problems"] = exc.data if exc.data is not None else exc.explanation
+                # micromamba: a list of strings (libmamba api/utils.cpp write_unsolvable_json_if_needed);
+                # naja's structured explanation goes under a key of its own
+                doc["solver_problems"] = solver_problem_lines(message, exc.explanation)
+                doc["naja_solver_problems"] = exc.data if exc.data is not None else exc.explanation
             print_json(doc)
         sys.stderr.write(f"error: {message}\n")
         if isinstance(exc, UnsatisfiableError) and exc.explanation:

@@ -123,16 +123,20 @@ def transaction_summary(plan: Any) -> None:
     sys.stdout.flush()
 
 
-def confirm(question: str = "Confirm changes") -> bool:
-    """Ask ``[Y/n]`` on stderr, read a line from stdin; EOF (no answer possible) means no."""
-    sys.stderr.write(f"{question}: [Y/n] ")
+def confirm(question: str = "Confirm changes", default: bool | None = True) -> bool:
+    """Ask on stderr, read a line from stdin. As micromamba's ``Console::prompt``, an empty line or
+    the end of input takes the default (pre-commit runs with stdin at EOF); without a default
+    (micromamba's ``clean -f``) they answer no."""
+    choices = {True: "[Y/n]", False: "[y/N]", None: "[y/n]"}[default]
+    sys.stderr.write(f"{question}: {choices} ")
     sys.stderr.flush()
     line = sys.stdin.readline()
     if not line or not sys.stdin.isatty():
         sys.stderr.write(line.strip() + "\n")  # a piped answer is not echoed by a terminal
-    if not line:
-        return False
-    return line.strip().lower() in ("", "y", "yes")
+    answer = line.strip().lower()
+    if not answer:
+        return bool(default)
+    return answer in ("y", "yes")
 
 
 def path_str(p: str | Path) -> str:

@@ -9,7 +9,7 @@ import sys
 # Command modules in help order. ``shell`` and ``run`` are registered when present.
 COMMANDS = (
     "create", "install", "update", "remove", "list", "search", "repoquery", "info", "env", "clean",
-    "config", "package", "index", "shell", "run", "lock",
+    "config", "package", "index", "shell", "run", "lock", "auth", "constructor",
 )
 
 
@@ -41,14 +41,27 @@ ALIASES = {"uninstall": "remove", "activate": "shell", "deactivate": "shell"}
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given ``argv`` naming a known command, only that command's module is loaded
     (every command's options cost startup time), else all of them (help, errors)."""
-    from naja import __version__
+    from naja.cli.main import version_string
 
     parser = Parser(prog="naja", description="A fast, conda-compatible package and environment manager.")
-    parser.add_argument("-V", "--version", action="version", version=__version__)
+    parser.add_argument("-V", "--version", action="version", version=version_string())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    first = next((a for a in argv or () if not a.startswith("-")), None)
+    first = _first_command(argv or [])
     wanted = ALIASES.get(first, first) if first else None
     names = (wanted,) if wanted in COMMANDS else COMMANDS
     for name in names:
         importlib.import_module(f"naja.cli.{name}").register(sub)
     return parser
+
+
+def _first_command(argv: list[str]) -> str | None:
+    """The command word, skipping global options and their values (``naja -r ROOT info``)."""
+    from naja.cli.argv import global_width
+
+    i = 0
+    while i < len(argv):
+        width = global_width(argv[i])
+        if not width:
+            return None if argv[i].startswith("-") else argv[i]
+        i += width
+    return None

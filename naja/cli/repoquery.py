@@ -67,9 +67,12 @@ def run(args: argparse.Namespace) -> int:
         node = api.whoneeds(args.specs[0], options, remote=args.remote, tree=args.tree)
     flat = api.flatten(node)
     if args.json:
-        output.print_json({"query": {"query": args.specs[0], "type": args.query},
-                           "result": {"msg": "", "pkgs": [record_json(r) for r in flat], "status": "OK",
-                                      "root": record_json(node.record) if node.record.version else None}})
+        result: dict[str, object] = {"msg": "", "pkgs": [record_json(r) for r in flat], "status": "OK",
+                                     "root": record_json(node.record) if node.record.version else None}
+        if flat:  # libmamba core/query.cpp: the root record when it has edges, else the query string
+            result["graph_roots"] = [record_json(node.record) if node.children and node.record.version
+                                     else args.specs[0]]
+        output.print_json({"query": {"query": args.specs[0], "type": args.query}, "result": result})
         return 0
     if args.tree:
         def label(rec: object, seen: bool = False) -> str:

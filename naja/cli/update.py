@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from naja.cli.common import add_force_reinstall, add_install, add_prune_deps, options_from_args
+from naja.cli.common import add_force_reinstall, add_install, add_prune_deps, options_from_args, plan_retrying
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,5 +25,6 @@ def run(args: argparse.Namespace) -> int:
         from naja.errors import NajaError
 
         raise NajaError("update --all takes no package specs")
-    plan = api.plan_update(args.specs, options_from_args(args), update_all=args.update_all)
+    plan = plan_retrying(args, lambda o: api.plan_update(args.specs, o, update_all=args.update_all),
+                         options_from_args(args))
     return run_plan(args, plan)
