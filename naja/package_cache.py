@@ -21,9 +21,9 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja import safe_json
 from naja.channel import redact_url, strip_credentials
@@ -32,7 +32,10 @@ from naja.download import Downloader, DownloadRequest, ProgressCallback, file_di
 from naja.errors import CacheLockTimeout, NajaError, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
 from naja.records import PackageRecord
-from naja.verify import MODES, SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
+from naja.verify import SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
+
+if TYPE_CHECKING:
+    from naja.net.settings import NetworkSettings
 
 # ``naja.package_streaming.PACKAGE_EXTENSIONS``, spelt out: importing that module (tarfile, bz2, zipfile...)
 # for a constant would cost every dry run its start-up time.
@@ -133,6 +136,21 @@ def repodata_record_for(record: PackageRecord, package_dir: Path, tarball: Path 
 
 
 @dataclass(frozen=True)
+class CacheOptions:
+    """The package cache's part of the configuration, built once per command by
+    ``naja.api.context.Context.cache_options``."""
+
+    pkgs_dirs: tuple[Path, ...]
+    download_threads: int = 5
+    extract_threads: int | None = None
+    """``None``: automatic (``extract_threads: 0``)."""
+    offline: bool = False
+    safety: SafetyChecks = field(default_factory=SafetyChecks)
+    network: NetworkSettings | None = None
+    """Proxies, TLS trust, credentials, timeouts and retries; ``None``: from the environment."""
+
+
+@dataclass(frozen=True)
 class CachedPackage:
     """Where one record's files are in the cache."""
 
@@ -171,31 +189,12 @@ class PackageCache:
         self._use_depth = 0
 
     @classmethod
-    def from_config(cls, config: Any) -> PackageCache:
-        """Build from a ``naja.config.Config`` (pkgs_dirs, threads, ssl_verify, proxies, offline)."""
-        from naja.config import Config
-
-        threads = getattr(config, "download_threads", None) or 5
-        if isinstance(config, Config):
-            downloader = Downloader(threads, network=config.network)
-        else:  # a namespace with some of Config's attributes (tests, scripts)
-            retries = getattr(config, "remote_max_retries", None)
-            downloader = Downloader(
-                threads,
-                ssl_verify=getattr(config, "ssl_verify", True),
-                proxy_servers=getattr(config, "proxy_servers", None) or {},
-                retries=3 if retries is None else max(0, int(retries)),
-                timeout=float(getattr(config, "remote_read_timeout_secs", None) or 60.0),
-            )
-        cache = cls(
-            config.pkgs_dirs,
-            download_threads=threads,
-            extract_threads=getattr(config, "extract_threads", None) or None,
-            downloader=downloader,
-            offline=bool(getattr(config, "offline", False)),
-        )
-        mode = config.safety_checks if config.safety_checks in MODES else "warn"
-        cache.safety = SafetyChecks(mode=mode, extra=bool(config.extra_safety_checks))
+    def from_options(cls, options: CacheOptions) -> PackageCache:
+        """The cache a command uses, from its configured ``CacheOptions``."""
+        downloader = Downloader(options.download_threads, network=options.network)
+        cache = cls(options.pkgs_dirs, download_threads=options.download_threads,
+                    extract_threads=options.extract_threads, downloader=downloader, offline=options.offline)
+        cache.safety = options.safety
         return cache
 
     # -- directories ---------------------------------------------------------------------------------

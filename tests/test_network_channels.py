@@ -172,7 +172,7 @@ def test_remote_backoff_factor_sets_the_wait(tmp_path, plain_channel, serve):
     for factor in (0, 4):
         rc = tmp_path / f"rc{factor}"
         rc.write_text(f"remote_backoff_factor: {factor}\nremote_max_retries: 2\n")
-        options = fetch.HttpOptions.from_config(load_config(rc_files=[rc]))
+        options = fetch.HttpOptions(load_config(rc_files=[rc]).network)
         server.faults["/chan/linux-64/repodata.json"] = [500, 500]
         start = time.monotonic()
         assert fetch.get(url, label="x", options=options).status == 200

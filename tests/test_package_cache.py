@@ -181,14 +181,15 @@ def test_clean_helpers(tmp_path, channel):
 
 
 def test_from_config_and_offline(tmp_path, channel):
-    from naja.config import load_config
+    from naja.api.context import Context
+    from naja.api.options import Options
     from naja.errors import PackageError
 
     server, recs = channel
     rc = tmp_path / "condarc"
     rc.write_text(f"pkgs_dirs:\n  - {tmp_path / 'cfg-pkgs'}\ndownload_threads: 2\nextract_threads: 1\noffline: true\n")
-    config = load_config(rc_files=[rc], no_env=True)
-    cache = PackageCache.from_config(config)
+    context = Context.from_options(Options(rc_files=(str(rc),), no_env=True))
+    cache = PackageCache.from_options(context.cache_options)
     assert cache.pkgs_dirs[0] == tmp_path / "cfg-pkgs"
     assert (cache.download_threads, cache.extract_threads, cache.offline) == (2, 1, True)
     with pytest.raises(PackageError, match=r"p0-1\.0-0 is not in the package cache and naja is offline"):

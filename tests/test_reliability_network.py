@@ -11,15 +11,19 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from naja.api.context import Context
+from naja.api.options import Options
 from naja.download import Downloader, DownloadRequest
 from naja.errors import ChannelError, DownloadError, NajaError
 from naja.package_cache import PackageCache
 from naja.repodata import fetch, load_records
+from naja.repodata.subdir import FetchOptions
 from tests.support import faults
+from tests.support.options import fetch_options, http_options
 from tests.support.packages import make_channel
 from tests.support.txn import channel_records
 
@@ -119,10 +123,11 @@ def test_package_cache_timeouts_and_retries_come_from_config(tmp_path, serve):
     rec = next(iter(channel_records(root, server.url).values()))
     path = "/linux-64/a-1-0.conda"
     server.faults[path] = [faults.stall(10)] * 10
-    config = SimpleNamespace(pkgs_dirs=[str(tmp_path / "pkgs")], remote_read_timeout_secs=0.3,
-                             remote_connect_timeout_secs=0.3, remote_max_retries=1, ssl_verify=True,
-                             safety_checks="warn", extra_safety_checks=False)
-    cache = PackageCache.from_config(config)
+    rc = tmp_path / "condarc"
+    rc.write_text(f"pkgs_dirs: [{tmp_path / 'pkgs'}]\nremote_read_timeout_secs: 0.3\n"
+                  "remote_connect_timeout_secs: 0.3\nremote_max_retries: 1\n")
+    context = Context.from_options(Options(rc_files=(str(rc),), no_env=True))
+    cache = PackageCache.from_options(context.cache_options)
     t0 = time.monotonic()
     with pytest.raises(DownloadError):
         cache.fetch_and_extract([rec])
@@ -154,11 +159,8 @@ def _channel(tmp_path: Path) -> Path:
     return make_channel(tmp_path / "ch", [dict(name="a", version="1", depends=["b"]), dict(name="b", version="1")])
 
 
-def _cfg(tmp_path: Path, **kw) -> SimpleNamespace:
-    kw.setdefault("local_repodata_ttl", 0)
-    kw.setdefault("repodata_use_zst", False)
-    kw.setdefault("repodata_use_shards", False)
-    return SimpleNamespace(repodata_cache_dir=str(tmp_path / "cache"), **kw)
+def _cfg(tmp_path: Path, *, use_shards: bool = False, **net: Any) -> FetchOptions:
+    return fetch_options(tmp_path / "cache", use_zst=False, use_shards=use_shards, http=http_options(**net))
 
 
 REPODATA = "/linux-64/repodata.json"
@@ -177,7 +179,7 @@ def test_repodata_recovers_from_transient_faults(case, tmp_path, serve):
     server = serve(_channel(tmp_path))
     server.faults[REPODATA] = list(REPODATA_RECOVERABLE[case])
     t0 = time.monotonic()
-    records = load_records([server.url], "linux-64", ["a"], config=_cfg(tmp_path, remote_read_timeout_secs=0.5))
+    records = load_records([server.url], "linux-64", ["a"], options=_cfg(tmp_path, read_timeout=0.5))
     assert sorted(r.name for r in records) == ["a", "b"]
     assert time.monotonic() - t0 < 8
     assert server.paths_requested().count(REPODATA) >= 2
@@ -192,7 +194,7 @@ def test_repodata_gives_up_cleanly_and_keeps_no_partial_cache(case, tmp_path, se
     t0 = time.monotonic()
     with pytest.raises(ChannelError) as info:
         load_records([server.url], "linux-64", ["a"],
-                     config=_cfg(tmp_path, remote_read_timeout_secs=0.3, remote_max_retries=1))
+                     options=_cfg(tmp_path, read_timeout=0.3, retries=1))
     assert time.monotonic() - t0 < 8
     message = str(info.value)
     assert "\n" not in message and "linux-64" in message
@@ -207,7 +209,7 @@ def test_short_content_length_gives_a_repodata_error_not_a_crash(tmp_path, serve
     server = serve(_channel(tmp_path))
     server.faults[REPODATA] = [faults.content_length(-50)] * 5
     with pytest.raises(ChannelError) as info:
-        load_records([server.url], "linux-64", ["a"], config=_cfg(tmp_path))
+        load_records([server.url], "linux-64", ["a"], options=_cfg(tmp_path))
     assert "\n" not in str(info.value)
 
 
@@ -216,13 +218,13 @@ def test_repodata_redirects(tmp_path, serve):
     server = serve(root)
     server.faults["/old/linux-64/repodata.json"] = [faults.redirect(REPODATA, 301)]
     server.faults["/old/noarch/repodata.json"] = [faults.redirect("/noarch/repodata.json", 307)]
-    records = load_records([server.url + "/old"], "linux-64", ["a"], config=_cfg(tmp_path))
+    records = load_records([server.url + "/old"], "linux-64", ["a"], options=_cfg(tmp_path))
     assert sorted(r.name for r in records) == ["a", "b"]
     server.routes["/loop/linux-64/repodata.json"] = faults.redirect_loop
     server.routes["/loop/noarch/repodata.json"] = faults.redirect_loop
     t0 = time.monotonic()
     with pytest.raises(ChannelError, match="redirect") as info:
-        load_records([server.url + "/loop"], "linux-64", ["a"], config=_cfg(tmp_path))
+        load_records([server.url + "/loop"], "linux-64", ["a"], options=_cfg(tmp_path))
     assert "\n" not in str(info.value)
     assert time.monotonic() - t0 < 5
     assert len(server.paths_requested()) < 100
@@ -251,14 +253,14 @@ def test_tls_self_signed_refused_unless_trusted(certs, tmp_path, tls_server):
     data = b"tls-blob" * 1000
     url = tls_server.url
     with pytest.raises(ChannelError, match=r"(?i)ssl|tls|certificate") as info:
-        load_records([url], "linux-64", ["a"], config=_cfg(tmp_path / "c1"))
+        load_records([url], "linux-64", ["a"], options=_cfg(tmp_path / "c1"))
     assert "\n" not in str(info.value)
     with pytest.raises(DownloadError, match=r"(?i)ssl|tls|certificate") as dinfo:
         Downloader(retries=0).fetch(_req(url + PKG, tmp_path / "d1", data))
     _assert_clean_failure(dinfo.value, tmp_path / "d1" / "pkgs" / "blob-1.0-0.conda")
 
     for verify in (str(ca), False):
-        records = load_records([url], "linux-64", ["a"], config=_cfg(tmp_path / f"c-{verify}", ssl_verify=verify))
+        records = load_records([url], "linux-64", ["a"], options=_cfg(tmp_path / f"c-{verify}", ssl_verify=verify))
         assert sorted(r.name for r in records) == ["a", "b"]
         assert Downloader(ssl_verify=verify).fetch(_req(url + PKG, tmp_path / f"d-{verify}", data)).read_bytes() == data
 
@@ -270,7 +272,7 @@ def test_https_to_http_redirect_is_refused(certs, tmp_path, tls_server, serve):
     for path in (REPODATA, "/noarch/repodata.json", PKG):
         tls_server.faults[path] = [faults.redirect(plain.url + path)] * 10
     with pytest.raises(ChannelError, match=r"(?i)https.*http|insecure|downgrade") as info:
-        load_records([tls_server.url], "linux-64", ["a"], config=_cfg(tmp_path, ssl_verify=str(ca)))
+        load_records([tls_server.url], "linux-64", ["a"], options=_cfg(tmp_path, ssl_verify=str(ca)))
     assert "\n" not in str(info.value)
     with pytest.raises(DownloadError, match=r"(?i)https.*http|insecure|downgrade") as dinfo:
         Downloader(ssl_verify=str(ca), retries=1).fetch(_req(tls_server.url + PKG, tmp_path, data))
@@ -312,11 +314,11 @@ def test_sharded_repodata_recovers_from_transient_faults(fault, tmp_path, serve)
     assert any("shards/" in p for p in paths)
     for path in paths:
         server.faults[path] = [make()]
-    config = _cfg(tmp_path, repodata_use_shards=True)
+    config = _cfg(tmp_path, use_shards=True)
     records: list = []
     for _attempt in range(len(paths) + 1):  # a corrupt answer is refused, not retried: each run meets one
         try:
-            records = load_records([server.url], "linux-64", ["a"], config=config)
+            records = load_records([server.url], "linux-64", ["a"], options=config)
             break
         except ChannelError as exc:
             assert fault == "garbage-once" and "\n" not in str(exc), exc
@@ -329,6 +331,6 @@ def test_sharded_repodata_persistent_garbage_is_a_clean_error(tmp_path, serve):
     for path in _shard_paths(root):
         server.faults[path] = [faults.body(b"\x28\xb5\x2f\xfd garbage")] * 10
     with pytest.raises(ChannelError) as info:
-        load_records([server.url], "linux-64", ["a"], config=_cfg(tmp_path, repodata_use_shards=True))
+        load_records([server.url], "linux-64", ["a"], options=_cfg(tmp_path, use_shards=True))
     message = str(info.value)
     assert "\n" not in message and ("linux-64" in message or "noarch" in message), message

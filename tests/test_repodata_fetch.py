@@ -7,7 +7,7 @@ import json
 import os
 import time
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -15,6 +15,8 @@ from naja import _zstd
 from naja.errors import ChannelError
 from naja.repodata import fetch, list_cache_entries, load_records
 from naja.repodata.cache import cache_key, read_state
+from naja.repodata.subdir import FetchOptions
+from tests.support.options import fetch_options, http_options
 
 
 def rec(name: str, version: str = "1.0", build: str = "0", depends=(), constrains=(), **extra) -> dict:
@@ -52,9 +54,9 @@ def simple_channel(root: Path, *, zst: bool = False) -> Path:
     return root
 
 
-def cfg(tmp_path: Path, **kw) -> SimpleNamespace:
-    kw.setdefault("local_repodata_ttl", 0)
-    return SimpleNamespace(repodata_cache_dir=str(tmp_path / "cache"), **kw)
+def cfg(tmp_path: Path, **kw: Any) -> FetchOptions:
+    """Fetch options caching under ``tmp_path / "cache"`` (``tests.support.options.fetch_options``)."""
+    return fetch_options(tmp_path / "cache", **kw)
 
 
 def names(records) -> list[str]:
@@ -73,7 +75,7 @@ def _fast_retries(monkeypatch):
 def test_http_200_then_304_with_etag(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
     config = cfg(tmp_path)
-    first = load_records([f"{server.url}/"], "linux-64", ["a"], config=config)
+    first = load_records([f"{server.url}/"], "linux-64", ["a"], options=config)
     assert names(first) == ["a", "b"]
     rec_a = next(r for r in first if r.name == "a")
     assert rec_a.url == f"{server.url}/linux-64/a-1.0-0.tar.bz2"
@@ -81,7 +83,7 @@ def test_http_200_then_304_with_etag(tmp_path, serve):
     cache_file = tmp_path / "cache" / f"{cache_key(server.url + '/linux-64')}.json"
     mtime = cache_file.stat().st_mtime_ns
     server.requests.clear()
-    second = load_records([server.url], "linux-64", ["a"], config=config)
+    second = load_records([server.url], "linux-64", ["a"], options=config)
     assert names(second) == ["a", "b"]
     gets = [(p, h) for _, p, h in server.requests if p.endswith("/linux-64/repodata.json")]
     assert gets and gets[0][1].get("If-None-Match", "").startswith('"')
@@ -92,7 +94,7 @@ def test_http_200_then_304_with_etag(tmp_path, serve):
 
 def test_zst_preferred_when_present(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan", zst=True))
-    records = load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path))
+    records = load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path))
     assert names(records) == ["a", "b"]
     assert "/linux-64/repodata.json.zst" in server.paths_requested()
     assert "/linux-64/repodata.json" not in server.paths_requested()
@@ -106,10 +108,10 @@ def test_zst_preferred_when_present(tmp_path, serve):
 def test_zst_absent_is_remembered(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
     config = cfg(tmp_path)
-    load_records([server.url], "linux-64", ["a"], config=config)
+    load_records([server.url], "linux-64", ["a"], options=config)
     assert repodata_paths(server).count("/linux-64/repodata.json.zst") == 1
     server.requests.clear()
-    load_records([server.url], "linux-64", ["a"], config=config)
+    load_records([server.url], "linux-64", ["a"], options=config)
     assert "/linux-64/repodata.json.zst" not in server.paths_requested()
     assert "/linux-64/repodata.json" in server.paths_requested()
 
@@ -123,7 +125,7 @@ def test_gzip_transfer_encoding(tmp_path, serve):
         handler.send_bytes(200, body, {"Content-Encoding": "gzip", "Content-Type": "application/json"})
 
     server.routes["/linux-64/repodata.json"] = gz
-    records = load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path))
+    records = load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path))
     assert names(records) == ["a", "b"]
     sent = [h for _, p, h in server.requests if p == "/linux-64/repodata.json"]
     assert "gzip" in sent[0].get("Accept-Encoding", "")
@@ -133,20 +135,20 @@ def test_max_age_means_no_request(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
     for sub in ("linux-64", "noarch"):
         server.extra_headers[f"/{sub}/repodata.json"] = {"Cache-Control": "public, max-age=600"}
-    config = cfg(tmp_path, local_repodata_ttl=1)
-    load_records([server.url], "linux-64", ["a"], config=config)
+    config = cfg(tmp_path, ttl=1)
+    load_records([server.url], "linux-64", ["a"], options=config)
     server.requests.clear()
-    assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
+    assert names(load_records([server.url], "linux-64", ["a"], options=config)) == ["a", "b"]
     assert server.paths_requested() == []
     # ttl 0: always revalidate
-    load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path, local_repodata_ttl=0))
+    load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path, ttl=0))
     assert "/linux-64/repodata.json" in server.paths_requested()
 
 
 def test_server_error_is_retried(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
     server.faults["/linux-64/repodata.json"] = [500, 503]
-    records = load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path, repodata_use_zst=False))
+    records = load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path, use_zst=False))
     assert names(records) == ["a", "b"]
     assert server.paths_requested().count("/linux-64/repodata.json") == 3
 
@@ -155,7 +157,7 @@ def test_server_error_gives_up_after_bounded_tries(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
     server.faults["/linux-64/repodata.json"] = [500] * 10
     with pytest.raises(ChannelError, match=r"HTTP 500.*3 attempts"):
-        load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path, repodata_use_zst=False))
+        load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path, use_zst=False))
     assert server.paths_requested().count("/linux-64/repodata.json") == 3
 
 
@@ -163,7 +165,7 @@ def test_missing_channel_is_a_clear_error(tmp_path, serve):
     (tmp_path / "empty").mkdir()
     server = serve(tmp_path / "empty")
     with pytest.raises(ChannelError) as info:
-        load_records([f"{server.url}/nope"], "linux-64", ["a"], config=cfg(tmp_path))
+        load_records([f"{server.url}/nope"], "linux-64", ["a"], options=cfg(tmp_path))
     message = str(info.value)
     assert "\n" not in message and f"{server.url}/nope" in message and "not found" in message
 
@@ -178,7 +180,7 @@ def test_unauthorized_never_shows_token_or_password(tmp_path, serve):
     host = server.url.split("://", 1)[1]
     for url in (f"{server.url}/t/s3cr3t-tok/chan", f"http://alice:pa55word@{host}/t/s3cr3t-tok/chan"):
         with pytest.raises(ChannelError) as info:
-            load_records([url], "linux-64", ["a"], config=cfg(tmp_path))
+            load_records([url], "linux-64", ["a"], options=cfg(tmp_path))
         message = str(info.value)
         assert "401" in message and "chan" in message
         assert "s3cr3t-tok" not in message and "pa55word" not in message
@@ -192,7 +194,7 @@ def test_token_and_basic_auth_are_sent_and_kept_out_of_records(tmp_path, serve):
     simple_channel(root / "t" / "tok123" / "chan")
     server = serve(root)
     host = server.url.split("://", 1)[1]
-    records = load_records([f"http://bob:hunter2@{host}/t/tok123/chan"], "linux-64", ["a"], config=cfg(tmp_path))
+    records = load_records([f"http://bob:hunter2@{host}/t/tok123/chan"], "linux-64", ["a"], options=cfg(tmp_path))
     assert names(records) == ["a", "b"]
     assert all("tok123" not in r.url and "hunter2" not in r.url and "tok123" not in r.channel for r in records)
     sent = [h for _, p, h in server.requests if p.endswith("linux-64/repodata.json")]
@@ -204,11 +206,11 @@ def test_token_and_basic_auth_are_sent_and_kept_out_of_records(tmp_path, serve):
 def test_offline_uses_cache_only(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
     with pytest.raises(ChannelError, match="offline"):
-        load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path), offline=True)
+        load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path), offline=True)
     assert server.paths_requested() == []
-    load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path))
+    load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path))
     server.requests.clear()
-    records = load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path), offline=True)
+    records = load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path), offline=True)
     assert names(records) == ["a", "b"]
     assert server.paths_requested() == []
 
@@ -218,23 +220,23 @@ def test_offline_remembers_a_missing_platform_subdir(tmp_path, serve):
     root = tmp_path / "chan"
     write_subdir(root, "noarch", [rec("d", subdir="noarch")])
     server = serve(root)
-    assert names(load_records([server.url], "linux-64", ["d"], config=cfg(tmp_path))) == ["d"]
+    assert names(load_records([server.url], "linux-64", ["d"], options=cfg(tmp_path))) == ["d"]
     server.requests.clear()
-    records = load_records([server.url], "linux-64", ["d"], config=cfg(tmp_path), offline=True)
+    records = load_records([server.url], "linux-64", ["d"], options=cfg(tmp_path), offline=True)
     assert names(records) == ["d"]
     assert server.paths_requested() == []
 
 
 def test_corrupt_cache_is_detected_and_refetched(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
-    config = cfg(tmp_path, local_repodata_ttl=3600)
-    load_records([server.url], "linux-64", ["a"], config=config)
+    config = cfg(tmp_path, ttl=3600)
+    load_records([server.url], "linux-64", ["a"], options=config)
     cached = tmp_path / "cache" / f"{cache_key(server.url + '/linux-64')}.json"
     good = cached.read_bytes()
     # 1. truncated: size no longer matches the state, so validators are dropped and it is refetched
     cached.write_bytes(good[:20])
     server.requests.clear()
-    assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
+    assert names(load_records([server.url], "linux-64", ["a"], options=config)) == ["a", "b"]
     assert "/linux-64/repodata.json" in server.paths_requested()
     assert cached.read_bytes() == good
     # 2. same size and mtime, garbage content: undecodable, so refetched
@@ -243,7 +245,7 @@ def test_corrupt_cache_is_detected_and_refetched(tmp_path, serve):
     os.utime(cached, ns=(st.st_atime_ns, st.st_mtime_ns))
     (cached.with_suffix(".naja-index")).unlink()
     server.requests.clear()
-    assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
+    assert names(load_records([server.url], "linux-64", ["a"], options=config)) == ["a", "b"]
     assert "/linux-64/repodata.json" in server.paths_requested()
     assert cached.read_bytes() == good
     # 3. same again but the index is still there and current: the damage shows when reading records
@@ -251,7 +253,7 @@ def test_corrupt_cache_is_detected_and_refetched(tmp_path, serve):
     cached.write_bytes(b"[" * len(good))
     os.utime(cached, ns=(st.st_atime_ns, st.st_mtime_ns))
     server.requests.clear()
-    assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
+    assert names(load_records([server.url], "linux-64", ["a"], options=config)) == ["a", "b"]
     assert "/linux-64/repodata.json" in server.paths_requested()
     assert cached.read_bytes() == good
 
@@ -265,7 +267,7 @@ def test_channels_fetched_in_parallel_in_priority_order_with_progress(tmp_path, 
     write_subdir(two, "noarch", [])
     s1, s2 = serve(one), serve(two)
     calls: list[tuple[str, int, int | None]] = []
-    records = load_records([s1.url, s2.url], "linux-64", ["a"], config=cfg(tmp_path),
+    records = load_records([s1.url, s2.url], "linux-64", ["a"], options=cfg(tmp_path),
                            progress=lambda label, done, total: calls.append((label, done, total)))
     assert [(r.name, r.version, r.channel) for r in records] == [
         ("a", "1.0", s1.url), ("a", "2.0", s2.url), ("b", "2.0", s2.url)]
@@ -281,15 +283,15 @@ def test_subdir_records_limited_to_name_patterns(tmp_path, serve):
     write_subdir(root, "linux-64", [rec("pya"), rec("pyb", "2.0"), rec("numpy"), rec("c")])
     server = serve(root)
     for channel in (root.as_uri(), server.url):
-        found = load_subdir_records(channel, "linux-64", config=cfg(tmp_path), patterns=["py*", "c"])
+        found = load_subdir_records(channel, "linux-64", options=cfg(tmp_path), patterns=["py*", "c"])
         assert names(found) == ["c", "pya", "pyb"]
-        assert names(load_subdir_records(channel, "linux-64", config=cfg(tmp_path))) == ["c", "numpy", "pya", "pyb"]
+        assert names(load_subdir_records(channel, "linux-64", options=cfg(tmp_path))) == ["c", "numpy", "pya", "pyb"]
 
 
 def test_file_channel_and_cache_listing(tmp_path):
     root = simple_channel(tmp_path / "chan")
     config = cfg(tmp_path)
-    records = load_records([root.as_uri()], "linux-64", ["a", "d"], config=config)
+    records = load_records([root.as_uri()], "linux-64", ["a", "d"], options=config)
     assert names(records) == ["a", "b", "d"]
     d = next(r for r in records if r.name == "d")
     assert d.url == f"{root.as_uri()}/noarch/d-1.0-0.tar.bz2" and d.subdir == "noarch"
@@ -315,7 +317,7 @@ def test_tls_failure_is_one_clear_line(tmp_path, serve):
     server = serve(simple_channel(tmp_path / "chan"))
     https = server.url.replace("http://", "https://") + "/t/tls-tok/chan"
     with pytest.raises(ChannelError) as info:
-        load_records([https], "linux-64", ["a"], config=cfg(tmp_path))
+        load_records([https], "linux-64", ["a"], options=cfg(tmp_path))
     message = str(info.value)
     assert "TLS/SSL" in message and "\n" not in message and "tls-tok" not in message and "chan" in message
 
@@ -333,9 +335,9 @@ def test_proxy_servers_are_used(tmp_path, serve):
     host = origin.url.split("://", 1)[1]
     for sub in ("linux-64", "noarch"):
         proxy.routes[f"http://{host}/{sub}/repodata.json"] = forward(f"{sub}/repodata.json")
-    config = cfg(tmp_path, proxy_servers={f"http://{origin._httpd.server_address[0]}": proxy.url},
-                 repodata_use_zst=False, use_sharded_repodata=False)
-    records = load_records([origin.url], "linux-64", ["a"], config=config)
+    config = cfg(tmp_path, http=http_options(proxy_servers={f"http://{origin._httpd.server_address[0]}": proxy.url}),
+                 use_zst=False, use_shards=False)
+    records = load_records([origin.url], "linux-64", ["a"], options=config)
     assert names(records) == ["a", "b"]
     assert f"http://{host}/linux-64/repodata.json" in proxy.paths_requested()
     assert origin.paths_requested() == []
@@ -345,7 +347,7 @@ def test_file_channel_with_only_zst(tmp_path):
     root = simple_channel(tmp_path / "chan", zst=True)
     for sub in ("linux-64", "noarch"):
         (root / sub / "repodata.json").unlink()
-    records = load_records([root.as_uri()], "linux-64", ["a", "d"], config=cfg(tmp_path))
+    records = load_records([root.as_uri()], "linux-64", ["a", "d"], options=cfg(tmp_path))
     assert names(records) == ["a", "b", "d"]
     assert all(r.url.startswith(root.as_uri()) for r in records)
 
@@ -357,7 +359,7 @@ def test_invalid_repodata_is_a_clear_error(tmp_path, serve):
         (root / sub / "repodata.json").write_bytes(b'{"packages": {"a-1-0.tar.bz2": ')
     server = serve(root)
     with pytest.raises(ChannelError) as info:
-        load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path))
+        load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path))
     assert "invalid repodata.json" in str(info.value) and "/linux-64" in str(info.value)
     assert not list((tmp_path / "cache").glob("*.json"))  # nothing bad left behind
 
@@ -379,9 +381,9 @@ def test_last_modified_alone_revalidates(tmp_path, serve):
 
     for sub in ("linux-64", "noarch"):
         server.routes[f"/{sub}/repodata.json"] = only_last_modified(sub)
-    config = cfg(tmp_path, repodata_use_zst=False)
-    load_records([server.url], "linux-64", ["a"], config=config)
+    config = cfg(tmp_path, use_zst=False)
+    load_records([server.url], "linux-64", ["a"], options=config)
     server.requests.clear()
-    assert names(load_records([server.url], "linux-64", ["a"], config=config)) == ["a", "b"]
+    assert names(load_records([server.url], "linux-64", ["a"], options=config)) == ["a", "b"]
     sent = [h for _, p, h in server.requests if p == "/linux-64/repodata.json"]
     assert sent[0].get("If-Modified-Since") == stamp and "If-None-Match" not in sent[0]

@@ -107,9 +107,9 @@ def test_index_is_rebuilt_when_repodata_changes(tmp_path):
     root = tmp_path / "chan"
     write_subdir(root, "linux-64", [rec("a", "1.0")])
     config = cfg(tmp_path)
-    assert [r.version for r in load_records([root.as_uri()], "linux-64", ["a"], config=config)] == ["1.0"]
+    assert [r.version for r in load_records([root.as_uri()], "linux-64", ["a"], options=config)] == ["1.0"]
     write_subdir(root, "linux-64", [rec("a", "1.0"), rec("a", "2.0"), rec("a", "3.0")])
-    assert sorted(r.version for r in load_records([root.as_uri()], "linux-64", ["a"], config=config)) == [
+    assert sorted(r.version for r in load_records([root.as_uri()], "linux-64", ["a"], options=config)) == [
         "1.0", "2.0", "3.0"]
 
 
@@ -117,7 +117,7 @@ def test_records_are_complete_and_follow_cep15_base_url(tmp_path):
     root = tmp_path / "chan"
     write_subdir(root, "linux-64", [rec("a", "1.0", depends=["b"])], conda_records=[rec("a", "1.0", depends=["b"]), rec("b", "1.0")],
                  info={"base_url": "https://mirror.example/pkgs/linux-64/"}, repodata_version=2)
-    records = load_records([root.as_uri()], "linux-64", ["a"], config=cfg(tmp_path))
+    records = load_records([root.as_uri()], "linux-64", ["a"], options=cfg(tmp_path))
     by_fn = {r.fn: r for r in records}
     # a-1.0-0 is in both sections: only the .conda is kept
     assert set(by_fn) == {"a-1.0-0.conda", "b-1.0-0.conda"}
@@ -125,11 +125,11 @@ def test_records_are_complete_and_follow_cep15_base_url(tmp_path):
     assert by_fn["a-1.0-0.conda"].channel == root.as_uri() and by_fn["a-1.0-0.conda"].subdir == "linux-64"
     # relative base_url is relative to the subdir
     write_subdir(root, "linux-64", [rec("a")], info={"base_url": "../../files/"}, repodata_version=2)
-    (r,) = load_records([root.as_uri()], "linux-64", ["a"], config=cfg(tmp_path))
+    (r,) = load_records([root.as_uri()], "linux-64", ["a"], options=cfg(tmp_path))
     assert r.url == f"{(tmp_path / 'files').as_uri()}/a-1.0-0.tar.bz2"
     # without repodata_version 2, base_url is not applied (CEP 15)
     write_subdir(root, "linux-64", [rec("a", "2.0")], info={"base_url": "https://elsewhere.example/"})
-    (r,) = load_records([root.as_uri()], "linux-64", ["a"], config=cfg(tmp_path))
+    (r,) = load_records([root.as_uri()], "linux-64", ["a"], options=cfg(tmp_path))
     assert r.url == f"{root.as_uri()}/linux-64/a-2.0-0.tar.bz2"
 
 
@@ -143,14 +143,14 @@ def test_reachability_depends_constrains_virtual_and_priority(tmp_path):
     write_subdir(two, "linux-64", [rec("top", "9.9"), rec("leaf", "9.9")])
     write_subdir(two, "noarch", [])
     config = cfg(tmp_path)
-    records = load_records([one.as_uri(), two.as_uri()], "linux-64", ["top", "nx"], config=config)
+    records = load_records([one.as_uri(), two.as_uri()], "linux-64", ["top", "nx"], options=config)
     assert names(records) == ["leaf", "low", "mid", "nx", "opt", "py", "top"]
     channels = [r.channel for r in records]
     assert channels == sorted(channels, key=[one.as_uri(), two.as_uri()].index)  # priority order kept
     assert {(r.name, r.version) for r in records if r.channel == two.as_uri()} == {("top", "9.9"), ("leaf", "9.9")}
-    flat = load_records([one.as_uri()], "linux-64", ["top"], config=config, recursive=False)
+    flat = load_records([one.as_uri()], "linux-64", ["top"], options=config, recursive=False)
     assert names(flat) == ["top"]
-    globbed = load_records([one.as_uri()], "linux-64", ["l*"], config=config, recursive=False)
+    globbed = load_records([one.as_uri()], "linux-64", ["l*"], options=config, recursive=False)
     assert names(globbed) == ["leaf", "low"]
 
 
@@ -163,7 +163,7 @@ def test_subdir_listing_and_concurrent_builds(tmp_path):
 
     def work() -> None:
         try:
-            results.append(len(load_subdir_records(root.as_uri(), "linux-64", config=config)))
+            results.append(len(load_subdir_records(root.as_uri(), "linux-64", options=config)))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -180,7 +180,7 @@ def test_index_header_is_decoded_once_per_process(tmp_path, monkeypatch):
     root = tmp_path / "chan"
     write_subdir(root, "linux-64", [rec("a", "1.0"), rec("b", "1.0")])
     config = cfg(tmp_path)
-    load_records([root.as_uri()], "linux-64", ["a"], config=config)  # builds the index
+    load_records([root.as_uri()], "linux-64", ["a"], options=config)  # builds the index
     decodes = []
     real = li._header_decoder
 
@@ -192,8 +192,8 @@ def test_index_header_is_decoded_once_per_process(tmp_path, monkeypatch):
     monkeypatch.setattr(li, "_header_decoder", Counting())
     li._HEADERS.clear()
     for name in ("a", "b", "a"):
-        assert [r.name for r in load_records([root.as_uri()], "linux-64", [name], config=config)] == [name]
+        assert [r.name for r in load_records([root.as_uri()], "linux-64", [name], options=config)] == [name]
     assert len(decodes) == 1
     # a changed repodata is never answered from the remembered header
     write_subdir(root, "linux-64", [rec("a", "1.0"), rec("a", "2.0")])
-    assert sorted(r.version for r in load_records([root.as_uri()], "linux-64", ["a"], config=config)) == ["1.0", "2.0"]
+    assert sorted(r.version for r in load_records([root.as_uri()], "linux-64", ["a"], options=config)) == ["1.0", "2.0"]

@@ -21,7 +21,7 @@ def rattler_records(path, names):
 @pytest.mark.parametrize(("channel", "specs"), [("pytorch", ["pytorch", "torchvision"]), ("r", ["r-base", "r-ggplot2"])])
 def test_reachable_records_match_rattler(shared_data, tmp_path, channel, specs):
     root = shared_data / "repodata" / channel
-    ours = load_records([root.as_uri()], "linux-64", specs, config=cfg(tmp_path))
+    ours = load_records([root.as_uri()], "linux-64", specs, options=cfg(tmp_path))
     theirs = rattler_records(root / "linux-64" / "repodata.json", specs)
     assert theirs, "rattler found nothing: the snapshot or request is wrong"
     by_fn = {r.fn: r for r in ours}

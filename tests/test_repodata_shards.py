@@ -53,7 +53,7 @@ def sharded_channel(root: Path) -> tuple[dict[str, str], dict[str, str]]:
 def test_sharded_channel_fetches_only_reachable_shards(tmp_path, serve):
     arch, noarch = sharded_channel(tmp_path / "chan")
     server = serve(tmp_path / "chan")
-    records = load_records([server.url], "linux-64", ["app"], config=cfg(tmp_path))
+    records = load_records([server.url], "linux-64", ["app"], options=cfg(tmp_path))
     assert names(records) == ["app", "deep", "extra", "lib", "pyish"]
     paths = server.paths_requested()
     assert not any(p.endswith(("repodata.json", "repodata.json.zst")) for p in paths)
@@ -72,16 +72,16 @@ def test_shards_are_cached_by_hash_and_index_revalidated(tmp_path, serve):
     sharded_channel(tmp_path / "chan")
     server = serve(tmp_path / "chan")
     config = cfg(tmp_path)
-    first = load_records([server.url], "linux-64", ["app"], config=config)
+    first = load_records([server.url], "linux-64", ["app"], options=config)
     server.requests.clear()
-    second = load_records([server.url], "linux-64", ["app"], config=config)
+    second = load_records([server.url], "linux-64", ["app"], options=config)
     assert sorted(r.fn for r in first) == sorted(r.fn for r in second)
     paths = server.paths_requested()
     assert sorted(paths) == ["/linux-64/repodata_shards.msgpack.zst", "/noarch/repodata_shards.msgpack.zst"]
     assert all(h.get("If-None-Match") for _, p, h in server.requests)
     # offline: nothing requested at all
     server.requests.clear()
-    third = load_records([server.url], "linux-64", ["app"], config=config, offline=True)
+    third = load_records([server.url], "linux-64", ["app"], options=config, offline=True)
     assert sorted(r.fn for r in third) == sorted(r.fn for r in first) and server.paths_requested() == []
 
 
@@ -93,7 +93,7 @@ def test_sharded_base_urls_are_relative_to_the_subdir(tmp_path, serve):
         f.rename(tmp_path / "chan" / "shardstore" / f.name)
     write_sharded(tmp_path / "chan", "noarch", [])
     server = serve(tmp_path / "chan")
-    (r,) = load_records([server.url], "linux-64", ["a"], config=cfg(tmp_path))
+    (r,) = load_records([server.url], "linux-64", ["a"], options=cfg(tmp_path))
     assert r.url == f"{server.url}/pkgs/a-1.0-0.conda"
     assert any(p.startswith("/shardstore/") for p in server.paths_requested())
 
@@ -104,12 +104,12 @@ def test_shard_with_wrong_hash_is_rejected(tmp_path, serve):
     shard.write_bytes(_zstd.compress(msgspec.msgpack.encode({"packages": {}})))
     server = serve(tmp_path / "chan")
     with pytest.raises(ChannelError, match="does not match its hash"):
-        load_records([server.url], "linux-64", ["app"], config=cfg(tmp_path))
+        load_records([server.url], "linux-64", ["app"], options=cfg(tmp_path))
 
 
 def test_file_channel_with_only_shards(tmp_path):
     sharded_channel(tmp_path / "chan")
-    records = load_records([(tmp_path / "chan").as_uri()], "linux-64", ["app"], config=cfg(tmp_path))
+    records = load_records([(tmp_path / "chan").as_uri()], "linux-64", ["app"], options=cfg(tmp_path))
     assert names(records) == ["app", "deep", "extra", "lib", "pyish"]
 
 
@@ -118,10 +118,10 @@ def test_channel_without_shards_falls_back_and_remembers(tmp_path, serve):
 
     server = serve(simple_channel(tmp_path / "plain"))
     config = cfg(tmp_path)
-    load_records([server.url], "linux-64", ["a"], config=config)
+    load_records([server.url], "linux-64", ["a"], options=config)
     assert "/linux-64/repodata_shards.msgpack.zst" in server.paths_requested()
     server.requests.clear()
-    load_records([server.url], "linux-64", ["a"], config=config)
+    load_records([server.url], "linux-64", ["a"], options=config)
     assert "/linux-64/repodata_shards.msgpack.zst" not in server.paths_requested()
 
 
@@ -130,7 +130,7 @@ def test_prune_shard_cache_keeps_only_referenced_shards(tmp_path, serve):
 
     sharded_channel(tmp_path / "chan")
     server = serve(tmp_path / "chan")
-    load_records([server.url], "linux-64", ["app"], config=cfg(tmp_path))
+    load_records([server.url], "linux-64", ["app"], options=cfg(tmp_path))
     store = tmp_path / "cache" / "shards-v1"
     kept = sorted(p.name for p in store.iterdir())
     stale = store / ("ab" * 32 + ".msgpack.zst")

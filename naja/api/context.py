@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from naja.api.options import Options
-from naja.config import default_root_prefix, expand_path
+from naja.config import Config, default_root_prefix, expand_path
 from naja.errors import PrefixError
 from naja.prefix import check_env_name, named_prefix
 
 if TYPE_CHECKING:
-    from naja.channel import ChannelConfig
+    from naja.channel import Channel, ChannelConfig
+    from naja.link import LinkOptions
+    from naja.package_cache import CacheOptions
+    from naja.repodata.fetch import HttpOptions
+    from naja.repodata.subdir import FetchOptions
+    from naja.solver.task import ChannelPriority, SolveOptions
 
 
 def _path(text: str | os.PathLike[str]) -> Path:
     return Path(expand_path(os.fspath(text)))
 
 
-def load_config(options: Options, target_prefix: Path | None = None) -> Any:
+def load_config(options: Options, target_prefix: Path | None = None) -> Config:
     """``naja.config.load_config`` with the CLI's sources and overrides."""
     from naja import config
 
@@ -70,10 +76,12 @@ def _overrides(options: Options) -> dict[str, Any]:
 
 @dataclass
 class Context:
-    """Configuration plus the resolved root prefix; built once per command."""
+    """Configuration plus the resolved root prefix; built once per command. The layers below the
+    API never see ``Config``: they get the typed options this builds from it once (``http_options``,
+    ``fetch_options``, ``cache_options``, ``link_options``, ``solve_options``)."""
 
     options: Options
-    config: Any
+    config: Config
     root_prefix: Path
     _platform: str | None = field(default=None, repr=False)
 
@@ -82,7 +90,7 @@ class Context:
         if target_prefix is None:
             target_prefix = _explicit_prefix(options)
         config = load_config(options, target_prefix)
-        root = options.root_prefix or getattr(config, "root_prefix", None)
+        root = options.root_prefix or config.root_prefix
         root_prefix = _path(root) if root else default_root_prefix()
         return cls(options=options, config=config, root_prefix=root_prefix)
 
@@ -90,7 +98,7 @@ class Context:
 
     @property
     def envs_dirs(self) -> list[Path]:
-        dirs = [_path(d) for d in (getattr(self.config, "envs_dirs", None) or [])]
+        dirs = [_path(d) for d in self.config.envs_dirs]
         default = self.root_prefix / "envs"
         if default not in dirs:
             dirs.append(default)
@@ -98,7 +106,7 @@ class Context:
 
     @property
     def pkgs_dirs(self) -> list[Path]:
-        dirs = [_path(d) for d in (getattr(self.config, "pkgs_dirs", None) or [])]
+        dirs = [_path(d) for d in self.config.pkgs_dirs]
         return dirs or [self.root_prefix / "pkgs"]
 
     # --- platform --------------------------------------------------------------------------------
@@ -106,7 +114,7 @@ class Context:
     @property
     def platform(self) -> str:
         if self._platform is None:
-            value = self.options.platform or getattr(self.config, "platform", None)
+            value = self.options.platform or self.config.platform
             from naja import platform as platform_mod
 
             plat = platform_mod.Platform.parse(value) if value else platform_mod.Platform.current()
@@ -157,17 +165,17 @@ class Context:
                 names.append(c)
         # like micromamba, the built-in default (conda-forge) is a fallback for when nobody named a
         # channel, not something added to the channels given with -c or in an environment file
-        origins = (getattr(self.config, "sources", None) or {}).get("channels") or ()
+        origins = self.config.sources.get("channels") or ()
         only_default = all(o == "default" for o in origins)
         if names and only_default:
             return names
         if not self.options.override_channels and "nodefaults" not in extra:
-            for c in getattr(self.config, "channels", None) or []:
+            for c in self.config.channels:
                 if c not in names:
                     names.append(c)
         return names
 
-    def channels(self, extra: list[str] | tuple[str, ...] = ()) -> list[Any]:
+    def channels(self, extra: list[str] | tuple[str, ...] = ()) -> list[Channel]:
         """``naja.channel.Channel`` objects in priority order, multichannels expanded."""
         from naja import channel as channel_mod
 
@@ -180,8 +188,72 @@ class Context:
         return self.config.channel_config
 
     @property
-    def channel_priority(self) -> str:
-        return self.options.channel_priority or str(getattr(self.config, "channel_priority", "flexible"))
+    def channel_priority(self) -> ChannelPriority:
+        value = self.options.channel_priority or self.config.channel_priority
+        if value == "strict" or value == "disabled":
+            return value
+        return "flexible"
+
+    # --- the typed options each layer gets -------------------------------------------------------
+
+    @property
+    def offline(self) -> bool:
+        return self.options.offline or self.config.offline
+
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds to wait for a prefix or cache lock (0: forever)."""
+        return float(self.options.lock_timeout or self.config.lock_timeout or 0)
+
+    @cached_property
+    def http_options(self) -> HttpOptions:
+        """Proxies, TLS trust, credentials, mirrors, timeouts, retries and the body bound."""
+        from naja.repodata.fetch import HttpOptions
+
+        return HttpOptions(self.config.network, max_bytes=self.config.repodata_max_bytes)
+
+    @cached_property
+    def fetch_options(self) -> FetchOptions:
+        """How repodata is fetched and cached (``load_records``'s ``options``)."""
+        from naja.repodata.subdir import FetchOptions
+
+        c = self.config
+        return FetchOptions(cache_dir=self.pkgs_dirs[0] / "cache", ttl=c.local_repodata_ttl,
+                            use_zst=c.repodata_use_zst, use_shards=c.use_sharded_repodata,
+                            offline=self.offline, http=self.http_options)
+
+    @cached_property
+    def cache_options(self) -> CacheOptions:
+        """The package cache's directories, threads, offline mode, safety checks and network."""
+        from naja.package_cache import CacheOptions
+        from naja.verify import MODES, SafetyChecks
+
+        c = self.config
+        mode = c.safety_checks if c.safety_checks in MODES else "warn"
+        return CacheOptions(tuple(self.pkgs_dirs), download_threads=c.download_threads or 5,
+                            extract_threads=c.extract_threads or None, offline=self.offline,
+                            safety=SafetyChecks(mode=mode, extra=c.extra_safety_checks), network=c.network)
+
+    @cached_property
+    def link_options(self) -> LinkOptions:
+        """How files get into the prefix (copy, hard link or symlink; .pyc compilation)."""
+        from naja.link import LinkOptions
+
+        c, o = self.config, self.options
+        return LinkOptions(always_copy=o.always_copy or c.always_copy,
+                           always_softlink=o.always_softlink or c.always_softlink,
+                           allow_softlinks=o.allow_softlinks or c.allow_softlinks, compile_pyc=c.compile_pyc)
+
+    @cached_property
+    def solve_options(self) -> SolveOptions:
+        """Channel priority, pins and the pip-with-python rule of every solve."""
+        from naja.solver.task import SolveOptions
+
+        c, o = self.config, self.options
+        return SolveOptions(channel_priority=self.channel_priority,
+                            pinned_packages=() if o.no_pin else tuple(str(p) for p in c.pinned_packages),
+                            add_pip_as_python_dependency=c.add_pip_as_python_dependency,
+                            pin_python=not (o.no_py_pin or c.no_py_pin))
 
 
 def _explicit_prefix(options: Options) -> Path | None:

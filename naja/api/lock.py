@@ -59,7 +59,7 @@ def lock(files: Sequence[str] = (), platforms: Sequence[str] = (), options: Opti
     context = Context.from_options(options)
     from naja.net.remote import localize
 
-    paths = [Path(f) for f in localize([str(f) for f in files], context.config)] or _default_files()
+    paths = [Path(f) for f in localize([str(f) for f in files], context.http_options)] or _default_files()
     targets = _platforms(platforms, paths, context)
     out = Path(output) if output else Path(DEFAULT_OUTPUT)
     from naja import env_files
@@ -149,13 +149,13 @@ def _solve_platform(context: Context, platform: str, specs: Sequence[str], file_
     channels = context.channels(list(file_channels))
     if not channels:
         raise NajaError("no channels configured: pass -c CHANNEL or list 'channels' in the environment file")
-    available = repodata.load_records(channels, platform, match_specs, config=context.config,
-                                      offline=context.options.offline, progress=repodata_hook())
+    available = repodata.load_records(channels, platform, match_specs, options=context.fetch_options,
+                                      channel_config=context.channel_config, progress=repodata_hook())
     task = solver.SolverTask(
         specs=match_specs,
         available=available,
         virtual_packages=vp.detect_virtual_packages(platform_mod.Platform.parse(platform)),
-        channel_priority=context.channel_priority,  # type: ignore[arg-type]
+        channel_priority=context.solve_options.channel_priority,
         channels=[c.base_url for c in channels],
     )
     try:

@@ -35,7 +35,7 @@ def clean(options: Options | None = None, *, index_cache: bool = False, packages
     context = Context.from_options(options or Options())
     from naja.package_cache import CacheUseLock
 
-    timeout = float(context.options.lock_timeout or context.config.lock_timeout or 0)
+    timeout = context.lock_timeout
     # the same cache lock a transaction holds while it uses the cache: clean waits for them
     dirs = writable_pkgs_dirs(options)  # only these are locked, so only these are touched
     with CacheUseLock(dirs, exclusive=True, timeout=timeout):

@@ -49,14 +49,14 @@ def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> l
         raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
     from naja import repodata
 
-    offline = context.options.offline or bool(getattr(context.config, "offline", False))
     if any("*" in s.name for s in specs):
         out: list[Any] = []
         for ch in channels:
             errors: list[NajaError] = []
             for subdir in (context.platform, "noarch"):
                 try:
-                    out += repodata.load_subdir_records(ch, subdir, config=context.config, offline=offline,
+                    out += repodata.load_subdir_records(ch, subdir, options=context.fetch_options,
+                                                        channel_config=context.channel_config,
                                                         patterns=[s.name for s in specs],
                                                         progress=repodata_hook())
                 except NajaError as exc:  # a channel may lack one of the two subdirs
@@ -64,8 +64,9 @@ def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> l
             if len(errors) == 2:
                 raise errors[0]
         return out
-    return repodata.load_records(channels, context.platform, specs, config=context.config,
-                                 offline=offline, recursive=recursive, progress=repodata_hook())
+    return repodata.load_records(channels, context.platform, specs, options=context.fetch_options,
+                                 channel_config=context.channel_config, recursive=recursive,
+                                 progress=repodata_hook())
 
 
 def search(specs: Sequence[str], options: Options | None = None, *, local: bool = False) -> list[Any]:
@@ -239,7 +240,7 @@ def info(options: Options | None = None) -> dict[str, Any]:
         vps = [f"{r.name}={r.version}={r.build}" for r in virtual_packages(context)]
     except NajaError as exc:
         vps = [f"<{exc}>"]
-    rc_files = [str(p) for p in (getattr(context.config, "rc_files", None) or [])]
+    rc_files = [str(p) for p in context.config.rc_files]
     env_name = "-"
     if target is not None:
         env_name = "base" if target == context.root_prefix else target.name

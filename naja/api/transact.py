@@ -150,25 +150,16 @@ class Plan:
         if self.create_prefix:
             _make_empty_env(self.prefix, self.context)
         if self.transaction is not None and not self.empty:
-            from naja import link
-
-            link_options = link.LinkOptions(
-                always_copy=_setting(self.context, "always_copy"),
-                always_softlink=_setting(self.context, "always_softlink"),
-                allow_softlinks=_setting(self.context, "allow_softlinks"),
-                compile_pyc=bool(getattr(self.context.config, "compile_pyc", True)),
-            )
             kwargs: dict[str, Any] = {
-                "link_options": link_options,
+                "link_options": self.context.link_options,
                 "progress": progress,
                 "cmd": command_line(),
                 "root_prefix": str(self.context.root_prefix),
             }
             if options.skip_run_link_scripts:
                 kwargs["execute_link_scripts"] = False
-            timeout = options.lock_timeout or getattr(self.context.config, "lock_timeout", 0)
-            if timeout:
-                kwargs["lock_timeout"] = float(timeout)
+            if self.context.lock_timeout:
+                kwargs["lock_timeout"] = self.context.lock_timeout
             self.result = self.transaction.execute(cache, **kwargs)
         if self.variables:
             from naja.shell.settings import set_env_vars
@@ -186,14 +177,9 @@ def _hold_caches(context: Context) -> Any:
     from naja.package_cache import CacheUseLock
 
     dirs = [d for d in context.pkgs_dirs if d.is_dir() and os.access(d, os.W_OK | os.X_OK)]
-    timeout = float(context.options.lock_timeout or context.config.lock_timeout or 0)
-    lock = CacheUseLock(dirs, exclusive=False, timeout=timeout)
+    lock = CacheUseLock(dirs, exclusive=False, timeout=context.lock_timeout)
     lock.acquire()
     return lock
-
-
-def _setting(context: Context, key: str) -> bool:
-    return bool(getattr(context.options, key, False) or getattr(context.config, key, False))
 
 
 def command_line() -> str:
@@ -277,12 +263,12 @@ def parse_specs(specs: Iterable[str], channel_config: ChannelConfig | None = Non
 def _pins(context: Context, prefix: Path, installed: Sequence[Any], spec_names: set[str]) -> list[str]:
     if context.options.no_pin:
         return []
-    pins = [str(p) for p in (getattr(context.config, "pinned_packages", None) or [])]
+    pins = list(context.solve_options.pinned_packages)
     if is_environment(prefix):
         from naja.prefix import Prefix
 
         pins += Prefix(prefix).pinned()
-    if not (context.options.no_py_pin or context.config.no_py_pin) and "python" not in spec_names:
+    if context.solve_options.pin_python and "python" not in spec_names:
         for rec in installed:
             if rec.name == "python":
                 parts = rec.version.split(".")
@@ -306,16 +292,16 @@ def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[A
         raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
     log.info("loading repodata for %s from %s", context.platform, ", ".join(c.base_url for c in channels))
     implied = {"python": ["pip"]} if _add_pip(context) else None
-    records = repodata.load_records(channels, context.platform, list(names), config=context.config,
-                    offline=context.options.offline or bool(getattr(context.config, "offline", False)),
-                    progress=repodata_hook(), implied=implied)
+    records = repodata.load_records(channels, context.platform, list(names), options=context.fetch_options,
+                                    channel_config=context.channel_config, progress=repodata_hook(),
+                                    implied=implied)
     log.info("%d records reachable from the request", len(records))
     return records
 
 
 def _add_pip(context: Context) -> bool:
     """micromamba's ``add_pip_as_python_dependency`` (default true)."""
-    return bool(context.config.add_pip_as_python_dependency)
+    return context.solve_options.add_pip_as_python_dependency
 
 
 def _solve(context: Context, *, specs: list[Any], available: list[Any], installed: list[Any],
@@ -330,7 +316,7 @@ def _solve(context: Context, *, specs: list[Any], available: list[Any], installe
         "installed": [r.package_record() if hasattr(r, "package_record") else r for r in installed],
         "virtual_packages": virtual_packages(context),
         "pins": [match_spec.MatchSpec(p) for p in pins],
-        "channel_priority": context.channel_priority,
+        "channel_priority": context.solve_options.channel_priority,
         "channels": [c.base_url for c in channels],
         "update_specs": list(update_specs),
         "remove_specs": list(remove_specs),
@@ -395,7 +381,7 @@ def _fetch_list(context: Context, to_link: list[Any]) -> list[Any]:
 def _package_cache(context: Context, channels: list[Any] | None = None) -> Any:
     from naja.package_cache import PackageCache
 
-    cache = PackageCache.from_config(context.config)
+    cache = PackageCache.from_options(context.cache_options)
     cache.authenticate = _authenticator(context, channels)
     return cache
 
@@ -426,7 +412,7 @@ def _file_inputs(context: Context) -> Any:
     from naja import env_files
     from naja.net.remote import localize
 
-    files = localize(list(context.options.files), context.config)  # -f https://... fetched first
+    files = localize(list(context.options.files), context.http_options)  # -f https://... fetched first
     return env_files.read_env_files(files, platform=context.platform,
                                     categories=["main", *context.options.category])  # as conda-lock: main + extras
 

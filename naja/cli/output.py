@@ -148,7 +148,7 @@ def run_plan(args: Any, plan: Any) -> int:
     json_mode = bool(getattr(args, "json", False))
     quiet = bool(getattr(args, "quiet", False))
     yes = (bool(getattr(args, "yes", False)) or json_mode or quiet
-           or bool(getattr(plan.context.config, "always_yes", False)))
+           or plan.context.config.always_yes)
     from naja.cli import progress
 
     progress.current().finish("repodata")  # its summary lines before the transaction's table

@@ -11,7 +11,10 @@ import tempfile
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from naja.repodata.fetch import HttpOptions
 
 _REMOTE = ("http://", "https://")
 _tmpdir: Path | None = None
@@ -21,17 +24,14 @@ def is_remote(path: str) -> bool:
     return path.lower().startswith(_REMOTE)
 
 
-def localize(paths: Sequence[str], config: Any) -> list[str]:
+def localize(paths: Sequence[str], options: HttpOptions) -> list[str]:
     """``paths`` with every http(s) URL replaced by the path of its downloaded copy."""
     if not any(is_remote(str(p)) for p in paths):
         return [str(p) for p in paths]
-    from naja.repodata.fetch import HttpOptions
-
-    options = HttpOptions.from_config(config)
     return [_download(str(p), options, index) if is_remote(str(p)) else str(p) for index, p in enumerate(paths)]
 
 
-def _download(url: str, options: Any, index: int) -> str:
+def _download(url: str, options: HttpOptions, index: int) -> str:
     from naja.channel import redact_url
     from naja.repodata import fetch
 

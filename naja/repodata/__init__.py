@@ -3,10 +3,13 @@
 ``import naja.repodata`` stays cheap.
 
 Public API:
-- ``load_records(channels, platform, specs, *, config=None, offline=False, recursive=True,
-  cache_dir=None, progress=None) -> list[PackageRecord]``
-- ``load_subdir_records(channel, subdir, *, config=None, offline=False, cache_dir=None, progress=None)``
-- ``list_cache_entries(cache_dir) -> list[CacheEntry]``, ``cache_dir_for(config) -> Path``
+- ``load_records(channels, platform, specs, *, options=None, channel_config=None, offline=False,
+  recursive=True, cache_dir=None, progress=None) -> list[PackageRecord]``
+- ``load_subdir_records(channel, subdir, *, options=None, channel_config=None, offline=False,
+  cache_dir=None, progress=None)``
+- ``FetchOptions`` (cache directory, TTL, zst, shards, offline, ``HttpOptions``): what
+  ``naja.api.context.Context.fetch_options`` builds from the configuration
+- ``list_cache_entries(cache_dir) -> list[CacheEntry]``
 - ``prune_shard_cache(cache_dir) -> list[Path]`` (CEP 16 garbage collection)
 - ``dep_name(spec_string) -> str``
 - ``ProgressCallback``: ``progress(label, bytes_done, bytes_total_or_None)``
@@ -17,17 +20,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from naja.repodata.cache import CacheEntry, list_cache_entries
-    from naja.repodata.fetch import ProgressCallback
+    from naja.repodata.fetch import HttpOptions, ProgressCallback
     from naja.repodata.gateway import dep_name, load_records, load_subdir_records
     from naja.repodata.shards import prune_shard_cache
+    from naja.repodata.subdir import FetchOptions
 
 __all__ = [
     "CacheEntry",
+    "FetchOptions",
+    "HttpOptions",
     "ProgressCallback",
-    "cache_dir_for",
     "dep_name",
     "list_cache_entries",
     "load_records",
@@ -42,6 +45,8 @@ _LAZY = {
     "list_cache_entries": "naja.repodata.cache",
     "CacheEntry": "naja.repodata.cache",
     "ProgressCallback": "naja.repodata.fetch",
+    "HttpOptions": "naja.repodata.fetch",
+    "FetchOptions": "naja.repodata.subdir",
     "prune_shard_cache": "naja.repodata.shards",
 }
 
@@ -56,9 +61,3 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
-
-def cache_dir_for(config: Any = None, cache_dir: Any = None) -> Path:
-    """The directory repodata is cached in for ``config`` (what ``load_records`` uses)."""
-    from naja.repodata.subdir import FetchOptions
-
-    return FetchOptions.from_config(config, cache_dir=cache_dir).cache_dir

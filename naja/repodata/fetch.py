@@ -67,39 +67,11 @@ class HttpOptions:
     def tries(self) -> int:
         return 1 + self.net.retries
 
-    @classmethod
-    def from_config(cls, config: Any) -> HttpOptions:
-        from naja.config import Config
-
-        if config is None:
-            return cls()
-        max_bytes = int(getattr(config, "repodata_max_bytes", None) or DEFAULT_MAX_BYTES)
-        if isinstance(config, Config):
-            return cls(config.network, max_bytes)
-        return cls(_net_from_duck_config(config), max_bytes)
-
 
 def _net_from_env() -> NetworkSettings:
     from naja.net.settings import NetworkSettings
 
     return NetworkSettings.from_environment(connect_timeout=TIMEOUT_S, read_timeout=TIMEOUT_S, retries=TRIES - 1)
-
-
-def _net_from_duck_config(config: Any) -> NetworkSettings:
-    """For callers (tests, scripts) that pass a namespace with a few of ``Config``'s attributes."""
-    from naja.net.settings import NetworkSettings
-
-    connect = getattr(config, "remote_connect_timeout_secs", None)
-    read = getattr(config, "remote_read_timeout_secs", None)
-    retries = getattr(config, "remote_max_retries", None)
-    verify = getattr(config, "ssl_verify", None)
-    return NetworkSettings.from_environment(
-        ssl_verify=True if verify is None else verify, ssl_configured=verify is not None,
-        proxy_servers=dict(getattr(config, "proxy_servers", None) or {}),
-        connect_timeout=float(connect) if connect else TIMEOUT_S,
-        read_timeout=float(read) if read else TIMEOUT_S,
-        retries=max(0, int(retries)) if retries is not None else TRIES - 1,
-    )
 
 
 def split_credentials(url: str) -> tuple[str, dict[str, str]]:

@@ -9,11 +9,12 @@ subdirs fetch that level's shards in parallel), and queue the names found in the
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.channel import redact_url
 from naja.errors import ChannelError
@@ -22,6 +23,9 @@ from naja.records import PackageRecord
 from naja.repodata import fetch
 from naja.repodata.local_index import gc_paused
 from naja.repodata.subdir import FetchOptions, Subdir, open_subdir
+
+if TYPE_CHECKING:
+    from naja.channel import Channel, ChannelConfig
 
 
 def _request_name(spec: Any) -> str:
@@ -32,13 +36,25 @@ def _request_name(spec: Any) -> str:
     return dep_name(str(spec))
 
 
-def resolve_channels(channels: Iterable[Any], config: Any = None) -> list[Any]:
-    """``Channel`` objects (multichannels expanded, duplicates dropped) from objects or strings, with
-    ``config``'s channel settings (``naja.channel.resolve_channels``)."""
+def resolve_channels(channels: Iterable[Any], channel_config: ChannelConfig | None = None) -> list[Channel]:
+    """``Channel`` objects (multichannels expanded, duplicates dropped) from objects or strings, under
+    the user's channel settings (``naja.channel.resolve_channels``)."""
     from naja.channel import Channel, MultiChannel, resolve_channels
 
     items = [c if isinstance(c, Channel | MultiChannel) else str(c) for c in channels]
-    return resolve_channels(items, getattr(config, "channel_config", None))
+    return resolve_channels(items, channel_config)
+
+
+def _options(options: FetchOptions | None, *, offline: bool, cache_dir: str | Path | None,
+             progress: fetch.ProgressCallback | None) -> FetchOptions:
+    """``options`` with this call's arguments: an explicit ``cache_dir`` wins over the configured one."""
+    options = options or FetchOptions()
+    changes: dict[str, Any] = {"offline": options.offline or offline}
+    if cache_dir is not None:
+        changes["cache_dir"] = Path(cache_dir).expanduser()
+    if progress is not None:
+        changes["progress"] = progress
+    return dataclasses.replace(options, **changes)
 
 
 def open_subdirs(
@@ -141,7 +157,8 @@ def load_records(
     platform: str,
     specs: Iterable[Any],
     *,
-    config: Any = None,
+    options: FetchOptions | None = None,
+    channel_config: ChannelConfig | None = None,
     offline: bool = False,
     recursive: bool = True,
     cache_dir: str | Path | None = None,
@@ -156,8 +173,8 @@ def load_records(
     ``fn``, ``url`` (token removed), ``channel`` (the channel's base URL) and ``subdir``. Raises
     ``ChannelError`` (one line, credentials redacted) when a channel cannot be used.
     """
-    options = FetchOptions.from_config(config, offline=offline, cache_dir=cache_dir, progress=progress)
-    subdirs = open_subdirs(resolve_channels(channels, config), str(platform), options)
+    options = _options(options, offline=offline, cache_dir=cache_dir, progress=progress)
+    subdirs = open_subdirs(resolve_channels(channels, channel_config), str(platform), options)
     with gc_paused():
         return collect(subdirs, [_request_name(s) for s in specs], recursive=recursive, implied=implied)
 
@@ -166,7 +183,8 @@ def load_subdir_records(
     channel: Any,
     subdir: str,
     *,
-    config: Any = None,
+    options: FetchOptions | None = None,
+    channel_config: ChannelConfig | None = None,
     offline: bool = False,
     cache_dir: str | Path | None = None,
     progress: fetch.ProgressCallback | None = None,
@@ -175,8 +193,8 @@ def load_subdir_records(
     """Every record of one subdir of one channel (for ``search``/``repoquery`` over a whole channel),
     or, with ``patterns`` (``fnmatch`` globs), of the names matching one of them: only those records
     are decoded. Uses the full ``repodata.json`` even when the channel is sharded: many names are wanted."""
-    options = FetchOptions.from_config(config, offline=offline, cache_dir=cache_dir, progress=progress)
-    (resolved,) = resolve_channels([channel], config)[:1] or [None]
+    options = _options(options, offline=offline, cache_dir=cache_dir, progress=progress)
+    (resolved,) = resolve_channels([channel], channel_config)[:1] or [None]
     if resolved is None:
         raise ChannelError(f"no channel given: {channel!r}")
     sub = open_subdir(resolved, subdir, options, allow_shards=False)

@@ -33,47 +33,24 @@ from naja.repodata import cache, fetch, local_index, shards
 from naja.repodata.cache import RepodataState
 
 
-@dataclass
+@dataclass(frozen=True)
 class FetchOptions:
-    """How to fetch: settings from ``naja.config.Config`` plus call arguments."""
+    """How to fetch repodata: the configuration's part (built once by ``naja.api.context.Context``)
+    plus the per-call ``offline``/``progress`` (``dataclasses.replace``)."""
 
-    cache_dir: Path
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
     ttl: int = 1
+    """``local_repodata_ttl``: 0 always revalidate, 1 honour Cache-Control, N seconds."""
     use_zst: bool = True
     use_shards: bool = True
+    """``use_sharded_repodata``: try CEP 16 shards before ``repodata.json``."""
     offline: bool = False
     http: fetch.HttpOptions = field(default_factory=fetch.HttpOptions)
     progress: fetch.ProgressCallback | None = None
 
-    @classmethod
-    def from_config(
-        cls,
-        config: Any,
-        *,
-        offline: bool = False,
-        cache_dir: str | Path | None = None,
-        progress: fetch.ProgressCallback | None = None,
-    ) -> FetchOptions:
-        directory = getattr(config, "repodata_cache_dir", None) or cache_dir or _default_cache_dir(config)
-        ttl = getattr(config, "local_repodata_ttl", 1)
-        use_shards = getattr(config, "repodata_use_shards", None)
-        if use_shards is None:
-            use_shards = getattr(config, "use_sharded_repodata", True)
-        return cls(
-            cache_dir=Path(directory).expanduser(),
-            ttl=1 if ttl is None else int(ttl),
-            use_zst=bool(getattr(config, "repodata_use_zst", True)),
-            use_shards=bool(use_shards),
-            offline=bool(offline or getattr(config, "offline", False)),
-            http=fetch.HttpOptions.from_config(config),
-            progress=progress,
-        )
 
-
-def _default_cache_dir(config: Any) -> Path:
-    pkgs_dirs = getattr(config, "pkgs_dirs", None)
-    if pkgs_dirs:
-        return Path(pkgs_dirs[0]) / "cache"
+def default_cache_dir() -> Path:
+    """Where repodata is cached when no package cache is configured (library callers)."""
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("naja")) / "repodata"

@@ -7,6 +7,6 @@ list[str]`` are the public entry points.
 
 from naja.solver.check import check
 from naja.solver.solve import solve
-from naja.solver.task import SolverTask
+from naja.solver.task import SolveOptions, SolverTask
 
-__all__ = ["SolverTask", "check", "solve"]
+__all__ = ["SolveOptions", "SolverTask", "check", "solve"]

@@ -11,6 +11,20 @@ from naja.records import PackageRecord
 ChannelPriority = Literal["strict", "flexible", "disabled"]
 
 
+@dataclass(frozen=True)
+class SolveOptions:
+    """The solve's part of the configuration, built once per command by
+    ``naja.api.context.Context.solve_options``; the planner turns it and the request into a
+    ``SolverTask``."""
+
+    channel_priority: ChannelPriority = "flexible"
+    pinned_packages: tuple[str, ...] = ()
+    """Match specs every solve must respect (``pinned_packages``, unless ``--no-pin``)."""
+    add_pip_as_python_dependency: bool = True
+    pin_python: bool = True
+    """Keep an installed python at its minor version (``no_py_pin`` false)."""
+
+
 @dataclass
 class SolverTask:
     """One request to the solver.

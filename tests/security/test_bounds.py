@@ -241,7 +241,7 @@ def test_deeply_nested_repodata_is_an_error_naming_the_url(tmp_path, channel, pa
 
     channel.routes[path] = lambda h: h.send_bytes(200, body, {})
     with pytest.raises(ChannelError) as info:
-        load_records([channel.url], "linux-64", ["a"], config=cfg(tmp_path))
+        load_records([channel.url], "linux-64", ["a"], options=cfg(tmp_path))
     assert f"{channel.url}{path}" in str(info.value) and "nested too deeply" in str(info.value)
 
 
