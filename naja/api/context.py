@@ -190,9 +190,7 @@ class Context:
     @property
     def channel_priority(self) -> ChannelPriority:
         value = self.options.channel_priority or self.config.channel_priority
-        if value == "strict" or value == "disabled":
-            return value
-        return "flexible"
+        return "strict" if value == "strict" else "disabled" if value == "disabled" else "flexible"
 
     # --- the typed options each layer gets -------------------------------------------------------
 

@@ -111,7 +111,7 @@ def _mirrors(config: Config) -> Mirrors:
         return Mirrors()
     from naja.channel import resolve_channels
 
-    pairs = []
+    pairs: list[tuple[str, tuple[str, ...]]] = []
     for name, urls in config.mirrored_channels.items():
         bases = [c.base_url.rstrip("/") for c in resolve_channels([name], config.channel_config)]
         mirrors = tuple(u.rstrip("/") for u in urls)

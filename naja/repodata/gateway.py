@@ -194,9 +194,10 @@ def load_subdir_records(
     or, with ``patterns`` (``fnmatch`` globs), of the names matching one of them: only those records
     are decoded. Uses the full ``repodata.json`` even when the channel is sharded: many names are wanted."""
     options = _options(options, offline=offline, cache_dir=cache_dir, progress=progress)
-    (resolved,) = resolve_channels([channel], channel_config)[:1] or [None]
-    if resolved is None:
+    found = resolve_channels([channel], channel_config)
+    if not found:
         raise ChannelError(f"no channel given: {channel!r}")
+    resolved = found[0]
     sub = open_subdir(resolved, subdir, options, allow_shards=False)
     if sub is None:
         raise ChannelError(f"{redact_url(resolved.base_url)}/{subdir}: no repodata found")
