@@ -527,6 +527,8 @@ class Config:
     key for a map. Entries are a file path, ``env:NAME``, ``cli`` or ``default``."""
     unknown_keys: tuple[tuple[str, str], ...]
     """(key, file) pairs naja does not know; ignored, like conda does."""
+    _channel_config: ChannelConfig | None
+    _network: NetworkSettings | None
 
     def __init__(self, **values: Any) -> None:
         values.setdefault("rc_files", ())
