@@ -104,3 +104,44 @@ def test_repodata_keys_need_not_be_dist_names(tmp_path):
     got = installed(prefix)
     assert got["odd"]["fn"] == "odd_file.conda" and got["dash"]["fn"] == "dash-file.conda"
     assert got["odd"]["url"].endswith("/linux-64/odd_file.conda")
+
+
+def _pip_installed(prefix, name, version, installer="pip"):
+    dist = prefix / "lib" / "python3.12" / "site-packages" / f"{name}-{version}.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nbody\n")
+    (dist / "INSTALLER").write_text(installer + "\n")
+
+
+def test_list_shows_pip_packages_as_pypi(tmp_path):
+    chan = make_channel(tmp_path / "ch", [dict(name="pip", version="24.0", noarch="generic"),
+                                          dict(name="zlib", version="1.3")])
+    prefix = tmp_path / "env"
+    naja("create", "-y", "-p", prefix, "-c", chan.as_uri(), "zlib")
+    _pip_installed(prefix, "requests", "2.31.0")
+    assert "requests" not in naja("list", "-p", prefix).stdout  # no pip in the env: none (micromamba)
+    naja("install", "-y", "-p", prefix, "-c", chan.as_uri(), "pip")
+    _pip_installed(prefix, "by_conda", "1.0", installer="conda")
+    doc = naja("list", "-p", prefix, "--json").json()
+    assert [p["name"] for p in doc] == ["pip", "requests", "zlib"]
+    req = doc[1]
+    assert (req["channel"], req["base_url"], req["build_string"], req["version"]) == \
+        ("pypi", "https://pypi.org/", "pypi_0", "2.31.0")
+    assert "pypi" in naja("list", "-p", prefix).stdout
+    assert [p["name"] for p in naja("list", "-p", prefix, "--json", "--no-pip").json()] == ["pip", "zlib"]
+    assert "requests" not in naja("list", "-p", prefix, "--explicit").stdout
+
+
+def test_remove_force_leaves_dependents(tmp_path):
+    chan = make_channel(tmp_path / "ch", [
+        dict(name="python", version="3.12"),
+        dict(name="lib", version="1.0", noarch="python", depends=["python"],
+             files={"site-packages/lib/__init__.py": "x = 1\n"}),
+        dict(name="app", version="1.0", depends=["lib"])])
+    prefix = tmp_path / "env"
+    naja("create", "-y", "-p", prefix, "-c", chan.as_uri(), "app")
+    assert any(prefix.glob("lib/python3.12/site-packages/lib/__init__.py"))
+    naja("remove", "-y", "-f", "-p", prefix, "lib")
+    got = installed(prefix)
+    assert set(got) == {"python", "app"}
+    assert not any(prefix.glob("lib/python*/site-packages/lib/__init__.py"))
