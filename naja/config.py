@@ -110,7 +110,7 @@ _KEYS: dict[str, _Key] = {
     k.name: k
     for k in (
         # channels
-        _Key("channels", "list", ["conda-forge"], "Channels to search, highest priority first."),
+        _Key("channels", "list", [], "Channels to search, highest priority first (none by default)."),
         _Key("channel_alias", "str", DEFAULT_CHANNEL_ALIAS, "URL prefix that channel names are appended to."),
         _Key(
             "custom_channels", "map", {}, "Channel name -> location URL (the name is appended as conda does)."
@@ -288,9 +288,15 @@ def _coerce(key: _Key, value: Any, where: str) -> Any:
         from naja.platform import Platform
 
         try:
-            return Platform.parse(str(value)).subdir
+            plat = Platform.parse(str(value), strict=False)
         except ConfigError as exc:
             raise ConfigError(f"{where}: {key.name!r}: {exc}") from None
+        if not plat.known:  # as micromamba, any platform is taken; unlike it, naja says so
+            import logging
+
+            logging.getLogger("naja.config").warning("%s: platform %r is not a known conda subdir",
+                                                     where, plat.subdir)
+        return plat.subdir
     if t == "ssl":
         if isinstance(value, bool):
             return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Mapping
 
@@ -39,6 +40,8 @@ _KNOWN: dict[str, tuple[str | None, str | None]] = {
     "wasi-wasm32": ("wasi", "wasm32"),
 }
 
+_SUBDIR_SHAPE = re.compile(r"[a-z][a-z0-9_]*-[a-z0-9_]+")
+
 KNOWN_SUBDIRS: tuple[str, ...] = tuple(_KNOWN)
 """Every subdir naja recognises, ``noarch`` first."""
 
@@ -55,12 +58,19 @@ class Platform:
     __slots__ = ("subdir",)
     subdir: str
 
-    def __init__(self, subdir: str) -> None:
-        if subdir not in _KNOWN:
+    def __init__(self, subdir: str, *, strict: bool = True) -> None:
+        """``strict=False`` also takes a subdir naja does not know but shaped as one (``os-arch``,
+        ``[a-z0-9_]``): micromamba's ``--platform`` takes any string, for channels with new subdirs."""
+        if subdir not in _KNOWN and (strict or not _SUBDIR_SHAPE.fullmatch(subdir)):
             raise UnknownPlatformError(
                 f"unknown platform {subdir!r} (expected one of: {', '.join(KNOWN_SUBDIRS)})"
             )
         object.__setattr__(self, "subdir", subdir)
+
+    @property
+    def known(self) -> bool:
+        """Whether this is one of conda's subdirs (``KNOWN_SUBDIRS``)."""
+        return self.subdir in _KNOWN
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Platform is immutable")
@@ -81,11 +91,11 @@ class Platform:
         return self.subdir
 
     @classmethod
-    def parse(cls, value: str | Platform) -> Platform:
+    def parse(cls, value: str | Platform, *, strict: bool = True) -> Platform:
         """Accept a Platform or a subdir string (whitespace and case tolerated)."""
         if isinstance(value, Platform):
             return value
-        return cls(str(value).strip().lower())
+        return cls(str(value).strip().lower(), strict=strict)
 
     @classmethod
     def current(cls, env: Mapping[str, str] | None = None) -> Platform:
@@ -105,12 +115,12 @@ class Platform:
     @property
     def os(self) -> str | None:
         """``"linux"``, ``"osx"``, ``"win"``, ``"emscripten"``, … or None for noarch."""
-        return _KNOWN[self.subdir][0]
+        return _KNOWN[self.subdir][0] if self.known else self.subdir.split("-", 1)[0]
 
     @property
     def arch(self) -> str | None:
         """Architecture as repodata's ``arch`` field spells it (``x86_64``, ``arm64``, …); None for noarch."""
-        return _KNOWN[self.subdir][1]
+        return _KNOWN[self.subdir][1] if self.known else self.subdir.split("-", 1)[1]
 
     @property
     def is_noarch(self) -> bool:

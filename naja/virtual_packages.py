@@ -54,7 +54,7 @@ def detect_virtual_packages(
 ) -> list[PackageRecord]:
     """The virtual packages for ``platform`` (default: the current one, ``CONDA_SUBDIR`` honoured)."""
     env = os.environ if env is None else env
-    target = Platform.current(env) if platform is None else Platform.parse(platform)
+    target = Platform.current(env) if platform is None else Platform.parse(platform, strict=False)
     if target.is_noarch:
         return []
     host = Platform.host()
@@ -227,7 +227,7 @@ def _archspec(host: Platform) -> str | None:
 @functools.cache
 def _detect_archspec(subdir: str) -> str | None:
     """A simple microarchitecture guess: x86-64 levels from CPU flags, Apple M-series by name."""
-    arch = Platform(subdir).arch
+    arch = Platform(subdir, strict=False).arch
     if arch == "x86_64" and subdir.startswith("linux"):
         try:
             with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:

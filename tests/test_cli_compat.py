@@ -244,6 +244,17 @@ def test_bare_config_and_bare_command_print_help(bin_dir, env):
     assert "remove-key" in ok(mm(bin_dir, "config", env=env)).stdout
 
 
+@pytest.mark.parametrize("argv", [["--json", "config"], ["config", "--json"], ["-q", "config", "-v"],
+                                  ["--json"], ["-r", "/tmp/elsewhere", "config"]])
+def test_global_options_around_a_bare_command(bin_dir, env, argv):
+    # a global option before or after a command with subcommands, none given: its help, exit 0
+    proc = ok(mm(bin_dir, *argv, env=env))
+    assert proc.stdout.startswith("usage:")
+    assert ("remove-key" in proc.stdout) == ("config" in argv)
+    bad = mm(bin_dir, "--json", "config", "bogus", env=env)
+    assert bad.returncode == 2 and "bogus" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_config_edits_as_micromamba(bin_dir, env, tmp_path):
     rc = tmp_path / "edit.yaml"
     rc.write_text("# mine\nalways_yes: true  # keep\n")

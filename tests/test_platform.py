@@ -50,6 +50,18 @@ def test_invalid_platform_is_naja_error(bad):
         Platform(bad)
 
 
+@pytest.mark.parametrize("bad", ["linux", "", "Windows", "../x-64", "a/b-64", "linux-"])
+def test_lenient_platform_still_needs_a_subdir_shape(bad):
+    with pytest.raises(NajaError, match="unknown platform"):
+        Platform(bad, strict=False)
+
+
+def test_lenient_platform_takes_unknown_subdirs():
+    p = Platform("beos-ppc", strict=False)
+    assert (p.known, p.os, p.arch, str(p)) == (False, "beos", "ppc", "beos-ppc")
+    assert Platform("linux-64", strict=False).known
+
+
 def test_parse_is_lenient_about_case_and_space():
     assert Platform.parse(" Linux-64 ") == Platform("linux-64")
     assert Platform.parse(Platform("osx-64")) == Platform("osx-64")

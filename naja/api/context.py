@@ -4,6 +4,7 @@ channels, the way micromamba does (``-p`` > ``-n`` > ``$CONDA_PREFIX`` > root pr
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -117,7 +118,7 @@ class Context:
             value = self.options.platform or self.config.platform
             from naja import platform as platform_mod
 
-            plat = platform_mod.Platform.parse(value) if value else platform_mod.Platform.current()
+            plat = platform_mod.Platform.parse(value, strict=False) if value else platform_mod.Platform.current()
             self._platform = str(plat)
         return self._platform
 
@@ -157,29 +158,26 @@ class Context:
 
     # --- channels --------------------------------------------------------------------------------
 
-    def channel_names(self, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
-        """CLI ``-c`` channels, then file channels, then the configured ones (unless overridden)."""
+    def channel_names(self, extra: list[str] | tuple[str, ...] = (), *, last: Sequence[str] = ()) -> list[str]:
+        """CLI ``-c`` channels, then file channels, then the configured ones (unless overridden),
+        then ``last``: the channels of ``channel::pkg`` specs, which micromamba appends. No channel
+        is implied: with none configured the list is empty, as micromamba's."""
         names: list[str] = []
         for c in [*self.options.channels, *extra]:
             if c not in names and c != "nodefaults":
                 names.append(c)
-        # like micromamba, the built-in default (conda-forge) is a fallback for when nobody named a
-        # channel, not something added to the channels given with -c or in an environment file
-        origins = self.config.sources.get("channels") or ()
-        only_default = all(o == "default" for o in origins)
-        if names and only_default:
-            return names
         if not self.options.override_channels and "nodefaults" not in extra:
             for c in self.config.channels:
                 if c not in names:
                     names.append(c)
+        names.extend(c for c in dict.fromkeys(last) if c not in names)
         return names
 
-    def channels(self, extra: list[str] | tuple[str, ...] = ()) -> list[Channel]:
+    def channels(self, extra: list[str] | tuple[str, ...] = (), *, last: Sequence[str] = ()) -> list[Channel]:
         """``naja.channel.Channel`` objects in priority order, multichannels expanded."""
         from naja import channel as channel_mod
 
-        return channel_mod.resolve_channels(self.channel_names(extra), self.channel_config)
+        return channel_mod.resolve_channels(self.channel_names(extra, last=last), self.channel_config)
 
     @property
     def channel_config(self) -> ChannelConfig:

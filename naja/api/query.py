@@ -16,15 +16,22 @@ from naja.progress import repodata_hook
 
 
 def list_packages(options: Options | None = None, regex: str | None = None, *,
-                  full_name: bool = False) -> tuple[Path, list[Any]]:
+                  full_name: bool = False, pip: bool = False) -> tuple[Path, list[Any]]:
     """The installed records of the target prefix whose name matches ``regex`` (a search, or the
-    whole name with ``full_name``)."""
+    whole name with ``full_name``); with ``pip``, also what pip installed (channel ``pypi``), sorted
+    by name among them, as micromamba 2."""
     context = Context.from_options(options or Options())
     prefix = context.target_prefix(must_exist=True)
     from naja.transaction import recover
 
     recover(prefix)  # a killed transaction is rolled back before we look
     records = prefix_object(prefix).installed()
+    if pip:
+        from naja.pip_records import pip_records
+
+        conda_names = {r.name for r in records}
+        extra = [r for r in pip_records(prefix, conda_names) if r.name not in conda_names]
+        records = sorted([*records, *extra], key=lambda r: r.name)
     if regex:
         pattern = f"^{regex}$" if full_name else regex
         try:

@@ -282,14 +282,18 @@ def virtual_packages(context: Context) -> list[Any]:
     from naja import platform as platform_mod
     from naja import virtual_packages as vp
 
-    return vp.detect_virtual_packages(platform_mod.Platform(context.platform))
+    return vp.detect_virtual_packages(platform_mod.Platform(context.platform, strict=False))
 
 
-def _load(context: Context, channels: list[Any], names: Iterable[Any]) -> list[Any]:
+def _load(context: Context, channels: list[Any], names: Iterable[Any], *, allow_none: bool = False) -> list[Any]:
     from naja import repodata
 
     if not channels:
-        raise NajaError("no channels configured: pass -c CHANNEL or set 'channels' in .condarc")
+        if allow_none:
+            return []
+        # micromamba warns "No 'channels' specified" and its solve then finds nothing: one line here
+        raise NajaError("no channels specified: pass -c CHANNEL or set 'channels' in .condarc "
+                        "(naja, as micromamba, implies none)")
     log.info("loading repodata for %s from %s", context.platform, ", ".join(c.base_url for c in channels))
     implied = {"python": ["pip"]} if _add_pip(context) else None
     records = repodata.load_records(channels, context.platform, list(names), options=context.fetch_options,
@@ -461,6 +465,12 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
         recover(prefix)  # solve against a whole environment, not a killed half
     installed = prefix_object(prefix).installed() if is_environment(prefix) else []
     installed_names = {r.name for r in installed}
+    archives: list[Any] = []
+    if not remove:
+        archive_specs = [s for s in all_specs if is_archive_spec(s)]
+        all_specs = [s for s in all_specs if s not in archive_specs]
+        archives = archive_records(archive_specs, context)
+        all_specs += [f"{r.name}=={r.version}={r.build}" for r in archives]
     match_specs = parse_specs(all_specs, context.channel_config)
     plan.requested = [str(s) for s in match_specs]
     if remove or command == "update":
@@ -480,10 +490,12 @@ def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
         channels: list[Any] = []
         available = [r.package_record() if hasattr(r, "package_record") else r for r in installed]
     else:
-        channels = context.channels(extra_channels)
+        # as micromamba, the channel of a 'channel::pkg' spec is searched too, after the others
+        channels = context.channels(extra_channels, last=[str(s.channel) for s in match_specs if s.channel])
         plan.channels = channels
-        names = [*match_specs, *(r.name for r in installed), *pins]
-        available = _load(context, channels, names)
+        names = [*match_specs, *(r.name for r in installed), *pins,
+                 *(d.split()[0] for r in archives for d in r.depends)]  # a file's dependencies too
+        available = archives + _load(context, channels, names, allow_none=bool(archives))
     if update_all:
         update_specs = parse_specs(sorted(installed_names), context.channel_config)
     else:
@@ -604,6 +616,34 @@ def _extracted_record(data_file: Path, rec: Any) -> Any:
         return records_mod.record_from_dict(data)
     except (OSError, ValueError, msgspec.ValidationError) as exc:
         raise PackageError(f"{rec.fn}: invalid package metadata {data_file}: {exc}") from None
+
+
+_ARCHIVE_SUFFIXES = (".conda", ".tar.bz2")
+
+
+def is_archive_spec(spec: str) -> bool:
+    """``./pkg-1.0-0.tar.bz2``, ``file:///…/pkg-1.0-0.conda`` or an http(s) URL of one package:
+    micromamba installs that very file (a channel of one package), solved with the other specs."""
+    spec = spec.strip()
+    return spec.endswith(_ARCHIVE_SUFFIXES) and "::" not in spec and " " not in spec
+
+
+def archive_records(specs: Sequence[str], context: Context) -> list[Any]:
+    """The full records of package files named on the command line, read from each package's own
+    metadata after fetching it into the package cache."""
+    if not specs:
+        return []
+    records = [record_from_url(s) for s in specs]
+    for rec in records:
+        if rec.url.startswith("file:") and not Path(url_to_path(rec.url)).is_file():
+            raise NajaError(f"no such package file: {url_to_path(rec.url)}")
+    return _complete_explicit(records, context)
+
+
+def url_to_path(url: str) -> str:
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(url).path)
 
 
 def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = None) -> Any:

@@ -123,10 +123,14 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Name
             break
         hoisted += argv[i:i + width]
         i += width
-    if _subparsers(current) is not None or not path:
+    if not path and argv and _only_globals(argv):  # ``naja --json``: the help, as bare ``naja``
+        return _global_parser().parse_args(list(argv))
+    if not path or (_subparsers(current) is not None and not _only_globals(argv[i:])):
         return parser.parse_args(list(argv))  # no command to run: argparse's help and errors
+    # a command whose subcommand is not given (``naja --json config``) runs itself, as bare ``config``
     own, foreign = _split_unknown(current, [*hoisted, *argv[i:]])
-    parse_own = current.parse_args if _takes_remainder(current) else current.parse_intermixed_args
+    whole = _takes_remainder(current) or _subparsers(current) is not None  # argparse cannot intermix these
+    parse_own = current.parse_args if whole else current.parse_intermixed_args
     namespace = parse_own(own)
     for dest, name in dests:
         if dest is not argparse.SUPPRESS and not hasattr(namespace, dest):
@@ -136,6 +140,17 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Name
         if not hasattr(namespace, key):
             setattr(namespace, key, value)
     return namespace
+
+
+def _only_globals(tokens: Sequence[str]) -> bool:
+    """Whether ``tokens`` are global options and nothing else (an empty list is)."""
+    i = 0
+    while i < len(tokens):
+        width = global_width(tokens[i])
+        if not width:
+            return False
+        i += width
+    return True
 
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y"})

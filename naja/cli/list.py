@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-c", "--canonical", action="store_true", help="print channel/subdir::name-version-build")
     p.add_argument("-e", "--export", action="store_true", help="print name=version=build")
     p.add_argument("--revisions", action="store_true", help="show the history revisions")
-    p.add_argument("--no-pip", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-pip", action="store_true", help="leave out packages pip installed (channel pypi)")
     p.set_defaults(func=run)
 
 
@@ -33,11 +33,15 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     if args.revisions:
         return _revisions(args, options)
-    prefix, records = api.list_packages(options, args.regex, full_name=args.full_name)
+    pip = not args.no_pip and not (args.explicit or args.export or args.canonical)  # not conda packages
+    prefix, records = api.list_packages(options, args.regex, full_name=args.full_name, pip=pip)
     if args.reverse:
         records = list(reversed(records))
     if args.json:
-        strip_credentials = api.strip_credentials  # records written by older tools may carry them
+        from naja.pip_records import PYPI, PYPI_BASE_URL
+
+        def strip_credentials(url: str) -> str:  # records written by older tools may carry them
+            return PYPI_BASE_URL if url == PYPI else api.strip_credentials(url)
         # micromamba 2.8 (libmamba api/list.cpp): a list of packages (2.9 wraps it in an object)
         output.print_json([
             {"base_url": strip_credentials(r.channel), "build_number": r.build_number, "build_string": r.build,

@@ -169,7 +169,7 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
 
         address = ctypes.c_void_p.from_address
     ordered = n > 1 and all(map(operator.le, keys, itertools.islice(keys, 1, None)))
-    generic = None if ordered else iter(_runs_generic(keys))
+    generic = None if ordered else iter(_runs_generic(keys, raws))
     i = 0
     while i < n:
         key = keys[i]
@@ -185,8 +185,10 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
             j = bisect_left(keys, bound, i + 1, hi)
             if j == hi and hi < n:
                 j = bisect_left(keys, bound, hi, n)
-            if j - i == 1:  # a single key: its name is ``name`` by construction
+            if j - i == 1:  # a single key: its name is ``name`` by construction, if it is well-formed
                 joined = key
+                if key.count("-") < 2:
+                    name = _record_name(raws[i], key)
             else:
                 joined = "".join(keys[i:j])
                 dashes = name.count("-") + 2
@@ -289,10 +291,27 @@ def _separator_overhead(data: Any, keys: list[str], raws: list[msgspec.Raw], fir
     return second - first - len(raws[0]) - len(keys[1]) if second >= 0 else 0
 
 
-def _runs_generic(keys: list[str]) -> Iterable[tuple[str, int, int]]:
+def _record_name(raw: msgspec.Raw, key: str) -> str:
+    """The name of a record whose key is not ``name-version-build.ext`` (micromamba takes the key
+    as the file name only): read from the record itself."""
+    try:
+        return _name_decoder.decode(raw).name
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        raise RepodataError(f"invalid repodata.json: record {key!r} has no name") from None
+
+
+class _Named(msgspec.Struct):
+    name: str
+
+
+_name_decoder = msgspec.json.Decoder(_Named)
+
+
+def _runs_generic(keys: list[str], raws: list[msgspec.Raw]) -> Iterable[tuple[str, int, int]]:
     """Runs for keys in any order (a name may then have several runs)."""
     pos = 0
-    for name, group in itertools.groupby(k.rsplit("-", 2)[0] for k in keys):
+    names = (k.rsplit("-", 2)[0] if k.count("-") >= 2 else _record_name(r, k) for k, r in zip(keys, raws))
+    for name, group in itertools.groupby(names):
         size = len(list(group))
         yield name, pos, pos + size
         pos += size
