@@ -384,7 +384,7 @@ class Linker:
         self.before_write = before_write
         self._root = self.prefix.rstrip("/") + "/"  # string concatenation is the hot path's join
         self.confined = Root(self.prefix)
-        self._dirs: set[str] = set()
+        self._dirs: set[str] = {""}  # known directories inside the prefix (its root included)
         self.owner = ""  # the package being linked, named in refusals
         self._linked: set[str] = set()  # targets this linker wrote
         self.link_type = LINK_COPY if self.options.always_copy else (
@@ -397,6 +397,15 @@ class Linker:
         file (or a link to a file) where a directory must go is handed to the transaction."""
         if not rel_dir or rel_dir in self._dirs:
             return
+        if rel_dir.rpartition("/")[0] in self._dirs:
+            # one syscall for the usual new directory: its parent is known to be a directory inside
+            # the prefix, and mkdir makes a plain directory or fails on any existing name (links too)
+            try:
+                os.mkdir(self._root + rel_dir)
+                self._dirs.add(rel_dir)
+                return
+            except OSError:
+                pass  # exists, perhaps as a file or a link: the checks below decide
         owner = owner or self.owner
         self.confined.check_dir(rel_dir, owner)
         full = self._root + rel_dir

@@ -625,6 +625,15 @@ class _Extractor:
             return self._prefix + rel
         if self._queued and any(d in self._queued for d in _ancestors(parent)):
             self.drain()  # a file queued at a name this directory needs: written (and refused) first
+        if parent.rpartition("/")[0] in self._safe_dirs:
+            # one syscall for the usual new directory: its parent is known to be a directory inside,
+            # and mkdir makes a plain directory or fails on any existing name (a link included)
+            try:
+                os.mkdir(self._prefix + parent)
+                self._safe_dirs.add(parent)
+                return self._prefix + rel
+            except OSError:
+                pass  # exists (perhaps as a link) or cannot be made: the confinement layer decides
         try:
             self.confined.makedirs(parent)
         except ConfinementError:
