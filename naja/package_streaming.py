@@ -514,6 +514,7 @@ class _Extractor:
         self._batch: list[_Pending] = []
         self._batch_bytes = 0
         self._queued: set[str] = set()  # names queued since the last drain
+        self._written = 0  # files written in order: a small package never pays for the handoffs
         self._in_flight: list[Future[list[_Pending]]] = []
 
     def fail(self, member: str, why: str) -> PackageError:
@@ -648,7 +649,8 @@ class _Extractor:
             return  # the root itself
         if member.ischr() or member.isblk() or member.isfifo() or member.isdev():
             raise self.fail(raw, "device or fifo files are not allowed in packages")
-        if member.isreg() and member.sparse is None and member.size <= _QUEUE_MAX and rel not in self.regular:
+        if member.isreg() and member.sparse is None and member.size <= _QUEUE_MAX and rel not in self.regular \
+                and self._written > _SYNC_FILES:
             path = self._check_parent(raw, rel)
             self._queue(rel, path, _read_data(tf, member), _file_mode(member.mode), member.mtime)
             return
@@ -680,6 +682,7 @@ class _Extractor:
         finally:
             os.close(fd)
         self.regular.add(rel)
+        self._written += 1
 
     @staticmethod
     def _write_data(tf: tarfile.TarFile, member: tarfile.TarInfo, fd: int) -> None:
@@ -764,6 +767,7 @@ class _Extractor:
 
 
 _Pending = tuple[str, str, bytes, int, int]  # (rel, full path, data, mode, mtime)
+_SYNC_FILES = 64  # files of a package written in order before the pool takes over
 _QUEUE_MAX = 1024 * 1024  # members up to this size are written by the pool; bigger ones in order
 _BATCH_FILES = 32
 _BATCH_BYTES = 4 * 1024 * 1024
