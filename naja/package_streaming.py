@@ -772,7 +772,7 @@ _QUEUE_MAX = 1024 * 1024  # members up to this size are written by the pool; big
 _BATCH_FILES = 32
 _BATCH_BYTES = 4 * 1024 * 1024
 _BATCHES_IN_FLIGHT = 4
-_WRITER_THREADS = 4
+_WRITER_THREADS = 2  # more only add GIL contention: the parsing thread is the bound
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
