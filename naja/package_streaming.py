@@ -521,7 +521,10 @@ class _Extractor:
         return PackageError(f"{self.archive}: refusing member {member!r}: {why}")
 
     def extract_all(self, tf: tarfile.TarFile) -> None:
+        from naja.interrupt import check
+
         for member in tf:
+            check()  # Ctrl-C: stop before the next member (the caller removes the partial tree)
             try:
                 self.extract_member(tf, member)
             except OSError as exc:  # disk full, a file where a directory must go, ...

@@ -172,10 +172,13 @@ def test_always_yes_variable_skips_the_prompt(bin_dir, env, channel, tmp_path):
     ["--no-extra-safety-checks", "--retry-clean-cache"],  # metaflow
     ["--lock-timeout", "5", "--no-py-pin", "--py-pin", "--verify-artifacts", "--trusted-channels", "x"],
     ["--relocate-prefix", "/opt/elsewhere", "--skip-run-link-scripts", "--ssl-no-revoke", "--use-uv"],
-    ["--experimental", "--debug", "--mamba-repodata-parsing", "--no-shortcuts", "--cacert-path", "/dev/null"],
+    ["--experimental", "--debug", "--mamba-repodata-parsing", "--no-shortcuts", "--cacert-path", "{ca}"],
 ])
 def test_micromamba_flags_are_accepted(bin_dir, env, channel, tmp_path, flags):
     prefix = tmp_path / "e"
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")  # an existing bundle (a missing one is an error naming it); nothing here uses TLS
+    flags = [f.replace("{ca}", str(ca)) for f in flags]
     ok(mm(bin_dir, "create", "-p", prefix, "libhello", "-c", channel, "-y", *flags, env=env))
     assert names(prefix) == ["libhello"]
 

@@ -156,7 +156,7 @@ def play_dockerfile(dockerfile: str, *, context: Path, work: Path, base: Path) -
             key, _, value = rest.partition("=")
             env[key] = _map(value, fs).replace("$PATH", env["PATH"])
         elif op == "CMD":
-            cmd = json.loads(rest)
+            cmd = [_map(word, fs) for word in json.loads(rest)]
         else:
             raise AssertionError(f"instruction {op} not emulated: {line}")
     for aside in set(stages.values()):  # only the last stage is the image
@@ -187,7 +187,8 @@ def test_docker_recipes_build_and_the_final_stage_runs_without_naja(project, tmp
 
     out = play_dockerfile(multi, context=proj, work=tmp_path / "multi", base=base_python)
     fs = tmp_path / "multi" / "fs"
-    assert out.strip() == str(fs / "opt" / "env")
+    assert out.strip() == str(fs / "opt" / "env")  # through the activation script, no naja, no Python
+    assert (fs / "opt" / "env" / "activate").is_file()
     assert sorted(p.name for p in fs.iterdir()) == ["opt", "root"] and not any((fs / "root").iterdir())
     assert not list((fs / "opt").rglob("naja/__init__.py"))  # naja itself stayed in the build stage
     hello = subprocess.run([str(fs / "opt" / "env" / "bin" / "hello")], capture_output=True, text=True,

@@ -7,7 +7,6 @@ Reading goes through ``naja.config.load_config`` (every source merged); writing 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,13 +130,3 @@ def config_file_values(target: Path) -> dict[str, Any]:
     if not target.is_file():
         raise ConfigError(f"RC file does not exist at {target}")
     return read_rc_file(target)
-
-
-def output_settings(*, rc_files: Sequence[str], no_rc: bool, no_env: bool,
-                    root_prefix: str | None) -> tuple[bool, bool]:
-    """``(json, quiet)`` from the rc files and MAMBA_*/CONDA_* variables: micromamba's ``json`` and
-    ``quiet`` settings, which the CLI applies as if the flags were given."""
-    from naja.config import load_config
-
-    config = load_config(rc_files=list(rc_files) or None, no_rc=no_rc, no_env=no_env, root_prefix=root_prefix)
-    return config.json, config.quiet

@@ -231,3 +231,13 @@ def unregister_env(prefix: Path) -> None:
         import logging
 
         logging.getLogger(__name__).warning("could not unregister %s in %s: %s", prefix, path, exc)
+
+
+def output_settings(*, rc_files: tuple[str, ...] | list[str], no_rc: bool, no_env: bool,
+                    root_prefix: str | None) -> tuple[bool, bool]:
+    """``(json, quiet)`` from the rc files and MAMBA_*/CONDA_* variables: micromamba's ``json`` and
+    ``quiet`` settings, which the CLI applies as if the flags were given."""
+    from naja.config import load_config
+
+    config = load_config(rc_files=list(rc_files) or None, no_rc=no_rc, no_env=no_env, root_prefix=root_prefix)
+    return config.json, config.quiet

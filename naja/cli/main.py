@@ -126,11 +126,11 @@ def _interrupted() -> int:
 def _apply_rc_output(args: argparse.Namespace) -> None:
     """``json: true`` / ``quiet: true`` in an rc file (or MAMBA_JSON/MAMBA_QUIET) act as the flags do;
     a flag on the command line wins. Only commands with the general options read them."""
-    if not hasattr(args, "quiet") or (args.json and args.quiet):
+    if not hasattr(args, "quiet") or not hasattr(args, "rc_files") or (args.json and args.quiet):
         return
-    from naja.api.configuration import output_settings
+    from naja.api.context import output_settings
 
-    json, quiet = output_settings(rc_files=args.rc_files, no_rc=args.no_rc, no_env=args.no_env,
+    json, quiet = output_settings(rc_files=args.rc_files, no_rc=args.no_rc, no_env=getattr(args, "no_env", False),
                                   root_prefix=getattr(args, "root_prefix", None))
     args.json = args.json or json
     args.quiet = args.quiet or quiet

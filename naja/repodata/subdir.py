@@ -283,10 +283,13 @@ def _remove_stale_temps(entry: _Entry) -> None:
 @contextlib.contextmanager
 def _temp_files(entry: _Entry) -> Iterator[tuple[Path, Path]]:
     """Two temporary names in the cache directory (``*.tmp``: never taken for an entry), removed after."""
+    from naja import interrupt
+
     stem = f"{entry.key}.{os.getpid()}.{threading.get_ident()}"
     paths = (entry.directory / f"{stem}.download.tmp", entry.directory / f"{stem}.json.tmp")
     try:
-        yield paths
+        with interrupt.tracking(entry.directory, f"{stem}.*.tmp"):  # Ctrl-C removes them too
+            yield paths
     finally:
         for path in paths:
             with contextlib.suppress(OSError):
