@@ -20,10 +20,11 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
@@ -33,6 +34,9 @@ from naja.download import file_digest
 from naja.errors import PackageError, TransactionError
 from naja.prefix import LINK_COPY, LINK_HARD, LINK_SOFT, PathData
 from naja.records import PackageRecord
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 PARALLEL_LINK_MIN = 256  # files in one package before hard links are made from several threads
@@ -361,6 +365,22 @@ def _copy(src: str, dst: str) -> None:
     shutil.copymode(src, dst)
 
 
+_PARALLEL_DIRS_MIN = 8  # directories at one depth before they are made from the pool
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _link_pool() -> ThreadPoolExecutor:
+    """One pool for the process's big packages (not a new one, and new threads, per package)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _pool = ThreadPoolExecutor(_LINK_THREADS, thread_name_prefix="naja-link")
+        return _pool
+
+
 class Linker:
     """Links planned packages into one prefix.
 
@@ -384,7 +404,7 @@ class Linker:
         self.before_write = before_write
         self._root = self.prefix.rstrip("/") + "/"  # string concatenation is the hot path's join
         self.confined = Root(self.prefix)
-        self._dirs: set[str] = set()
+        self._dirs: set[str] = {""}  # known directories inside the prefix (its root included)
         self.owner = ""  # the package being linked, named in refusals
         self._linked: set[str] = set()  # targets this linker wrote
         self.link_type = LINK_COPY if self.options.always_copy else (
@@ -397,6 +417,15 @@ class Linker:
         file (or a link to a file) where a directory must go is handed to the transaction."""
         if not rel_dir or rel_dir in self._dirs:
             return
+        if rel_dir.rpartition("/")[0] in self._dirs:
+            # one syscall for the usual new directory: its parent is known to be a directory inside
+            # the prefix, and mkdir makes a plain directory or fails on any existing name (links too)
+            try:
+                os.mkdir(self._root + rel_dir)
+                self._dirs.add(rel_dir)
+                return
+            except OSError:
+                pass  # exists, perhaps as a file or a link: the checks below decide
         owner = owner or self.owner
         self.confined.check_dir(rel_dir, owner)
         full = self._root + rel_dir
@@ -490,10 +519,8 @@ class Linker:
         todo = [i for i, pf in enumerate(files) if _plain(pf.entry)]
         if len(todo) < PARALLEL_LINK_MIN:
             return
-        for i in todo:
-            head = files[i].target.rpartition("/")[0]
-            if head not in self._dirs:
-                self._makedirs(head)
+        pool = _link_pool()
+        self._make_dirs_parallel({files[i].target.rpartition("/")[0] for i in todo}, pool)
         src_root = str(plan.package_dir) + "/"
         root = self._root
         linked = self._linked
@@ -510,10 +537,37 @@ class Linker:
                 linked.add(pf.target)
                 out[i] = PathData(path=pf.target, sha256=e.sha256, size_in_bytes=e.size_in_bytes)
 
-        from concurrent.futures import ThreadPoolExecutor
+        list(pool.map(work, [todo[k::_LINK_THREADS] for k in range(_LINK_THREADS)]))
 
-        with ThreadPoolExecutor(_LINK_THREADS) as pool:
-            list(pool.map(work, [todo[k::_LINK_THREADS] for k in range(_LINK_THREADS)]))
+    def _make_dirs_parallel(self, heads: set[str], pool: ThreadPoolExecutor) -> None:
+        """Make the directories a big package needs, one depth at a time: a directory whose parent is
+        known is one ``mkdir`` from a pool thread; what that cannot make (the name exists: a link, a
+        file) goes through ``_makedirs``'s checks on this thread, in order, before the next depth."""
+        missing: set[str] = set()
+        for head in heads:
+            while head not in self._dirs and head not in missing:
+                missing.add(head)
+                head = head.rpartition("/")[0]
+        by_depth: dict[int, list[str]] = {}
+        for d in missing:
+            by_depth.setdefault(d.count("/"), []).append(d)
+        dirs, root = self._dirs, self._root
+
+        def make(d: str) -> None:
+            if d.rpartition("/")[0] in dirs:
+                try:
+                    os.mkdir(root + d)
+                except OSError:
+                    return
+                dirs.add(d)
+
+        for depth in sorted(by_depth):
+            level = sorted(by_depth[depth])
+            if len(level) >= _PARALLEL_DIRS_MIN:
+                list(pool.map(make, level))
+            for d in level:
+                if d not in dirs:
+                    self._makedirs(d)
 
     def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord, check: bool) -> PathData:
         entry = pf.entry

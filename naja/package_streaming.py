@@ -21,11 +21,15 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 from naja import safe_json
 from naja.confine import ConfinementError, Root, is_within
@@ -441,12 +445,15 @@ def extract(archive: str | os.PathLike[str], dest_dir: str | os.PathLike[str]) -
     tmp = _make_sibling_dir(dest, "naja-extract")
     try:
         extractor = _Extractor(archive, tmp)
-        if kind == CONDA_EXT:
-            _extract_conda(archive, extractor)
-        else:
-            with _open_tar_bz2(archive) as tf:
-                extractor.extract_all(tf)
-        extractor.finish()
+        try:
+            if kind == CONDA_EXT:
+                _extract_conda(archive, extractor)
+            else:
+                with _open_tar_bz2(archive) as tf:
+                    extractor.extract_all(tf)
+            extractor.finish()
+        finally:
+            extractor.abandon()  # no writer may still be creating files once tmp is removed
         _replace_dir(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -504,7 +511,11 @@ class _Extractor:
         self.regular: set[str] = set()
         self.symlinks: list[str] = []
         self._safe_dirs: set[str] = {""}
-        self._mtimes: list[tuple[str, float]] = []
+        self._batch: list[_Pending] = []
+        self._batch_bytes = 0
+        self._queued: set[str] = set()  # names queued since the last drain
+        self._written = 0  # files written in order: a small package never pays for the handoffs
+        self._in_flight: list[Future[list[_Pending]]] = []
 
     def fail(self, member: str, why: str) -> PackageError:
         return PackageError(f"{self.archive}: refusing member {member!r}: {why}")
@@ -519,6 +530,64 @@ class _Extractor:
             except OSError as exc:  # disk full, a file where a directory must go, ...
                 reason = exc.strerror or str(exc)
                 raise PackageError(f"{self.archive}: cannot extract member {member.name!r}: {reason}") from exc
+        self.drain()  # callers read what was extracted (info/paths.json) right after
+
+    # -- batched writes: small files are created by a few threads while the stream is parsed, so
+    # the filesystem's per-file latency (create, write, utime, close) overlaps with decompression.
+    # Order is kept where it matters: every directory, link and repeated name waits for the
+    # writes queued before it (drain), so no write can go through a name made later.
+
+    def _queue(self, rel: str, path: str, data: bytes, mode: int, mtime: int) -> None:
+        self._batch.append((rel, path, data, mode, mtime))
+        self._queued.add(rel)
+        self._batch_bytes += len(data)
+        self.regular.add(rel)
+        if len(self._batch) >= _BATCH_FILES or self._batch_bytes >= _BATCH_BYTES:
+            self._submit()
+
+    def _submit(self) -> None:
+        if not self._batch:
+            return
+        while len(self._in_flight) >= _BATCHES_IN_FLIGHT:  # memory bound: a few batches per package
+            self._wait_oldest()
+        self._in_flight.append(_writer_pool().submit(_write_batch, self._batch, self._umask))
+        self._batch, self._batch_bytes = [], 0
+
+    def drain(self) -> None:
+        """Wait for every queued write; the first failure is raised (as ``extract_all`` reports it)."""
+        self._submit()
+        while self._in_flight:
+            self._wait_oldest()
+        self._queued.clear()
+
+    def _wait_oldest(self) -> None:
+        try:
+            taken = self._in_flight.pop(0).result()
+        except _BatchError as exc:
+            reason = exc.error.strerror or str(exc.error)
+            raise PackageError(f"{self.archive}: cannot extract member {exc.member!r}: {reason}") from exc.error
+        for rel, path, data, mode, mtime in taken:  # the name was taken (by a directory or link): as tar does
+            try:
+                self._remove_existing(rel, path)
+                fd = os.open(path, _CREATE_FLAGS, mode)
+                try:
+                    _write_all(fd, data)
+                    os.chmod(fd if _FD_CHMOD else path, mode)
+                    with contextlib.suppress(OSError):
+                        os.utime(fd if _FD_UTIME else path, (mtime, mtime))
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise PackageError(f"{self.archive}: cannot extract member {rel!r}: {exc.strerror or exc}") from exc
+            self.regular.add(rel)
+
+    def abandon(self) -> None:
+        """Wait for the writers without raising (after a failure, before the directory is removed)."""
+        self._batch = []
+        for f in self._in_flight:
+            with contextlib.suppress(BaseException):
+                f.result()
+        self._in_flight = []
 
     def declared_payload_cap(self, compressed_size: int) -> int:
         """Bytes the pkg tar may expand to: the sizes ``info/paths.json`` declares plus tar overhead.
@@ -558,6 +627,17 @@ class _Extractor:
         parent = rel.rpartition("/")[0]
         if parent in self._safe_dirs:
             return self._prefix + rel
+        if self._queued and any(d in self._queued for d in _ancestors(parent)):
+            self.drain()  # a file queued at a name this directory needs: written (and refused) first
+        if parent.rpartition("/")[0] in self._safe_dirs:
+            # one syscall for the usual new directory: its parent is known to be a directory inside,
+            # and mkdir makes a plain directory or fails on any existing name (a link included)
+            try:
+                os.mkdir(self._prefix + parent)
+                self._safe_dirs.add(parent)
+                return self._prefix + rel
+            except OSError:
+                pass  # exists (perhaps as a link) or cannot be made: the confinement layer decides
         try:
             self.confined.makedirs(parent)
         except ConfinementError:
@@ -572,6 +652,12 @@ class _Extractor:
             return  # the root itself
         if member.ischr() or member.isblk() or member.isfifo() or member.isdev():
             raise self.fail(raw, "device or fifo files are not allowed in packages")
+        if member.isreg() and member.sparse is None and member.size <= _QUEUE_MAX and rel not in self.regular \
+                and self._written > _SYNC_FILES:
+            path = self._check_parent(raw, rel)
+            self._queue(rel, path, _read_data(tf, member), _file_mode(member.mode), member.mtime)
+            return
+        self.drain()
         path = self._check_parent(raw, rel)
         if member.isdir():
             self._make_dir(raw, path, member.mode)
@@ -599,6 +685,7 @@ class _Extractor:
         finally:
             os.close(fd)
         self.regular.add(rel)
+        self._written += 1
 
     @staticmethod
     def _write_data(tf: tarfile.TarFile, member: tarfile.TarInfo, fd: int) -> None:
@@ -677,8 +764,86 @@ class _Extractor:
 
     def finish(self) -> None:
         """Re-check every symlink once all members exist (chains can only be judged at the end)."""
+        self.drain()
         for rel in self.symlinks:
             self._check_symlink(rel, rel)
+
+
+_Pending = tuple[str, str, bytes, int, int]  # (rel, full path, data, mode, mtime)
+_SYNC_FILES = 64  # files of a package written in order before the pool takes over
+_QUEUE_MAX = 1024 * 1024  # members up to this size are written by the pool; bigger ones in order
+_BATCH_FILES = 32
+_BATCH_BYTES = 4 * 1024 * 1024
+_BATCHES_IN_FLIGHT = 4
+_WRITER_THREADS = 2  # more only add GIL contention: the parsing thread is the bound
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _writer_pool() -> ThreadPoolExecutor:
+    """One small pool for the process (shared by concurrent extractions; threads made on demand)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _pool = ThreadPoolExecutor(_WRITER_THREADS, thread_name_prefix="naja-extract")
+        return _pool
+
+
+class _BatchError(Exception):
+    def __init__(self, member: str, error: OSError) -> None:
+        super().__init__(member)
+        self.member = member
+        self.error = error
+
+
+def _ancestors(rel_dir: str) -> Iterator[str]:
+    """``a/b/c`` -> ``a``, ``a/b``, ``a/b/c``."""
+    end = rel_dir.find("/")
+    while end != -1:
+        yield rel_dir[:end]
+        end = rel_dir.find("/", end + 1)
+    if rel_dir:
+        yield rel_dir
+
+
+def _read_data(tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    """A small member's bytes straight from the tar stream."""
+    stream = tf.fileobj
+    if stream.tell() != member.offset_data:  # type: ignore[union-attr]
+        stream.seek(member.offset_data)  # type: ignore[union-attr]
+    data = stream.read(member.size) if member.size else b""  # type: ignore[union-attr]
+    if len(data) != member.size:
+        raise tarfile.ReadError("unexpected end of data")
+    return data
+
+
+def _write_batch(batch: list[_Pending], umask: int | None) -> list[_Pending]:
+    """Create each file exclusively (O_EXCL | O_NOFOLLOW: never through an existing name) with its
+    mode and mtime; its directory was made, through the confinement layer, before it was queued.
+    Returns the files whose name was taken, for the extractor to judge in order."""
+    taken = []
+    for item in batch:
+        rel, path, data, mode, mtime = item
+        try:
+            try:
+                fd = os.open(path, _CREATE_FLAGS, mode)
+            except FileExistsError:
+                taken.append(item)
+                continue
+            try:
+                if data:
+                    _write_all(fd, data)
+                if umask is None or mode & umask:
+                    os.chmod(fd if _FD_CHMOD else path, mode)
+                with contextlib.suppress(OSError):
+                    os.utime(fd if _FD_UTIME else path, (mtime, mtime))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise _BatchError(rel, exc) from exc
+    return taken
 
 
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)

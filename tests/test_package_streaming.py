@@ -247,14 +247,17 @@ def _write_tar_bz2(path: Path, members) -> None:
     path.write_bytes(bz2.compress(_tar_bytes(members)))
 
 
+@pytest.mark.parametrize("padding", [0, 100], ids=["alone", "after-100-files"])
 @pytest.mark.parametrize("fmt", [".conda", ".tar.bz2"])
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_archives_are_refused(case, fmt, tmp_path):
+def test_hostile_archives_are_refused(case, fmt, padding, tmp_path):
+    """Refused alone, and after enough files that the writer threads are busy with earlier ones."""
     members, why = HOSTILE[case]
     work = tmp_path / "work"
     work.mkdir()
     archive = tmp_path / f"evil-1-0{fmt}"
-    payload = [_member("lib/ok.txt", b"fine"), *members]
+    filler = [_member(f"lib/fill/f{i}.txt", b"%d" % i) for i in range(padding)]
+    payload = [*filler, _member("lib/ok.txt", b"fine"), *members]
     if fmt == ".conda":
         _write_conda(archive, [INDEX], payload)
     else:
@@ -317,6 +320,45 @@ def test_payload_without_declared_sizes_uses_ratio_cap(tmp_path):
     _write_conda(archive, info, [_member("lib/big", b"\0" * (20 * 1024 * 1024))])
     extract(archive, tmp_path / "dest")
     assert (tmp_path / "dest" / "lib" / "big").stat().st_size == 20 * 1024 * 1024
+
+
+def test_many_files_keep_tar_order_semantics(tmp_path):
+    """Past the first files, small files are written by a pool; the result is what tar order gives:
+    contents, modes and mtimes kept, a repeated name wins last, a file replaces an earlier link, a
+    hard link sees its earlier target, and a file where a directory must go is still refused."""
+    many = []
+    for i in range(300):
+        info, data = _member(f"share/d{i % 7}/f{i}.txt", b"file %d\n" % i, mode=0o755 if i % 5 == 0 else 0o644)
+        info.mtime = 1_600_000_000 + i
+        many.append((info, data))
+    members = [
+        INDEX,
+        *many,
+        _member("share/dup.txt", b"first"),
+        _member("share/link", type=tarfile.SYMTYPE, linkname="d0"),
+        _member("share/dup.txt", b"second"),
+        _member("share/link", b"now a file"),
+        _member("share/hl", type=tarfile.LNKTYPE, linkname="share/d3/f3.txt"),
+    ]
+    archive = tmp_path / "many-1-0.tar.bz2"
+    _write_tar_bz2(archive, members)
+    dest = tmp_path / "dest"
+    extract(archive, dest)
+    for i in range(300):
+        path = dest / f"share/d{i % 7}/f{i}.txt"
+        st_ = path.lstat()
+        assert path.read_bytes() == b"file %d\n" % i
+        assert stat.S_IMODE(st_.st_mode) & 0o100 == (0o100 if i % 5 == 0 else 0)
+        assert int(st_.st_mtime) == 1_600_000_000 + i
+    assert (dest / "share/dup.txt").read_bytes() == b"second"
+    assert not (dest / "share/link").is_symlink() and (dest / "share/link").read_bytes() == b"now a file"
+    assert (dest / "share/hl").read_bytes() == b"file 3\n"
+
+    clash = tmp_path / "clash-1-0.tar.bz2"
+    _write_tar_bz2(clash, [INDEX, *many, _member("lib"), _member("lib/x")])
+    with pytest.raises(PackageError, match="'lib"):
+        extract(clash, tmp_path / "dest2")
+    assert_nothing_left(tmp_path, tmp_path / "dest2")
 
 
 def test_file_where_directory_is_needed_is_a_package_error(tmp_path):
