@@ -20,7 +20,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -366,19 +365,13 @@ def _copy(src: str, dst: str) -> None:
 
 
 _PARALLEL_DIRS_MIN = 8  # directories at one depth before they are made from the pool
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
 
 
 def _link_pool() -> ThreadPoolExecutor:
     """One pool for the process's big packages (not a new one, and new threads, per package)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            from concurrent.futures import ThreadPoolExecutor
+    from naja.pools import shared_pool
 
-            _pool = ThreadPoolExecutor(_LINK_THREADS, thread_name_prefix="naja-link")
-        return _pool
+    return shared_pool("link", _LINK_THREADS)
 
 
 class Linker:

@@ -21,7 +21,6 @@ import shutil
 import stat
 import tarfile
 import tempfile
-import threading
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -776,19 +775,13 @@ _BATCH_FILES = 32
 _BATCH_BYTES = 4 * 1024 * 1024
 _BATCHES_IN_FLIGHT = 4
 _WRITER_THREADS = 2  # more only add GIL contention: the parsing thread is the bound
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
 
 
 def _writer_pool() -> ThreadPoolExecutor:
     """One small pool for the process (shared by concurrent extractions; threads made on demand)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            from concurrent.futures import ThreadPoolExecutor
+    from naja.pools import shared_pool
 
-            _pool = ThreadPoolExecutor(_WRITER_THREADS, thread_name_prefix="naja-extract")
-        return _pool
+    return shared_pool("extract", _WRITER_THREADS)
 
 
 class _BatchError(Exception):

@@ -11,10 +11,9 @@ caching. The client walks dependencies breadth first, fetching each level's shar
 from __future__ import annotations
 
 import hashlib
-import threading
 import urllib.parse
 from collections.abc import Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +51,11 @@ class _Shard(msgspec.Struct):
 _index_decoder = msgspec.msgpack.Decoder(ShardIndex)
 _shard_decoder = msgspec.msgpack.Decoder(_Shard)
 
-_executor: Executor | None = None
-_executor_lock = threading.Lock()
-
-
 def executor() -> Executor:
     """The pool shard downloads run on (shared, made on first use)."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="naja-shards")
-        return _executor
+    from naja.pools import shared_pool
+
+    return shared_pool("shards", MAX_THREADS)
 
 
 def decompress(data: bytes, what: str, limit: int = MAX_IN_MEMORY) -> bytes:
