@@ -82,8 +82,12 @@ def render_table(columns: Sequence[str], cells: Sequence[Sequence[str]], *, titl
 
 
 def human_size(n: int | None) -> str:
-    if not n:
-        return ""
+    """A package size for tables: empty when unknown."""
+    return format_size(n) if n else ""
+
+
+def format_size(n: float) -> str:
+    """Bytes as micromamba prints them (decimal units: ``1.5 MB``), for tables and progress alike."""
     size = float(n)
     for unit in ("B", "kB", "MB", "GB"):
         if size < 1000 or unit == "GB":

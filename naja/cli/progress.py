@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 from naja import progress as hooks
+from naja.cli.output import format_size
 
 Mode = Literal["bars", "lines", "off"]
 Kind = Literal["repodata", "packages"]
@@ -48,25 +49,16 @@ class _Phase:
     transfers: dict[str, _Transfer] = field(default_factory=dict)
 
 
-def human_size(n: float) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
-
-
 def _rate(done: int, seconds: float) -> str:
-    return f"{human_size(done / seconds)}/s" if seconds > 0 else "-"
+    return f"{format_size(done / seconds)}/s" if seconds > 0 else "-"
 
 
 def transfer_line(kind: Kind, t: _Transfer, now: float) -> str:
     """``repodata conda-forge/linux-64: 12.3 MB / 40.1 MB (31%), 2.1 MB/s, ETA 13 s``."""
     elapsed = now - t.start
-    text = f"{'repodata' if kind == 'repodata' else 'download'} {t.label}: {human_size(t.done)}"
+    text = f"{'repodata' if kind == 'repodata' else 'download'} {t.label}: {format_size(t.done)}"
     if t.total:
-        text += f" / {human_size(t.total)} ({100 * t.done // t.total}%)"
+        text += f" / {format_size(t.total)} ({100 * t.done // t.total}%)"
     text += f", {_rate(t.done, elapsed)}"
     if t.total and t.done and elapsed > 0 and t.done < t.total:
         text += f", ETA {(t.total - t.done) * elapsed / t.done:.0f} s"
@@ -84,7 +76,7 @@ def summary_lines(kind: Kind, transfers: list[_Transfer]) -> list[str]:
         seconds = max(t.end or t.start for t in ts) - min(t.start for t in ts)
         what = f"{len(ts)} file{'s' if len(ts) != 1 else ''}" if kind == "repodata" else \
             f"{len(ts)} package{'s' if len(ts) != 1 else ''}"
-        lines.append(f"{kind} {channel}: {what}, {human_size(total)} in {seconds:.1f} s "
+        lines.append(f"{kind} {channel}: {what}, {format_size(total)} in {seconds:.1f} s "
                      f"({_rate(total, seconds)})")
     return lines
 
