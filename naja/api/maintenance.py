@@ -29,45 +29,78 @@ class CleanReport:
 def clean(options: Options | None = None, *, index_cache: bool = False, packages: bool = False,
           tarballs: bool = False, locks: bool = False, trash: bool = False, all: bool = False,
           force_pkgs_dirs: bool = False) -> CleanReport:
-    """Remove repodata caches, extracted packages no known environment uses, tarballs, unheld lock
-    files and trash from the writable package caches. ``all`` is ``-i -p -t -l --trash``;
-    ``force_pkgs_dirs`` (micromamba's ``clean -f``) removes every writable package cache whole."""
+    """What micromamba's ``clean`` removes (libmamba ``api/clean.cpp``), from the writable package
+    caches: ``index_cache`` their ``cache/`` directories, ``packages`` extracted packages no known
+    environment links, ``tarballs`` archives, ``locks`` lock files, ``trash`` ``*.mamba_trash`` files
+    anywhere under the root prefix and the environments. ``all`` is the first four (not ``trash``)
+    and also takes conda's user cache (``$XDG_CACHE_HOME/conda``), as micromamba's ``-a``;
+    ``force_pkgs_dirs`` (``-f``) then removes every writable package cache whole. No flag: an empty
+    report (micromamba prints "Nothing to do." and succeeds)."""
     context = Context.from_options(options or Options())
     from naja.package_cache import CacheUseLock
 
-    timeout = context.lock_timeout
+    if not any((index_cache, packages, tarballs, locks, trash, all, force_pkgs_dirs)):
+        return CleanReport()
     # the same cache lock a transaction holds while it uses the cache: clean waits for them
     dirs = writable_pkgs_dirs(options)  # only these are locked, so only these are touched
-    with CacheUseLock(dirs, exclusive=True, timeout=timeout):
-        return _clean(context, dirs, index_cache=index_cache, packages=packages, tarballs=tarballs,
-                      locks=locks, trash=trash, all=all, force_pkgs_dirs=force_pkgs_dirs)
+    with CacheUseLock(dirs, exclusive=True, timeout=context.lock_timeout):
+        report = _clean(context, dirs, index_cache=index_cache or all, packages=packages or all,
+                        tarballs=tarballs or all, locks=locks or all, trash=trash, all=all)
+        if force_pkgs_dirs:
+            for d in dirs:
+                report.add("pkgs_dirs", d)
+                if not context.options.dry_run:
+                    remove_path(d)
+        return report
+
+
+def user_conda_cache() -> Path:
+    """``$XDG_CACHE_HOME/conda`` (``~/.cache/conda``; ``%LOCALAPPDATA%/conda`` on Windows): where
+    conda 25 and micromamba keep their shard caches and a per-user package cache (``pkgs/``)."""
+    import os
+
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "conda"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "conda"
+    return Path.home() / ".cache" / "conda"
 
 
 def _clean(context: Context, dirs: list[Path], *, index_cache: bool, packages: bool, tarballs: bool,
-           locks: bool, trash: bool, all: bool, force_pkgs_dirs: bool) -> CleanReport:
-    if force_pkgs_dirs:
-        report = CleanReport()
-        for d in dirs:
-            report.add("pkgs_dirs", d)
-            if not context.options.dry_run:
-                remove_path(d)
-        return report
-    if all:
-        index_cache = packages = tarballs = locks = trash = True
-    if not any((index_cache, packages, tarballs, locks, trash)):
-        raise NajaError("nothing to clean: pass -a, -i, -p, -t, -l, --trash or -f")
+           locks: bool, trash: bool, all: bool) -> CleanReport:
     from naja import package_cache as pc
 
     dry_run = context.options.dry_run
-    pkgs_dirs = [str(d) for d in dirs]
+    user_cache = user_conda_cache()
+    roots = list(dirs)
+    if all and (user_cache / "pkgs").is_dir() and (user_cache / "pkgs") not in roots:
+        roots.append(user_cache / "pkgs")  # micromamba's -a also cleans conda's per-user package cache
+    pkgs_dirs = [str(d) for d in roots]
     report = CleanReport()
 
     def add(kind: str, items: list[Any]) -> None:
         for item in items:
             report.removed.setdefault(kind, []).append((str(item.path), item.size))
 
+    def drop(kind: str, path: Path) -> None:
+        report.add(kind, path)
+        if not dry_run:
+            remove_path(path)
+
     if index_cache:
-        add("index_cache", pc.clean_index_cache(pkgs_dirs, dry_run=dry_run))
+        for root in roots:
+            if (root / "cache").is_dir():
+                drop("index_cache", root / "cache")  # the directory itself, as micromamba
+        if (user_cache / "pkgs" / "cache" / "shards").is_dir():
+            drop("index_cache", user_cache / "pkgs" / "cache" / "shards")
+        if all and user_cache.is_dir():
+            drop("index_cache", user_cache)
+    if locks:
+        add("locks", pc.clean_locks(pkgs_dirs, dry_run=dry_run))
+        for root in roots:
+            for path in _mamba_locks(root):
+                drop("locks", path)
     if packages:
         from naja.api.envs import list_envs
 
@@ -78,16 +111,65 @@ def _clean(context: Context, dirs: list[Path], *, index_cache: bool, packages: b
             add("temp", pc.sweep_temp_dirs(d, dry_run=dry_run))
     if tarballs:
         add("tarballs", pc.clean_tarballs(pkgs_dirs, dry_run=dry_run))
-    if locks:
-        add("locks", pc.clean_locks(pkgs_dirs, dry_run=dry_run))
     if trash:
-        for d in dirs:
-            for child in sorted(d.iterdir()):
-                if child.name.endswith((".mamba_trash", ".naja_trash")):
-                    report.add("trash", child)
-                    if not dry_run:
-                        remove_path(child)
+        _clean_trash(context, dirs, drop)
     return report
+
+
+def _mamba_locks(root: Path) -> list[Path]:
+    """micromamba's lock files in a package cache: ``<root>/X.lock`` beside an ``X`` (or named after the
+    cache itself) and every ``*.lock`` below ``<root>/cache``; one another process holds is kept."""
+    import filelock
+
+    if not root.is_dir():
+        return []
+    found = [p for p in sorted(root.glob("*.lock"))
+             if p.is_file() and ((root / p.name[:-5]).exists() or p.name[:-5] == root.name)]
+    if (root / "cache").is_dir():
+        found += sorted(p for p in (root / "cache").rglob("*.lock") if p.is_file())
+    free = []
+    for path in found:
+        lock = filelock.FileLock(str(path), timeout=0, thread_local=False)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            continue
+        lock.release()
+        free.append(path)
+    return free
+
+
+def _clean_trash(context: Context, dirs: list[Path], drop: Any) -> None:
+    """Every ``*.mamba_trash`` (and naja's ``*.naja_trash``) file under the root prefix, as micromamba's
+    deep ``clean_trash_files``, and under each known environment outside it and each package cache;
+    an environment left with no trash loses its ``conda-meta/mamba_trash.txt`` list."""
+    import os
+
+    from naja.api.envs import list_envs
+
+    prefixes = list(dict.fromkeys([context.root_prefix, *(e.prefix for e in list_envs(context.options))]))
+    tops: list[Path] = []
+    for top in [*prefixes, *dirs]:
+        if top.is_dir() and not any(top == t or t in top.parents for t in tops):
+            tops.append(top)
+    for top in tops:
+        for here, _subdirs, files in os.walk(top):  # links to directories are not followed
+            for name in sorted(files):
+                if name.endswith((".mamba_trash", ".naja_trash")):
+                    drop("trash", Path(here) / name)
+    for prefix in prefixes:
+        listing = prefix / "conda-meta" / "mamba_trash.txt"
+        if listing.is_file() and (context.options.dry_run or not _trash_left(prefix, listing)):
+            drop("trash", listing)
+
+
+def _trash_left(prefix: Path, listing: Path) -> bool:
+    """Whether a file ``mamba_trash.txt`` lists (relative to ``prefix``) is still there."""
+    try:
+        lines = listing.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return True
+    return any(line.strip() and (prefix / line.strip()).exists() for line in lines)
 
 
 def writable_pkgs_dirs(options: Options | None = None) -> list[Path]:

@@ -12,13 +12,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Remove cached repodata, unused packages, tarballs or lock files.")
     add_general(p)
     p.add_argument("-r", "--root-prefix", metavar="PATH", help="root prefix (default: $NAJA_ROOT_PREFIX)")
-    p.add_argument("-a", "--all", action="store_true", help="all of -i -p -t -l --trash")
+    p.add_argument("-a", "--all", action="store_true",
+                   help="-i -p -t -l, also in conda's user cache (not --trash, not -f)")
     p.add_argument("-i", "--index-cache", action="store_true", help="the repodata cache")
     p.add_argument("-p", "--packages", action="store_true",
                    help="extracted packages no environment uses")
     p.add_argument("-t", "--tarballs", action="store_true", help="downloaded package archives")
     p.add_argument("-l", "--locks", action="store_true", help="lock files")
-    p.add_argument("--trash", action="store_true", help="leftover *.mamba_trash files")
+    p.add_argument("--trash", action="store_true",
+                   help="*.mamba_trash files left in the root prefix and the environments")
     p.add_argument("-f", "--force-pkgs-dirs", action="store_true",
                    help="remove every writable package cache whole (environments linked from it may break)")
     p.set_defaults(func=run)
@@ -29,16 +31,19 @@ def run(args: argparse.Namespace) -> int:
     from naja.cli import output
 
     options = options_from_args(args)
-    if args.force_pkgs_dirs and not (options.yes or args.dry_run):
+    force = args.force_pkgs_dirs
+    if force and not (options.yes or args.dry_run):
         dirs = ", ".join(str(d) for d in api.writable_pkgs_dirs(options))
-        if dirs and not output.confirm(f"Remove the package caches {dirs} and everything in them?",
-                                       default=None):
-            from naja.errors import NajaError
-
-            raise NajaError("aborted: nothing was removed (pass -y to answer yes without a prompt)")
+        # a "no" drops -f and the other flags still apply (micromamba); no flag left: nothing to do
+        force = bool(dirs) and output.confirm(f"Remove the package caches {dirs} and everything in them?",
+                                              default=None)
+    flags = (args.all, args.index_cache, args.packages, args.tarballs, args.locks, args.trash, force)
+    if not any(flags) and not args.json:
+        output.info("Nothing to do.", quiet=args.quiet)
+        return 0
     # -p is --packages here (as in micromamba), not --prefix
     report = api.clean(options, index_cache=args.index_cache, packages=args.packages, tarballs=args.tarballs,
-                       locks=args.locks, trash=args.trash, all=args.all, force_pkgs_dirs=args.force_pkgs_dirs)
+                       locks=args.locks, trash=args.trash, all=args.all, force_pkgs_dirs=force)
     if args.json:
         output.print_json({"success": True, "dry_run": bool(args.dry_run),
                            "removed": {k: [p for p, _ in v] for k, v in report.removed.items()},
