@@ -116,6 +116,20 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
                    help="lockfile categories to install (default: main; `--category main dev` for both)")
 
 
+def no_subcommand(p: argparse.ArgumentParser) -> None:
+    """A command group run without its subcommand (``env``, ``env config``, ``package``) succeeds with
+    nothing on stdout, as micromamba's (CLI11 requires a subcommand only at the top level, and these
+    groups have no callback); the help goes to stderr for the person at the terminal."""
+    import sys
+
+    def show_help(args: argparse.Namespace) -> int:
+        if not getattr(args, "quiet", False):
+            p.print_help(sys.stderr)
+        return 0
+
+    p.set_defaults(func=show_help)
+
+
 def add_prune_deps(p: argparse.ArgumentParser) -> None:
     """remove/update: drop dependencies nothing requested needs any more (micromamba's default)."""
     p.add_argument("--prune-deps", action="store_true", default=True,

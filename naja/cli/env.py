@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from naja.cli.common import add_force_reinstall, add_general, add_install, add_prefix, options_from_args
+from naja.cli.common import (
+    add_force_reinstall,
+    add_general,
+    add_install,
+    add_prefix,
+    no_subcommand,
+    options_from_args,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("env", help="manage environments", description="Manage environments.")
-    sub = p.add_subparsers(dest="env_command", metavar="SUBCOMMAND", required=True, parser_class=type(p))
+    sub = p.add_subparsers(dest="env_command", metavar="SUBCOMMAND", parser_class=type(p))
+    no_subcommand(p)
 
     q = sub.add_parser("list", help="list the environments")
     add_general(q)

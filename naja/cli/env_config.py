@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from naja.cli.common import add_prefix
+from naja.cli.common import add_prefix, no_subcommand
 from naja.cli.output import print_json
 
 
@@ -20,10 +20,10 @@ def register_env_config(env_subparsers: argparse._SubParsersAction) -> None:
     """Add ``config vars {list,set,unset}`` under ``naja env``."""
     config = env_subparsers.add_parser("config", help="configure an environment (its variables)")
     config_sub = config.add_subparsers(dest="env_config_command", metavar="SUBCOMMAND")
-    config_sub.required = True
+    no_subcommand(config)
     vars_parser = config_sub.add_parser("vars", help="variables set when the environment is activated")
     vars_sub = vars_parser.add_subparsers(dest="env_vars_command", metavar="ACTION")
-    vars_sub.required = True
+    no_subcommand(vars_parser)
 
     p = vars_sub.add_parser("list", help="list the environment's variables")
     _add_target(p)

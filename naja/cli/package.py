@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from naja.cli.common import add_general
+from naja.cli.common import add_general, no_subcommand
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("package", help="extract, create or convert package archives",
                               description="Work on .conda and .tar.bz2 package archives.")
-    sub = p.add_subparsers(dest="package_command", metavar="SUBCOMMAND", required=True, parser_class=type(p))
+    sub = p.add_subparsers(dest="package_command", metavar="SUBCOMMAND", parser_class=type(p))
+    no_subcommand(p)
 
     q = sub.add_parser("extract", help="extract an archive into a directory")
     add_general(q)
