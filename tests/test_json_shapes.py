@@ -77,7 +77,23 @@ def outputs(tmp_path_factory) -> dict[str, Any]:
         "repoquery search": run("repoquery", "search", *ch, "hello"),
     }
     docs["remove"] = run("remove", "-p", prefix, "hello")
+    docs["list, pip entries"] = [p for p in run("list", "-p", _pip_env(tmp, env, bin_dir))
+                                 if p["channel"] == "pypi"]
     return docs
+
+
+def _pip_env(tmp: Path, env: dict[str, str], bin_dir: Path) -> Path:
+    """An environment with conda's ``pip`` and one package pip installed (its ``*.dist-info``)."""
+    from tests.support.packages import make_channel
+
+    chan = make_channel(tmp / "pip-channel", [{"name": "pip", "version": "24.0", "noarch": "generic"}])
+    prefix = tmp / "with-pip"
+    assert mm(bin_dir, "create", "-y", "-p", prefix, "-c", chan.as_uri(), "pip", env=env).returncode == 0
+    dist = prefix / "lib" / "python3.12" / "site-packages" / "requests-2.31.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n\n")
+    (dist / "INSTALLER").write_text("pip\n")
+    return prefix
 
 
 def _rc(tmp: Path, channel: Path) -> Path:
@@ -109,3 +125,17 @@ def test_key(outputs, scenario, key):
         assert all(isinstance(v, str) for v in values)
     if key.endswith(".timestamp"):
         assert all(isinstance(v, int) for v in values)
+    if scenario.startswith("list") and key.endswith((".md5", ".sha256", ".url")):
+        assert all(isinstance(v, str) for v in values)  # std::string in libmamba: "" when unknown
+
+
+def test_pip_entry_values(outputs):
+    """The values libmamba gives a pip package (``prefix_data.cpp``, ``list.cpp``)."""
+    import platform
+    import sys
+
+    (entry,) = outputs["list, pip entries"]
+    assert entry == {"name": "requests", "version": "2.31.0", "build_string": "pypi_0", "build_number": 0,
+                     "channel": "pypi", "base_url": "https://pypi.org/", "url": "", "md5": "", "sha256": "",
+                     "dist_name": "requests-2.31.0-pypi_0",
+                     "platform": f"{sys.platform}-{platform.machine()}"}

@@ -42,12 +42,12 @@ def run(args: argparse.Namespace) -> int:
 
         def strip_credentials(url: str) -> str:  # records written by older tools may carry them
             return PYPI_BASE_URL if url == PYPI else api.strip_credentials(url)
-        # micromamba 2.8 (libmamba api/list.cpp): a list of packages (2.9 wraps it in an object)
+        # micromamba 2.8.1 (libmamba api/list.cpp): a top-level list (unreleased mamba moves it under /packages)
         output.print_json([
             {"base_url": strip_credentials(r.channel), "build_number": r.build_number, "build_string": r.build,
              "channel": channel_label(r.channel), "dist_name": r.dist_name, "name": r.name,
-             "platform": r.subdir, "version": r.version, "url": strip_credentials(r.url), "md5": r.md5,
-             "sha256": r.sha256}
+             "platform": r.subdir, "version": r.version, "url": strip_credentials(r.url),
+             "md5": r.md5 or "", "sha256": r.sha256 or ""}  # std::string in libmamba: "" when unknown
             for r in records
         ])
         return 0
