@@ -1056,11 +1056,34 @@ def _write_archive(
     with _AtomicOutput(out_path) as tmp:
         if out_path.name.endswith(TAR_BZ2_EXT):
             with tarfile.open(tmp, "w:bz2", compresslevel=level or 9, format=tarfile.PAX_FORMAT) as tf:
-                _add_members(tf, root, info + pkg, generated)
+                _add_members(tf, root, _tar_bz2_order(root, members, generated), generated)
         else:
             with _CondaWriter(tmp, stem, level) as writer:
                 _add_members(writer.info, root, info, generated)
                 _add_members(writer.pkg, root, pkg, generated)
+
+
+def _tar_bz2_order(root: Path, members: list[str], generated: dict[str, bytes]) -> list[str]:
+    """conda-package-handling's ``.tar.bz2`` member order (``tarball.py`` ``_sort_file_order``), so that
+    a reader finds the small metadata first: ``info/`` first, then the payload grouped by extension
+    (``.dylib`` counts as ``.so``; ``libz.so.1.2`` is in group ``.2``, as cph's code has it; files
+    without one are grouped by directory), each group by
+    increasing size, an empty file counted as 100000 bytes. cph orders the groups by Python's salted
+    ``hash`` (differently on every run); here they are in the order of their keys, so the output is
+    reproducible."""
+    import re
+
+    def size(rel: str) -> int:
+        n = len(generated[rel]) if rel in generated else os.lstat(root / rel).st_size
+        return n or 100000
+
+    def key(rel: str) -> tuple[int, str, str, int]:
+        if rel.startswith("info/"):
+            return 0, "", "", size(rel)
+        ext = re.sub(r"(\.dylib|\.so).*$", ".so", os.path.splitext(rel)[1])
+        return 1, ext, "" if ext else os.path.dirname(rel), size(rel)
+
+    return sorted(members, key=key)
 
 
 class _AtomicOutput:
@@ -1118,7 +1141,8 @@ class _CondaWriter:
             with zipfile.ZipFile(self.out_path, "w", compression=zipfile.ZIP_STORED) as zf:
                 meta = zipfile.ZipInfo("metadata.json", date_time=_ZIP_EPOCH)
                 zf.writestr(meta, json.dumps({"conda_pkg_format_version": CONDA_FORMAT_VERSION}))
-                for prefix, spool in zip(("info", "pkg"), self._spools):
+                # pkg before info, as conda-package-handling and conda-package-streaming write them
+                for prefix, spool in (("pkg", self._spools[1]), ("info", self._spools[0])):
                     size = spool.seek(0, os.SEEK_END)
                     spool.seek(0)
                     zi = zipfile.ZipInfo(f"{prefix}-{self.stem}.tar.zst", date_time=_ZIP_EPOCH)
@@ -1153,7 +1177,8 @@ def transmute(archive: str | os.PathLike[str], out_path: str | os.PathLike[str],
         if out.name.endswith(CONDA_EXT):
             with _CondaWriter(tmp, stem, compression_level) as writer:
                 for tf, member in _iter_source(archive, kind):
-                    dest = writer.info if _normalize_relpath(member.name).startswith("info/") else writer.pkg
+                    rel = _normalize_relpath(member.name)  # cph's is_info_member_path: info itself too
+                    dest = writer.info if rel == "info" or rel.startswith("info/") else writer.pkg
                     _copy_member(tf, member, dest)
         else:
             level = compression_level or 9
