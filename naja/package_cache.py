@@ -36,6 +36,7 @@ from naja.verify import SafetyChecks, changed_since, read_stamp, rehash, scan, w
 
 if TYPE_CHECKING:
     from naja.net.settings import NetworkSettings
+    from naja.package_streaming import Digests
 
 # ``naja.package_streaming.PACKAGE_EXTENSIONS``, spelt out: importing that module (tarfile, bz2, zipfile...)
 # for a constant would cost every dry run its start-up time.
@@ -380,9 +381,10 @@ class PackageCache:
 
             with extract_slots, interrupt.tracking(self.writable_dir, f".{dist}.*"):
                 interrupt.check()
-                self._extract(tarball, target)
-                if self.safety.enabled:
-                    write_stamp(target, scan(target))
+                digests: Digests | None = {} if self.safety.enabled else None
+                self._extract(tarball, target, digests)
+                if digests is not None:
+                    write_stamp(target, scan(target, digests))
             data = repodata_record_for(record, target, tarball)
             atomic_write(target / REPODATA_RECORD, json.dumps(data, indent=2, sort_keys=True).encode())
             return target
@@ -429,10 +431,10 @@ class PackageCache:
                                "(safety_checks: enabled)")
         return out, problems
 
-    def _extract(self, tarball: Path, target: Path) -> None:
+    def _extract(self, tarball: Path, target: Path, digests: Digests | None = None) -> None:
         from naja.package_streaming import extract
 
-        extract(tarball, target)
+        extract(tarball, target, digests)
         # the extraction directory is made private while it is filled; a cache is shared (other
         # users, conda, mamba), so open it up like any directory the package manager creates
         with contextlib.suppress(OSError):
