@@ -362,20 +362,21 @@ class PackageCache:
                 if self.offline and not record.url.startswith("file:"):
                     raise PackageError(f"{record.dist_name} is not in the package cache and naja is offline")
                 dest = self.writable_dir / record.fn
-                with download_slots:
-                    self.downloader.fetch(
-                        DownloadRequest(
-                            url=self.authenticate(record.url) if self.authenticate else record.url,
-                            dest=dest,
-                            size=record.size or None,
-                            sha256=record.sha256,
-                            md5=record.md5,
-                            label=record.name,
-                        ),
-                        progress,
-                    )
+                request = DownloadRequest(
+                    url=self.authenticate(record.url) if self.authenticate else record.url,
+                    dest=dest,
+                    size=record.size or None,
+                    sha256=record.sha256,
+                    md5=record.md5,
+                    label=record.name,
+                )
+                if record.url.startswith("file:"):  # extracted from where it lies, verified there
+                    tarball = self.downloader.local_source(request)
+                else:
+                    with download_slots:
+                        self.downloader.fetch(request, progress)
+                    tarball = dest
                 self._append_url(record.url)
-                tarball = dest
             target = self.writable_dir / dist
             from naja import interrupt
 
