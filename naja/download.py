@@ -126,7 +126,7 @@ class Downloader:
                     raise DownloadError(f"{req.name}: cannot download {redact_url(req.url)}: {exc}") from None
                 time.sleep(self.net.backoff(attempt))
 
-    def local_source(self, req: DownloadRequest) -> Path:
+    def local_source(self, req: DownloadRequest, progress: ProgressCallback | None = None) -> Path:
         """The file a ``file://`` request names, verified in place (size and sha256/md5, as a copy
         would be): a local archive is read where it lies instead of being copied first, as rattler
         extracts it. ``DownloadError`` when it is missing or differs from the record."""
@@ -135,7 +135,13 @@ class Downloader:
         source = file_path(req.url)
         hasher = _Hasher(req)
         try:
-            hasher.update_from_file(source)
+            with open(source, "rb") as fh:  # reported as its download: reading it is this package's fetch
+                if progress:
+                    progress(req.name, 0, req.size)
+                for chunk in iter(lambda: fh.read(CHUNK), b""):
+                    hasher.update(chunk)
+                    if progress:
+                        progress(req.name, hasher.size, req.size)
         except FileNotFoundError:
             raise DownloadError(f"{req.name}: {redact_url(req.url)} does not exist") from None
         except OSError as exc:

@@ -371,7 +371,7 @@ class PackageCache:
                     label=record.name,
                 )
                 if record.url.startswith("file:"):  # extracted from where it lies, verified there
-                    tarball = self.downloader.local_source(request)
+                    tarball = self.downloader.local_source(request, progress)
                 else:
                     with download_slots:
                         self.downloader.fetch(request, progress)
