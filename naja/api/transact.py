@@ -418,7 +418,7 @@ def _file_inputs(context: Context) -> Any:
 
     files = localize(list(context.options.files), context.http_options)  # -f https://... fetched first
     return env_files.read_env_files(files, platform=context.platform,
-                                    categories=["main", *context.options.category])  # as conda-lock: main + extras
+                                    categories=list(context.options.category) or ["main"])  # micromamba
 
 
 def plan_transaction(command: str, specs: Sequence[str], options: Options, *,
