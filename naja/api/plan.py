@@ -23,6 +23,7 @@ from naja.errors import EnvironmentFileError, NajaError
 if TYPE_CHECKING:
     from naja.channel import Channel
     from naja.package_cache import CacheUseLock, PackageCache
+    from naja.prefix import PrefixRecord
     from naja.records import PackageRecord
     from naja.solver.request import Request
     from naja.solver.solution import Solution
@@ -38,15 +39,15 @@ class Plan:
     context: Context
     prefix: Path
     command: str
-    to_link: list[Any] = field(default_factory=list)
-    to_unlink: list[Any] = field(default_factory=list)
+    to_link: list[PackageRecord] = field(default_factory=list)
+    to_unlink: list[PrefixRecord] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
     remove_specs: list[str] = field(default_factory=list)
     transaction: Transaction | None = None
     create_prefix: bool = False
     pip: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
-    fetch: list[Any] = field(default_factory=list)
+    fetch: list[PackageRecord] = field(default_factory=list)
     channels: list[Channel] | None = None  # the resolved channels (their credentials are needed to download)
     request: Request | None = None  # the solver request (None: exact records, no solve)
     executed: bool = False
@@ -92,7 +93,7 @@ class Plan:
                                 create_prefix=self.create_prefix, dry_run=self.dry_run, success=success)
 
     def execute(self, progress: Progress | None = None,
-                on_extracted: Callable[[Any, Path], None] | None = None) -> Plan:
+                on_extracted: Callable[[PackageRecord, Path], None] | None = None) -> Plan:
         """Download and extract (into the package cache), then link; on failure the transaction
         layer rolls back and a new environment is not left behind. ``progress(name, done, total)``
         follows downloads, ``on_extracted(record, path)`` each package ready in the cache."""
@@ -117,7 +118,7 @@ class Plan:
         return self
 
     def _execute(self, cache: PackageCache, progress: Progress | None,
-                 on_extracted: Callable[[Any, Path], None] | None) -> None:
+                 on_extracted: Callable[[PackageRecord, Path], None] | None) -> None:
         options = self.context.options
         if self.to_link:
             cache.fetch_and_extract(self.to_link, progress=progress, on_extracted=on_extracted)
@@ -127,17 +128,13 @@ class Plan:
         if self.create_prefix:
             _make_empty_env(self.prefix, self.context)
         if self.transaction is not None and not self.empty:
-            kwargs: dict[str, Any] = {
-                "link_options": self.context.link_options,
-                "progress": progress,
-                "cmd": command_line(),
-                "root_prefix": str(self.context.root_prefix),
-            }
-            if options.skip_run_link_scripts:
-                kwargs["execute_link_scripts"] = False
-            if self.context.lock_timeout:
-                kwargs["lock_timeout"] = self.context.lock_timeout
-            self.result = self.transaction.execute(cache, **kwargs)
+            from naja.prefix import DEFAULT_LOCK_TIMEOUT
+
+            self.result = self.transaction.execute(
+                cache, link_options=self.context.link_options, progress=progress, cmd=command_line(),
+                root_prefix=str(self.context.root_prefix),
+                execute_link_scripts=not options.skip_run_link_scripts,
+                lock_timeout=self.context.lock_timeout or DEFAULT_LOCK_TIMEOUT)
         if self.variables:
             from naja.shell.settings import set_env_vars
 

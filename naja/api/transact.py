@@ -20,7 +20,9 @@ from naja.api.target import PlanTarget, prefix_object, resolve_target
 from naja.errors import EnvironmentFileError, NajaError, PrefixError
 
 if TYPE_CHECKING:
+    from naja.channel import Channel
     from naja.match_spec import MatchSpec
+    from naja.prefix import PrefixRecord
     from naja.records import PackageRecord
     from naja.solver.request import Job, Request
 
@@ -151,7 +153,7 @@ def _plan(target: PlanTarget, command: str, specs: Sequence[str], build: JobBuil
     request = request.with_jobs(pipeline.pin_jobs(target, {s.name for s in match_specs}))
     plan.request = request
     if local:
-        channels: list[Any] = []
+        channels: list[Channel] = []
         available = pipeline.package_records(installed)
     else:
         # as micromamba, the channel of a 'channel::pkg' spec is searched too, after the others
@@ -177,7 +179,7 @@ def _plan_remove_exact(specs: Sequence[str], options: Options, *, remove_all: bo
     installed = target.installed()
     match_specs = pipeline.parse_specs(specs, target.context.channel_config)
     if remove_all:
-        keep: list[Any] = []
+        keep: list[PrefixRecord] = []
     else:
         for s in match_specs:
             if not any(s.match(r) for r in installed):
