@@ -56,9 +56,23 @@ class LockFile(msgspec.Struct, kw_only=True):
     package: list[LockedPackage]
 
     def packages_for(self, platform: str, categories: Iterable[str] = ("main",)) -> list[LockedPackage]:
-        """The packages of ``platform`` in any of ``categories`` (conda and pip), lockfile order."""
-        wanted = set(categories)
-        return [p for p in self.package if p.platform == platform and (p.category in wanted)]
+        """The packages of ``platform`` in any of ``categories`` (conda and pip), category by category
+        in the order given, then lockfile order (micromamba's ``create_explicit_transaction_from_lockfile``).
+        An artifact listed under two of the categories is taken once."""
+        out: list[LockedPackage] = []
+        seen: set[tuple[str, str, str]] = set()
+        for category in dict.fromkeys(categories):
+            for p in self.package:
+                key = (p.manager, p.name, p.url)
+                if p.platform == platform and p.category == category and key not in seen:
+                    seen.add(key)
+                    out.append(p)
+        return out
+
+    def empty_categories(self, platform: str, categories: Iterable[str]) -> list[str]:
+        """The requested categories with no conda package for ``platform`` (micromamba warns about each)."""
+        have = {p.category for p in self.package if p.platform == platform and p.manager == "conda"}
+        return [c for c in dict.fromkeys(categories) if c not in have]
 
 
 def read_lockfile(path: str | Path) -> LockFile:

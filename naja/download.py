@@ -126,6 +126,31 @@ class Downloader:
                     raise DownloadError(f"{req.name}: cannot download {redact_url(req.url)}: {exc}") from None
                 time.sleep(self.net.backoff(attempt))
 
+    def local_source(self, req: DownloadRequest, progress: ProgressCallback | None = None) -> Path:
+        """The file a ``file://`` request names, verified in place (size and sha256/md5, as a copy
+        would be): a local archive is read where it lies instead of being copied first, as rattler
+        extracts it. ``DownloadError`` when it is missing or differs from the record."""
+        from naja.repodata.fetch import file_path  # urllib.request would load http.client
+
+        source = file_path(req.url)
+        hasher = _Hasher(req)
+        try:
+            with open(source, "rb") as fh:  # reported as its download: reading it is this package's fetch
+                if progress:
+                    progress(req.name, 0, req.size)
+                for chunk in iter(lambda: fh.read(CHUNK), b""):
+                    hasher.update(chunk)
+                    if progress:
+                        progress(req.name, hasher.size, req.size)
+        except FileNotFoundError:
+            raise DownloadError(f"{req.name}: {redact_url(req.url)} does not exist") from None
+        except OSError as exc:
+            raise DownloadError(f"{req.name}: cannot read {redact_url(req.url)}: {exc.strerror}") from None
+        problem = hasher.problem(req)
+        if problem:
+            raise DownloadError(f"{req.name}: {redact_url(req.url)} does not match the record ({problem})")
+        return source
+
     def fetch_many(
         self, reqs: Sequence[DownloadRequest], progress: ProgressCallback | None = None
     ) -> list[Path]:

@@ -8,6 +8,7 @@ As in micromamba, every file of one invocation must be of one kind; the kind is 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -223,6 +224,9 @@ def read_lock_file(path: str | os.PathLike[str], *, platform: str, categories: I
     if not packages and platform not in lock.metadata.platforms:
         raise EnvironmentFileError(
             f"{os.fspath(path)} has no packages for {platform} (it locks {', '.join(lock.metadata.platforms)})")
+    for category in lock.empty_categories(platform, cats):
+        logging.getLogger(__name__).warning(
+            "%s: no packages of category '%s' for %s", os.fspath(path), category, platform)
     conda = [p for p in packages if p.manager == "conda"]
     spec = EnvSpec(kind="lock", platform=platform)
     spec.lock_records = conda_lock.to_records(conda)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 PARALLEL_LINK_MIN = 256  # files in one package before hard links are made from several threads
-_LINK_THREADS = min(4, os.cpu_count() or 1)
+_LINK_THREADS = max(4, min(8, os.cpu_count() or 1))
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 MAX_SHEBANG_LENGTH = 127 if sys.platform.startswith("linux") else 512
 
@@ -364,14 +364,85 @@ def _copy(src: str, dst: str) -> None:
     shutil.copymode(src, dst)
 
 
-_PARALLEL_DIRS_MIN = 8  # directories at one depth before they are made from the pool
-
-
 def _link_pool() -> ThreadPoolExecutor:
     """One pool for the process's big packages (not a new one, and new threads, per package)."""
     from naja.pools import shared_pool
 
     return shared_pool("link", _LINK_THREADS)
+
+
+_LINK_CHUNK = 128  # files of one directory linked by one task
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[k : k + size] for k in range(0, len(items), size)]
+
+
+@dataclass(frozen=True)
+class _DirTree:
+    """The directories a package's files need: the known ones the walk starts from, and for every
+    directory (known or not) its missing subdirectories on the way to some file."""
+
+    known: list[str]
+    children: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, heads: Iterable[str], known: set[str]) -> _DirTree:
+        children: dict[str, list[str]] = {}
+        starts: list[str] = []
+        seen: set[str] = set()
+        for head in heads:
+            d = head
+            while d not in seen:
+                seen.add(d)
+                if d in known:
+                    starts.append(d)
+                    break
+                parent = d.rpartition("/")[0]
+                children.setdefault(parent, []).append(d)
+                d = parent
+        return cls(known=starts, children=children)
+
+
+class _Tasks:
+    """Tasks that start further tasks on a pool, and one wait for all of them (no task ever waits,
+    so a pool shared with other work cannot deadlock). The first unexpected error is re-raised by
+    ``wait``; ``OSError``s are the tasks' own business."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        import threading
+
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._pending = 1  # the starting thread's own share, given up by ``wait``
+        self._error: BaseException | None = None
+
+    def start(self, fn: Callable[..., None], *args: object) -> None:
+        with self._lock:
+            self._pending += 1
+        self._pool.submit(self._run, fn, args)
+
+    def _run(self, fn: Callable[..., None], args: tuple[object, ...]) -> None:
+        try:
+            if self._error is None:
+                fn(*args)
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = self._error or exc
+        finally:
+            with self._lock:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._done.set()
+
+    def wait(self) -> None:
+        with self._lock:
+            self._pending -= 1
+            if self._pending == 0:
+                self._done.set()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
 
 
 class Linker:
@@ -502,23 +573,32 @@ class Linker:
         return result
 
     def _link_parallel(self, plan: PackagePlan, out: list[PathData | None]) -> None:
-        """Hard-link a big package's plain files from a few threads (``link(2)`` releases the GIL and
-        the kernel overlaps them); directories are made first, in order, with their checks. Packages
-        with symlinks or directory entries stay sequential, so resolution never depends on timing.
-        Whatever fails here is left to the sequential pass."""
+        """Hard-link a big package's plain files from a few threads (``link(2)`` and ``mkdir(2)``
+        release the GIL and the kernel overlaps them). The work is one task per directory: make it
+        (one ``mkdir``; its parent is known to be a directory inside the prefix), link its files,
+        start its subdirectories' tasks; no task waits for another, so no depth or package-wide
+        barrier holds the threads. A name that exists as anything but a plain directory stops its
+        subtree; that, and whatever else fails here, is left to the sequential pass and its checks,
+        in order. Packages with symlinks or directory entries stay sequential, so resolution never
+        depends on timing."""
         files = plan.files
         if any(pf.entry.path_type != "hardlink" for pf in files):
             return
-        todo = [i for i, pf in enumerate(files) if _plain(pf.entry)]
-        if len(todo) < PARALLEL_LINK_MIN:
+        by_dir: dict[str, list[int]] = {}
+        count = 0
+        for i, pf in enumerate(files):
+            if _plain(pf.entry):
+                by_dir.setdefault(pf.target.rpartition("/")[0], []).append(i)
+                count += 1
+        if count < PARALLEL_LINK_MIN:
             return
-        pool = _link_pool()
-        self._make_dirs_parallel({files[i].target.rpartition("/")[0] for i in todo}, pool)
+        tree = _DirTree.of(by_dir, self._dirs)
         src_root = str(plan.package_dir) + "/"
         root = self._root
+        dirs = self._dirs
         linked = self._linked
 
-        def work(chunk: list[int]) -> None:
+        def link_files(chunk: list[int]) -> None:
             link = os.link
             for i in chunk:
                 pf = files[i]
@@ -530,37 +610,39 @@ class Linker:
                 linked.add(pf.target)
                 out[i] = PathData(path=pf.target, sha256=e.sha256, size_in_bytes=e.size_in_bytes)
 
-        list(pool.map(work, [todo[k::_LINK_THREADS] for k in range(_LINK_THREADS)]))
-
-    def _make_dirs_parallel(self, heads: set[str], pool: ThreadPoolExecutor) -> None:
-        """Make the directories a big package needs, one depth at a time: a directory whose parent is
-        known is one ``mkdir`` from a pool thread; what that cannot make (the name exists: a link, a
-        file) goes through ``_makedirs``'s checks on this thread, in order, before the next depth."""
-        missing: set[str] = set()
-        for head in heads:
-            while head not in self._dirs and head not in missing:
-                missing.add(head)
-                head = head.rpartition("/")[0]
-        by_depth: dict[int, list[str]] = {}
-        for d in missing:
-            by_depth.setdefault(d.count("/"), []).append(d)
-        dirs, root = self._dirs, self._root
-
-        def make(d: str) -> None:
-            if d.rpartition("/")[0] in dirs:
-                try:
-                    os.mkdir(root + d)
+        def make_dir(d: str) -> bool:
+            try:
+                os.mkdir(root + d)
+            except FileExistsError:
+                try:  # a plain directory below a known one is as safe as one made here
+                    if not stat.S_ISDIR(os.lstat(root + d).st_mode):
+                        return False
                 except OSError:
-                    return
-                dirs.add(d)
+                    return False
+            except OSError:
+                return False
+            dirs.add(d)
+            return True
 
-        for depth in sorted(by_depth):
-            level = sorted(by_depth[depth])
-            if len(level) >= _PARALLEL_DIRS_MIN:
-                list(pool.map(make, level))
-            for d in level:
-                if d not in dirs:
-                    self._makedirs(d)
+        def visit(d: str, make: bool) -> None:
+            if make and not make_dir(d):
+                refused.append(d)  # its files and subdirectories go through the sequential pass
+                return
+            for child in tree.children.get(d, ()):
+                tasks.start(visit, child, True)
+            chunks = _chunks(by_dir.get(d, []), _LINK_CHUNK)
+            for chunk in chunks[1:]:
+                tasks.start(link_files, chunk)
+            if chunks:
+                link_files(chunks[0])
+
+        refused: list[str] = []
+        tasks = _Tasks(_link_pool())
+        for d in tree.known:
+            tasks.start(visit, d, False)
+        tasks.wait()
+        for d in sorted(refused):  # a link or a file at the name: judged here, in order, with the checks
+            self._makedirs(d)
 
     def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord, check: bool) -> PathData:
         entry = pf.entry

@@ -36,6 +36,7 @@ from naja.verify import SafetyChecks, changed_since, read_stamp, rehash, scan, w
 
 if TYPE_CHECKING:
     from naja.net.settings import NetworkSettings
+    from naja.package_streaming import Digests
 
 # ``naja.package_streaming.PACKAGE_EXTENSIONS``, spelt out: importing that module (tarfile, bz2, zipfile...)
 # for a constant would cost every dry run its start-up time.
@@ -361,28 +362,30 @@ class PackageCache:
                 if self.offline and not record.url.startswith("file:"):
                     raise PackageError(f"{record.dist_name} is not in the package cache and naja is offline")
                 dest = self.writable_dir / record.fn
-                with download_slots:
-                    self.downloader.fetch(
-                        DownloadRequest(
-                            url=self.authenticate(record.url) if self.authenticate else record.url,
-                            dest=dest,
-                            size=record.size or None,
-                            sha256=record.sha256,
-                            md5=record.md5,
-                            label=record.name,
-                        ),
-                        progress,
-                    )
+                request = DownloadRequest(
+                    url=self.authenticate(record.url) if self.authenticate else record.url,
+                    dest=dest,
+                    size=record.size or None,
+                    sha256=record.sha256,
+                    md5=record.md5,
+                    label=record.name,
+                )
+                if record.url.startswith("file:"):  # extracted from where it lies, verified there
+                    tarball = self.downloader.local_source(request, progress)
+                else:
+                    with download_slots:
+                        self.downloader.fetch(request, progress)
+                    tarball = dest
                 self._append_url(record.url)
-                tarball = dest
             target = self.writable_dir / dist
             from naja import interrupt
 
             with extract_slots, interrupt.tracking(self.writable_dir, f".{dist}.*"):
                 interrupt.check()
-                self._extract(tarball, target)
-                if self.safety.enabled:
-                    write_stamp(target, scan(target))
+                digests: Digests | None = {} if self.safety.enabled else None
+                self._extract(tarball, target, digests)
+                if digests is not None:
+                    write_stamp(target, scan(target, digests))
             data = repodata_record_for(record, target, tarball)
             atomic_write(target / REPODATA_RECORD, json.dumps(data, indent=2, sort_keys=True).encode())
             return target
@@ -429,10 +432,10 @@ class PackageCache:
                                "(safety_checks: enabled)")
         return out, problems
 
-    def _extract(self, tarball: Path, target: Path) -> None:
+    def _extract(self, tarball: Path, target: Path, digests: Digests | None = None) -> None:
         from naja.package_streaming import extract
 
-        extract(tarball, target)
+        extract(tarball, target, digests)
         # the extraction directory is made private while it is filled; a cache is shared (other
         # users, conda, mamba), so open it up like any directory the package manager creates
         with contextlib.suppress(OSError):

@@ -431,8 +431,15 @@ def _split_has_prefix_line(line: str) -> list[str]:
 # extraction
 
 
-def extract(archive: str | os.PathLike[str], dest_dir: str | os.PathLike[str]) -> None:
+def extract(
+    archive: str | os.PathLike[str], dest_dir: str | os.PathLike[str], digests: Digests | None = None
+) -> None:
     """Extract a package into ``dest_dir`` (replacing it if present), atomically and safely.
+
+    With ``digests``, every regular file is hashed as it is written (the bytes are in memory then,
+    and the writer threads hash while the stream is parsed) and ``digests`` receives
+    ``{path: (size, mtime_ns, sha256)}`` as the file stands after extraction: the safety checks use
+    it instead of reading the whole package again.
 
     Raises `PackageError` naming the archive and offending member for anything unsafe or corrupt;
     on failure nothing is left at ``dest_dir`` (a previous directory there is kept).
@@ -443,7 +450,7 @@ def extract(archive: str | os.PathLike[str], dest_dir: str | os.PathLike[str]) -
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _make_sibling_dir(dest, "naja-extract")
     try:
-        extractor = _Extractor(archive, tmp)
+        extractor = _Extractor(archive, tmp, hashing=digests is not None)
         try:
             if kind == CONDA_EXT:
                 _extract_conda(archive, extractor)
@@ -454,6 +461,8 @@ def extract(archive: str | os.PathLike[str], dest_dir: str | os.PathLike[str]) -
         finally:
             extractor.abandon()  # no writer may still be creating files once tmp is removed
         _replace_dir(tmp, dest)
+        if digests is not None:
+            digests.update(extractor.digests)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -500,8 +509,10 @@ def _replace_dir(tmp: Path, dest: Path) -> None:
 class _Extractor:
     """Writes tar members under ``root`` after checking each one cannot escape it."""
 
-    def __init__(self, archive: Path, root: Path) -> None:
+    def __init__(self, archive: Path, root: Path, *, hashing: bool = False) -> None:
         self.archive = archive
+        self.hashing = hashing
+        self.digests: Digests = {}  # what each regular file holds once written (when hashing)
         self.root = root
         self.real_root = os.path.realpath(root)
         self.confined = Root(root, owner=str(archive), kind="destination")
@@ -514,7 +525,7 @@ class _Extractor:
         self._batch_bytes = 0
         self._queued: set[str] = set()  # names queued since the last drain
         self._written = 0  # files written in order: a small package never pays for the handoffs
-        self._in_flight: list[Future[list[_Pending]]] = []
+        self._in_flight: list[Future[_BatchResult]] = []
 
     def fail(self, member: str, why: str) -> PackageError:
         return PackageError(f"{self.archive}: refusing member {member!r}: {why}")
@@ -549,7 +560,7 @@ class _Extractor:
             return
         while len(self._in_flight) >= _BATCHES_IN_FLIGHT:  # memory bound: a few batches per package
             self._wait_oldest()
-        self._in_flight.append(_writer_pool().submit(_write_batch, self._batch, self._umask))
+        self._in_flight.append(_writer_pool().submit(_write_batch, self._batch, self._umask, self.hashing))
         self._batch, self._batch_bytes = [], 0
 
     def drain(self) -> None:
@@ -561,10 +572,11 @@ class _Extractor:
 
     def _wait_oldest(self) -> None:
         try:
-            taken = self._in_flight.pop(0).result()
+            taken, digests = self._in_flight.pop(0).result()
         except _BatchError as exc:
             reason = exc.error.strerror or str(exc.error)
             raise PackageError(f"{self.archive}: cannot extract member {exc.member!r}: {reason}") from exc.error
+        self.digests.update(digests)
         for rel, path, data, mode, mtime in taken:  # the name was taken (by a directory or link): as tar does
             try:
                 self._remove_existing(rel, path)
@@ -574,6 +586,8 @@ class _Extractor:
                     os.chmod(fd if _FD_CHMOD else path, mode)
                     with contextlib.suppress(OSError):
                         os.utime(fd if _FD_UTIME else path, (mtime, mtime))
+                    if self.hashing:
+                        self.digests[rel] = _digest_entry(fd, hashlib.sha256(data).hexdigest())
                 finally:
                     os.close(fd)
             except OSError as exc:
@@ -676,26 +690,31 @@ class _Extractor:
             self._remove_existing(raw, path)
             fd = os.open(path, _CREATE_FLAGS, mode)
         try:
-            self._write_data(tf, member, fd)
+            sha = self._write_data(tf, member, fd, self.hashing)
             if self._umask is None or mode & self._umask:  # the umask took bits: set them exactly
                 os.chmod(fd if _FD_CHMOD else path, mode)
             with contextlib.suppress(OSError):
                 os.utime(fd if _FD_UTIME else path, (member.mtime, member.mtime))
+            if sha is not None:
+                self.digests[rel] = _digest_entry(fd, sha)
         finally:
             os.close(fd)
         self.regular.add(rel)
         self._written += 1
 
     @staticmethod
-    def _write_data(tf: tarfile.TarFile, member: tarfile.TarInfo, fd: int) -> None:
+    def _write_data(tf: tarfile.TarFile, member: tarfile.TarInfo, fd: int, hashing: bool) -> str | None:
         """Copy the member's data straight from the tar stream to ``fd`` (no file objects: this
-        runs once per file of every package)."""
+        runs once per file of every package); with ``hashing``, return its sha256."""
+        sha = hashlib.sha256() if hashing else None
         if member.sparse is not None:  # GNU sparse members need tarfile's reassembly
             src = tf.extractfile(member)
             if src is not None:
                 while chunk := src.read(_COPY_CHUNK):
                     _write_all(fd, chunk)
-            return
+                    if sha is not None:
+                        sha.update(chunk)
+            return None if sha is None else sha.hexdigest()
         stream = tf.fileobj
         if stream.tell() != member.offset_data:  # type: ignore[union-attr]
             stream.seek(member.offset_data)  # type: ignore[union-attr]
@@ -705,7 +724,10 @@ class _Extractor:
             if not chunk:
                 raise tarfile.ReadError("unexpected end of data")
             _write_all(fd, chunk)
+            if sha is not None:
+                sha.update(chunk)
             left -= len(chunk)
+        return None if sha is None else sha.hexdigest()
 
     def _remove_existing(self, raw: str, path: str) -> None:
         """A later member with the same name replaces an earlier file (as tar does); not a directory."""
@@ -716,7 +738,9 @@ class _Extractor:
         if stat.S_ISDIR(st.st_mode):
             raise self.fail(raw, "would replace a directory")
         os.unlink(path)
-        self.regular.discard(os.path.relpath(path, self.root).replace(os.sep, "/"))
+        rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+        self.regular.discard(rel)
+        self.digests.pop(rel, None)
 
     def _make_dir(self, raw: str, path: str, mode: int) -> None:
         if os.path.islink(path):
@@ -760,6 +784,8 @@ class _Extractor:
         except OSError:
             shutil.copy2(source, path, follow_symlinks=False)
         self.regular.add(rel)
+        if target_rel in self.digests:  # the same bytes (same inode, or a copy with its times)
+            self.digests[rel] = self.digests[target_rel]
 
     def finish(self) -> None:
         """Re-check every symlink once all members exist (chains can only be judged at the end)."""
@@ -769,6 +795,9 @@ class _Extractor:
 
 
 _Pending = tuple[str, str, bytes, int, int]  # (rel, full path, data, mode, mtime)
+#: ``{path: (size, mtime_ns, sha256)}`` of the regular files an extraction wrote
+Digests = dict[str, tuple[int, int, str]]
+_BatchResult = tuple[list[_Pending], Digests]  # (names found taken, digests of the files written)
 _SYNC_FILES = 64  # files of a package written in order before the pool takes over
 _QUEUE_MAX = 1024 * 1024  # members up to this size are written by the pool; bigger ones in order
 _BATCH_FILES = 32
@@ -812,11 +841,19 @@ def _read_data(tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     return data
 
 
-def _write_batch(batch: list[_Pending], umask: int | None) -> list[_Pending]:
+def _digest_entry(fd: int, sha: str) -> tuple[int, int, str]:
+    st = os.fstat(fd)
+    return st.st_size, st.st_mtime_ns, sha
+
+
+def _write_batch(batch: list[_Pending], umask: int | None, hashing: bool) -> _BatchResult:
     """Create each file exclusively (O_EXCL | O_NOFOLLOW: never through an existing name) with its
     mode and mtime; its directory was made, through the confinement layer, before it was queued.
-    Returns the files whose name was taken, for the extractor to judge in order."""
+    Returns the files whose name was taken, for the extractor to judge in order, and (``hashing``)
+    the digests of the files written."""
     taken = []
+    digests: Digests = {}
+    sha256 = hashlib.sha256
     for item in batch:
         rel, path, data, mode, mtime = item
         try:
@@ -832,11 +869,13 @@ def _write_batch(batch: list[_Pending], umask: int | None) -> list[_Pending]:
                     os.chmod(fd if _FD_CHMOD else path, mode)
                 with contextlib.suppress(OSError):
                     os.utime(fd if _FD_UTIME else path, (mtime, mtime))
+                if hashing:
+                    digests[rel] = _digest_entry(fd, sha256(data).hexdigest())
             finally:
                 os.close(fd)
         except OSError as exc:
             raise _BatchError(rel, exc) from exc
-    return taken
+    return taken, digests
 
 
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)

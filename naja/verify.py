@@ -76,8 +76,11 @@ def _regular_entries(extracted: Path) -> list[tuple[str, int | None, str | None]
             if e.path_type == "hardlink"]
 
 
-def scan(extracted: Path) -> Stamp:
-    """Hash every regular file of an extracted package against its paths.json."""
+def scan(extracted: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Stamp:
+    """Every regular file of an extracted package against its paths.json: hashed, unless ``known``
+    (the extraction's ``{path: (size, mtime_ns, sha256)}``) holds its digest for the size and mtime
+    the file has now (the bytes were hashed as they were written; reading them again costs as much)."""
+    known = known or {}
     files: dict[str, tuple[int, int]] = {}
     mismatches: list[tuple[str, str]] = []
     root = str(extracted) + os.sep
@@ -91,17 +94,19 @@ def scan(extracted: Path) -> Stamp:
             mismatches.append((rel, "not a regular file"))
             continue
         files[rel] = (st.st_size, st.st_mtime_ns)
-        why = _compare(root + rel, st.st_size, size, sha)
+        seen = known.get(rel)
+        digest = seen[2] if seen is not None and seen[:2] == files[rel] else None
+        why = _compare(root + rel, st.st_size, size, sha, digest)
         if why:
             mismatches.append((rel, why))
     return Stamp(files=files, mismatches=mismatches)
 
 
-def _compare(path: str, actual_size: int, size: int | None, sha: str | None) -> str:
+def _compare(path: str, actual_size: int, size: int | None, sha: str | None, digest: str | None = None) -> str:
     if size is not None and actual_size != size:
         return f"size {actual_size} differs from paths.json ({size})"
     if sha:
-        digest = file_digest(path)
+        digest = digest or file_digest(path)
         if digest != sha.lower():
             return f"sha256 {digest[:12]}… differs from paths.json ({sha[:12]}…)"
     return ""

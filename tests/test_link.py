@@ -413,3 +413,42 @@ def test_big_package_is_linked_in_parallel_and_recorded_in_order(tmp_path):
         assert (prefix / rel).read_text() == text.replace(PH, str(prefix))
     cache = tmp_path / "pkgs/big-1-0"
     assert os.stat(prefix / "share/big/d3/f0003.txt").st_ino == os.stat(cache / "share/big/d3/f0003.txt").st_ino
+
+
+def _big_files(n_dirs: int = 7) -> dict[str, str]:
+    from naja import link as link_mod
+
+    return {f"share/big/d{i % n_dirs}/sub{i % 3}/f{i:04d}.txt": f"{i}\n" for i in range(link_mod.PARALLEL_LINK_MIN + 44)}
+
+
+def test_big_package_into_existing_directories_links_and_uses_inside_symlinks(tmp_path):
+    """The parallel pass takes plain existing directories as they are; a symlinked directory (inside)
+    and a file where a directory goes are left to the ordered checks, which use and clear them."""
+    files = _big_files()
+    root = make_channel(tmp_path / "ch", [dict(name="big", version="1", files=files)])
+    recs = channel_records(root, root.as_uri())
+    prefix = tmp_path / "env"
+    (prefix / "share/big/d1/sub0").mkdir(parents=True)
+    (prefix / "share/other").mkdir(parents=True)
+    (prefix / "share/big/d2").symlink_to("../other")
+    (prefix / "share/big/d4").write_text("in the way")
+    _install(prefix, list(recs.values()), tmp_path / "pkgs")
+    for rel, text in files.items():
+        assert (prefix / rel).read_text() == text
+    assert (prefix / "share/big/d2").is_symlink()
+    assert sorted(p.name for p in (prefix / "share/other").iterdir()) == ["sub0", "sub1", "sub2"]
+    assert (prefix / "share/big/d4").is_dir()
+
+
+def test_big_package_refuses_a_directory_symlink_leading_outside(tmp_path):
+    files = _big_files()
+    root = make_channel(tmp_path / "ch", [dict(name="big", version="1", files=files)])
+    recs = channel_records(root, root.as_uri())
+    prefix = tmp_path / "env"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (prefix / "share/big").mkdir(parents=True)
+    (prefix / "share/big/d5").symlink_to(outside)
+    with pytest.raises(TransactionError, match="outside"):
+        _install(prefix, list(recs.values()), tmp_path / "pkgs")
+    assert list(outside.iterdir()) == []

@@ -195,8 +195,11 @@ def test_lock_categories_tampered_hash_and_missing_platform(real_channel, tmp_pa
     naja("create", "-p", env, "-f", lockfile, "-y", "-q")
     assert {r["name"] for r in prefix_records(env).values()} == {"dependent", "dependency"}
     env = tmp_path / "with-dev"
-    naja("create", "-p", env, "-f", lockfile, "--category", "dev", "-y", "-q")
+    naja("create", "-p", env, "-f", lockfile, "--category", "main", "--category", "dev", "-y", "-q")
     assert {r["name"] for r in prefix_records(env).values()} == {"dependent", "dependency", "zlib", "libgcc-ng"}
+    env = tmp_path / "dev-only"  # --category replaces the default main (micromamba)
+    naja("create", "-p", env, "-f", lockfile, "--category", "dev", "-y", "-q")
+    assert {r["name"] for r in prefix_records(env).values()} == {"zlib", "libgcc-ng"}
 
     # a forged sha256: refused, nothing created, in this cache and in a fresh one
     dep = next(p for p in doc["package"] if p["name"] == "dependency")

@@ -92,14 +92,14 @@ def resolve_target(options: Options, *, create: bool = False, new_base: bool = F
 
 
 def _read_files(context: Context) -> EnvSpec | None:
-    """The ``-f`` files, merged (a remote one fetched first); lock files give the ``main``
-    category plus ``--category`` ones, as conda-lock."""
+    """The ``-f`` files, merged (a remote one fetched first); lock files give the ``--category``
+    ones, or ``main`` without any (micromamba)."""
     from naja import env_files
     from naja.net.remote import localize
 
     files = localize(list(context.options.files), context.http_options)
     return env_files.read_env_files(files, platform=context.platform,
-                                    categories=["main", *context.options.category])
+                                    categories=list(context.options.category) or ["main"])
 
 
 def check_create_target(prefix: Path, context: Context) -> None:

@@ -110,8 +110,10 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
                    dest="_noop_repodata_parsing", help=argparse.SUPPRESS)
     g.add_argument("--shortcuts", "--no-shortcuts", dest="_shortcuts", action="store_true",
                    help="Windows menu shortcuts (not supported: accepted and ignored)")
-    g.add_argument("--category", action="append", default=[], metavar="CAT",
-                   help="conda-lock categories to install (default: main)")
+    # micromamba's CLI11 list option: repeatable, several values a flag, and given at all it replaces
+    # the default `main` (`--category dev` installs the dev packages alone)
+    g.add_argument("--category", action="extend", nargs="+", default=[], metavar="CAT",
+                   help="lockfile categories to install (default: main; `--category main dev` for both)")
 
 
 def add_prune_deps(p: argparse.ArgumentParser) -> None:

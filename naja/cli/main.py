@@ -136,12 +136,32 @@ def _apply_rc_output(args: argparse.Namespace) -> None:
     args.quiet = args.quiet or quiet
 
 
-def solver_problem_lines(message: str, explanation: str) -> list[str]:
-    """One string per problem, as libsolv's ``problems()``: the explanation's lines without the tree
-    drawing, else the one-line message."""
-    lines = [line.lstrip("│├└─ ").strip() for line in explanation.splitlines()]
-    lines = [line for line in lines if line and line != "The following packages are incompatible"]
+def solver_problem_lines(message: str, explanation: str, data: object = None) -> list[str]:
+    """One string per problem, as libsolv's ``problems()``: first libsolv's own sentences for what
+    is missing (``nothing provides __glibc >=2.38 needed by pkg-1.0-0``: metaflow cuts the virtual
+    package's version out of that wording to tell the user which ``CONDA_OVERRIDE_*`` to set), then
+    the explanation's lines without the tree drawing, else the one-line message."""
+    lines = _missing_sentences(data)
+    for line in explanation.splitlines():
+        line = line.lstrip("│├└─ ").strip()
+        if line and line != "The following packages are incompatible" and line not in lines:
+            lines.append(line)
     return lines or [message]
+
+
+def _missing_sentences(data: object) -> list[str]:
+    """libsolv's wording for the requested specs nothing matches and the missing dependencies, from
+    the solver's structured explanation (``requested``/``tree``/``missing``)."""
+    if not isinstance(data, dict):
+        return []
+    out: list[str] = []
+    for node in data.get("tree") or ():
+        if isinstance(node, dict) and not node.get("candidates") and node.get("requirement"):
+            out.append(f"nothing provides requested {node['requirement']}")
+    for item in data.get("missing") or ():
+        if isinstance(item, dict) and item.get("dependency"):
+            out.append(f"nothing provides {item['dependency']} needed by {item.get('needed_by', '')}".rstrip())
+    return out
 
 
 def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
@@ -156,7 +176,7 @@ def _report(exc: Exception, args: argparse.Namespace, verbose: int) -> int:
             if isinstance(exc, UnsatisfiableError):
                 # micromamba: a list of strings (libmamba api/utils.cpp write_unsolvable_json_if_needed);
                 # naja's structured explanation goes under a key of its own
-                doc["solver_problems"] = solver_problem_lines(message, exc.explanation)
+                doc["solver_problems"] = solver_problem_lines(message, exc.explanation, exc.data)
                 doc["naja_solver_problems"] = exc.data if exc.data is not None else exc.explanation
             print_json(doc)
         sys.stderr.write(f"error: {message}\n")

@@ -1,0 +1,79 @@
+"""Extraction hashes each regular file as it writes it (the safety checks then read nothing again):
+the digests it reports must be what the files on disk hold, on every write path (in order, pooled,
+big files, names repeated, hard-link members), and ``verify.scan`` must use them only while a
+file's size and mtime are still the ones extraction saw."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from pathlib import Path
+
+from naja import package_streaming as ps
+from naja.verify import scan
+from tests.support.packages import make_package
+
+
+def _on_disk(root: Path, rel: str) -> tuple[int, int, str]:
+    st = os.lstat(root / rel)
+    return st.st_size, st.st_mtime_ns, hashlib.sha256((root / rel).read_bytes()).hexdigest()
+
+
+def test_digests_match_the_files_on_every_write_path(tmp_path: Path) -> None:
+    files: dict[str, bytes | str] = {f"share/d{i % 5}/f{i}.txt": f"file {i}\n" * (i % 7) for i in range(200)}
+    files["lib/big.bin"] = os.urandom(ps._QUEUE_MAX + 12345)  # written in order, hashed in chunks
+    archive = make_package(tmp_path, "many", "1", files=files)
+    digests: ps.Digests = {}
+    ps.extract(archive, tmp_path / "out", digests)
+    out = tmp_path / "out"
+    assert set(files) <= set(digests)
+    for rel in digests:
+        assert digests[rel] == _on_disk(out, rel), rel
+
+
+def _tar_bz2(path: Path, members: list[tuple[str, bytes | None, str]]) -> Path:
+    """``(name, data, hardlink target)`` members in order, in a .tar.bz2 with an info/index.json."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, data, link in members:
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 1_600_000_000
+            if link:
+                ti.type, ti.linkname = tarfile.LNKTYPE, link
+                tf.addfile(ti)
+            else:
+                assert data is not None
+                ti.size = len(data)
+                tf.addfile(ti, io.BytesIO(data))
+    import bz2
+
+    path.write_bytes(bz2.compress(buf.getvalue()))
+    return path
+
+
+def test_repeated_names_and_hard_links_report_the_final_bytes(tmp_path: Path) -> None:
+    members: list[tuple[str, bytes | None, str]] = [("info/index.json", b'{"name": "x"}', "")]
+    members += [(f"share/pad{i}.txt", b"pad %d" % i, "") for i in range(ps._SYNC_FILES + 5)]  # pooled after
+    members += [("share/twice.txt", b"first", ""), ("share/twice.txt", b"second, longer", ""),
+                ("share/hard.txt", None, "share/twice.txt")]
+    archive = _tar_bz2(tmp_path / "x-1-0.tar.bz2", members)
+    digests: ps.Digests = {}
+    ps.extract(archive, tmp_path / "out", digests)
+    out = tmp_path / "out"
+    assert (out / "share/twice.txt").read_bytes() == b"second, longer"
+    for rel in ("share/twice.txt", "share/hard.txt", f"share/pad{ps._SYNC_FILES + 4}.txt", "info/index.json"):
+        assert digests[rel] == _on_disk(out, rel), rel
+
+
+def test_scan_uses_a_digest_only_while_size_and_mtime_are_unchanged(tmp_path: Path) -> None:
+    archive = make_package(tmp_path, "p", "1", files={"share/a.txt": "a\n", "share/b.txt": "b\n"})
+    digests: ps.Digests = {}
+    ps.extract(archive, tmp_path / "out", digests)
+    out = tmp_path / "out"
+    assert scan(out, digests).mismatches == []
+    wrong = {rel: (size, mtime, "0" * 64) for rel, (size, mtime, _) in digests.items()}
+    assert [rel for rel, _ in scan(out, wrong).mismatches] == ["share/a.txt", "share/b.txt"]  # trusted: same stat
+    stale = {rel: (size, mtime + 1, "0" * 64) for rel, (size, mtime, _) in digests.items()}
+    assert scan(out, stale).mismatches == []  # the stat moved on: the file is hashed instead
