@@ -52,7 +52,9 @@ from naja.prefix import (
     history_dist_string,
     write_prefix_record,
 )
-from naja.records import PackageRecord, change_kind, same_artifact
+from naja.records import PackageRecord
+from naja.solver import solution as solution_mod
+from naja.solver.solution import ActionKind, Solution
 
 log = logging.getLogger("naja.transaction")
 
@@ -88,6 +90,16 @@ def _python_minor(record: PackageRecord | None) -> str | None:
         return None
     parts = record.version.split(".")
     return ".".join(parts[:2]) if len(parts) >= 2 else record.version
+
+
+def _noarch_relinks(installed: Sequence[PackageRecord], solution: Sequence[PackageRecord]) -> set[str]:
+    """noarch python packages are compiled for one python: when the python minor version changes,
+    every installed one is linked again (even when the solution keeps its file)."""
+    old = {r.name: r for r in installed}
+    new = {r.name: r for r in solution}
+    if "python" not in old or _python_minor(old.get("python")) == _python_minor(new.get("python")):
+        return set()
+    return {name for name, r in old.items() if r.noarch_kind == "python"}
 
 
 def topological_order(records: Sequence[PackageRecord]) -> list[PackageRecord]:
@@ -131,20 +143,26 @@ class Transaction:
         self,
         prefix: Prefix,
         solution: Sequence[PackageRecord],
-        to_unlink: Sequence[PrefixRecord],
-        to_link: Sequence[PackageRecord],
+        changes: Solution,
         requested_specs: Sequence[str] = (),
         remove_specs: Sequence[str] = (),
         installed: Sequence[PrefixRecord] = (),
     ) -> None:
         self.prefix = prefix
         self.solution = list(solution)
-        self.to_unlink = list(to_unlink)
-        self.to_link = topological_order(to_link)
+        self.installed = list(installed)
+        self._set_changes(changes)
         self.requested_specs = [str(s) for s in requested_specs]
         self.remove_specs = [str(s) for s in remove_specs]
-        self.installed = list(installed)
         self.force_reinstall: Iterable[str] | bool = ()
+
+    def _set_changes(self, changes: Solution) -> None:
+        """The actions, and the lists the runner works from: records to link (dependencies first)
+        and the installed records to unlink (as read from ``conda-meta``)."""
+        self.changes = changes
+        by_name = {r.name: r for r in self.installed}
+        self.to_unlink: list[PrefixRecord] = [by_name[r.name] for r in changes.to_unlink]
+        self.to_link = topological_order(changes.to_link)
 
     @classmethod
     def from_solution(
@@ -167,28 +185,13 @@ class Transaction:
             installed = prefix.installed() if prefix.meta_dir.is_dir() else []
         installed = list(installed)
         solution = list(solution)
-        new_by_name = {r.name: r for r in solution}
-        old_by_name = {r.name: r for r in installed}
-        reinstall = set(new_by_name) if force_reinstall is True else {str(n) for n in force_reinstall or ()}
-        py_changed = _python_minor(old_by_name.get("python")) != _python_minor(new_by_name.get("python"))
-        to_unlink: list[PrefixRecord] = []
-        to_link: list[PackageRecord] = []
-        for name, old in old_by_name.items():
-            new = new_by_name.get(name)
-            relink_noarch = py_changed and old.noarch_kind == "python" and "python" in old_by_name
-            if new is None:
-                to_unlink.append(old)
-            elif not same_artifact(old, new) or name in reinstall or relink_noarch:
-                to_unlink.append(old)
-                to_link.append(new)
-        for name, new in new_by_name.items():
-            if name not in old_by_name:
-                to_link.append(new)
+        reinstall = ({r.name for r in solution} if force_reinstall is True
+                     else {str(n) for n in force_reinstall or ()})
+        changes = Solution.diff(installed, solution, relink=reinstall | _noarch_relinks(installed, solution))
         tx = cls(
             prefix,
             solution,
-            to_unlink,
-            to_link,
+            changes,
             [str(s) for s in requested_specs],
             [str(s) for s in remove_specs],
             installed,
@@ -202,27 +205,20 @@ class Transaction:
     def nothing_to_do(self) -> bool:
         return not self.to_link and not self.to_unlink
 
-    def _pairs(self) -> tuple[dict[str, PrefixRecord], dict[str, PackageRecord]]:
-        return {r.name: r for r in self.to_unlink}, {r.name: r for r in self.to_link}
-
     @property
     def install(self) -> list[PackageRecord]:
-        old, new = self._pairs()
-        return [r for n, r in sorted(new.items()) if n not in old]
+        return [a.install for a in self.changes.of_kind("install") if isinstance(a, solution_mod.Install)]
 
     @property
     def remove(self) -> list[PrefixRecord]:
-        old, new = self._pairs()
-        return [r for n, r in sorted(old.items()) if n not in new]
+        unlink = {r.name: r for r in self.to_unlink}
+        return [unlink[a.remove.name] for a in self.changes.of_kind("remove") if isinstance(a, solution_mod.Remove)]
 
-    def _changed(self, kind: str) -> list[tuple[PrefixRecord, PackageRecord]]:
-        old, new = self._pairs()
-        out = []
-        for name in sorted(set(old) & set(new)):
-            a, b = old[name], new[name]
-            if change_kind(a, b) == kind:
-                out.append((a, b))
-        return out
+    def _changed(self, kind: ActionKind) -> list[tuple[PrefixRecord, PackageRecord]]:
+        unlink = {r.name: r for r in self.to_unlink}
+        return [(unlink[a.remove.name], a.install) for a in self.changes.of_kind(kind)
+                if isinstance(a, (solution_mod.Upgrade, solution_mod.Downgrade, solution_mod.Change,
+                                  solution_mod.Reinstall))]
 
     @property
     def upgrade(self) -> list[tuple[PrefixRecord, PackageRecord]]:
@@ -330,7 +326,8 @@ class Transaction:
             self.prefix, self.solution, self.requested_specs,
             remove_specs=self.remove_specs, force_reinstall=self.force_reinstall,
         )
-        self.to_link, self.to_unlink, self.installed = fresh.to_link, fresh.to_unlink, fresh.installed
+        self.installed = fresh.installed
+        self._set_changes(fresh.changes)
         missing = [r for r in self.to_link if r.dist_name not in extracted]
         if missing:
             extracted = {**extracted, **package_cache.fetch_and_extract(missing, progress=progress)}

@@ -40,10 +40,9 @@ if TYPE_CHECKING:
         writable_pkgs_dirs,
     )
     from naja.api.options import Options
-    from naja.api.query import DepNode, depends, flatten, info, list_packages, search, whoneeds
+    from naja.api.plan import Plan
+    from naja.api.query import DepNode, depends, flatten, info, list_packages, revisions, search, whoneeds
     from naja.api.transact import (
-        Change,
-        Plan,
         create,
         install,
         plan_clone,
@@ -53,10 +52,10 @@ if TYPE_CHECKING:
         plan_revision,
         plan_transaction,
         plan_update,
-        record_json,
         remove,
         update,
     )
+    from naja.api.views import Change, channel_label, record_json
     from naja.channel import redact_url, strip_credentials
     from naja.conda_lock import is_lockfile
 
@@ -100,8 +99,11 @@ _LAZY = {
     "list_packages": "naja.api.query",
     "search": "naja.api.query",
     "whoneeds": "naja.api.query",
-    "Change": "naja.api.transact",
-    "Plan": "naja.api.transact",
+    "revisions": "naja.api.query",
+    "Change": "naja.api.views",
+    "channel_label": "naja.api.views",
+    "record_json": "naja.api.views",
+    "Plan": "naja.api.plan",
     "create": "naja.api.transact",
     "install": "naja.api.transact",
     "plan_clone": "naja.api.transact",
@@ -111,18 +113,17 @@ _LAZY = {
     "plan_revision": "naja.api.transact",
     "plan_transaction": "naja.api.transact",
     "plan_update": "naja.api.transact",
-    "record_json": "naja.api.transact",
     "remove": "naja.api.transact",
     "update": "naja.api.transact",
 }
 
 __all__ = [
     "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "Options", "Plan",
-    "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
+    "channel_label", "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
     "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
     "flatten", "index", "info", "install", "is_lockfile", "list_envs", "list_packages", "lock", "package_create",
     "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove", "plan_revision",
-    "plan_transaction", "plan_update", "rc_target", "record_json", "redact_url", "remove", "remove_env", "search", "strip_credentials", "update", "whoneeds",
+    "plan_transaction", "plan_update", "rc_target", "record_json", "redact_url", "remove", "remove_env", "revisions", "search", "strip_credentials", "update", "whoneeds",
     "writable_pkgs_dirs",
 ]
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from naja.api.context import Context, environments_txt, is_environment, unregister_env
 from naja.api.options import Options
-from naja.api.transact import channel_label, prefix_object
+from naja.api.target import prefix_object
+from naja.api.views import channel_label
 from naja.config import expand_path
 from naja.errors import NajaError, PrefixError
 

@@ -141,7 +141,7 @@ def _solve_platform(context: Context, platform: str, specs: Sequence[str], file_
     from naja import platform as platform_mod
     from naja import repodata, solver
     from naja import virtual_packages as vp
-    from naja.api.transact import parse_specs
+    from naja.api.pipeline import parse_specs
 
     match_specs = parse_specs(specs, context.channel_config)
     if not match_specs:

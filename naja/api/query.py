@@ -6,13 +6,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.api.context import Context
 from naja.api.options import Options
-from naja.api.transact import parse_specs, prefix_object, virtual_packages
+from naja.api.pipeline import parse_specs, virtual_packages
+from naja.api.target import prefix_object
 from naja.errors import NajaError
 from naja.progress import repodata_hook
+
+if TYPE_CHECKING:
+    from naja.prefix import Revision
 
 
 def list_packages(options: Options | None = None, regex: str | None = None, *,
@@ -40,6 +44,12 @@ def list_packages(options: Options | None = None, regex: str | None = None, *,
             raise NajaError(f"invalid regular expression {regex!r}: {exc}") from None
         records = [r for r in records if rx.search(r.name)]
     return prefix, records
+
+
+def revisions(options: Options | None = None) -> list[Revision]:
+    """The target environment's history revisions, oldest (0) first (``list --revisions``)."""
+    context = Context.from_options(options or Options())
+    return prefix_object(context.target_prefix(must_exist=True)).history.revisions()
 
 
 def _version_key(rec: Any) -> Any:

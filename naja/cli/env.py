@@ -91,7 +91,7 @@ def run_update(args: argparse.Namespace) -> int:
 
     if not args.files and not args.specs:
         raise NajaError("env update needs -f FILE (or specs)")
-    plan = api.plan_transaction("install", args.specs, options_from_args(args), prune=args.prune)
+    plan = api.plan_install(args.specs, options_from_args(args), prune=args.prune)
     return run_plan(args, plan)
 
 

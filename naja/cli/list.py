@@ -27,7 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from naja import api
-    from naja.api.transact import channel_label
     from naja.cli import output
 
     options = options_from_args(args)
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         # micromamba 2.8.1 (libmamba api/list.cpp): a top-level list (unreleased mamba moves it under /packages)
         output.print_json([
             {"base_url": strip_credentials(r.channel), "build_number": r.build_number, "build_string": r.build,
-             "channel": channel_label(r.channel), "dist_name": r.dist_name, "name": r.name,
+             "channel": api.channel_label(r.channel), "dist_name": r.dist_name, "name": r.name,
              "platform": r.subdir, "version": r.version, "url": strip_credentials(r.url),
              "md5": r.md5 or "", "sha256": r.sha256 or ""}  # std::string in libmamba: "" when unknown
             for r in records
@@ -61,24 +60,22 @@ def run(args: argparse.Namespace) -> int:
         output.print_lines(lines)
         return 0
     if args.canonical:
-        output.print_lines(f"{channel_label(r.channel)}/{r.subdir}::{r.dist_name}" for r in records)
+        output.print_lines(f"{api.channel_label(r.channel)}/{r.subdir}::{r.dist_name}" for r in records)
         return 0
     if args.export:
         output.print_lines(f"{r.name}={r.version}={r.build}" for r in records)
         return 0
     output.info(f"List of packages in environment: {prefix}", quiet=args.quiet)
     output.table(["Name", "Version", "Build", "Channel"],
-                 [(r.name, r.version, r.build, channel_label(r.channel)) for r in records])
+                 [(r.name, r.version, r.build, api.channel_label(r.channel)) for r in records])
     return 0
 
 
 def _revisions(args: argparse.Namespace, options: object) -> int:
     from naja import api
-    from naja.api.transact import prefix_object
     from naja.cli import output
 
-    prefix = api.Context.from_options(options).target_prefix(must_exist=True)  # type: ignore[arg-type]
-    revisions = prefix_object(prefix).history.revisions()
+    revisions = api.revisions(options)  # type: ignore[arg-type]
     if args.json:
         output.print_json([{"rev": i, "date": r.date, "install": r.linked, "remove": r.unlinked}
                            for i, r in enumerate(revisions)])

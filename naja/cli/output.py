@@ -173,7 +173,7 @@ def run_plan(args: Any, plan: Any) -> int:
         from naja.errors import NajaError
 
         raise NajaError("aborted: nothing was changed (pass -y to answer yes without a prompt)")
-    from naja.api.transact import channel_label
+    from naja.api import channel_label
     from naja.cli import progress
 
     session = progress.current()

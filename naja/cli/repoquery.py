@@ -34,7 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from naja import api
-    from naja.api.transact import channel_label, record_json
     from naja.cli import output
     from naja.errors import NajaError
 
@@ -43,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         records = api.search(args.specs, options, local=args.local)
         if args.json:
             output.print_json({"query": {"query": " ".join(args.specs), "type": "search"},
-                               "result": {"msg": "", "pkgs": [record_json(r) for r in records],
+                               "result": {"msg": "", "pkgs": [api.record_json(r) for r in records],
                                           "status": "OK"}})
             return 0
         if not records:
@@ -51,12 +50,12 @@ def run(args: argparse.Namespace) -> int:
             return 1
         if args.pretty:
             for r in records:
-                output.print_lines([f"{r.name} {r.version} {r.build}", f"  channel: {channel_label(r.channel)}",
+                output.print_lines([f"{r.name} {r.version} {r.build}", f"  channel: {api.channel_label(r.channel)}",
                                     f"  url: {r.url}", f"  md5: {r.md5 or ''}", f"  size: {r.size or ''}",
                                     "  depends:", *(f"    - {d}" for d in r.depends), ""])
             return 0
         output.table(["Name", "Version", "Build", "Channel", "Subdir"],
-                     [(r.name, r.version, r.build, channel_label(r.channel), r.subdir) for r in records])
+                     [(r.name, r.version, r.build, api.channel_label(r.channel), r.subdir) for r in records])
         return 0
     if len(args.specs) != 1:
         raise NajaError(f"repoquery {args.query} takes exactly one spec")
@@ -67,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
         node = api.whoneeds(args.specs[0], options, remote=args.remote, tree=args.tree)
     flat = api.flatten(node)
     if args.json:
-        result: dict[str, object] = {"msg": "", "pkgs": [record_json(r) for r in flat], "status": "OK",
-                                     "root": record_json(node.record) if node.record.version else None}
+        result: dict[str, object] = {"msg": "", "pkgs": [api.record_json(r) for r in flat], "status": "OK",
+                                     "root": api.record_json(node.record) if node.record.version else None}
         if flat:  # libmamba core/query.cpp: the root record when it has edges, else the query string
-            result["graph_roots"] = [record_json(node.record) if node.children and node.record.version
+            result["graph_roots"] = [api.record_json(node.record) if node.children and node.record.version
                                      else args.specs[0]]
         output.print_json({"query": {"query": args.specs[0], "type": args.query}, "result": result})
         return 0
@@ -96,5 +95,5 @@ def run(args: argparse.Namespace) -> int:
         output.info(f"No package {what} {args.specs[0]}.")
         return 0
     output.table(["Name", "Version", "Build", "Channel"],
-                 [(r.name, r.version, r.build, channel_label(r.channel)) for r in flat])
+                 [(r.name, r.version, r.build, api.channel_label(r.channel)) for r in flat])
     return 0

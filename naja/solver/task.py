@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from naja.match_spec import MatchSpec
 from naja.records import PackageRecord
+from naja.solver.request import Request
 
 ChannelPriority = Literal["strict", "flexible", "disabled"]
 
@@ -65,3 +67,41 @@ class SolverTask:
     add_pip_as_python_dependency: bool = False
     max_conflicts: int = 100_000
     time_limit: float = 60.0
+
+    @classmethod
+    def from_request(
+        cls,
+        request: Request,
+        *,
+        available: Sequence[PackageRecord],
+        installed: Sequence[PackageRecord],
+        virtual_packages: Sequence[PackageRecord],
+        channels: Sequence[str],
+        options: SolveOptions,
+    ) -> SolverTask:
+        """The solver's input for ``request`` over the loaded records: the one place jobs become the
+        core's clauses-to-be. An update job is also an install job (the package must be there);
+        ``UpdateAll`` updates every package in ``installed``."""
+        if request.update_all:
+            update_specs: Sequence[object] = [MatchSpec(n) for n in sorted({r.name for r in installed})]
+        else:
+            update_specs = list(request.update_specs)
+        flags = request.flags
+        return cls(
+            specs=list(request.requested_specs),
+            available=available,
+            installed=installed,
+            virtual_packages=virtual_packages,
+            pins=list(request.pins),
+            channel_priority=options.channel_priority,
+            channels=channels,
+            update_specs=update_specs,
+            remove_specs=list(request.remove_specs),
+            update_all=request.update_all,
+            freeze_installed=request.freeze_installed,
+            no_deps=flags.no_deps,
+            only_deps=flags.only_deps,
+            force_reinstall=flags.force_reinstall,
+            remove_dependents=flags.remove_dependents,
+            add_pip_as_python_dependency=options.add_pip_as_python_dependency,
+        )

@@ -1,0 +1,118 @@
+"""How records and plans are shown: the summary rows, channel labels and micromamba's JSON shapes.
+
+The CLI's tables and ``--json`` output (``list``, ``repoquery``, ``env remove``, the transaction
+summary) read records through these functions, imported from ``naja.api``, so that a record looks
+the same everywhere and never shows a channel's credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from naja.channel import ChannelConfig
+    from naja.records import PackageRecord
+    from naja.solver.solution import Solution
+
+
+@dataclass
+class Change:
+    """One row of the transaction summary."""
+
+    kind: str  # install | upgrade | downgrade | reinstall | change | remove
+    name: str
+    version: str
+    build: str
+    channel: str
+    size: int | None
+    old_version: str = ""
+    needs_download: bool = True
+
+
+def channel_label(channel: str, config: ChannelConfig | None = None) -> str:
+    """A record's channel as the user names it (``conda-forge``, a custom channel's name, or the
+    URL), under the user's channel settings when given."""
+    if not channel:
+        return ""
+    try:
+        from naja.channel import Channel
+
+        return Channel.from_string(channel, config).canonical_name
+    except Exception:  # a URL the channel layer cannot name: show it without credentials
+        from naja.channel import strip_credentials
+
+        return strip_credentials(channel)
+
+
+def change_rows(changes: Solution, fetch: Iterable[PackageRecord],
+                config: ChannelConfig | None = None) -> list[Change]:
+    """The summary table's rows, one per changed package by name: its kind as the solution's
+    action says (the one classifier), the new build (the old one for a removal)."""
+    from naja.solver import solution as sol
+
+    fetched = {r.url or r.fn for r in fetch}
+    rows: list[Change] = []
+    for action in changes.changes:
+        if isinstance(action, sol.Remove):
+            o = action.remove
+            rows.append(Change("remove", o.name, o.version, o.build, channel_label(o.channel, config), o.size,
+                               needs_download=False))
+        elif not isinstance(action, sol.Omit):
+            n = action.install
+            old = action.remove.version if not isinstance(action, sol.Install) else n.version
+            rows.append(Change(action.kind, n.name, n.version, n.build, channel_label(n.channel, config), n.size,
+                               old_version=old if old != n.version else "",
+                               needs_download=(n.url or n.fn) in fetched))
+    return rows
+
+
+def record_json(rec: PackageRecord) -> dict[str, Any]:
+    """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …), without
+    credentials."""
+    from naja.channel import strip_credentials
+
+    return {
+        "name": rec.name,
+        "version": rec.version,
+        "build": rec.build,
+        "build_string": rec.build,
+        "build_number": rec.build_number,
+        "channel": channel_label(strip_credentials(rec.channel)),
+        "base_url": strip_credentials(rec.channel),
+        "platform": rec.subdir,
+        "subdir": rec.subdir,
+        "dist_name": rec.dist_name,
+        "fn": rec.fn,
+        "url": strip_credentials(rec.url),
+        "md5": rec.md5,
+        "sha256": rec.sha256,
+        "size": rec.size,
+        "depends": list(rec.depends),
+        "constrains": list(rec.constrains),
+        # libmamba specs/package_info.cpp to_json: these three always, noarch only when set
+        "timestamp": rec.timestamp_ms,
+        "license": rec.license or "",
+        "track_features": ",".join(rec.track_features_list),
+        **({"noarch": rec.noarch_kind} if rec.noarch_kind else {}),
+    }
+
+
+def transaction_json(prefix: Path, *, fetch: Sequence[PackageRecord], link: Sequence[PackageRecord],
+                     unlink: Sequence[PackageRecord], create_prefix: bool, dry_run: bool,
+                     success: bool) -> dict[str, Any]:
+    """micromamba's transaction JSON (libmamba core/transaction.cpp ``log_json``, api/create.cpp):
+    ``actions`` holds FETCH/LINK/UNLINK only when not empty, and PREFIX; a transaction with
+    nothing to do has no ``actions`` but a ``message``; then ``dry_run``, ``prefix``, ``success``."""
+    lists = (("FETCH", fetch), ("LINK", link), ("UNLINK", unlink))
+    actions: dict[str, Any] = {key: [record_json(r) for r in recs] for key, recs in lists if recs}
+    doc: dict[str, Any] = {}
+    if actions:
+        doc["actions"] = {**actions, "PREFIX": str(prefix)}
+    elif create_prefix:  # create without specs
+        doc["actions"] = {"FETCH": [], "PREFIX": str(prefix)}
+    else:
+        doc["message"] = "All requested packages already installed"
+    return {**doc, "dry_run": dry_run, "prefix": str(prefix), "success": success}
