@@ -19,6 +19,7 @@ import pytest
 
 from tests.support.cli import naja
 from tests.support.packages import make_channel
+from tests.support.server import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,13 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def channel(tmp_path_factory) -> Path:
-    return make_channel(tmp_path_factory.mktemp("clean-channel") / "ch", [
+def channel(tmp_path_factory):
+    """Served over loopback HTTP: archives from ``file://`` channels are read in place, not cached."""
+    ch = make_channel(tmp_path_factory.mktemp("clean-channel") / "ch", [
         {"name": name, "version": "1.0", "noarch": "generic", "files": {f"share/{name}.txt": name * 100}}
         for name in ("used", "unused")])
+    with LoopbackServer(ch.parent) as server:
+        yield f"{server.url}/{ch.name}"
 
 
 @pytest.fixture
@@ -53,7 +57,7 @@ def world(channel, tmp_path) -> World:
     root = tmp_path / "root"
     xdg = tmp_path / "xdg"
     env = {"NAJA_ROOT_PREFIX": str(root), "XDG_CACHE_HOME": str(xdg)}
-    ch = ["-c", channel.as_uri(), "--override-channels", "-y", "-q"]
+    ch = ["-c", channel, "--override-channels", "-y", "-q"]
     naja("create", "-n", "keep", "used", *ch, env=env)
     naja("create", "-n", "gone", "unused", *ch, env=env)
     naja("env", "remove", "-n", "gone", "-y", "-q", env=env)
