@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from naja.match_spec import spec_name
+from naja.types.match_spec import spec_name
 
 KINDS = ("popular", "versioned", "old-pin")
 

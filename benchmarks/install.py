@@ -37,7 +37,7 @@ EXCLUDE_PREFIXES = ("clobber", "ca-certificates", "failing_post_link", "post_lin
 
 def _real_archives() -> list[Path]:
     from naja.errors import PackageError
-    from naja.package_streaming import read_index_json
+    from naja.package.streaming import read_index_json
 
     chosen: dict[str, Path] = {}
     for path in sorted((SHARED_DATA / "packages").rglob("*")):
@@ -100,7 +100,7 @@ def _large_archives(names: tuple[str, ...]) -> list[Path]:
     import json
     import zipfile
 
-    from naja.package_streaming import create_conda
+    from naja.package.streaming import create_conda
 
     built_dir = BENCH_DIR / "large"
     built_dir.mkdir(parents=True, exist_ok=True)
@@ -123,8 +123,8 @@ def _large_archives(names: tuple[str, ...]) -> list[Path]:
 
 
 def _build_channel(root: Path, archives: list[Path]) -> None:
-    from naja.channel_index import index_channel
-    from naja.package_streaming import read_index_json
+    from naja.package.streaming import read_index_json
+    from naja.repodata.channel_index import index_channel
 
     (root / "noarch").mkdir(parents=True, exist_ok=True)
     for archive in archives:
@@ -232,8 +232,8 @@ def _time(fn: Callable[[], None]) -> float:
 def _bench(name: str, root: Path, url: str, work: Path, repeat: int) -> list[tuple[str, float, float]]:
     import rattler
 
-    from naja.package_cache import PackageCache
-    from naja.transaction import Transaction
+    from naja.install.transaction import Transaction
+    from naja.package.cache import PackageCache
 
     ours = _naja_records(root, url)
     theirs = _rattler_records(root, url)
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         _build_channel(real_root, archives)
         wide_root = tmpdir / "wide"
         _wide_channel(wide_root, args.wide_packages, args.wide_files)
-        from naja.channel_index import index_channel
+        from naja.repodata.channel_index import index_channel
 
         index_channel(wide_root, shards=False, zst=False)
         workloads = [
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _files(archives: list[Path]) -> int:
-    from naja.package_streaming import read_paths_json
+    from naja.package.streaming import read_paths_json
 
     return sum(len(read_paths_json(a).get("paths", [])) for a in archives)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from naja.match_spec import MatchSpec
-from naja.records import PackageRecord
-from naja.version import Version
+from naja.types.match_spec import MatchSpec
+from naja.types.records import PackageRecord
+from naja.types.version import Version
 
 TIERS = ("removals", "requested channel", "requested versions", "track_features", "feature metric",
          "requested builds", "requested noarch", "optional installs", "updates", "dependency channel",

@@ -39,9 +39,9 @@ import msgspec
 
 from benchmarks.requests import REQUESTS
 from naja.errors import SolverLimitError, UnsatisfiableError
-from naja.match_spec import spec_name
-from naja.records import PackageRecord
 from naja.solver import SolverTask, check, solve
+from naja.types.match_spec import spec_name
+from naja.types.records import PackageRecord
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NAJA_SHARED", REPO.parent / "shared"))

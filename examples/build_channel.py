@@ -25,7 +25,7 @@ def naja(*args: str) -> None:
 
 
 def host_subdir() -> str:
-    from naja.platform import Platform
+    from naja.types.platform import Platform
 
     return str(Platform.host())
 

@@ -13,23 +13,23 @@ __version__ = "1.0.0"
 MICROMAMBA_VERSION = "2.8.1"
 
 _LAZY = {
-    "Version": "naja.version",
-    "VersionSpec": "naja.version_spec",
-    "MatchSpec": "naja.match_spec",
-    "PackageRecord": "naja.records",
-    "Channel": "naja.channel",
-    "Platform": "naja.platform",
+    "Version": "naja.types.version",
+    "VersionSpec": "naja.types.version_spec",
+    "MatchSpec": "naja.types.match_spec",
+    "PackageRecord": "naja.types.records",
+    "Channel": "naja.types.channel",
+    "Platform": "naja.types.platform",
 }
 
 __all__ = ["Channel", "MatchSpec", "PackageRecord", "Platform", "Version", "VersionSpec", "__version__"]
 
 if TYPE_CHECKING:
-    from naja.channel import Channel
-    from naja.match_spec import MatchSpec
-    from naja.platform import Platform
-    from naja.records import PackageRecord
-    from naja.version import Version
-    from naja.version_spec import VersionSpec
+    from naja.types.channel import Channel
+    from naja.types.match_spec import MatchSpec
+    from naja.types.platform import Platform
+    from naja.types.records import PackageRecord
+    from naja.types.version import Version
+    from naja.types.version_spec import VersionSpec
 
 
 def __getattr__(name: str) -> Any:

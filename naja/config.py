@@ -22,8 +22,8 @@ from naja.errors import ConfigError, KeyNotPresentError, first_line
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
 
-    from naja.channel import ChannelConfig
     from naja.net.settings import NetworkSettings
+    from naja.types.channel import ChannelConfig
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 _CONFIG_FILE_NAMES = (".condarc", "condarc", ".mambarc", "mambarc")
@@ -42,7 +42,7 @@ def _default_channels() -> list[str]:
 
 
 def _host_platform() -> str:
-    from naja.platform import Platform
+    from naja.types.platform import Platform
 
     return Platform.host().subdir
 
@@ -285,7 +285,7 @@ def _coerce(key: _Key, value: Any, where: str) -> Any:
             return text
         raise bad("one of " + ", ".join(key.choices))
     if t == "platform":
-        from naja.platform import Platform
+        from naja.types.platform import Platform
 
         try:
             plat = Platform.parse(str(value), strict=False)
@@ -569,9 +569,9 @@ class Config:
 
     @property
     def channel_config(self) -> ChannelConfig:
-        """The ``naja.channel.ChannelConfig`` of these settings (built once: it caches parsed channels)."""
+        """The ``naja.types.channel.ChannelConfig`` of these settings (built once: it caches parsed channels)."""
         if self._channel_config is None:
-            from naja.channel import ChannelConfig
+            from naja.types.channel import ChannelConfig
 
             object.__setattr__(
                 self,
@@ -605,8 +605,8 @@ class Config:
         return multi
 
     def resolved_channels(self, extra: Sequence[str] = ()) -> list:
-        """``extra`` then the configured channels as ``naja.channel.Channel`` objects, multichannels expanded."""
-        from naja.channel import resolve_channels
+        """``extra`` then the configured channels as ``naja.types.channel.Channel`` objects, multichannels expanded."""
+        from naja.types.channel import resolve_channels
 
         return resolve_channels([*extra, *self.channels], self.channel_config)
 

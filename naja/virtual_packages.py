@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 
 from naja.errors import ConfigError
-from naja.platform import Platform
-from naja.records import PackageRecord
+from naja.types.platform import Platform
+from naja.types.records import PackageRecord
 
 VIRTUAL_CHANNEL = "@"
 """The ``channel`` value of virtual package records (conda and mamba use ``@`` too)."""

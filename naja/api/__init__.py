@@ -55,17 +55,17 @@ if TYPE_CHECKING:
         remove,
         update,
     )
-    from naja.api.views import Change, channel_label, record_json
-    from naja.channel import redact_url, strip_credentials
-    from naja.conda_lock import is_lockfile
+    from naja.api.views import Change, channel_label, list_entry_json, record_json
+    from naja.environment.conda_lock import is_lockfile
+    from naja.types.channel import redact_url, strip_credentials
 
 # Each name is imported on first use (PEP 562): a command loads only the API modules it calls, so
 # that start-up does not pay for configuration editing, environment listing, locking...
 
 _LAZY = {
-    "redact_url": "naja.channel",
-    "strip_credentials": "naja.channel",
-    "is_lockfile": "naja.conda_lock",
+    "redact_url": "naja.types.channel",
+    "strip_credentials": "naja.types.channel",
+    "is_lockfile": "naja.environment.conda_lock",
     "config_append": "naja.api.configuration",
     "config_describe": "naja.api.configuration",
     "config_get": "naja.api.configuration",
@@ -102,6 +102,7 @@ _LAZY = {
     "revisions": "naja.api.query",
     "Change": "naja.api.views",
     "channel_label": "naja.api.views",
+    "list_entry_json": "naja.api.views",
     "record_json": "naja.api.views",
     "Plan": "naja.api.plan",
     "create": "naja.api.transact",
@@ -118,12 +119,58 @@ _LAZY = {
 }
 
 __all__ = [
-    "Change", "CleanReport", "Context", "DepNode", "EnvInfo", "LockResult", "Options", "Plan",
-    "channel_label", "clean", "config_append", "config_describe", "config_get", "config_list", "config_remove",
-    "config_remove_key", "config_set", "config_sources", "config_value_sources", "create", "depends", "export_env", "export_yaml",
-    "flatten", "index", "info", "install", "is_lockfile", "list_envs", "list_packages", "lock", "package_create",
-    "package_extract", "package_transmute", "plan_clone", "plan_create", "plan_install", "plan_remove", "plan_revision",
-    "plan_transaction", "plan_update", "rc_target", "record_json", "redact_url", "remove", "remove_env", "revisions", "search", "strip_credentials", "update", "whoneeds",
+    "Change",
+    "CleanReport",
+    "Context",
+    "DepNode",
+    "EnvInfo",
+    "LockResult",
+    "Options",
+    "Plan",
+    "channel_label",
+    "clean",
+    "config_append",
+    "config_describe",
+    "config_get",
+    "config_list",
+    "config_remove",
+    "config_remove_key",
+    "config_set",
+    "config_sources",
+    "config_value_sources",
+    "create",
+    "depends",
+    "export_env",
+    "export_yaml",
+    "flatten",
+    "index",
+    "info",
+    "install",
+    "is_lockfile",
+    "list_entry_json",
+    "list_envs",
+    "list_packages",
+    "lock",
+    "package_create",
+    "package_extract",
+    "package_transmute",
+    "plan_clone",
+    "plan_create",
+    "plan_install",
+    "plan_remove",
+    "plan_revision",
+    "plan_transaction",
+    "plan_update",
+    "rc_target",
+    "record_json",
+    "redact_url",
+    "remove",
+    "remove_env",
+    "revisions",
+    "search",
+    "strip_credentials",
+    "update",
+    "whoneeds",
     "writable_pkgs_dirs",
 ]
 

@@ -42,7 +42,7 @@ def extract_conda_pkgs(prefix: Path, on_extract: Callable[[str], None] = lambda 
     import json
 
     from naja.errors import NajaError
-    from naja.package_streaming import extract, read_index_json, strip_package_extension
+    from naja.package.streaming import extract, read_index_json, strip_package_extension
     from naja.repodata.cache import cache_key
 
     pkgs = prefix / "pkgs"

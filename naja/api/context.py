@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 from naja.api.options import Options
 from naja.config import Config, default_root_prefix, expand_path
 from naja.errors import PrefixError
-from naja.prefix import check_env_name, named_prefix
+from naja.install.prefix import check_env_name, named_prefix
 
 if TYPE_CHECKING:
-    from naja.channel import Channel, ChannelConfig
-    from naja.link import LinkOptions
-    from naja.package_cache import CacheOptions
+    from naja.install.link import LinkOptions
+    from naja.package.cache import CacheOptions
     from naja.repodata.fetch import HttpOptions
     from naja.repodata.subdir import FetchOptions
     from naja.solver.task import ChannelPriority, SolveOptions
+    from naja.types.channel import Channel, ChannelConfig
 
 
 def _path(text: str | os.PathLike[str]) -> Path:
@@ -116,7 +116,7 @@ class Context:
     def platform(self) -> str:
         if self._platform is None:
             value = self.options.platform or self.config.platform
-            from naja import platform as platform_mod
+            from naja.types import platform as platform_mod
 
             plat = platform_mod.Platform.parse(value, strict=False) if value else platform_mod.Platform.current()
             self._platform = str(plat)
@@ -125,8 +125,8 @@ class Context:
     # --- prefixes --------------------------------------------------------------------------------
 
     def prefix_for_name(self, name: str, *, must_exist: bool) -> Path:
-        """``-n NAME``: a bare name (``naja.prefix.check_env_name``) looked up with
-        ``naja.prefix.named_prefix`` (a new environment goes into the first envs dir)."""
+        """``-n NAME``: a bare name (``naja.install.prefix.check_env_name``) looked up with
+        ``naja.install.prefix.named_prefix`` (a new environment goes into the first envs dir)."""
         check_env_name(name)
         found = named_prefix(name, self.root_prefix, self.envs_dirs)
         if found is not None:
@@ -174,8 +174,8 @@ class Context:
         return names
 
     def channels(self, extra: list[str] | tuple[str, ...] = (), *, last: Sequence[str] = ()) -> list[Channel]:
-        """``naja.channel.Channel`` objects in priority order, multichannels expanded."""
-        from naja import channel as channel_mod
+        """``naja.types.channel.Channel`` objects in priority order, multichannels expanded."""
+        from naja.types import channel as channel_mod
 
         return channel_mod.resolve_channels(self.channel_names(extra, last=last), self.channel_config)
 
@@ -221,8 +221,8 @@ class Context:
     @cached_property
     def cache_options(self) -> CacheOptions:
         """The package cache's directories, threads, offline mode, safety checks and network."""
-        from naja.package_cache import CacheOptions
-        from naja.verify import MODES, SafetyChecks
+        from naja.package.cache import CacheOptions
+        from naja.package.verify import MODES, SafetyChecks
 
         c = self.config
         mode = c.safety_checks if c.safety_checks in MODES else "warn"
@@ -233,7 +233,7 @@ class Context:
     @cached_property
     def link_options(self) -> LinkOptions:
         """How files get into the prefix (copy, hard link or symlink; .pyc compilation)."""
-        from naja.link import LinkOptions
+        from naja.install.link import LinkOptions
 
         c, o = self.config, self.options
         return LinkOptions(always_copy=o.always_copy or c.always_copy,

@@ -71,7 +71,7 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
     records = prefix_object(prefix).installed()
     name = prefix.name if prefix != context.root_prefix else "base"
     if explicit:
-        from naja import env_files
+        from naja.environment import files as env_files
 
         lines = reproduce.explicit_lines(records, md5=md5, sha256=sha256)
         return {"name": name, "prefix": str(prefix),
@@ -80,7 +80,7 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
     deps: list[str] = []
     if from_history:
         specs: dict[str, str] = {}
-        from naja import match_spec as ms_mod
+        from naja.types import match_spec as ms_mod
 
         for rev in prefix_object(prefix).history.revisions():
             for s in rev.update_specs:
@@ -120,7 +120,7 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
 
 
 def export_yaml(doc: dict[str, Any]) -> str:
-    from naja import env_files
+    from naja.environment import files as env_files
 
     return env_files.environment_yml(doc.get("name"), doc.get("channels", []), doc.get("dependencies", []),
                                      prefix=doc.get("prefix"), pip=doc.get("pip") or (),

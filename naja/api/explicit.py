@@ -19,8 +19,8 @@ from naja.errors import EnvironmentFileError, NajaError, PrefixError
 
 if TYPE_CHECKING:
     from naja.api.options import Options
-    from naja.env_files import EnvSpec
-    from naja.records import PackageRecord
+    from naja.environment.files import EnvSpec
+    from naja.types.records import PackageRecord
 
 _ARCHIVE_SUFFIXES = (".conda", ".tar.bz2")
 
@@ -71,8 +71,8 @@ def _extracted_record(data_file: Path, rec: PackageRecord) -> PackageRecord:
     location; a package whose metadata does not make a record is an error naming the file."""
     import msgspec
 
-    from naja import records as records_mod
     from naja.errors import PackageError
+    from naja.types import records as records_mod
 
     try:
         data = safe_json.loads(data_file.read_text(encoding="utf-8"))
@@ -114,7 +114,7 @@ def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = No
     from the archive's ``info/index.json`` after download."""
     from urllib.parse import urlparse
 
-    from naja import records
+    from naja.types import records
 
     if "://" not in url:
         path = Path(os.path.abspath(os.path.expanduser(url)))
@@ -127,7 +127,7 @@ def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = No
     name, version, build = stem.rsplit("-", 2)
     base = url.rsplit("/", 1)[0]
     channel, _, subdir = base.rpartition("/")
-    from naja.platform import KNOWN_SUBDIRS
+    from naja.types.platform import KNOWN_SUBDIRS
 
     if subdir not in KNOWN_SUBDIRS:
         # a package file in some directory, not a channel: its subdir comes from info/index.json
@@ -195,7 +195,7 @@ def _cached_record(context: Context, dist: str) -> PackageRecord | None:
     """The record of an extracted package in the package cache (``info/repodata_record.json``)."""
     import msgspec
 
-    from naja import records as records_mod
+    from naja.types import records as records_mod
 
     for d in context.pkgs_dirs:
         path = d / dist / "info" / "repodata_record.json"

@@ -62,7 +62,7 @@ def lock(files: Sequence[str] = (), platforms: Sequence[str] = (), options: Opti
     paths = [Path(f) for f in localize([str(f) for f in files], context.http_options)] or _default_files()
     targets = _platforms(platforms, paths, context)
     out = Path(output) if output else Path(DEFAULT_OUTPUT)
-    from naja import env_files
+    from naja.environment import files as env_files
 
     solutions: dict[str, list[Any]] = {}
     channel_names: list[str] = []
@@ -80,8 +80,8 @@ def lock(files: Sequence[str] = (), platforms: Sequence[str] = (), options: Opti
             if p not in pip_skipped:
                 pip_skipped.append(p)
         solutions[platform] = _solve_platform(context, platform, spec.specs, spec.channels)
-    from naja import conda_lock as lockfile_mod
-    from naja.channel import redact_url as redact
+    from naja.environment import conda_lock as lockfile_mod
+    from naja.types.channel import redact_url as redact
 
     lockfile = lockfile_mod.build_lockfile(solutions, [redact(c) for c in channel_names],
                                            sources=[p.name for p in paths])
@@ -99,7 +99,7 @@ def _default_files() -> list[Path]:
 
 def _platforms(given: Sequence[str], paths: Sequence[Path], context: Context) -> list[str]:
     """``-p`` platforms, else the ``platforms:`` key of the environment files, else this platform."""
-    from naja import platform as platform_mod
+    from naja.types import platform as platform_mod
 
     wanted = list(given) or _file_platforms(paths) or [context.platform]
     out: list[str] = []
@@ -138,10 +138,10 @@ def _file_platforms(paths: Sequence[Path]) -> list[str]:
 
 def _solve_platform(context: Context, platform: str, specs: Sequence[str], file_channels: Sequence[str]
                     ) -> list[Any]:
-    from naja import platform as platform_mod
     from naja import repodata, solver
     from naja import virtual_packages as vp
     from naja.api.pipeline import parse_specs
+    from naja.types import platform as platform_mod
 
     match_specs = parse_specs(specs, context.channel_config)
     if not match_specs:

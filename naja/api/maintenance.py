@@ -37,7 +37,7 @@ def clean(options: Options | None = None, *, index_cache: bool = False, packages
     ``force_pkgs_dirs`` (``-f``) then removes every writable package cache whole. No flag: an empty
     report (micromamba prints "Nothing to do." and succeeds)."""
     context = Context.from_options(options or Options())
-    from naja.package_cache import CacheUseLock
+    from naja.package.cache import CacheUseLock
 
     if not any((index_cache, packages, tarballs, locks, trash, all, force_pkgs_dirs)):
         return CleanReport()
@@ -69,7 +69,7 @@ def user_conda_cache() -> Path:
 
 def _clean(context: Context, dirs: list[Path], *, index_cache: bool, packages: bool, tarballs: bool,
            locks: bool, trash: bool, all: bool) -> CleanReport:
-    from naja import package_cache as pc
+    from naja.package import cache as pc
 
     dry_run = context.options.dry_run
     user_cache = user_conda_cache()
@@ -184,7 +184,7 @@ def writable_pkgs_dirs(options: Options | None = None) -> list[Path]:
 
 
 def package_extract(archive: str, dest: str) -> Path:
-    from naja import package_streaming as ps
+    from naja.package import streaming as ps
 
     src = Path(archive)
     if not src.is_file():
@@ -197,7 +197,7 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
                    compression_level: int | None = None) -> Path:
     """Build an archive from a directory holding ``info/index.json``. ``out`` is a directory or an
     explicit ``.conda``/``.tar.bz2`` path (micromamba's ``package compress FOLDER DEST``)."""
-    from naja import package_streaming as ps
+    from naja.package import streaming as ps
 
     source = Path(source_dir)
     if not (source / "info" / "index.json").is_file():
@@ -219,7 +219,7 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
 
 
 def package_transmute(archive: str, out: str | None = None, *, compression_level: int | None = None) -> Path:
-    from naja import package_streaming as ps
+    from naja.package import streaming as ps
 
     src = Path(archive)
     if not src.is_file():
@@ -233,7 +233,7 @@ def package_transmute(archive: str, out: str | None = None, *, compression_level
 def index(channel_dir: str, *, zst: bool = True, shards: bool = True, dry_run: bool = False) -> list[Path]:
     """Write repodata (and .zst, CEP-16 shards) for every subdir of a local channel directory.
     Returns the repodata.json files written (with ``dry_run``: that would be written)."""
-    from naja import channel_index as ci
+    from naja.repodata import channel_index as ci
 
     root = Path(channel_dir)
     if not root.is_dir():

@@ -17,19 +17,19 @@ from naja.progress import repodata_hook
 if TYPE_CHECKING:
     from naja.api.context import Context
     from naja.api.target import PlanTarget
-    from naja.channel import Channel, ChannelConfig
-    from naja.match_spec import MatchSpec
-    from naja.prefix import Prefix
-    from naja.records import PackageRecord
+    from naja.install.prefix import Prefix
+    from naja.install.transaction import Transaction
     from naja.solver.request import Pin, Request
-    from naja.transaction import Transaction
+    from naja.types.channel import Channel, ChannelConfig
+    from naja.types.match_spec import MatchSpec
+    from naja.types.records import PackageRecord
 
 log = logging.getLogger("naja.api.transact")
 
 
 def parse_specs(specs: Iterable[str], channel_config: ChannelConfig | None = None) -> list[MatchSpec]:
     """The user's specs, their ``channel::`` parts read under the user's channel settings."""
-    from naja import match_spec
+    from naja.types import match_spec
 
     out = []
     for s in specs:
@@ -48,8 +48,8 @@ def parse_specs(specs: Iterable[str], channel_config: ChannelConfig | None = Non
 def pin_jobs(target: PlanTarget, spec_names: set[str]) -> list[Pin]:
     """The pins every solve in this environment respects: ``pinned_packages``, ``conda-meta/pinned``
     and, unless python is requested or ``no_py_pin``, the installed python's minor version."""
-    from naja.match_spec import MatchSpec
     from naja.solver.request import Pin
+    from naja.types.match_spec import MatchSpec
 
     context = target.context
     if context.options.no_pin:
@@ -68,8 +68,8 @@ def pin_jobs(target: PlanTarget, spec_names: set[str]) -> list[Pin]:
 
 def virtual_packages(context: Context) -> list[PackageRecord]:
     """The virtual packages (``__glibc``, ``__cuda``...) of the context's platform."""
-    from naja import platform as platform_mod
     from naja import virtual_packages as vp
+    from naja.types import platform as platform_mod
 
     return vp.detect_virtual_packages(platform_mod.Platform(context.platform, strict=False))
 
@@ -97,7 +97,7 @@ def load(context: Context, channels: Sequence[Channel], names: Iterable[object],
 
 def package_records(records: Iterable[PackageRecord]) -> list[PackageRecord]:
     """Installed records as the solver and the transaction take them (without their file lists)."""
-    from naja.prefix import PrefixRecord
+    from naja.install.prefix import PrefixRecord
 
     return [r.package_record() if isinstance(r, PrefixRecord) else r for r in records]
 
@@ -123,11 +123,11 @@ def diff(target: PlanTarget, solution: Sequence[PackageRecord], requested: Seque
     """The transaction from the environment as it was read to ``solution``. ``--force-reinstall``
     relinks the requested packages; ``overwrite`` (create -y over an environment) relinks every
     package and unlinks the rest, in one transaction that rolls back on failure."""
-    from naja import transaction as tx_mod
+    from naja.install import transaction as tx_mod
 
     force: Sequence[str] | bool = ()
     if target.context.options.force_reinstall:
-        from naja.match_spec import spec_name
+        from naja.types.match_spec import spec_name
 
         force = [spec_name(s) for s in requested]
     if overwrite:
@@ -139,7 +139,7 @@ def diff(target: PlanTarget, solution: Sequence[PackageRecord], requested: Seque
 def user_requested_names(env: Prefix) -> set[str]:
     """Names the user asked for in this environment, from ``conda-meta/history`` (update specs
     minus later remove specs) and the ``requested_spec`` of the installed records."""
-    from naja import match_spec as ms_mod
+    from naja.types import match_spec as ms_mod
 
     def name(spec: str) -> str | None:
         try:
@@ -158,7 +158,7 @@ def user_requested_names(env: Prefix) -> set[str]:
 def prune_unrequested(solution: list[PackageRecord], requested: set[str]) -> list[PackageRecord]:
     """Drop packages nothing the user asked for (``requested``) still needs: micromamba's default
     ``--prune-deps``."""
-    from naja.match_spec import spec_name as dep_name
+    from naja.types.match_spec import spec_name as dep_name
 
     by_name = {r.name: r for r in solution}
     keep: set[str] = set()

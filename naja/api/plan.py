@@ -21,13 +21,13 @@ from naja.api.views import Change, change_rows, transaction_json
 from naja.errors import EnvironmentFileError, NajaError
 
 if TYPE_CHECKING:
-    from naja.channel import Channel
-    from naja.package_cache import CacheUseLock, PackageCache
-    from naja.prefix import PrefixRecord
-    from naja.records import PackageRecord
+    from naja.install.prefix import PrefixRecord
+    from naja.install.transaction import Transaction, TransactionResult
+    from naja.package.cache import CacheUseLock, PackageCache
     from naja.solver.request import Request
     from naja.solver.solution import Solution
-    from naja.transaction import Transaction, TransactionResult
+    from naja.types.channel import Channel
+    from naja.types.records import PackageRecord
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -128,7 +128,7 @@ class Plan:
         if self.create_prefix:
             _make_empty_env(self.prefix, self.context)
         if self.transaction is not None and not self.empty:
-            from naja.prefix import DEFAULT_LOCK_TIMEOUT
+            from naja.install.prefix import DEFAULT_LOCK_TIMEOUT
 
             self.result = self.transaction.execute(
                 cache, link_options=self.context.link_options, progress=progress, cmd=command_line(),
@@ -148,7 +148,7 @@ class Plan:
 
 def _hold_caches(context: Context) -> CacheUseLock:
     """A shared hold on the existing writable package caches (a dry run creates none)."""
-    from naja.package_cache import CacheUseLock
+    from naja.package.cache import CacheUseLock
 
     dirs = [d for d in context.pkgs_dirs if d.is_dir() and os.access(d, os.W_OK | os.X_OK)]
     lock = CacheUseLock(dirs, exclusive=False, timeout=context.lock_timeout)
@@ -161,7 +161,7 @@ def command_line() -> str:
     argv = [os.path.basename(sys.argv[0]) or "naja", *sys.argv[1:]]
     if argv[0] in ("__main__.py", "-m"):
         argv[0] = "naja"
-    from naja.channel import redact_url as redact  # history must not keep a channel's token or password
+    from naja.types.channel import redact_url as redact  # history must not keep a channel's token or password
 
     return " ".join(redact(a) if "://" in a or "/t/" in a else a for a in argv)
 
@@ -176,7 +176,7 @@ def fetch_list(context: Context, to_link: Sequence[PackageRecord]) -> list[Packa
 
 def package_cache(context: Context, channels: Sequence[Channel] | None = None) -> PackageCache:
     """The package cache of the context, able to download from its channels with their credentials."""
-    from naja.package_cache import PackageCache
+    from naja.package.cache import PackageCache
 
     cache = PackageCache.from_options(context.cache_options)
     cache.authenticate = _authenticator(context, channels)

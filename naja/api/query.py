@@ -16,7 +16,7 @@ from naja.errors import NajaError
 from naja.progress import repodata_hook
 
 if TYPE_CHECKING:
-    from naja.prefix import Revision
+    from naja.install.prefix import Revision
 
 
 def list_packages(options: Options | None = None, regex: str | None = None, *,
@@ -26,12 +26,12 @@ def list_packages(options: Options | None = None, regex: str | None = None, *,
     by name among them, as micromamba 2."""
     context = Context.from_options(options or Options())
     prefix = context.target_prefix(must_exist=True)
-    from naja.transaction import recover
+    from naja.install.transaction import recover
 
     recover(prefix)  # a killed transaction is rolled back before we look
     records = prefix_object(prefix).installed()
     if pip:
-        from naja.pip_records import pip_records
+        from naja.install.pip_records import pip_records
 
         conda_names = {r.name for r in records}
         extra = [r for r in pip_records(prefix, conda_names) if r.name not in conda_names]
@@ -53,7 +53,7 @@ def revisions(options: Options | None = None) -> list[Revision]:
 
 
 def _version_key(rec: Any) -> Any:
-    from naja import version
+    from naja.types import version
 
     return (version.Version(rec.version), rec.build_number, rec.timestamp_ms)
 
@@ -152,7 +152,7 @@ def depends(spec: str, options: Options | None = None, *, remote: bool = False, 
     if root is None:
         where = "in the channels" if remote else "installed"
         raise NajaError(f"no package matching '{spec}' {where}")
-    from naja import match_spec as ms_mod
+    from naja.types import match_spec as ms_mod
 
     shown: set[str] = {root.name}
 
@@ -186,7 +186,7 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
     # Who depends on a name cannot be reached from the name: a remote search reads the whole channel.
     pool, _ = _pool(context, parse_specs(["*"]) if remote else [ms], remote)
     target = _best(pool, ms)
-    from naja import match_spec as ms_mod
+    from naja.types import match_spec as ms_mod
 
     by_dep: dict[str, list[Any]] = {}
     for rec in pool:
@@ -197,7 +197,7 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
                 continue
             by_dep.setdefault(name, []).append(rec)
     if target is None:
-        from naja.records import PackageRecord
+        from naja.types.records import PackageRecord
 
         target = PackageRecord(name=ms.name, version="", build="")
     shown: set[str] = {target.name}
@@ -239,7 +239,7 @@ def flatten(node: DepNode) -> list[Any]:
 def info(options: Options | None = None) -> dict[str, Any]:
     """What ``naja info`` shows: versions, platform, virtual packages, channels, directories."""
     import naja
-    from naja.channel import redact_url
+    from naja.types.channel import redact_url
 
     context = Context.from_options(options or Options())
     try:

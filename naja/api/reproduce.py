@@ -16,7 +16,7 @@ from naja.errors import EnvironmentFileError
 
 def explicit_url(record: Any, *, md5: bool = False, sha256: bool = False) -> str:
     """The record's URL without credentials, with ``#sha256:<hex>`` or ``#<md5>`` when asked."""
-    from naja.channel import redact_url
+    from naja.types.channel import redact_url
 
     url = redact_url(record.url) if record.url else ""
     if sha256 and record.sha256:
@@ -29,7 +29,7 @@ def explicit_url(record: Any, *, md5: bool = False, sha256: bool = False) -> str
 def explicit_lines(records: Iterable[Any], *, md5: bool = False, sha256: bool = False) -> list[str]:
     """One line per record, dependencies first (CEP 23 says SHOULD be topologically sorted);
     records without a URL (e.g. made by another tool) become a comment, as conda writes them."""
-    from naja.transaction import topological_order
+    from naja.install.transaction import topological_order
 
     lines = []
     for r in topological_order(list(records)):
@@ -42,7 +42,7 @@ def explicit_lines(records: Iterable[Any], *, md5: bool = False, sha256: bool = 
 
 def check_platform(records: Sequence[Any], platform: str, source: str = "") -> None:
     """Refuse packages built for another platform (only ``platform`` and ``noarch`` fit)."""
-    from naja.platform import KNOWN_SUBDIRS
+    from naja.types.platform import KNOWN_SUBDIRS
 
     for r in records:
         subdir = r.subdir or ""

@@ -15,8 +15,8 @@ from naja.errors import PrefixError
 
 if TYPE_CHECKING:
     from naja.api.options import Options
-    from naja.env_files import EnvSpec
-    from naja.prefix import Prefix, PrefixRecord
+    from naja.environment.files import EnvSpec
+    from naja.install.prefix import Prefix, PrefixRecord
 
 
 @dataclass
@@ -50,8 +50,8 @@ def prefix_object(prefix: Path) -> Prefix:
     """The environment at ``prefix``, read only once a transaction a killed process left in it is
     rolled back (export, clone, list and solves never see half an environment); a prefix naja
     cannot write to is refused clearly instead."""
-    from naja.prefix import Prefix
-    from naja.transaction import recover
+    from naja.install.prefix import Prefix
+    from naja.install.transaction import recover
 
     obj = Prefix(prefix)
     try:
@@ -94,7 +94,7 @@ def resolve_target(options: Options, *, create: bool = False, new_base: bool = F
 def _read_files(context: Context) -> EnvSpec | None:
     """The ``-f`` files, merged (a remote one fetched first); lock files give the ``--category``
     ones, or ``main`` without any (micromamba)."""
-    from naja import env_files
+    from naja.environment import files as env_files
     from naja.net.remote import localize
 
     files = localize(list(context.options.files), context.http_options)

@@ -20,11 +20,11 @@ from naja.api.target import PlanTarget, prefix_object, resolve_target
 from naja.errors import EnvironmentFileError, NajaError, PrefixError
 
 if TYPE_CHECKING:
-    from naja.channel import Channel
-    from naja.match_spec import MatchSpec
-    from naja.prefix import PrefixRecord
-    from naja.records import PackageRecord
+    from naja.install.prefix import PrefixRecord
     from naja.solver.request import Job, Request
+    from naja.types.channel import Channel
+    from naja.types.match_spec import MatchSpec
+    from naja.types.records import PackageRecord
 
 # What a planner asks for, given the parsed specs and the installed names: the request's main jobs
 # (pins, --freeze-installed and the flags are added the same way for every command).

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from naja.channel import ChannelConfig
-    from naja.records import PackageRecord
     from naja.solver.solution import Solution
+    from naja.types.channel import ChannelConfig
+    from naja.types.records import PackageRecord
 
 
 @dataclass
@@ -38,11 +38,11 @@ def channel_label(channel: str, config: ChannelConfig | None = None) -> str:
     if not channel:
         return ""
     try:
-        from naja.channel import Channel
+        from naja.types.channel import Channel
 
         return Channel.from_string(channel, config).canonical_name
     except Exception:  # a URL the channel layer cannot name: show it without credentials
-        from naja.channel import strip_credentials
+        from naja.types.channel import strip_credentials
 
         return strip_credentials(channel)
 
@@ -72,7 +72,7 @@ def change_rows(changes: Solution, fetch: Iterable[PackageRecord],
 def record_json(rec: PackageRecord) -> dict[str, Any]:
     """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …), without
     credentials."""
-    from naja.channel import strip_credentials
+    from naja.types.channel import strip_credentials
 
     return {
         "name": rec.name,
@@ -116,3 +116,17 @@ def transaction_json(prefix: Path, *, fetch: Sequence[PackageRecord], link: Sequ
     else:
         doc["message"] = "All requested packages already installed"
     return {**doc, "dry_run": dry_run, "prefix": str(prefix), "success": success}
+
+
+def list_entry_json(rec: PackageRecord) -> dict[str, Any]:
+    """One ``list --json`` entry as libmamba's api/list.cpp writes it; pip rows keep pypi's URL."""
+    from naja.install.pip_records import PYPI, PYPI_BASE_URL
+    from naja.types.channel import strip_credentials
+
+    def url(value: str) -> str:  # records written by older tools may carry credentials
+        return PYPI_BASE_URL if value == PYPI else strip_credentials(value)
+
+    return {"base_url": url(rec.channel), "build_number": rec.build_number, "build_string": rec.build,
+            "channel": channel_label(rec.channel), "dist_name": rec.dist_name, "name": rec.name,
+            "platform": rec.subdir, "version": rec.version, "url": url(rec.url),
+            "md5": rec.md5 or "", "sha256": rec.sha256 or ""}  # std::string in libmamba: "" when unknown

@@ -37,18 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if args.reverse:
         records = list(reversed(records))
     if args.json:
-        from naja.pip_records import PYPI, PYPI_BASE_URL
-
-        def strip_credentials(url: str) -> str:  # records written by older tools may carry them
-            return PYPI_BASE_URL if url == PYPI else api.strip_credentials(url)
         # micromamba 2.8.1 (libmamba api/list.cpp): a top-level list (unreleased mamba moves it under /packages)
-        output.print_json([
-            {"base_url": strip_credentials(r.channel), "build_number": r.build_number, "build_string": r.build,
-             "channel": api.channel_label(r.channel), "dist_name": r.dist_name, "name": r.name,
-             "platform": r.subdir, "version": r.version, "url": strip_credentials(r.url),
-             "md5": r.md5 or "", "sha256": r.sha256 or ""}  # std::string in libmamba: "" when unknown
-            for r in records
-        ])
+        output.print_json([api.list_entry_json(r) for r in records])
         return 0
     if args.explicit:
         lines = ["# This file may be used to create an environment using:",

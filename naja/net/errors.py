@@ -7,9 +7,9 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 
-from naja.channel import redact_url
 from naja.errors import first_line
 from naja.net.tls import TlsSettings, untrusted_hint
+from naja.types.channel import redact_url
 
 
 @dataclass(frozen=True)

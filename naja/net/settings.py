@@ -98,7 +98,7 @@ def _make_pool(tls: TlsSettings, proxy: str, kwargs: dict[str, Any]) -> Any:
         return urllib3.PoolManager(**options)
     clean, userinfo = split_proxy_credentials(proxy)
     if not clean.startswith(("http://", "https://")):
-        from naja.channel import redact_url
+        from naja.types.channel import redact_url
 
         raise ConfigError(f"unsupported proxy {redact_url(proxy)}: only http:// and https:// proxies are supported")
     headers = urllib3.make_headers(proxy_basic_auth=userinfo) if userinfo else None
@@ -109,7 +109,7 @@ def _mirrors(config: Config) -> Mirrors:
     """``mirrored_channels`` keys resolved to channel base URLs (as the channel names resolve)."""
     if not config.mirrored_channels:
         return Mirrors()
-    from naja.channel import resolve_channels
+    from naja.types.channel import resolve_channels
 
     pairs: list[tuple[str, tuple[str, ...]]] = []
     for name, urls in config.mirrored_channels.items():

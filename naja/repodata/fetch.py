@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from naja.bounded import DEFAULT_MAX_BYTES, decode_body
-from naja.channel import redact_url
 from naja.errors import (  # re-exported: callers catch them as fetch.NotFoundError etc.
     ChannelError,
     HTTPStatusError,
@@ -27,6 +26,7 @@ from naja.errors import (  # re-exported: callers catch them as fetch.NotFoundEr
     NotFoundError,
     first_line,
 )
+from naja.types.channel import redact_url
 
 if TYPE_CHECKING:
     from naja.net.settings import NetworkSettings
@@ -139,7 +139,7 @@ _retry_class: Any = None
 def retry_policy(max_redirects: int = MAX_REDIRECTS) -> Any:
     """urllib3 ``Retry`` for one request: no automatic retries (callers count theirs and redact their
     messages), at most ``max_redirects`` redirects, and never from https to http (the reason of the
-    ``MaxRetryError`` is then an ``InsecureRedirectError``). Shared with ``naja.download``."""
+    ``MaxRetryError`` is then an ``InsecureRedirectError``). Shared with ``naja.package.download``."""
     global _retry_class
     import urllib3
 

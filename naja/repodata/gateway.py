@@ -16,16 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from naja.channel import redact_url
 from naja.errors import ChannelError
-from naja.match_spec import spec_name as dep_name  # re-exported as naja.repodata.dep_name
-from naja.records import PackageRecord
 from naja.repodata import fetch
 from naja.repodata.local_index import gc_paused
 from naja.repodata.subdir import FetchOptions, Subdir, open_subdir
+from naja.types.channel import redact_url
+from naja.types.match_spec import spec_name as dep_name  # re-exported as naja.repodata.dep_name
+from naja.types.records import PackageRecord
 
 if TYPE_CHECKING:
-    from naja.channel import Channel, ChannelConfig
+    from naja.types.channel import Channel, ChannelConfig
 
 
 def _request_name(spec: Any) -> str:
@@ -38,8 +38,8 @@ def _request_name(spec: Any) -> str:
 
 def resolve_channels(channels: Iterable[Any], channel_config: ChannelConfig | None = None) -> list[Channel]:
     """``Channel`` objects (multichannels expanded, duplicates dropped) from objects or strings, under
-    the user's channel settings (``naja.channel.resolve_channels``)."""
-    from naja.channel import Channel, MultiChannel, resolve_channels
+    the user's channel settings (``naja.types.channel.resolve_channels``)."""
+    from naja.types.channel import Channel, MultiChannel, resolve_channels
 
     items = [c if isinstance(c, Channel | MultiChannel) else str(c) for c in channels]
     return resolve_channels(items, channel_config)
@@ -169,7 +169,7 @@ def load_records(
     names, and ``implied``: see ``collect``) in ``channels`` for ``platform`` and ``noarch``, ordered
     by channel priority.
 
-    ``channels``: ``naja.channel.Channel`` objects or strings (names, URLs, paths). Records carry
+    ``channels``: ``naja.types.channel.Channel`` objects or strings (names, URLs, paths). Records carry
     ``fn``, ``url`` (token removed), ``channel`` (the channel's base URL) and ``subdir``. Raises
     ``ChannelError`` (one line, credentials redacted) when a channel cannot be used.
     """

@@ -35,8 +35,8 @@ from typing import Any
 import msgspec
 
 from naja.errors import RepodataError
-from naja.records import PackageRecord
 from naja.repodata.cache import atomic_write
+from naja.types.records import PackageRecord
 
 FORMAT = 3
 _MAGIC = b"NAJAIX\x00\x03"

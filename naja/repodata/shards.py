@@ -20,11 +20,11 @@ from typing import Any
 import msgspec
 
 from naja.bounded import MAX_IN_MEMORY, decompress_zstd
-from naja.channel import redact_url
 from naja.errors import ChannelError, LimitError, RepodataError
-from naja.records import PackageRecord
 from naja.repodata import fetch
 from naja.repodata.cache import SHARDS_DIR, atomic_write
+from naja.types.channel import redact_url
+from naja.types.records import PackageRecord
 
 INDEX_NAME = "repodata_shards.msgpack.zst"
 MAX_THREADS = 10

@@ -26,11 +26,11 @@ from typing import Any
 import msgspec
 
 from naja import bounded
-from naja.channel import redact_url
 from naja.errors import ChannelError, LimitError, RepodataError
-from naja.records import PackageRecord
 from naja.repodata import cache, fetch, local_index, shards
 from naja.repodata.cache import RepodataState
+from naja.types.channel import redact_url
+from naja.types.records import PackageRecord
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class Subdir:
 
 
 def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shards: bool = True) -> Subdir | None:
-    """Fetch/cache one subdir of ``channel`` (a ``naja.channel.Channel``); None when the channel has no
+    """Fetch/cache one subdir of ``channel`` (a ``naja.types.channel.Channel``); None when the channel has no
     such subdir (HTTP 404 / missing directory)."""
     url = channel.subdir_url(subdir)  # with credentials: for requests only
     clean = f"{channel.base_url}/{subdir}"

@@ -88,7 +88,7 @@ def resolve_prefix(settings: Settings, name_or_prefix: str | None = None, *, nam
         return path
     if text in ("base", "root") and not settings.root_prefix.is_dir():
         raise PrefixError(f"the base environment (root prefix {settings.root_prefix}) does not exist")
-    from naja.prefix import named_prefix
+    from naja.install.prefix import named_prefix
 
     found = named_prefix(text, settings.root_prefix, settings.envs_dirs)
     if found is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from naja.match_spec import MatchSpec
-from naja.version import Version
+from naja.types.match_spec import MatchSpec
+from naja.types.version import Version
 
 __all__ = ["MatchSpec", "Version"]

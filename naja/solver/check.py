@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from naja.errors import InvalidSpec
-from naja.records import PackageRecord
 from naja.solver._spec import MatchSpec
+from naja.types.records import PackageRecord
 
 
 def _spec(s: object) -> MatchSpec | None:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from naja.errors import InvalidSpec
-from naja.records import PackageRecord
 from naja.solver._spec import MatchSpec, Version
+from naja.types.records import PackageRecord
 
 _SPEC_FIELDS = ("build", "build_number", "channel", "subdir", "md5", "sha256", "fn", "url",
                 "track_features", "license")

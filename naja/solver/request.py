@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from naja.match_spec import MatchSpec
+from naja.types.match_spec import MatchSpec
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ The solver returns the final environment; ``Solution.diff`` compares it with wha
 and says, per package, what happens: ``Install``, ``Remove``, ``Upgrade``, ``Downgrade``,
 ``Change`` (same version and build number, another build or channel), ``Reinstall`` (the same
 file, linked again) or ``Omit`` (left as it is). The kind of each replacement is decided once, by
-``naja.records.change_kind``; the transaction, the summary table and ``--json`` all read these
+``naja.types.records.change_kind``; the transaction, the summary table and ``--json`` all read these
 actions, so they cannot disagree.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from naja.records import PackageRecord, change_kind, same_artifact
+from naja.types.records import PackageRecord, change_kind, same_artifact
 
 ActionKind = Literal["install", "remove", "upgrade", "downgrade", "change", "reinstall", "omit"]
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from naja.errors import UnsatisfiableError
-from naja.match_spec import spec_name
-from naja.records import PackageRecord
 from naja.solver._spec import MatchSpec
 from naja.solver.core import Search, Unsolvable
 from naja.solver.pool import Pool
 from naja.solver.task import SolverTask
+from naja.types.match_spec import spec_name
+from naja.types.records import PackageRecord
 
 
 def _spec(s: object) -> Any:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from naja.match_spec import MatchSpec
-from naja.records import PackageRecord
 from naja.solver.request import Request
+from naja.types.match_spec import MatchSpec
+from naja.types.records import PackageRecord
 
 ChannelPriority = Literal["strict", "flexible", "disabled"]
 

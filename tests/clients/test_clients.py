@@ -142,7 +142,7 @@ def test_conda_pack_pack_unpack(channel, tmp_path, env, bin_dir):
 def test_nox_micromamba_backend(channel, tmp_path, env):
     """nox's ``venv_backend="micromamba"``: ``create --yes --prefix P --channel=CH pip python`` then
     ``install --yes --channel=CH --prefix P greet``; the session runs greet from the environment."""
-    from naja.channel_index import index_channel
+    from naja.repodata.channel_index import index_channel
     from tests.support.packages import make_package
 
     local = tmp_path / "channel"

@@ -39,7 +39,7 @@ def env(tmp_path):
 
 @pytest.fixture(scope="module")
 def py_channel(tmp_path_factory):
-    from naja.channel_index import index_channel
+    from naja.repodata.channel_index import index_channel
     from tests.support.dists import package_distribution
 
     local = tmp_path_factory.mktemp("py-channel") / "channel"

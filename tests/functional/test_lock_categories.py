@@ -81,7 +81,7 @@ def test_a_category_the_lockfile_lacks_is_a_warning(lockfile, tmp_path):
 
 def test_pip_entries_follow_the_categories(lockfile, tmp_path):
     """pip entries are filtered by the same categories (micromamba collects them per category too)."""
-    from naja.env_files import read_lock_file
+    from naja.environment.files import read_lock_file
 
     doc = json.loads(lockfile.read_text())
     doc["package"].append({"name": "wheelpkg", "version": "2.0", "manager": "pip", "platform": PLATFORM,

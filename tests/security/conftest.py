@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from naja.package_cache import PackageCache
-from naja.records import PackageRecord
-from naja.transaction import Transaction, TransactionResult
+from naja.install.transaction import Transaction, TransactionResult
+from naja.package.cache import PackageCache
+from naja.types.records import PackageRecord
 from tests.support.packages import make_channel
 from tests.support.txn import channel_records
 

@@ -237,7 +237,7 @@ def _deep_shard_index() -> bytes:
 def test_deeply_nested_repodata_is_an_error_naming_the_url(tmp_path, channel, path, body):
     from naja.errors import ChannelError
     from naja.repodata import load_records
-    from tests.test_repodata_fetch import cfg
+    from tests.unit.repodata.test_fetch import cfg
 
     channel.routes[path] = lambda h: h.send_bytes(200, body, {})
     with pytest.raises(ChannelError) as info:
@@ -251,8 +251,8 @@ def test_deeply_nested_repodata_is_an_error_naming_the_url(tmp_path, channel, pa
 def test_package_without_declared_size_is_bounded_and_leaves_nothing(tmp_path, channel, monkeypatch):
     """A record without a size (an ``@EXPLICIT`` URL) still has a bound (``download.UNDECLARED_MAX``,
     lowered here): a server streaming without end is cut off, and no partial file stays in the cache."""
-    from naja import download
     from naja.errors import DownloadError
+    from naja.package import download
 
     monkeypatch.setattr(download, "UNDECLARED_MAX", 8 * MB, raising=False)
     streamed(channel, "/linux-64/a-1-0.conda", junk_json(BOMB), {})

@@ -13,8 +13,8 @@ import pytest
 from naja.errors import ChannelError
 from naja.repodata import load_records
 from naja.repodata.cache import SHARD_INDEX_SUFFIX, SHARDS_DIR, cache_key
-from tests.test_repodata_fetch import cfg, names, simple_channel
-from tests.test_repodata_shards import sharded_channel
+from tests.unit.repodata.test_fetch import cfg, names, simple_channel
+from tests.unit.repodata.test_shards import sharded_channel
 
 INDEX = "/linux-64/repodata_shards.msgpack.zst"
 LONG = {"Cache-Control": "public, max-age=86400"}

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from naja.package_cache import PackageCache
-from naja.transaction import JOURNAL
+from naja.install.transaction import JOURNAL
+from naja.package.cache import PackageCache
 from tests.security.conftest import World
 from tests.support.cli import assert_one_line_error, naja
 

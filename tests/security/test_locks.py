@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from naja.prefix import Prefix
+from naja.install.prefix import Prefix
 from tests.support.cli import subprocess_env
 from tests.support.packages import make_channel
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from naja.cli.main import main
 from naja.config import _KEYS
 from tests.support.cli import assert_one_line_error, naja
-from tests.test_repodata_fetch import simple_channel
+from tests.unit.repodata.test_fetch import simple_channel
 
 FUZZ = settings(max_examples=int(os.environ.get("NAJA_FUZZ_EXAMPLES", "40")), deadline=None,
                 derandomize=not os.environ.get("NAJA_FUZZ_RANDOM"),

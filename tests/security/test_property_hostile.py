@@ -20,13 +20,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from naja import link as link_mod
-from naja import transaction as tx_mod
 from naja.errors import NajaError
-from naja.package_cache import PackageCache
-from naja.records import PackageRecord, record_from_dict
-from naja.transaction import Transaction
-from naja.verify import SafetyChecks
+from naja.install import link as link_mod
+from naja.install import transaction as tx_mod
+from naja.install.transaction import Transaction
+from naja.package.cache import PackageCache
+from naja.package.verify import SafetyChecks
+from naja.types.records import PackageRecord, record_from_dict
 from tests.security.conftest import snapshot
 
 MAX_EXAMPLES = 60

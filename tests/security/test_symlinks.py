@@ -10,7 +10,7 @@ import os
 import pytest
 
 from naja.errors import NajaError
-from naja.prefix import Prefix
+from naja.install.prefix import Prefix
 from tests.security.conftest import World, snapshot
 
 

@@ -12,8 +12,8 @@ import os
 import pytest
 
 from naja.errors import NajaError
-from naja.package_cache import PackageCache
-from naja.verify import SafetyChecks
+from naja.package.cache import PackageCache
+from naja.package.verify import SafetyChecks
 from tests.security.conftest import World, snapshot
 from tests.support.cli import assert_one_line_error, naja
 

@@ -43,7 +43,7 @@ def package_distribution(channel: Path, dist_name: str, conda_name: str | None =
                          depends: Iterable[str] = ()) -> Path:
     """Write a conda package of the installed distribution ``dist_name`` into ``channel``
     (``noarch`` or the host subdir; index the channel afterwards) and return its path."""
-    from naja.platform import Platform
+    from naja.types.platform import Platform
 
     dist = importlib.metadata.distribution(dist_name)
     files = _site_files(dist)

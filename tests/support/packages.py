@@ -3,7 +3,7 @@
 ``make_package`` writes a genuine `.conda` or `.tar.bz2` (info/index.json, paths.json with sha256,
 sizes, path types and prefix placeholders, info/files, has_prefix, link.json for noarch python entry
 points) through naja's own package writer; ``make_channel`` puts such packages in
-``<root>/<subdir>/`` and indexes the channel with ``naja.channel_index.index_channel``.
+``<root>/<subdir>/`` and indexes the channel with ``naja.repodata.channel_index.index_channel``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from naja.package_streaming import PREFIX_PLACEHOLDER, create_conda
+from naja.package.streaming import PREFIX_PLACEHOLDER, create_conda
 
 __all__ = ["PREFIX_PLACEHOLDER", "make_channel", "make_package"]
 
@@ -209,7 +209,7 @@ def make_channel(
         make_package(root / pkg_subdir, **kwargs)  # type: ignore[arg-type]
     (root / subdir).mkdir(exist_ok=True)
     if index:
-        from naja.channel_index import index_channel
+        from naja.repodata.channel_index import index_channel
 
         index_channel(root, shards=shards)
     return root

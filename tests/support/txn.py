@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from naja.errors import PackageError
-from naja.package_streaming import read_index_json
-from naja.records import PackageRecord, record_from_dict
+from naja.package.streaming import read_index_json
+from naja.types.records import PackageRecord, record_from_dict
 
 
 def real_channel(root: Path, archives: Iterable[Path]) -> Path:
     """Copy real archives into ``root/<subdir>/`` (subdir from their index.json) and index it."""
-    from naja.channel_index import index_channel
+    from naja.repodata.channel_index import index_channel
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "noarch").mkdir(exist_ok=True)

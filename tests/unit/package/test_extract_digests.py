@@ -11,8 +11,8 @@ import os
 import tarfile
 from pathlib import Path
 
-from naja import package_streaming as ps
-from naja.verify import scan
+from naja.package import streaming as ps
+from naja.package.verify import scan
 from tests.support.packages import make_package
 
 

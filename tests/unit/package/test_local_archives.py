@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from naja.errors import DownloadError
-from naja.package_cache import PackageCache
+from naja.package.cache import PackageCache
 from tests.support.packages import make_channel
 from tests.support.txn import channel_records
 

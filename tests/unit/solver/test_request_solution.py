@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from naja.match_spec import MatchSpec
-from naja.records import PackageRecord
 from naja.solver import SolveOptions, SolverTask, solve
 from naja.solver import request as rq
 from naja.solver import solution as sol
+from naja.types.match_spec import MatchSpec
+from naja.types.records import PackageRecord
 
 
 def _rec(name: str, version: str, build: str = "0", build_number: int = 0, depends: tuple[str, ...] = (),

@@ -1,0 +1,890 @@
+"""Placing an extracted package's files into a prefix, and removing them again.
+
+Files are hard-linked from the package cache when possible, else copied (``always_copy``,
+``always_softlink`` and ``allow_softlinks`` change that). Files carrying a prefix placeholder are
+always written fresh with the placeholder replaced (text mode: plain replacement; binary mode: the
+NUL-terminated string is rewritten and padded with NULs to its original length, which is impossible
+when the new prefix is longer). ``noarch: python`` packages are remapped (``site-packages/`` to the
+environment's site-packages, ``python-scripts/`` to ``bin/``), get their entry points written as
+scripts, and their ``.py`` files compiled by the environment's python in one batched subprocess.
+
+The functions here only touch the files they are given; the transaction decides the order, backs up
+anything overwritten and records the result in ``conda-meta``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+import msgspec
+
+from naja import safe_json
+from naja.confine import ConfinementError, Root, check_relpath, is_within
+from naja.errors import PackageError, TransactionError
+from naja.install.prefix import LINK_COPY, LINK_HARD, LINK_SOFT, PathData
+from naja.package.download import file_digest
+from naja.types.records import PackageRecord
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
+PARALLEL_LINK_MIN = 256  # files in one package before hard links are made from several threads
+_LINK_THREADS = max(4, min(8, os.cpu_count() or 1))
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+MAX_SHEBANG_LENGTH = 127 if sys.platform.startswith("linux") else 512
+
+
+class PathEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One file of a package, as ``info/paths.json`` (or the legacy files) describes it."""
+
+    path: str = msgspec.field(name="_path")
+    path_type: str = "hardlink"
+    sha256: str | None = None
+    size_in_bytes: int | None = None
+    file_mode: str | None = None
+    prefix_placeholder: str | None = None
+    no_link: bool = False
+
+
+def _plain(e: PathEntry) -> bool:
+    """A file that is simply hard-linked: no placeholder, not no_link, hashes known."""
+    return (
+        e.path_type == "hardlink"
+        and not e.prefix_placeholder
+        and not e.no_link
+        and e.sha256 is not None
+        and e.size_in_bytes is not None
+    )
+
+
+class _PathsJson(msgspec.Struct):
+    paths: list[PathEntry] = msgspec.field(default_factory=list)
+
+
+_paths_decoder = msgspec.json.Decoder(_PathsJson)
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """How files get into the prefix (``always_copy`` wins over ``always_softlink``)."""
+
+    always_copy: bool = False
+    always_softlink: bool = False
+    allow_softlinks: bool = False
+    compile_pyc: bool = True  # byte-compile the .py files of noarch: python packages (--no-pyc)
+
+
+@dataclass(frozen=True)
+class PythonInfo:
+    """The environment's python, which decides where ``noarch: python`` files go."""
+
+    version: str  # "3.11"
+    site_packages: str  # "lib/python3.11/site-packages"
+
+    @property
+    def executable(self) -> str:
+        """Relative path of the interpreter used in entry-point shebangs and for compiling."""
+        return f"bin/python{self.version}"
+
+    @property
+    def cache_tag(self) -> str:
+        return "cpython-" + self.version.replace(".", "")
+
+    @classmethod
+    def from_record(cls, record: PackageRecord) -> PythonInfo:
+        parts = record.version.split(".")
+        if len(parts) < 2 or not parts[0].isdigit():
+            raise TransactionError(f"cannot tell the python version from {record.dist_name}")
+        version = f"{parts[0]}.{parts[1]}"
+        site = record.python_site_packages_path or f"lib/python{version}/site-packages"
+        try:  # a record's value of "conda-meta" or "." would send noarch files into naja's records
+            norm = check_relpath(site, f"{record.dist_name}: python_site_packages_path")
+        except ConfinementError as exc:
+            raise TransactionError(str(exc)) from None
+        return cls(version=version, site_packages=norm)
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """A file of the package and where it lands in the prefix."""
+
+    target: str
+    entry: PathEntry
+
+
+@dataclass
+class PackagePlan:
+    """Everything one package will put into the prefix, computed before anything is written."""
+
+    package_dir: Path
+    record: PackageRecord
+    files: list[PlannedFile] = field(default_factory=list)
+    entry_points: list[tuple[str, str, str]] = field(default_factory=list)  # (target, module, func)
+    python: PythonInfo | None = None
+    noarch_python: bool = False
+
+    def pyc_targets(self) -> list[str]:
+        """The ``__pycache__`` files the environment's python will write for this package."""
+        if not self.noarch_python or self.python is None:
+            return []
+        tag = self.python.cache_tag
+        out = []
+        for pf in self.files:
+            if pf.target.endswith(".py") and pf.target.startswith(self.python.site_packages + "/"):
+                head, _, tail = pf.target.rpartition("/")
+                out.append(f"{head}/__pycache__/{tail[:-3]}.{tag}.pyc")
+        return out
+
+    def targets(self) -> list[str]:
+        """Every path this package may create (files, entry points, byte code)."""
+        return (
+            [pf.target for pf in self.files]
+            + [t for t, _, _ in self.entry_points]
+            + self.pyc_targets()
+        )
+
+
+# ------------------------------------------------------------------------------------------- reading
+
+
+def read_paths(package_dir: str | os.PathLike[str]) -> list[PathEntry]:
+    """The package's file list from ``info/paths.json``, else ``info/files`` + ``has_prefix`` + ``no_link``."""
+    info = Path(package_dir) / "info"
+    try:
+        data = (info / "paths.json").read_bytes()
+    except FileNotFoundError:
+        legacy = _legacy_paths(info)
+        return msgspec.convert(legacy, _PathsJson).paths
+    try:
+        return _paths_decoder.decode(data).paths
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        pass
+    try:  # a hand-made paths.json with loose types ("no_link": "true", sizes as strings, ...)
+        return msgspec.json.decode(data, type=_PathsJson, strict=False).paths
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a hostile or broken paths.json: not a crash
+        raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
+    except RecursionError:
+        raise PackageError(f"{package_dir}: invalid info/paths.json: nested too deeply") from None
+
+
+def _legacy_paths(info: Path) -> dict:
+    from naja.package.streaming import paths_from_legacy
+
+    def text(name: str) -> str:
+        try:
+            return (info / name).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    files = text("files")
+    if not files and not (info / "files").exists():
+        raise PackageError(f"{info.parent}: package has neither info/paths.json nor info/files")
+    return paths_from_legacy(files, text("has_prefix"), text("no_link"))
+
+
+def read_link_json(package_dir: str | os.PathLike[str]) -> dict:
+    try:
+        return safe_json.loads((Path(package_dir) / "info" / "link.json").read_bytes())
+    except FileNotFoundError:
+        return {}
+    except ValueError as exc:
+        raise PackageError(f"{package_dir}: invalid info/link.json: {exc}") from None
+
+
+def read_index_json(package_dir: str | os.PathLike[str]) -> dict:
+    try:
+        return safe_json.loads((Path(package_dir) / "info" / "index.json").read_bytes())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+# ------------------------------------------------------------------------------------------ planning
+
+
+def _is_noarch_python(record: PackageRecord, package_dir: Path) -> bool:
+    if record.noarch_kind == "python":
+        return True
+    kind = read_index_json(package_dir).get("noarch")
+    return kind == "python"
+
+
+def _check_relpath(record: PackageRecord, rel: str) -> str:
+    """Refuse paths that would land outside the prefix or in naja's bookkeeping (a malicious or
+    broken paths.json); the common plain path costs a few string tests."""
+    if rel and rel[0] != "/" and "." not in rel.partition("/")[0][:1] and "/." not in rel and "//" not in rel \
+            and "\x00" not in rel and not rel.endswith("/") and rel.partition("/")[0] != "conda-meta":
+        return rel
+    return check_relpath(rel, record.dist_name)
+
+
+def plan_package(
+    package_dir: str | os.PathLike[str], record: PackageRecord, python: PythonInfo | None = None
+) -> PackagePlan:
+    """Work out where every file of the package goes (pure apart from reading ``info/``)."""
+    package_dir = Path(package_dir)
+    plan = PackagePlan(package_dir=package_dir, record=record, python=python)
+    noarch_python = _is_noarch_python(record, package_dir)
+    plan.noarch_python = noarch_python
+    if noarch_python and python is None:
+        raise TransactionError(
+            f"cannot install noarch: python package {record.dist_name}: no python in the environment"
+        )
+    for entry in read_paths(package_dir):
+        rel = _check_relpath(record, entry.path)
+        target = rel
+        if noarch_python:
+            assert python is not None
+            if rel.startswith("site-packages/"):
+                target = python.site_packages + rel[len("site-packages") :]
+            elif rel.startswith("python-scripts/"):
+                target = "bin" + rel[len("python-scripts") :]
+            if target is not rel:
+                target = check_relpath(target, record.dist_name)
+        plan.files.append(PlannedFile(target=target, entry=entry))
+    if noarch_python:
+        noarch = read_link_json(package_dir).get("noarch") or {}
+        for spec in noarch.get("entry_points") or []:
+            plan.entry_points.append(_parse_entry_point(record, spec))
+    return plan
+
+
+def _parse_entry_point(record: PackageRecord, spec: str) -> tuple[str, str, str]:
+    """``"cmd = pkg.mod:func"`` -> (``bin/cmd``, ``pkg.mod``, ``func``), refusing anything odd."""
+    cmd, eq, rest = spec.partition("=")
+    module, colon, func = rest.strip().partition(":")
+    cmd, module, func = cmd.strip(), module.strip(), func.strip()
+    ok_cmd = cmd and "/" not in cmd and "\\" not in cmd and cmd not in (".", "..")
+    ok_names = all(part.isidentifier() for part in (module + "." + func).split("."))
+    if not (eq and colon and ok_cmd and ok_names):
+        raise PackageError(f"{record.dist_name}: invalid entry point {spec!r}")
+    return f"bin/{cmd}", module, func
+
+
+# ------------------------------------------------------------------------------------------- linking
+
+
+def replace_prefix_text(data: bytes, placeholder: str, new_prefix: str) -> bytes:
+    """Text-mode replacement; a too-long shebang becomes ``#!/usr/bin/env <exe>``."""
+    data = data.replace(placeholder.encode(), new_prefix.encode())
+    return _fix_shebang(data, new_prefix)
+
+
+def _fix_shebang(data: bytes, new_prefix: str) -> bytes:
+    if not data.startswith(b"#!"):
+        return data
+    end = data.find(b"\n")
+    first = data if end < 0 else data[:end]
+    if new_prefix.encode() not in first:
+        return data
+    if len(first) <= MAX_SHEBANG_LENGTH and b" " not in first[2:].strip().split(b" ", 1)[0]:
+        return data
+    # split "#!<exe> <args>" where <exe> starts with the prefix (which may contain spaces)
+    body = first[2:].strip()
+    pre = new_prefix.encode()
+    if body.startswith(pre):
+        exe_end = body.find(b" ", len(pre))
+        exe, args = (body, b"") if exe_end < 0 else (body[:exe_end], body[exe_end:])
+    else:
+        exe, _, args = body.partition(b" ")
+        args = b" " + args if args else b""
+    new_first = b"#!/usr/bin/env " + os.path.basename(exe) + args
+    return new_first + (b"" if end < 0 else data[end:])
+
+
+def replace_prefix_binary(data: bytes, placeholder: str, new_prefix: str, what: str = "") -> bytes:
+    """Binary-mode replacement: each NUL-terminated string holding the placeholder is rewritten with
+    the new prefix and padded with NULs, so offsets inside the binary do not move."""
+    old = placeholder.encode()
+    new = new_prefix.encode()
+    if old not in data:
+        return data
+    if len(new) > len(old):
+        raise TransactionError(
+            f"cannot install {what or 'a binary file'}: the prefix {new_prefix!r} ({len(new)} bytes) is "
+            f"longer than the package's placeholder ({len(old)} bytes); choose a shorter prefix path"
+        )
+    out = bytearray()
+    pos = 0
+    while True:
+        start = data.find(old, pos)
+        if start < 0:
+            break
+        end = data.find(b"\0", start)
+        if end < 0:
+            end = len(data)
+        segment = data[start:end]
+        replaced = segment.replace(old, new)
+        out += data[pos:start]
+        out += replaced + b"\0" * (len(segment) - len(replaced))
+        pos = end
+    out += data[pos:]
+    assert len(out) == len(data)
+    return bytes(out)
+
+
+def _sha256_symlink(path: str) -> str:
+    try:
+        return file_digest(path)
+    except OSError:
+        return hashlib.sha256(b"").hexdigest()  # broken link: as conda/mamba record it
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except IsADirectoryError:
+        shutil.rmtree(path)
+    except PermissionError:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            raise
+
+
+def _open_new(dst: str) -> BinaryIO:
+    """Open a prefix file for writing without following a link at ``dst`` (a link left there
+    fails with ELOOP instead of redirecting the write)."""
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o644)
+    return os.fdopen(fd, "wb")
+
+
+def _copy(src: str, dst: str) -> None:
+    with open(src, "rb") as fin, _open_new(dst) as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    shutil.copymode(src, dst)
+
+
+def _link_pool() -> ThreadPoolExecutor:
+    """One pool for the process's big packages (not a new one, and new threads, per package)."""
+    from naja.pools import shared_pool
+
+    return shared_pool("link", _LINK_THREADS)
+
+
+_LINK_CHUNK = 128  # files of one directory linked by one task
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[k : k + size] for k in range(0, len(items), size)]
+
+
+@dataclass(frozen=True)
+class _DirTree:
+    """The directories a package's files need: the known ones the walk starts from, and for every
+    directory (known or not) its missing subdirectories on the way to some file."""
+
+    known: list[str]
+    children: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, heads: Iterable[str], known: set[str]) -> _DirTree:
+        children: dict[str, list[str]] = {}
+        starts: list[str] = []
+        seen: set[str] = set()
+        for head in heads:
+            d = head
+            while d not in seen:
+                seen.add(d)
+                if d in known:
+                    starts.append(d)
+                    break
+                parent = d.rpartition("/")[0]
+                children.setdefault(parent, []).append(d)
+                d = parent
+        return cls(known=starts, children=children)
+
+
+class _Tasks:
+    """Tasks that start further tasks on a pool, and one wait for all of them (no task ever waits,
+    so a pool shared with other work cannot deadlock). The first unexpected error is re-raised by
+    ``wait``; ``OSError``s are the tasks' own business."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        import threading
+
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._pending = 1  # the starting thread's own share, given up by ``wait``
+        self._error: BaseException | None = None
+
+    def start(self, fn: Callable[..., None], *args: object) -> None:
+        with self._lock:
+            self._pending += 1
+        self._pool.submit(self._run, fn, args)
+
+    def _run(self, fn: Callable[..., None], args: tuple[object, ...]) -> None:
+        try:
+            if self._error is None:
+                fn(*args)
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = self._error or exc
+        finally:
+            with self._lock:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._done.set()
+
+    def wait(self) -> None:
+        with self._lock:
+            self._pending -= 1
+            if self._pending == 0:
+                self._done.set()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+
+
+class Linker:
+    """Links planned packages into one prefix.
+
+    ``before_write(rel)`` is called for every target that already exists (the transaction moves it
+    to its trash so it can be restored); by default the existing file is removed.
+    """
+
+    def __init__(
+        self,
+        prefix: str | os.PathLike[str],
+        options: LinkOptions | None = None,
+        before_write: Callable[[str], None] | None = None,
+        *,
+        assume_clear: bool = False,
+    ) -> None:
+        self.prefix = os.path.abspath(os.fspath(prefix))
+        # the caller already moved every existing target away: skip the per-file existence check
+        # and rely on FileExistsError for the rare leftovers
+        self.assume_clear = assume_clear
+        self.options = options or LinkOptions()
+        self.before_write = before_write
+        self._root = self.prefix.rstrip("/") + "/"  # string concatenation is the hot path's join
+        self.confined = Root(self.prefix)
+        self._dirs: set[str] = {""}  # known directories inside the prefix (its root included)
+        self.owner = ""  # the package being linked, named in refusals
+        self._linked: set[str] = set()  # targets this linker wrote
+        self.link_type = LINK_COPY if self.options.always_copy else (
+            LINK_SOFT if self.options.always_softlink else LINK_HARD
+        )
+
+    def _makedirs(self, rel_dir: str, owner: str = "") -> None:
+        """Make ``rel_dir`` through the confinement layer: an existing symlink to a directory inside
+        the prefix (a package's ``lib64 -> lib``) is kept and used; one leading outside is refused; a
+        file (or a link to a file) where a directory must go is handed to the transaction."""
+        if not rel_dir or rel_dir in self._dirs:
+            return
+        if rel_dir.rpartition("/")[0] in self._dirs:
+            # one syscall for the usual new directory: its parent is known to be a directory inside
+            # the prefix, and mkdir makes a plain directory or fails on any existing name (links too)
+            try:
+                os.mkdir(self._root + rel_dir)
+                self._dirs.add(rel_dir)
+                return
+            except OSError:
+                pass  # exists, perhaps as a file or a link: the checks below decide
+        owner = owner or self.owner
+        self.confined.check_dir(rel_dir, owner)
+        full = self._root + rel_dir
+        try:
+            mode = os.lstat(full).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            mode = None
+        if mode is not None and not stat.S_ISDIR(mode) and not (stat.S_ISLNK(mode) and os.path.isdir(full)):
+            self._clear(rel_dir, full)
+        self.confined.makedirs(rel_dir, owner)
+        self._dirs.add(rel_dir)
+
+    def _forget(self, rel: str) -> None:
+        """``rel`` changed kind (now a symlink, or moved away): drop what was known under it."""
+        below = rel + "/"
+        self._dirs.difference_update([d for d in self._dirs if d == rel or d.startswith(below)])
+        self.confined.forget(rel)
+
+    def _check_inside(self, rel: str, full: str, owner: str = "") -> None:
+        """Refuse a symlink whose target resolves outside the prefix through symlinks earlier packages
+        created (each harmless in its own package, they can combine into an escape)."""
+        real = os.path.realpath(full)
+        if not is_within(real, self.confined.real):
+            raise ConfinementError(
+                f"{owner or 'package'}: refusing {rel!r}: it resolves outside the prefix through a symlink ({real})"
+            )
+
+    def _clear(self, rel: str, full: str) -> None:
+        self._forget(rel)
+        if self.before_write is not None and rel not in self._linked:
+            self.before_write(rel)  # not ours: the caller backs it up
+        if os.path.lexists(full):
+            _remove(full)
+
+    def _prepare_target(self, rel: str, check: bool = True) -> str:
+        self._makedirs(rel.rpartition("/")[0])
+        full = self._root + rel
+        if check and os.path.lexists(full):
+            self._clear(rel, full)
+        return full
+
+    def link(self, plan: PackagePlan) -> list[PathData]:
+        """Place the package's files and entry points; return their ``paths_data`` entries."""
+        files = plan.files
+        self.owner = plan.record.dist_name
+        out: list[PathData | None] = [None] * len(files)
+        src_root = str(plan.package_dir) + "/"
+        root = self._root
+        dirs = self._dirs
+        linked = self._linked
+        # the common case inlined (plain file, hard link, hashes known, target cleared by the caller);
+        # anything unusual, or any error, goes through the general path
+        fast = self.assume_clear and not self.options.always_copy and not self.options.always_softlink
+        if fast and len(files) >= PARALLEL_LINK_MIN and _LINK_THREADS > 1:
+            self._link_parallel(plan, out)
+        link = os.link
+        for i, pf in enumerate(files):
+            if out[i] is not None:
+                continue
+            e = pf.entry
+            if fast and _plain(e):
+                target = pf.target
+                head = target.rpartition("/")[0]
+                try:
+                    if head not in dirs:
+                        self._makedirs(head)
+                    link(src_root + e.path, root + target)
+                    linked.add(target)
+                    out[i] = PathData(path=target, sha256=e.sha256, size_in_bytes=e.size_in_bytes)
+                    continue
+                except OSError:
+                    pass
+            try:
+                out[i] = self._link_one(src_root, pf, plan.record, not self.assume_clear)
+            except FileExistsError:  # a target the caller did not clear (e.g. listed twice)
+                out[i] = self._link_one(src_root, pf, plan.record, True)
+            linked.add(pf.target)
+        result = [p for p in out if p is not None]
+        for target, module, func in plan.entry_points:
+            result.append(self._write_entry_point(target, module, func, plan))
+        return result
+
+    def _link_parallel(self, plan: PackagePlan, out: list[PathData | None]) -> None:
+        """Hard-link a big package's plain files from a few threads (``link(2)`` and ``mkdir(2)``
+        release the GIL and the kernel overlaps them). The work is one task per directory: make it
+        (one ``mkdir``; its parent is known to be a directory inside the prefix), link its files,
+        start its subdirectories' tasks; no task waits for another, so no depth or package-wide
+        barrier holds the threads. A name that exists as anything but a plain directory stops its
+        subtree; that, and whatever else fails here, is left to the sequential pass and its checks,
+        in order. Packages with symlinks or directory entries stay sequential, so resolution never
+        depends on timing."""
+        files = plan.files
+        if any(pf.entry.path_type != "hardlink" for pf in files):
+            return
+        by_dir: dict[str, list[int]] = {}
+        count = 0
+        for i, pf in enumerate(files):
+            if _plain(pf.entry):
+                by_dir.setdefault(pf.target.rpartition("/")[0], []).append(i)
+                count += 1
+        if count < PARALLEL_LINK_MIN:
+            return
+        tree = _DirTree.of(by_dir, self._dirs)
+        src_root = str(plan.package_dir) + "/"
+        root = self._root
+        dirs = self._dirs
+        linked = self._linked
+
+        def link_files(chunk: list[int]) -> None:
+            link = os.link
+            for i in chunk:
+                pf = files[i]
+                e = pf.entry
+                try:
+                    link(src_root + e.path, root + pf.target)
+                except OSError:
+                    continue
+                linked.add(pf.target)
+                out[i] = PathData(path=pf.target, sha256=e.sha256, size_in_bytes=e.size_in_bytes)
+
+        def make_dir(d: str) -> bool:
+            try:
+                os.mkdir(root + d)
+            except FileExistsError:
+                try:  # a plain directory below a known one is as safe as one made here
+                    if not stat.S_ISDIR(os.lstat(root + d).st_mode):
+                        return False
+                except OSError:
+                    return False
+            except OSError:
+                return False
+            dirs.add(d)
+            return True
+
+        def visit(d: str, make: bool) -> None:
+            if make and not make_dir(d):
+                refused.append(d)  # its files and subdirectories go through the sequential pass
+                return
+            for child in tree.children.get(d, ()):
+                tasks.start(visit, child, True)
+            chunks = _chunks(by_dir.get(d, []), _LINK_CHUNK)
+            for chunk in chunks[1:]:
+                tasks.start(link_files, chunk)
+            if chunks:
+                link_files(chunks[0])
+
+        refused: list[str] = []
+        tasks = _Tasks(_link_pool())
+        for d in tree.known:
+            tasks.start(visit, d, False)
+        tasks.wait()
+        for d in sorted(refused):  # a link or a file at the name: judged here, in order, with the checks
+            self._makedirs(d)
+
+    def _link_one(self, src_root: str, pf: PlannedFile, record: PackageRecord, check: bool) -> PathData:
+        entry = pf.entry
+        rel = pf.target
+        src = src_root + entry.path
+        if entry.path_type == "directory":
+            self._makedirs(rel)
+            return PathData(path=rel, path_type="directory")
+        if entry.path_type == "softlink" and os.path.islink(src):
+            dst = self._prepare_target(rel, check)
+            link_target = os.readlink(src)
+            self._check_inside(rel, os.path.join(os.path.dirname(dst), link_target), record.dist_name)
+            os.symlink(link_target, dst)
+            self._forget(rel)  # names under it now resolve through the new symlink
+            return PathData(
+                path=rel,
+                path_type="softlink",
+                sha256=entry.sha256 or _sha256_symlink(src),
+                size_in_bytes=entry.size_in_bytes if entry.size_in_bytes is not None else 0,
+            )
+        try:
+            if entry.prefix_placeholder:
+                return self._write_replaced(src, self._prepare_target(rel), rel, entry, record)
+            dst = self._prepare_target(rel, check and not entry.no_link and not self.options.always_copy)
+            self._place(src, dst, entry.no_link)
+        except FileNotFoundError:
+            if not os.path.lexists(src):
+                raise PackageError(
+                    f"{record.dist_name}: file {entry.path} listed in info/ is missing from {src_root}"
+                ) from None
+            raise
+        sha = entry.sha256
+        size = entry.size_in_bytes
+        if sha is None or size is None:
+            sha = sha or file_digest(src)
+            size = size if size is not None else os.path.getsize(src)
+        return PathData(path=rel, path_type="hardlink", sha256=sha, size_in_bytes=size, no_link=entry.no_link)
+
+    def _place(self, src: str, dst: str, no_link: bool) -> int:
+        opts = self.options
+        if not no_link and not opts.always_copy:
+            if opts.always_softlink:
+                os.symlink(src, dst)
+                return LINK_SOFT
+            try:
+                os.link(src, dst)
+                return LINK_HARD
+            except FileExistsError:
+                raise
+            except OSError:
+                if opts.allow_softlinks:
+                    try:
+                        os.symlink(src, dst)
+                        return LINK_SOFT
+                    except OSError:
+                        pass
+        _copy(src, dst)
+        return LINK_COPY
+
+    def _write_replaced(
+        self, src: str, dst: str, rel: str, entry: PathEntry, record: PackageRecord
+    ) -> PathData:
+        with open(src, "rb") as fh:
+            data = fh.read()
+        placeholder = entry.prefix_placeholder or PREFIX_PLACEHOLDER
+        if entry.file_mode == "binary":
+            new = replace_prefix_binary(data, placeholder, self.prefix, f"{record.dist_name} ({entry.path})")
+        else:
+            new = replace_prefix_text(data, placeholder, self.prefix)
+        with _open_new(dst) as fh:
+            fh.write(new)
+        os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
+        if entry.file_mode == "binary" and new != data and _needs_codesign(new):
+            new = _codesign(dst)
+        return PathData(
+            path=rel,
+            path_type="hardlink",
+            sha256=entry.sha256 or hashlib.sha256(data).hexdigest(),
+            sha256_in_prefix=hashlib.sha256(new).hexdigest(),
+            size_in_bytes=entry.size_in_bytes if entry.size_in_bytes is not None else len(data),
+            file_mode=entry.file_mode or "text",
+            prefix_placeholder=placeholder,
+            no_link=entry.no_link,
+        )
+
+    def _write_entry_point(self, target: str, module: str, func: str, plan: PackagePlan) -> PathData:
+        assert plan.python is not None
+        dst = self._prepare_target(target)
+        text = python_entry_point_script(os.path.join(self.prefix, plan.python.executable), module, func)
+        data = text.encode()
+        with _open_new(dst) as fh:
+            fh.write(data)
+        os.chmod(dst, 0o755)
+        return PathData(
+            path=target,
+            path_type="unix_python_entry_point",
+            sha256=hashlib.sha256(data).hexdigest(),
+            size_in_bytes=len(data),
+        )
+
+
+_MACHO_MAGICS = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa\xcf")
+
+
+def _needs_codesign(data: bytes) -> bool:
+    """On macOS a Mach-O whose bytes changed loses its (ad-hoc) signature and arm64 refuses to run it."""
+    return sys.platform == "darwin" and data[:4] in _MACHO_MAGICS
+
+
+def _codesign(path: str) -> bytes:
+    """Ad-hoc re-sign, as conda and mamba do after binary prefix replacement; returns the new bytes."""
+    proc = subprocess.run(
+        ["/usr/bin/codesign", "-s", "-", "-f", path], capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = lines[-1] if lines else f"exit code {proc.returncode}"
+        raise TransactionError(f"cannot re-sign {path} after prefix replacement: {why}")
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def python_shebang(python: str) -> str:
+    """``#!<python>``, or the ``/bin/sh`` trampoline when the path is too long or has spaces."""
+    line = f"#!{python}"
+    if len(line) <= MAX_SHEBANG_LENGTH and " " not in python:
+        return line + "\n"
+    return f"#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\" #'''\n"
+
+
+def python_entry_point_script(python: str, module: str, func: str) -> str:
+    """The console script conda writes for a ``noarch: python`` entry point."""
+    return (
+        python_shebang(python)
+        + "# -*- coding: utf-8 -*-\n"
+        + "import re\n"
+        + "import sys\n\n"
+        + f"from {module} import {func.split('.')[0]}\n\n"
+        + "if __name__ == '__main__':\n"
+        + "    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
+        + f"    sys.exit({func}())\n"
+    )
+
+
+def compile_pyc(prefix: str | os.PathLike[str], python: PythonInfo, py_files: Iterable[str]) -> set[str]:
+    """Compile ``py_files`` (prefix-relative) with the environment's python in one subprocess; return
+    the relative paths of the byte-code files that exist afterwards. Without a python, nothing."""
+    prefix = os.fspath(prefix)
+    exe = os.path.join(prefix, python.executable)
+    if not os.path.exists(exe):
+        exe = os.path.join(prefix, "bin", "python")
+        if not os.path.exists(exe):
+            return set()
+    files = [f for f in py_files if f.endswith(".py")]
+    if not files:
+        return set()
+    stdin = "\n".join(os.path.join(prefix, f) for f in files) + "\n"
+    subprocess.run(
+        [exe, "-Wi", "-m", "compileall", "-q", "-l", "-i", "-"],
+        input=stdin.encode(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=prefix,
+        check=False,
+        # the byte code belongs next to the sources in the prefix, not in the user's pycache tree
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"},
+    )
+    # whatever interpreter ran, record the byte code it wrote (its cache tag may differ from ours)
+    listings: dict[str, list[str]] = {}
+    out = set()
+    for f in files:
+        head, _, tail = f.rpartition("/")
+        cache_dir = f"{head}/__pycache__"
+        if cache_dir not in listings:
+            try:
+                listings[cache_dir] = os.listdir(os.path.join(prefix, cache_dir))
+            except OSError:
+                listings[cache_dir] = []
+        stem = tail[:-3] + "."
+        out.update(f"{cache_dir}/{n}" for n in listings[cache_dir] if n.startswith(stem) and n.endswith(".pyc")
+                   and n.count(".") == stem.count(".") + 1)
+    return out
+
+
+# ----------------------------------------------------------------------------------------- unlinking
+
+
+def remove_paths(prefix: str | os.PathLike[str], rels: Iterable[str], owner: str = "") -> None:
+    """Delete files (links themselves, never their targets) and then the directories they leave
+    empty, through the confinement layer (never the prefix or conda-meta)."""
+    root = Root(prefix)
+    parents: set[str] = set()
+    for rel in rels:
+        rel = check_relpath(rel, owner or str(prefix))
+        if not root.unlink(rel) and root.is_real_dir(rel):
+            parents.add(rel)
+            continue
+        parents.add(rel.rpartition("/")[0])
+    root.rmdir_empty(parents)
+
+
+# ------------------------------------------------------------------------------------- link scripts
+
+
+def link_script_path(prefix_or_pkg: str | os.PathLike[str], name: str, action: str) -> Path:
+    return Path(prefix_or_pkg) / "bin" / f".{name}-{action}.sh"
+
+
+def run_link_script(
+    script: Path,
+    prefix: str | os.PathLike[str],
+    record: PackageRecord,
+    action: str,
+    *,
+    root_prefix: str | None = None,
+    source_dir: str | None = None,
+) -> None:
+    """Run a pre-link/post-link/pre-unlink script with conda's variables; a non-zero exit is a
+    ``TransactionError`` naming the package (its output is included)."""
+    prefix = os.fspath(prefix)
+    env = dict(os.environ)
+    env.update(
+        PREFIX=prefix,
+        PKG_NAME=record.name,
+        PKG_VERSION=record.version,
+        PKG_BUILDNUM=str(record.build_number),
+        ROOT_PREFIX=root_prefix or os.environ.get("NAJA_ROOT_PREFIX", prefix),
+        SOURCE_DIR=source_dir or prefix,
+    )
+    env["CONDA_PREFIX"] = prefix
+    env["PATH"] = os.pathsep.join([str(script.parent), os.path.join(prefix, "bin"), env.get("PATH", "")])
+    shell = shutil.which("bash") or "/bin/sh"
+    # like conda, the script runs in the activated environment (activate.d scripts sourced first); it
+    # is sourced so that scripts ending in a top-level ``return`` behave as under conda
+    wrapper = 'for f in "$PREFIX"/etc/conda/activate.d/*.sh; do [ -f "$f" ] && . "$f"; done; . "$0"'
+    proc = subprocess.run(
+        [shell, "-c", wrapper, str(script)], env=env, cwd=prefix, capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip().splitlines()
+        tail = " | ".join(output[-5:])
+        raise TransactionError(
+            f"{action} script of {record.dist_name} failed with exit code {proc.returncode}"
+            + (f": {tail}" if tail else "")
+        )

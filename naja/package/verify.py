@@ -1,0 +1,130 @@
+"""``safety_checks`` / ``extra_safety_checks``: an extracted package's files against its
+``info/paths.json`` (sizes and sha256), as conda and micromamba check them.
+
+When a package is extracted every file is hashed once and compared with ``paths.json``; what does
+not match is remembered, with each file's size and mtime, in a stamp next to the extraction (in
+``<pkgs>/.naja-verified/``, a name no archive member can reach). Before linking, a stat per file
+compares the cache with the stamp: a file changed since extraction (an editor writing through a
+hard link from an environment, a tampered cache) is caught without hashing; with
+``extra_safety_checks`` every file is hashed again too. The policy then decides: ``disabled``
+checks nothing, ``warn`` reports one warning per mismatching file and installs it anyway (conda's
+behaviour), ``enabled`` fails before the prefix changes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from naja.package.download import file_digest
+
+STAMP_DIR = ".naja-verified"
+MODES = ("disabled", "warn", "enabled")
+
+
+@dataclass(frozen=True)
+class SafetyChecks:
+    """The configured policy (``safety_checks``, ``extra_safety_checks``)."""
+
+    mode: str = "warn"
+    extra: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "disabled"
+
+
+class Stamp(msgspec.Struct, frozen=True):
+    """What extraction saw: ``{path: (size, mtime_ns)}`` of every regular file paths.json lists,
+    and the files whose content disagreed with paths.json (``[path, why]``)."""
+
+    files: dict[str, tuple[int, int]]
+    mismatches: list[tuple[str, str]] = msgspec.field(default_factory=list)
+
+
+_stamp_decoder = msgspec.json.Decoder(Stamp)
+
+
+def stamp_path(extracted: Path) -> Path:
+    return extracted.parent / STAMP_DIR / f"{extracted.name}.json"
+
+
+def read_stamp(extracted: Path) -> Stamp | None:
+    try:
+        return _stamp_decoder.decode(stamp_path(extracted).read_bytes())
+    except (OSError, msgspec.DecodeError):
+        return None
+
+
+def write_stamp(extracted: Path, stamp: Stamp) -> None:
+    from naja.fs import atomic_write
+
+    try:
+        atomic_write(stamp_path(extracted), msgspec.json.encode(stamp))
+    except OSError:
+        pass  # a read-only shared cache: the next run verifies again
+
+
+def _regular_entries(extracted: Path) -> list[tuple[str, int | None, str | None]]:
+    from naja.install.link import read_paths
+
+    return [(e.path, e.size_in_bytes, e.sha256) for e in read_paths(extracted)
+            if e.path_type == "hardlink"]
+
+
+def scan(extracted: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Stamp:
+    """Every regular file of an extracted package against its paths.json: hashed, unless ``known``
+    (the extraction's ``{path: (size, mtime_ns, sha256)}``) holds its digest for the size and mtime
+    the file has now (the bytes were hashed as they were written; reading them again costs as much)."""
+    known = known or {}
+    files: dict[str, tuple[int, int]] = {}
+    mismatches: list[tuple[str, str]] = []
+    root = str(extracted) + os.sep
+    for rel, size, sha in _regular_entries(extracted):
+        try:
+            st = os.lstat(root + rel)
+        except OSError:
+            mismatches.append((rel, "missing from the package"))
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            mismatches.append((rel, "not a regular file"))
+            continue
+        files[rel] = (st.st_size, st.st_mtime_ns)
+        seen = known.get(rel)
+        digest = seen[2] if seen is not None and seen[:2] == files[rel] else None
+        why = _compare(root + rel, st.st_size, size, sha, digest)
+        if why:
+            mismatches.append((rel, why))
+    return Stamp(files=files, mismatches=mismatches)
+
+
+def _compare(path: str, actual_size: int, size: int | None, sha: str | None, digest: str | None = None) -> str:
+    if size is not None and actual_size != size:
+        return f"size {actual_size} differs from paths.json ({size})"
+    if sha:
+        digest = digest or file_digest(path)
+        if digest != sha.lower():
+            return f"sha256 {digest[:12]}… differs from paths.json ({sha[:12]}…)"
+    return ""
+
+
+def changed_since(extracted: Path, stamp: Stamp) -> str:
+    """The first file whose size or mtime differs from the stamp (one lstat each), else ""."""
+    root = str(extracted) + os.sep
+    for rel, (size, mtime) in stamp.files.items():
+        try:
+            st = os.lstat(root + rel)
+        except OSError:
+            return rel
+        if st.st_size != size or st.st_mtime_ns != mtime or not stat.S_ISREG(st.st_mode):
+            return rel
+    return ""
+
+
+def rehash(extracted: Path) -> list[tuple[str, str]]:
+    """``extra_safety_checks``: every regular file hashed again against paths.json."""
+    return scan(extracted).mismatches
