@@ -1,0 +1,1 @@
+"""In-process tests, one folder per naja package (tests/unit/<package> mirrors naja/<package>)."""
