@@ -52,21 +52,37 @@ def tracking(directory: Path, pattern: str) -> Iterator[None]:
 
 
 def cancel() -> int:
-    """Stop workers and remove every tracked temporary entry; returns how many were removed."""
-    from naja.fs import remove_path
+    """Stop workers and remove every tracked temporary entry; returns how many were removed.
+
+    A writer thread may still be finishing its current chunk (creating one more file in a directory
+    being removed, or the directory itself), so the sweep repeats until a pass finds nothing left,
+    bounded to about 0.1 s: the run is exiting and must not wait on a stuck thread."""
+    import time
 
     with _lock:
         _flag.set()
         places = list(_tracked.values())
     removed = 0
+    for _ in range(20):
+        found = _sweep(places)
+        removed += found
+        if not found:
+            break
+        time.sleep(0.005)
+    return removed
+
+
+def _sweep(places: list[tuple[Path, str]]) -> int:
+    """Remove the entries matching each tracked pattern; returns how many were found."""
+    from naja.fs import remove_path
+
+    found = 0
     for directory, pattern in places:
         try:
             names = os.listdir(directory)
         except OSError:
             continue
         for name in fnmatch.filter(names, pattern):
-            with contextlib.suppress(OSError):
-                remove_path(directory / name)
-                removed += 1
-    return removed
-
+            found += 1
+            remove_path(directory / name)
+    return found

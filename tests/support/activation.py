@@ -44,7 +44,7 @@ def dump_cmd(path: Path) -> list[str]:
 def shell_env(tmp: Path, root: Path) -> dict[str, str]:
     """This process's environment without any activation state, with ``root`` as root prefix."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CONDA_", "__CONDA_", "NAJA_", "MAMBA_")) and k not in ("PS1", "PROMPT")}
+           if not k.startswith(("CONDA_", "__CONDA_", "NAJA_", "MAMBA_")) and k not in ("PS1", "PROMPT", "_")}  # bash's last-argument variable: xonsh drops it
     env["NAJA_ROOT_PREFIX"] = str(root)
     env["NAJA_TEST_TMP"] = str(tmp)
     return env
