@@ -238,7 +238,8 @@ class Context:
         c, o = self.config, self.options
         return LinkOptions(always_copy=o.always_copy or c.always_copy,
                            always_softlink=o.always_softlink or c.always_softlink,
-                           allow_softlinks=o.allow_softlinks or c.allow_softlinks, compile_pyc=c.compile_pyc)
+                           allow_softlinks=o.allow_softlinks or c.allow_softlinks, compile_pyc=c.compile_pyc,
+                           relocate_prefix=os.path.abspath(o.relocate_prefix) if o.relocate_prefix else None)
 
     @cached_property
     def solve_options(self) -> SolveOptions:

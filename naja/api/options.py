@@ -45,6 +45,7 @@ class Options:
     always_softlink: bool = False
     allow_softlinks: bool = False
     lock_timeout: int | None = None
+    relocate_prefix: str | None = None  # micromamba's --relocate-prefix: the prefix written into files
     skip_run_link_scripts: bool = False  # micromamba's --skip-run-link-scripts (post-link/pre-unlink)
     # None: as configured (rc files, MAMBA_* variables)
     compile_pyc: bool | None = None

@@ -100,8 +100,9 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
                    help="do not run the packages' post-link/pre-unlink scripts")
     g.add_argument("--run-link-scripts", action="store_false", dest="skip_run_link_scripts",
                    help="run them (default)")
-    g.add_argument("--relocate-prefix", metavar="PATH", dest="_noop_relocate_prefix",
-                   help="accepted, no effect yet: files are written for the install location")
+    g.add_argument("--relocate-prefix", metavar="PATH", dest="relocate_prefix",
+                   help="write PATH into files (prefix placeholders, shebangs) instead of the install location, "
+                        "for an environment that will be moved there")
     g.add_argument("--verify-artifacts", action="store_true", dest="_noop_verify_artifacts",
                    help="accepted, no effect: naja reads no package signatures")
     g.add_argument("--trusted-channels", nargs="+", metavar="CHANNEL", dest="_noop_trusted_channels",

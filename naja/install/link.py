@@ -82,6 +82,9 @@ class LinkOptions:
     always_softlink: bool = False
     allow_softlinks: bool = False
     compile_pyc: bool = True  # byte-compile the .py files of noarch: python packages (--no-pyc)
+    # --relocate-prefix: the absolute prefix written into files (placeholders, entry-point shebangs)
+    # when the environment is built in one place to be moved to another; None is the install location
+    relocate_prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -465,6 +468,7 @@ class Linker:
         # and rely on FileExistsError for the rare leftovers
         self.assume_clear = assume_clear
         self.options = options or LinkOptions()
+        self.written_prefix = self.options.relocate_prefix or self.prefix  # what files will say
         self.before_write = before_write
         self._root = self.prefix.rstrip("/") + "/"  # string concatenation is the hot path's join
         self.confined = Root(self.prefix)
@@ -709,9 +713,9 @@ class Linker:
             data = fh.read()
         placeholder = entry.prefix_placeholder or PREFIX_PLACEHOLDER
         if entry.file_mode == "binary":
-            new = replace_prefix_binary(data, placeholder, self.prefix, f"{record.dist_name} ({entry.path})")
+            new = replace_prefix_binary(data, placeholder, self.written_prefix, f"{record.dist_name} ({entry.path})")
         else:
-            new = replace_prefix_text(data, placeholder, self.prefix)
+            new = replace_prefix_text(data, placeholder, self.written_prefix)
         with _open_new(dst) as fh:
             fh.write(new)
         os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
@@ -731,7 +735,7 @@ class Linker:
     def _write_entry_point(self, target: str, module: str, func: str, plan: PackagePlan) -> PathData:
         assert plan.python is not None
         dst = self._prepare_target(target)
-        text = python_entry_point_script(os.path.join(self.prefix, plan.python.executable), module, func)
+        text = python_entry_point_script(os.path.join(self.written_prefix, plan.python.executable), module, func)
         data = text.encode()
         with _open_new(dst) as fh:
             fh.write(data)

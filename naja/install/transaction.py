@@ -399,13 +399,14 @@ class _Runner:
             self.unlink_paths[old.dist_name] = record_paths(old)
 
     def _check_binary_prefix(self, plan: PackagePlan) -> None:
+        written = self.options.relocate_prefix or self.root  # what the files will hold
         for pf in plan.files:
             e = pf.entry
-            if e.file_mode == "binary" and e.prefix_placeholder and len(self.root.encode()) > len(
+            if e.file_mode == "binary" and e.prefix_placeholder and len(written.encode()) > len(
                 e.prefix_placeholder.encode()
             ):
                 raise TransactionError(
-                    f"cannot install {plan.record.dist_name}: the prefix {self.root!r} is longer than its "
+                    f"cannot install {plan.record.dist_name}: the prefix {written!r} is longer than its "
                     f"binary placeholder ({len(e.prefix_placeholder)} bytes, in {e.path}); use a shorter path"
                 )
 
