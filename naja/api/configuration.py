@@ -1,7 +1,7 @@
 """``config list|sources|get|set|append|prepend|remove|remove-key|describe``.
 
-Reading goes through ``naja.config.load_config`` (every source merged); writing goes through
-``naja.config``'s editors, which keep the user's comments and key order.
+Reading goes through ``naja.config.load.load_config`` (every source merged); writing goes through
+``naja.config.edit``, which keeps the user's comments and key order.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from naja.api.context import Context
 from naja.api.options import Options
-from naja.config import expand_path
+from naja.config.locations import expand_path
 from naja.errors import ConfigError
 
 
@@ -26,32 +26,32 @@ def rc_target(options: Options, *, env: bool = False, system: bool = False, file
     if env:
         context = Context.from_options(options)
         return context.target_prefix(must_exist=True) / ".condarc"
-    from naja.config import user_rc_path
+    from naja.config.locations import user_rc_path
 
     return Path(user_rc_path())
 
 
 def config_set(key: str, value: str, target: Path) -> Any:
-    from naja.config import set_value
+    from naja.config.edit import set_value
 
     return set_value(target, key, value)
 
 
 def config_append(key: str, values: list[str], target: Path, *, prepend: bool = False) -> list[Any]:
-    from naja import config
+    from naja.config import edit
 
-    editor = config.prepend_value if prepend else config.append_value
+    editor = edit.prepend_value if prepend else edit.append_value
     return editor(target, key, values)
 
 
 def config_remove(key: str, values: list[str], target: Path) -> list[Any]:
-    from naja.config import remove_value
+    from naja.config.edit import remove_value
 
     return remove_value(target, key, values)
 
 
 def config_remove_key(key: str, target: Path) -> None:
-    from naja.config import remove_key
+    from naja.config.edit import remove_key
 
     remove_key(target, key)
 
@@ -95,7 +95,7 @@ def config_list(options: Options | None = None, keys: list[str] | None = None, *
     if keys:
         wanted = list(keys)
     elif all_keys:
-        from naja.config import known_keys
+        from naja.config.schema import known_keys
 
         wanted = list(known_keys())
     else:
@@ -111,20 +111,20 @@ def config_value_sources(options: Options | None = None) -> dict[str, tuple[str,
 
 def config_describe(keys: list[str] | None = None) -> list[Any]:
     """``KeyDescription`` rows (name, type, default, description) for ``keys`` or every key."""
-    from naja import config
+    from naja.config.schema import describe
 
     if not keys:
-        return list(config.describe())
+        return list(describe())
     out = []
     for key in keys:
-        out += config.describe(key)
+        out += describe(key)
     return out
 
 
 def config_file_values(target: Path) -> dict[str, Any]:
     """The keys as written in one rc file (``config get --file``); a missing file is an error, as
     micromamba's "RC file does not exist"."""
-    from naja.config import read_rc_file
+    from naja.config.load import read_rc_file
     from naja.errors import ConfigError
 
     if not target.is_file():

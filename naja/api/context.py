@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from naja.api.options import Options
-from naja.config import Config, default_root_prefix, expand_path
+from naja.config.locations import default_root_prefix, expand_path
+from naja.config.schema import Config
 from naja.errors import PrefixError
 from naja.install.prefix import check_env_name, named_prefix
 
@@ -29,10 +30,10 @@ def _path(text: str | os.PathLike[str]) -> Path:
 
 
 def load_config(options: Options, target_prefix: Path | None = None) -> Config:
-    """``naja.config.load_config`` with the CLI's sources and overrides."""
-    from naja import config
+    """``naja.config.load.load_config`` with the CLI's sources and overrides."""
+    from naja.config import load
 
-    return config.load_config(
+    return load.load_config(
         rc_files=list(options.rc_files) or None,
         no_rc=options.no_rc,
         no_env=options.no_env,
@@ -306,7 +307,7 @@ def output_settings(*, rc_files: tuple[str, ...] | list[str], no_rc: bool, no_en
                     root_prefix: str | None) -> tuple[bool, bool]:
     """``(json, quiet)`` from the rc files and MAMBA_*/CONDA_* variables: micromamba's ``json`` and
     ``quiet`` settings, which the CLI applies as if the flags were given."""
-    from naja.config import load_config
+    from naja.config.load import load_config
 
     config = load_config(rc_files=list(rc_files) or None, no_rc=no_rc, no_env=no_env, root_prefix=root_prefix)
     return config.json, config.quiet

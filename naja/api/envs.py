@@ -11,7 +11,7 @@ from naja.api.context import Context, environments_txt, is_environment, unregist
 from naja.api.options import Options
 from naja.api.target import prefix_object
 from naja.api.views import channel_label
-from naja.config import expand_path
+from naja.config.locations import expand_path
 from naja.errors import NajaError, PrefixError
 
 

@@ -16,7 +16,7 @@ from naja.net.proxy import ProxySettings, split_proxy_credentials
 from naja.net.tls import TlsSettings
 
 if TYPE_CHECKING:
-    from naja.config import Config
+    from naja.config.schema import Config
 
 BACKOFF_BASE_S = 0.2
 BACKOFF_CAP_S = 30.0

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from naja import safe_json
-from naja.config import expand_path, load_config
+from naja.config.load import load_config
+from naja.config.locations import expand_path
 from naja.errors import ActivationError, ConfigError, PrefixError
 
 #: the value conda writes into ``conda-meta/state`` for a variable that ``env config vars unset`` removed

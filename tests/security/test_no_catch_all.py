@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from naja.cli.main import main
-from naja.config import _KEYS
+from naja.config.schema import KEYS
 from tests.support.cli import assert_one_line_error, naja
 from tests.unit.repodata.test_fetch import simple_channel
 
@@ -223,7 +223,7 @@ def test_fuzz_lockfiles(workdir, text):
 
 
 RC_DOCS = st.one_of(
-    st.dictionaries(st.sampled_from(sorted(_KEYS)) | _STRINGS, VALUES, max_size=4).map(_yaml_text),
+    st.dictionaries(st.sampled_from(sorted(KEYS)) | _STRINGS, VALUES, max_size=4).map(_yaml_text),
     HOSTILE_TEXT,
 )
 

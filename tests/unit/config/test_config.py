@@ -10,21 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import naja.config as config_mod
-from naja.config import (
-    Config,
-    append_value,
-    describe,
-    known_keys,
-    load_config,
-    prepend_value,
-    rc_search_paths,
-    read_rc_file,
-    remove,
-    remove_key,
-    remove_value,
-    set_value,
-)
+from naja.config import locations
+from naja.config.edit import append_value, prepend_value, remove, remove_key, remove_value, set_value
+from naja.config.load import load_config, read_rc_file
+from naja.config.locations import rc_search_paths
+from naja.config.schema import Config, describe, known_keys
 from naja.errors import ConfigError
 from naja.types.channel import Channel
 from naja.types.platform import Platform
@@ -37,7 +27,7 @@ def home(tmp_path: Path, monkeypatch) -> Path:
     home.mkdir()
     system = tmp_path / "etc-conda"
     system.mkdir()
-    monkeypatch.setattr(config_mod, "system_rc_dirs", lambda env=None: [system])
+    monkeypatch.setattr(locations, "system_rc_dirs", lambda env=None: [system])
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     return home
@@ -472,7 +462,7 @@ def test_edit_rejects_broken_file(tmp_path):
 
 def test_import_is_light():
     code = (
-        "import sys, naja.config as c; c.load_config(no_rc=True);"
+        "import sys, naja.config.load as c; c.load_config(no_rc=True);"
         "print(sorted(m for m in ('ruamel', 'ruamel.yaml', 'dataclasses', 'msgspec') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

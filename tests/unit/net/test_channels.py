@@ -163,7 +163,7 @@ def test_mirrored_channels_fall_back_and_remember(tmp_path, plain_channel, serve
 
 
 def test_remote_backoff_factor_sets_the_wait(tmp_path, plain_channel, serve):
-    from naja.config import load_config
+    from naja.config.load import load_config
     from naja.repodata import fetch
 
     server = serve(plain_channel.parent)
