@@ -93,7 +93,7 @@ def _explicit_file(work: Path) -> tuple[Path, int]:
     """An ``@EXPLICIT`` file of the real linux-64/noarch packages (one build per name)."""
     from benchmarks.install import _real_archives
     from naja.package.download import file_digest
-    from naja.package.streaming import read_index_json
+    from naja.package.info import read_index_json
 
     archives = [a for a in _real_archives() if read_index_json(a).get("subdir") in ("linux-64", "noarch")
                 and not a.name.startswith("private-package")]  # it clobbers post_link-b's bin/file

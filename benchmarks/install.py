@@ -37,7 +37,7 @@ EXCLUDE_PREFIXES = ("clobber", "ca-certificates", "failing_post_link", "post_lin
 
 def _real_archives() -> list[Path]:
     from naja.errors import PackageError
-    from naja.package.streaming import read_index_json
+    from naja.package.info import read_index_json
 
     chosen: dict[str, Path] = {}
     for path in sorted((SHARED_DATA / "packages").rglob("*")):
@@ -100,7 +100,7 @@ def _large_archives(names: tuple[str, ...]) -> list[Path]:
     import json
     import zipfile
 
-    from naja.package.streaming import create_conda
+    from naja.package.create import create_conda
 
     built_dir = BENCH_DIR / "large"
     built_dir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +123,7 @@ def _large_archives(names: tuple[str, ...]) -> list[Path]:
 
 
 def _build_channel(root: Path, archives: list[Path]) -> None:
-    from naja.package.streaming import read_index_json
+    from naja.package.info import read_index_json
     from naja.repodata.channel_index import index_channel
 
     (root / "noarch").mkdir(parents=True, exist_ok=True)
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _files(archives: list[Path]) -> int:
-    from naja.package.streaming import read_paths_json
+    from naja.package.info import read_paths_json
 
     return sum(len(read_paths_json(a).get("paths", [])) for a in archives)
 

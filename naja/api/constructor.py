@@ -42,7 +42,9 @@ def extract_conda_pkgs(prefix: Path, on_extract: Callable[[str], None] = lambda 
     import json
 
     from naja.errors import NajaError
-    from naja.package.streaming import extract, read_index_json, strip_package_extension
+    from naja.package.extract import extract
+    from naja.package.info import read_index_json
+    from naja.package.streaming import strip_package_extension
     from naja.repodata.cache import cache_key
 
     pkgs = prefix / "pkgs"

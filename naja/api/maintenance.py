@@ -184,12 +184,12 @@ def writable_pkgs_dirs(options: Options | None = None) -> list[Path]:
 
 
 def package_extract(archive: str, dest: str) -> Path:
-    from naja.package import streaming as ps
+    from naja.package.extract import extract
 
     src = Path(archive)
     if not src.is_file():
         raise PackageError(f"no such package archive: {archive}")
-    ps.extract(src, dest)
+    extract(src, dest)
     return Path(dest)
 
 
@@ -197,15 +197,16 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
                    compression_level: int | None = None) -> Path:
     """Build an archive from a directory holding ``info/index.json``. ``out`` is a directory or an
     explicit ``.conda``/``.tar.bz2`` path (micromamba's ``package compress FOLDER DEST``)."""
-    from naja.package import streaming as ps
+    from naja.package.create import create_conda
+    from naja.package.streaming import is_package_file, strip_package_extension
 
     source = Path(source_dir)
     if not (source / "info" / "index.json").is_file():
         raise PackageError(f"{source_dir} has no info/index.json, it is not a package directory")
     out_path = Path(out) if out else Path.cwd()
     name = None
-    if ps.is_package_file(out_path.name):
-        name = ps.strip_package_extension(out_path.name)
+    if is_package_file(out_path.name):
+        name = strip_package_extension(out_path.name)
         fmt = out_path.name[len(name):]
         out_path = out_path.parent
     import tempfile
@@ -214,12 +215,12 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
     with tempfile.TemporaryDirectory(prefix="naja-package-") as tmp:
         work = Path(tmp) / "src"
         shutil.copytree(source, work, symlinks=True)
-        return ps.create_conda(work, out_path.resolve(), name=name, fmt=fmt or ".conda",
-                     compression_level=compression_level)
+        return create_conda(work, out_path.resolve(), name=name, fmt=fmt or ".conda",
+                            compression_level=compression_level)
 
 
 def package_transmute(archive: str, out: str | None = None, *, compression_level: int | None = None) -> Path:
-    from naja.package import streaming as ps
+    from naja.package.create import transmute
 
     src = Path(archive)
     if not src.is_file():
@@ -227,7 +228,7 @@ def package_transmute(archive: str, out: str | None = None, *, compression_level
     if out is None:
         stem = src.name[:-6] if src.name.endswith(".conda") else src.name[:-8]
         out = str(src.parent / (stem + (".tar.bz2" if src.name.endswith(".conda") else ".conda")))
-    return ps.transmute(src, out, compression_level=compression_level)
+    return transmute(src, out, compression_level=compression_level)
 
 
 def index(channel_dir: str, *, zst: bool = True, shards: bool = True, dry_run: bool = False) -> list[Path]:

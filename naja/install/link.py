@@ -30,30 +30,26 @@ import msgspec
 from naja import safe_json
 from naja.confine import ConfinementError, Root, check_relpath, is_within
 from naja.errors import PackageError, TransactionError
-from naja.install.prefix import LINK_COPY, LINK_HARD, LINK_SOFT, PathData
 from naja.package.download import file_digest
+from naja.types.package_metadata import (
+    LINK_COPY,
+    LINK_HARD,
+    LINK_SOFT,
+    PREFIX_PLACEHOLDER,
+    PathData,
+    PathEntry,
+    PathsJson,
+    paths_from_legacy,
+)
 from naja.types.records import PackageRecord
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
-PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 PARALLEL_LINK_MIN = 256  # files in one package before hard links are made from several threads
 _LINK_THREADS = max(4, min(8, os.cpu_count() or 1))
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 MAX_SHEBANG_LENGTH = 127 if sys.platform.startswith("linux") else 512
-
-
-class PathEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """One file of a package, as ``info/paths.json`` (or the legacy files) describes it."""
-
-    path: str = msgspec.field(name="_path")
-    path_type: str = "hardlink"
-    sha256: str | None = None
-    size_in_bytes: int | None = None
-    file_mode: str | None = None
-    prefix_placeholder: str | None = None
-    no_link: bool = False
 
 
 def _plain(e: PathEntry) -> bool:
@@ -67,11 +63,7 @@ def _plain(e: PathEntry) -> bool:
     )
 
 
-class _PathsJson(msgspec.Struct):
-    paths: list[PathEntry] = msgspec.field(default_factory=list)
-
-
-_paths_decoder = msgspec.json.Decoder(_PathsJson)
+_paths_decoder = msgspec.json.Decoder(PathsJson)
 
 
 @dataclass(frozen=True)
@@ -167,22 +159,20 @@ def read_paths(package_dir: str | os.PathLike[str]) -> list[PathEntry]:
         data = (info / "paths.json").read_bytes()
     except FileNotFoundError:
         legacy = _legacy_paths(info)
-        return msgspec.convert(legacy, _PathsJson).paths
+        return msgspec.convert(legacy, PathsJson).paths
     try:
         return _paths_decoder.decode(data).paths
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass
     try:  # a hand-made paths.json with loose types ("no_link": "true", sizes as strings, ...)
-        return msgspec.json.decode(data, type=_PathsJson, strict=False).paths
+        return msgspec.json.decode(data, type=PathsJson, strict=False).paths
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a hostile or broken paths.json: not a crash
         raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
     except RecursionError:
         raise PackageError(f"{package_dir}: invalid info/paths.json: nested too deeply") from None
 
 
-def _legacy_paths(info: Path) -> dict:
-    from naja.package.streaming import paths_from_legacy
-
+def _legacy_paths(info: Path) -> dict[str, object]:
     def text(name: str) -> str:
         try:
             return (info / name).read_text(encoding="utf-8", errors="replace")
@@ -204,21 +194,19 @@ def read_link_json(package_dir: str | os.PathLike[str]) -> dict:
         raise PackageError(f"{package_dir}: invalid info/link.json: {exc}") from None
 
 
-def read_index_json(package_dir: str | os.PathLike[str]) -> dict:
-    try:
-        return safe_json.loads((Path(package_dir) / "info" / "index.json").read_bytes())
-    except (FileNotFoundError, ValueError):
-        return {}
-
-
 # ------------------------------------------------------------------------------------------ planning
 
 
 def _is_noarch_python(record: PackageRecord, package_dir: Path) -> bool:
     if record.noarch_kind == "python":
         return True
-    kind = read_index_json(package_dir).get("noarch")
-    return kind == "python"
+    from naja.package.info import read_json_file
+
+    try:
+        index = read_json_file(package_dir / "info" / "index.json")
+    except PackageError:  # no or a broken index.json: the record alone says the package is not noarch
+        return False
+    return index.get("noarch") == "python"
 
 
 def _check_relpath(record: PackageRecord, rel: str) -> str:

@@ -19,41 +19,12 @@ from pathlib import Path
 import msgspec
 
 from naja.errors import PrefixError
+from naja.types.package_metadata import Link, PathsData
 from naja.types.records import PackageRecord
 
 CONDA_META = "conda-meta"
 HISTORY = "history"
 DEFAULT_LOCK_TIMEOUT = 600.0
-
-# link.type values (conda's LinkType enum)
-LINK_HARD = 1
-LINK_SOFT = 2
-LINK_COPY = 3
-LINK_DIRECTORY = 4
-
-
-class PathData(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry of ``paths_data.paths`` in a prefix record."""
-
-    path: str = msgspec.field(name="_path")
-    path_type: str = "hardlink"
-    sha256: str | None = None
-    sha256_in_prefix: str | None = None
-    size_in_bytes: int | None = None
-    file_mode: str | None = None
-    prefix_placeholder: str | None = None
-    no_link: bool = False
-
-
-class PathsData(msgspec.Struct, kw_only=True):
-    paths_version: int = 1
-    paths: list[PathData] = msgspec.field(default_factory=list)
-
-
-class Link(msgspec.Struct, kw_only=True):
-    source: str = ""
-    type: int = LINK_HARD
-
 
 class PrefixRecord(PackageRecord, kw_only=True, omit_defaults=True, gc=False):
     """A ``conda-meta/<dist>.json`` file: the repodata record plus what was installed and from where."""

@@ -44,9 +44,6 @@ from naja.install.link import (
 from naja.install.prefix import (
     CONDA_META,
     DEFAULT_LOCK_TIMEOUT,
-    Link,
-    PathData,
-    PathsData,
     Prefix,
     PrefixRecord,
     history_dist_string,
@@ -54,6 +51,7 @@ from naja.install.prefix import (
 )
 from naja.solver import solution as solution_mod
 from naja.solver.solution import ActionKind, Solution
+from naja.types.package_metadata import Link, PathData, PathsData
 from naja.types.records import PackageRecord
 
 log = logging.getLogger("naja.install.transaction")

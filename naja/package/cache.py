@@ -36,7 +36,7 @@ from naja.types.records import PackageRecord
 
 if TYPE_CHECKING:
     from naja.net.settings import NetworkSettings
-    from naja.package.streaming import Digests
+    from naja.package.extract import Digests
 
 # ``naja.package.streaming.PACKAGE_EXTENSIONS``, spelt out: importing that module (tarfile, bz2, zipfile...)
 # for a constant would cost every dry run its start-up time.
@@ -433,7 +433,7 @@ class PackageCache:
         return out, problems
 
     def _extract(self, tarball: Path, target: Path, digests: Digests | None = None) -> None:
-        from naja.package.streaming import extract
+        from naja.package.extract import extract
 
         extract(tarball, target, digests)
         # the extraction directory is made private while it is filled; a cache is shared (other

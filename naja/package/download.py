@@ -366,8 +366,17 @@ class _Hasher:
 
 def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
     """Hex digest of a file read in 1 MiB chunks (packages can be gigabytes)."""
-    h = hashlib.new(algorithm)
+    return file_digests(path, (algorithm,))[0][0]
+
+
+def file_digests(path: str | os.PathLike[str], algorithms: Sequence[str]) -> tuple[list[str], int]:
+    """Hex digests of a file under several algorithms, and its size, reading it once in 1 MiB chunks
+    (``naja index`` wants md5 and sha256 of every archive; hashlib releases the GIL, so threads help)."""
+    hashes = [hashlib.new(a) for a in algorithms]
+    size = 0
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        while chunk := fh.read(1 << 20):
+            for h in hashes:
+                h.update(chunk)
+            size += len(chunk)
+    return [h.hexdigest() for h in hashes], size

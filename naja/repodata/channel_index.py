@@ -25,12 +25,12 @@ from pathlib import Path
 from naja import safe_json
 from naja.errors import PackageError
 from naja.fs import atomic_write
+from naja.package.download import file_digests
+from naja.package.info import read_info_files
 from naja.package.streaming import (
     CONDA_EXT,
     PACKAGE_EXTENSIONS,
     TAR_BZ2_EXT,
-    hash_file,
-    read_info_files,
 )
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def package_record(archive: Path, subdir: str | None = None) -> dict:
     if not isinstance(index, dict) or not all(index.get(k) is not None for k in ("name", "version", "build")):
         raise PackageError(f"{archive}: info/index.json lacks name, version or build")
     try:
-        md5, sha256, size = hash_file(archive)
+        (md5, sha256), size = file_digests(archive, ("md5", "sha256"))
     except OSError as exc:
         raise PackageError(f"{archive}: cannot read: {exc.strerror or exc}") from exc
     record = {k: v for k, v in index.items() if v is not None}

@@ -14,7 +14,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from naja.package.streaming import PREFIX_PLACEHOLDER, create_conda
+from naja.package.create import create_conda
+from naja.types.package_metadata import PREFIX_PLACEHOLDER
 
 __all__ = ["PREFIX_PLACEHOLDER", "make_channel", "make_package"]
 

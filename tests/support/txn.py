@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from naja.errors import PackageError
-from naja.package.streaming import read_index_json
+from naja.package.info import read_index_json
 from naja.types.records import PackageRecord, record_from_dict
 
 

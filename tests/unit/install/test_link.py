@@ -15,7 +15,6 @@ import pytest
 
 from naja.errors import PackageError, TransactionError
 from naja.install.link import (
-    PREFIX_PLACEHOLDER,
     LinkOptions,
     PythonInfo,
     python_entry_point_script,
@@ -25,6 +24,7 @@ from naja.install.link import (
 from naja.install.prefix import Prefix
 from naja.install.transaction import Transaction
 from naja.package.cache import PackageCache
+from naja.types.package_metadata import PREFIX_PLACEHOLDER
 from naja.types.records import record_from_dict
 from tests.support.packages import make_channel
 from tests.support.txn import channel_records, real_channel
@@ -84,7 +84,7 @@ def _member_of_conda(archive: Path, member: str) -> bytes:
 def test_real_binary_placeholders_osx_zlib(tmp_path, shared_data):
     # the real osx-64 zlib ships symlinks with empty targets, which extraction refuses; its dylib (a
     # real Mach-O with binary placeholders) is repackaged as-is to exercise binary replacement
-    from naja.package.streaming import read_paths_json
+    from naja.package.info import read_paths_json
 
     real = shared_data / "packages/zlib-1.2.11-h1de35cc_3.conda"
     dylib = _member_of_conda(real, "lib/libz.1.2.11.dylib")

@@ -11,7 +11,7 @@ import os
 import tarfile
 from pathlib import Path
 
-from naja.package import streaming as ps
+from naja.package import extract as ps
 from naja.package.verify import scan
 from tests.support.packages import make_package
 

@@ -15,17 +15,10 @@ import pytest
 
 from naja import _zstd
 from naja.errors import PackageError
-from naja.package.streaming import (
-    PREFIX_PLACEHOLDER,
-    create_conda,
-    extract,
-    paths_from_legacy,
-    read_index_json,
-    read_info_file,
-    read_info_files,
-    read_paths_json,
-    transmute,
-)
+from naja.package.create import create_conda, transmute
+from naja.package.extract import extract
+from naja.package.info import read_index_json, read_info_file, read_info_files, read_paths_json
+from naja.types.package_metadata import PREFIX_PLACEHOLDER, paths_from_legacy
 from tests.support.packages import make_package
 
 rattler = pytest.importorskip("rattler")

@@ -15,7 +15,7 @@ import pytest
 
 from naja import _zstd
 from naja.errors import PackageError
-from naja.package.streaming import read_index_json
+from naja.package.info import read_index_json
 from naja.repodata.channel_index import CACHE_FILE, index_channel
 from tests.support.packages import make_channel, make_package
 
