@@ -94,6 +94,8 @@ def resolve_target(options: Options, *, create: bool = False, new_base: bool = F
 def _read_files(context: Context) -> EnvSpec | None:
     """The ``-f`` files, merged (a remote one fetched first); lock files give the ``--category``
     ones, or ``main`` without any (micromamba)."""
+    if not context.options.files:  # the common case loads neither the file readers nor the network
+        return None
     from naja.environment import files as env_files
     from naja.net.remote import localize
 
