@@ -214,7 +214,7 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
     with tempfile.TemporaryDirectory(prefix="naja-package-") as tmp:
         work = Path(tmp) / "src"
         shutil.copytree(source, work, symlinks=True)
-        return ps.create_conda(work, out_path.resolve(), name=name, fmt=fmt or ".conda",
+        return ps.create_conda(work, out_path.resolve(), name=name, fmt=fmt or ps.CONDA_EXT,
                      compression_level=compression_level)
 
 
@@ -225,8 +225,12 @@ def package_transmute(archive: str, out: str | None = None, *, compression_level
     if not src.is_file():
         raise PackageError(f"no such package archive: {archive}")
     if out is None:
-        stem = src.name[:-6] if src.name.endswith(".conda") else src.name[:-8]
-        out = str(src.parent / (stem + (".tar.bz2" if src.name.endswith(".conda") else ".conda")))
+        from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT, archive_suffix
+
+        # a name without a package suffix is taken for a .tar.bz2 (transmute reads its real kind from its bytes)
+        suffix = archive_suffix(src.name)
+        stem = src.name[: -len(suffix or TAR_BZ2_EXT)]
+        out = str(src.parent / (stem + (TAR_BZ2_EXT if suffix == CONDA_EXT else CONDA_EXT)))
     return ps.transmute(src, out, compression_level=compression_level)
 
 

@@ -33,10 +33,8 @@ if TYPE_CHECKING:
 from naja import safe_json
 from naja.confine import ConfinementError, Root, is_within
 from naja.errors import PackageError
+from naja.types.archive import CONDA_EXT, PACKAGE_EXTENSIONS, TAR_BZ2_EXT
 
-CONDA_EXT = ".conda"
-TAR_BZ2_EXT = ".tar.bz2"
-PACKAGE_EXTENSIONS = (CONDA_EXT, TAR_BZ2_EXT)
 CONDA_FORMAT_VERSION = 2
 #: the default prefix placeholder conda-build writes into text files (CEP 34)
 PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"

@@ -25,13 +25,8 @@ from pathlib import Path
 from naja import safe_json
 from naja.errors import PackageError
 from naja.fs import atomic_write
-from naja.package.streaming import (
-    CONDA_EXT,
-    PACKAGE_EXTENSIONS,
-    TAR_BZ2_EXT,
-    hash_file,
-    read_info_files,
-)
+from naja.package.streaming import hash_file, read_info_files
+from naja.types.archive import CONDA_EXT, PACKAGE_EXTENSIONS, TAR_BZ2_EXT
 
 log = logging.getLogger(__name__)
 
