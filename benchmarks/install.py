@@ -38,10 +38,11 @@ EXCLUDE_PREFIXES = ("clobber", "ca-certificates", "failing_post_link", "post_lin
 def _real_archives() -> list[Path]:
     from naja.errors import PackageError
     from naja.package.info import read_index_json
+    from naja.types.archive import PACKAGE_EXTENSIONS
 
     chosen: dict[str, Path] = {}
     for path in sorted((SHARED_DATA / "packages").rglob("*")):
-        if not path.name.endswith((".conda", ".tar.bz2")) or path.name.startswith(EXCLUDE_PREFIXES):
+        if not path.name.endswith(PACKAGE_EXTENSIONS) or path.name.startswith(EXCLUDE_PREFIXES):
             continue
         try:
             index = read_index_json(path)
@@ -101,6 +102,7 @@ def _large_archives(names: tuple[str, ...]) -> list[Path]:
     import zipfile
 
     from naja.package.create import create_conda
+    from naja.types.archive import strip_archive_suffix
 
     built_dir = BENCH_DIR / "large"
     built_dir.mkdir(parents=True, exist_ok=True)
@@ -117,7 +119,7 @@ def _large_archives(names: tuple[str, ...]) -> list[Path]:
                 index = {"name": name.lower(), "version": version, "build": "bench_0", "build_number": 0,
                          "depends": [], "subdir": "linux-64", "platform": "linux", "arch": "x86_64"}
                 (stage / "info" / "index.json").write_text(json.dumps(index))
-                create_conda(stage, built_dir, name=archive.name[: -len(".conda")])
+                create_conda(stage, built_dir, name=strip_archive_suffix(archive.name))
         out.append(archive)
     return out
 

@@ -40,6 +40,7 @@ import msgspec
 from benchmarks.requests import REQUESTS
 from naja.errors import SolverLimitError, UnsatisfiableError
 from naja.solver import SolverTask, check, solve
+from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT, strip_archive_suffix
 from naja.types.match_spec import spec_name
 from naja.types.records import PackageRecord
 
@@ -82,8 +83,8 @@ def channel_dir(key: str) -> Path:
     for sub in SUBDIRS:
         d = root / sub
         d.mkdir(parents=True, exist_ok=True)
-        pk = {k: v for k, v in out[sub].items() if k.endswith(".tar.bz2")}
-        pc = {k: v for k, v in out[sub].items() if k.endswith(".conda")}
+        pk = {k: v for k, v in out[sub].items() if k.endswith(TAR_BZ2_EXT)}
+        pc = {k: v for k, v in out[sub].items() if k.endswith(CONDA_EXT)}
         body = {"info": {"subdir": sub}, "packages": pk, "packages.conda": pc, "repodata_version": 1}
         (d / "repodata.json").write_text(json.dumps(body))
     return root
@@ -104,7 +105,7 @@ _RECORD = msgspec.json.Decoder(PackageRecord)
 
 
 def _name_of(fn: str) -> str:
-    stem = fn[:-8] if fn.endswith(".tar.bz2") else fn[:-6]
+    stem = strip_archive_suffix(fn)
     return stem.rsplit("-", 2)[0]
 
 

@@ -46,6 +46,7 @@ def extract_conda_pkgs(prefix: Path, on_extract: Callable[[str], None] = lambda 
     from naja.package.info import read_index_json
     from naja.package.streaming import strip_package_extension
     from naja.repodata.cache import cache_key
+    from naja.types.archive import CONDA_EXT
 
     pkgs = prefix / "pkgs"
     try:
@@ -68,7 +69,7 @@ def extract_conda_pkgs(prefix: Path, on_extract: Callable[[str], None] = lambda 
                 repodatas[key] = json.loads(cache_file.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 repodatas[key] = {}
-        table = "packages.conda" if fn.endswith(".conda") else "packages"
+        table = "packages.conda" if fn.endswith(CONDA_EXT) else "packages"
         cached = repodatas[key].get(table, {}).get(fn)
         record = repodata_record(read_index_json(archive), cached if isinstance(cached, dict) else None,
                                  url=url, fn=fn, hashes=hashes, size=archive.stat().st_size)

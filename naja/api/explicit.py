@@ -16,13 +16,12 @@ from naja.api.pipeline import diff, load, package_records
 from naja.api.plan import Plan, package_cache
 from naja.api.target import PlanTarget, prefix_object, resolve_target
 from naja.errors import EnvironmentFileError, NajaError, PrefixError
+from naja.types.archive import PACKAGE_EXTENSIONS, archive_suffix
 
 if TYPE_CHECKING:
     from naja.api.options import Options
     from naja.environment.files import EnvSpec
     from naja.types.records import PackageRecord
-
-_ARCHIVE_SUFFIXES = (".conda", ".tar.bz2")
 
 
 def exact_specs(records: Sequence[PackageRecord]) -> list[str]:
@@ -88,7 +87,7 @@ def is_archive_spec(spec: str) -> bool:
     """``./pkg-1.0-0.tar.bz2``, ``file:///…/pkg-1.0-0.conda`` or an http(s) URL of one package:
     micromamba installs that very file (a channel of one package), solved with the other specs."""
     spec = spec.strip()
-    return spec.endswith(_ARCHIVE_SUFFIXES) and "::" not in spec and " " not in spec
+    return spec.endswith(PACKAGE_EXTENSIONS) and "::" not in spec and " " not in spec
 
 
 def archive_records(specs: Sequence[str], context: Context) -> list[PackageRecord]:
@@ -121,7 +120,8 @@ def record_from_url(url: str, *, md5: str | None = None, sha256: str | None = No
         url = path.as_uri()
     parsed = urlparse(url)
     fn = parsed.path.rsplit("/", 1)[-1]
-    stem = fn[:-6] if fn.endswith(".conda") else fn[:-8] if fn.endswith(".tar.bz2") else None
+    suffix = archive_suffix(fn)
+    stem = fn[: -len(suffix)] if suffix else None
     if stem is None or stem.count("-") < 2:
         raise EnvironmentFileError(f"not a package URL: {url}")
     name, version, build = stem.rsplit("-", 2)

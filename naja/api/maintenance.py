@@ -199,6 +199,7 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
     explicit ``.conda``/``.tar.bz2`` path (micromamba's ``package compress FOLDER DEST``)."""
     from naja.package.create import create_conda
     from naja.package.streaming import is_package_file, strip_package_extension
+    from naja.types.archive import CONDA_EXT
 
     source = Path(source_dir)
     if not (source / "info" / "index.json").is_file():
@@ -215,7 +216,7 @@ def package_create(source_dir: str, out: str | None = None, *, fmt: str | None =
     with tempfile.TemporaryDirectory(prefix="naja-package-") as tmp:
         work = Path(tmp) / "src"
         shutil.copytree(source, work, symlinks=True)
-        return create_conda(work, out_path.resolve(), name=name, fmt=fmt or ".conda",
+        return create_conda(work, out_path.resolve(), name=name, fmt=fmt or CONDA_EXT,
                             compression_level=compression_level)
 
 
@@ -226,8 +227,12 @@ def package_transmute(archive: str, out: str | None = None, *, compression_level
     if not src.is_file():
         raise PackageError(f"no such package archive: {archive}")
     if out is None:
-        stem = src.name[:-6] if src.name.endswith(".conda") else src.name[:-8]
-        out = str(src.parent / (stem + (".tar.bz2" if src.name.endswith(".conda") else ".conda")))
+        from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT, archive_suffix
+
+        # a name without a package suffix is taken for a .tar.bz2 (transmute reads its real kind from its bytes)
+        suffix = archive_suffix(src.name)
+        stem = src.name[: -len(suffix or TAR_BZ2_EXT)]
+        out = str(src.parent / (stem + (TAR_BZ2_EXT if suffix == CONDA_EXT else CONDA_EXT)))
     return transmute(src, out, compression_level=compression_level)
 
 

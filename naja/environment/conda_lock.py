@@ -14,7 +14,7 @@ import msgspec
 
 from naja.errors import EnvironmentFileError, one_line
 from naja.fs import atomic_write
-from naja.package.streaming import PACKAGE_EXTENSIONS
+from naja.types.archive import strip_archive_suffix
 from naja.types.records import PackageRecord
 
 
@@ -143,10 +143,7 @@ def pip_requirements(packages: Sequence[LockedPackage]) -> list[str]:
 
 
 def _build_from_fn(fn: str, name: str, version: str) -> str:
-    stem = fn
-    for ext in PACKAGE_EXTENSIONS:
-        if stem.endswith(ext):
-            stem = stem[: -len(ext)]
+    stem = strip_archive_suffix(fn)
     prefix = f"{name}-{version}-"
     return stem[len(prefix) :] if stem.startswith(prefix) else stem.rsplit("-", 1)[-1]
 

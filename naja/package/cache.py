@@ -31,6 +31,7 @@ from naja.errors import CacheLockTimeout, NajaError, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
 from naja.package.download import Downloader, DownloadRequest, ProgressCallback, file_digest
 from naja.package.verify import SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
+from naja.types.archive import PACKAGE_EXTENSIONS, strip_archive_suffix
 from naja.types.channel import redact_url, strip_credentials
 from naja.types.records import PackageRecord
 
@@ -38,23 +39,11 @@ if TYPE_CHECKING:
     from naja.net.settings import NetworkSettings
     from naja.package.extract import Digests
 
-# ``naja.package.streaming.PACKAGE_EXTENSIONS``, spelt out: importing that module (tarfile, bz2, zipfile...)
-# for a constant would cost every dry run its start-up time.
-PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
-
 URLS_TXT = "urls.txt"
 LOCK_DIR = ".naja-locks"
 CACHE_LOCK = ".naja-cache.lock"  # shared by transactions using the cache, exclusive for clean
 REPODATA_RECORD = "info/repodata_record.json"
 DEFAULT_LOCK_TIMEOUT = 600.0
-
-
-def strip_extension(fn: str) -> str:
-    """``zlib-1.2.11-0.conda`` → ``zlib-1.2.11-0``; a name without a package extension is kept."""
-    for ext in PACKAGE_EXTENSIONS:
-        if fn.endswith(ext):
-            return fn[: -len(ext)]
-    return fn
 
 
 def _is_writable_dir(path: Path) -> bool:
@@ -247,7 +236,7 @@ class PackageCache:
 
     def find_extracted(self, record: PackageRecord) -> Path | None:
         """A valid extracted directory for ``record`` in any pkgs_dir, or None."""
-        dist = strip_extension(record.fn) if record.fn else record.dist_name
+        dist = strip_archive_suffix(record.fn) if record.fn else record.dist_name
         for d in self.pkgs_dirs:
             candidate = d / dist
             data = _load_json(candidate / REPODATA_RECORD)
@@ -344,7 +333,7 @@ class PackageCache:
         if "/" in record.fn or "\\" in record.fn or record.fn.startswith(".") or "\x00" in record.fn:
             # the file name comes from the channel: it must not lead out of the cache directory
             raise PackageError(f"{record.dist_name}: refusing package file name {record.fn!r} from the channel")
-        dist = strip_extension(record.fn)
+        dist = strip_archive_suffix(record.fn)
         lock = self._lock(dist)
         try:
             lock.acquire()
@@ -609,7 +598,7 @@ def clean_tarballs(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool
                 continue
             if not (name.endswith(PACKAGE_EXTENSIONS) or name.endswith(".partial")):
                 continue
-            item = _clean_locked(d, strip_extension(name.removesuffix(".partial")), entry, dry_run)
+            item = _clean_locked(d, strip_archive_suffix(name.removesuffix(".partial")), entry, dry_run)
             if item is not None:
                 out.append(item)
     return out

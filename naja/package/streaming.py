@@ -25,10 +25,8 @@ from typing import IO
 from naja import safe_json
 from naja.errors import PackageError
 from naja.package.tar_header import FastTarInfo
+from naja.types.archive import CONDA_EXT, PACKAGE_EXTENSIONS, TAR_BZ2_EXT
 
-CONDA_EXT = ".conda"
-TAR_BZ2_EXT = ".tar.bz2"
-PACKAGE_EXTENSIONS = (CONDA_EXT, TAR_BZ2_EXT)
 CONDA_FORMAT_VERSION = 2
 
 # Caps against decompression bombs. A stream may expand to at most this many times its compressed size

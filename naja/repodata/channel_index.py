@@ -27,11 +27,7 @@ from naja.errors import PackageError
 from naja.fs import atomic_write
 from naja.package.download import file_digests
 from naja.package.info import read_info_files
-from naja.package.streaming import (
-    CONDA_EXT,
-    PACKAGE_EXTENSIONS,
-    TAR_BZ2_EXT,
-)
+from naja.types.archive import CONDA_EXT, PACKAGE_EXTENSIONS, TAR_BZ2_EXT
 
 log = logging.getLogger(__name__)
 

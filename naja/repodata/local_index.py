@@ -36,6 +36,7 @@ import msgspec
 
 from naja.errors import RepodataError
 from naja.repodata.cache import atomic_write
+from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT
 from naja.types.records import PackageRecord
 
 FORMAT = 3
@@ -398,7 +399,7 @@ class LocalIndex:
                 del found[fn]
         out = []
         for fn, rec in found.items():
-            if fn.endswith(".tar.bz2") and fn[:-8] + ".conda" in found:
+            if fn.endswith(TAR_BZ2_EXT) and fn[: -len(TAR_BZ2_EXT)] + CONDA_EXT in found:
                 continue
             out.append((fn, rec))
         return out

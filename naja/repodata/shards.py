@@ -23,6 +23,7 @@ from naja.bounded import MAX_IN_MEMORY, decompress_zstd
 from naja.errors import ChannelError, LimitError, RepodataError
 from naja.repodata import fetch
 from naja.repodata.cache import SHARDS_DIR, atomic_write
+from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT
 from naja.types.channel import redact_url
 from naja.types.records import PackageRecord
 
@@ -168,11 +169,11 @@ def parse_shard(data: bytes, what: str) -> list[tuple[str, PackageRecord]]:
     except RecursionError:
         raise RepodataError(f"{what}: invalid shard (nested too deeply)") from None
     removed = set(shard.removed)
-    conda_stems = {fn[: -len(".conda")] for fn in shard.packages_conda}
+    conda_stems = {fn[: -len(CONDA_EXT)] for fn in shard.packages_conda}
     out: list[tuple[str, PackageRecord]] = []
     for section in (shard.packages, shard.packages_conda):
         for fn, value in section.items():
-            if fn in removed or (fn.endswith(".tar.bz2") and fn[: -len(".tar.bz2")] in conda_stems):
+            if fn in removed or (fn.endswith(TAR_BZ2_EXT) and fn[: -len(TAR_BZ2_EXT)] in conda_stems):
                 continue
             for key in ("md5", "sha256"):
                 v = value.get(key)

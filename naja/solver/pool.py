@@ -15,6 +15,7 @@ from typing import Any
 
 from naja.errors import InvalidSpec
 from naja.solver._spec import MatchSpec, Version
+from naja.types.archive import CONDA_EXT
 from naja.types.records import PackageRecord
 
 _SPEC_FIELDS = ("build", "build_number", "channel", "subdir", "md5", "sha256", "fn", "url",
@@ -143,7 +144,7 @@ class Pool:
             prev = seen.get(key)
             if prev is not None:
                 # The same build as .tar.bz2 and .conda: keep the .conda one.
-                if rec.fn.endswith(".conda") and not info.records[prev].fn.endswith(".conda"):
+                if rec.fn.endswith(CONDA_EXT) and not info.records[prev].fn.endswith(CONDA_EXT):
                     info.records[prev] = rec
                 continue
             seen[key] = len(info.records)

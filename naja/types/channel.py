@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from naja.errors import ChannelError
+from naja.types.archive import PACKAGE_EXTENSIONS
 from naja.types.platform import KNOWN_SUBDIRS, Platform
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
@@ -37,7 +38,6 @@ _IMPLICIT_CUSTOM_CHANNELS = {
     "pkgs/msys2": "https://repo.anaconda.com",
 }
 _SUBDIRS = frozenset(KNOWN_SUBDIRS)
-_PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 _TOKEN_RE = re.compile(r"/t/([^/]+)(?=/|$)")
 _PATH_RE = re.compile(r"^(?:[/~.\\]|[A-Za-z]:[/\\])")
 _BRACKETS_RE = re.compile(r"^(.*)\[([^\[\]]*)\]$")
@@ -600,7 +600,7 @@ def _strip_tail(split: _SplitUrl) -> tuple[_SplitUrl, str | None, str | None]:
     """Take a package filename and then a subdir off the end of a URL."""
     segments = split.location.split("/")
     package_filename = platform = None
-    if segments[-1].endswith(_PACKAGE_SUFFIXES):
+    if segments[-1].endswith(PACKAGE_EXTENSIONS):
         package_filename = segments.pop()
     if len(segments) > 1 and segments[-1] in _SUBDIRS:
         platform = segments.pop()
