@@ -25,7 +25,7 @@ from typing import IO
 from naja import safe_json
 from naja.errors import PackageError
 from naja.package.tar_header import FastTarInfo
-from naja.types.archive import CONDA_EXT, PACKAGE_EXTENSIONS, TAR_BZ2_EXT
+from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT, archive_suffix
 
 CONDA_FORMAT_VERSION = 2
 
@@ -44,15 +44,16 @@ _TAR_BUFSIZE = 32 * 1024
 
 def is_package_file(path: str | os.PathLike[str]) -> bool:
     """Whether the file name has a conda package extension."""
-    return str(path).endswith(PACKAGE_EXTENSIONS)
+    return archive_suffix(str(path)) is not None
 
 
 def strip_package_extension(filename: str) -> str:
-    """``zlib-1.2.11-0.conda`` → ``zlib-1.2.11-0`` (the dist name used for cache directories)."""
-    for ext in PACKAGE_EXTENSIONS:
-        if filename.endswith(ext):
-            return filename[: -len(ext)]
-    raise PackageError(f"{filename}: not a conda package file name (expected .conda or .tar.bz2)")
+    """``zlib-1.2.11-0.conda`` → ``zlib-1.2.11-0``; unlike ``strip_archive_suffix``, a name that is not a
+    package file is an error (the dist name of a cache directory must come from a package)."""
+    suffix = archive_suffix(filename)
+    if suffix is None:
+        raise PackageError(f"{filename}: not a conda package file name (expected .conda or .tar.bz2)")
+    return filename[: -len(suffix)]
 
 
 def archive_kind(archive: Path) -> str:
