@@ -23,17 +23,15 @@ from pathlib import Path
 from naja.errors import PackageError
 from naja.package.info import json_object, read_json_file
 from naja.package.streaming import (
-    CONDA_EXT,
     CONDA_FORMAT_VERSION,
     COPY_CHUNK,
-    PACKAGE_EXTENSIONS,
-    TAR_BZ2_EXT,
     archive_kind,
     is_package_file,
     iter_members,
     normalize_relpath,
     strip_package_extension,
 )
+from naja.types.archive import CONDA_EXT, PACKAGE_EXTENSIONS, TAR_BZ2_EXT
 from naja.types.package_metadata import PREFIX_PLACEHOLDER
 
 

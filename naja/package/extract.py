@@ -27,7 +27,6 @@ from naja import safe_json
 from naja.confine import ConfinementError, Root, is_within
 from naja.errors import PackageError
 from naja.package.streaming import (
-    CONDA_EXT,
     COPY_CHUNK,
     MAX_EXPANSION_RATIO,
     MIN_STREAM_CAP,
@@ -35,6 +34,7 @@ from naja.package.streaming import (
     open_conda,
     open_tar_bz2,
 )
+from naja.types.archive import CONDA_EXT
 
 # the pkg tar may hold the sizes info/paths.json declares plus this much tar overhead
 _TAR_OVERHEAD_PER_MEMBER = 8 * 1024

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from naja import safe_json
 from naja.errors import PackageError
-from naja.package.streaming import CONDA_EXT, archive_kind, normalize_relpath, open_conda, open_tar_bz2
+from naja.package.streaming import archive_kind, normalize_relpath, open_conda, open_tar_bz2
+from naja.types.archive import CONDA_EXT
 from naja.types.package_metadata import paths_from_legacy
 
 
