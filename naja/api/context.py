@@ -85,6 +85,8 @@ class Context:
     options: Options
     config: Config
     root_prefix: Path
+    # the target prefix whose ``.mambarc`` the configuration includes (None: no target yet)
+    config_prefix: Path | None = None
     _platform: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -94,7 +96,7 @@ class Context:
         config = load_config(options, target_prefix)
         root = options.root_prefix or config.root_prefix
         root_prefix = _path(root) if root else default_root_prefix()
-        return cls(options=options, config=config, root_prefix=root_prefix)
+        return cls(options=options, config=config, root_prefix=root_prefix, config_prefix=target_prefix)
 
     # --- directories -----------------------------------------------------------------------------
 

@@ -84,7 +84,9 @@ def resolve_target(options: Options, *, create: bool = False, new_base: bool = F
         prefix = pre_context.target_prefix(must_exist=False)
         if not (new_base and prefix == pre_context.root_prefix and not is_environment(prefix)):
             prefix = pre_context.target_prefix(must_exist=True)
-    context = Context.from_options(options, target_prefix=prefix)
+    # the rc files are read again only when the target was not known before (-n, an environment file)
+    context = (pre_context if pre_context.config_prefix == prefix
+               else Context.from_options(options, target_prefix=prefix))
     if create:
         check_create_target(prefix, context)
     return PlanTarget(context=context, prefix=prefix, env=prefix_object(prefix), envfile=envfile,
