@@ -28,8 +28,8 @@ def _yaml_rt() -> YAML:
 
 
 def _load_rt(path: Path) -> Any:
-    from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -65,7 +65,7 @@ def _parse_cli_value(text: Any) -> Any:
     """A CLI string as YAML (``true``, ``5``, ``[a, b]``), falling back to the text itself."""
     if not isinstance(text, str):
         return text
-    from ruamel.yaml import YAMLError
+    from ruamel.yaml.error import YAMLError
 
     from naja import safe_yaml
 
@@ -107,7 +107,7 @@ def set_value(path: str | os.PathLike[str], key: str, value: Any) -> Any:
     return coerced
 
 
-def _list_in(data: Any, name: str, path: Path) -> list:
+def _list_in(data: Any, name: str, path: Path) -> list[Any]:
     from ruamel.yaml.comments import CommentedSeq
 
     current = data.get(name)
@@ -117,7 +117,8 @@ def _list_in(data: Any, name: str, path: Path) -> list:
         current = data[name] = CommentedSeq([current])
     elif not isinstance(current, list):
         raise ConfigError(f"config file {path}: {name!r} is not a list")
-    return current
+    seq: list[Any] = current
+    return seq
 
 
 def _list_values(name: str, values: str | Iterable[str]) -> tuple[KeySpec, list[str]]:

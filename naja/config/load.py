@@ -41,7 +41,7 @@ def read_rc_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     if not text.strip():
         return {}
-    from ruamel.yaml import YAMLError
+    from ruamel.yaml.error import YAMLError
 
     try:
         data = _yaml_safe().load(text)
@@ -104,7 +104,7 @@ def _env_layer(env: Mapping[str, str]) -> _Layer:
 
 
 def _parse_flow_mapping(raw: str, where: str) -> Any:
-    from ruamel.yaml import YAMLError
+    from ruamel.yaml.error import YAMLError
 
     text = raw.strip()
     if not text.startswith("{"):

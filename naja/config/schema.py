@@ -18,7 +18,7 @@ from naja.errors import ConfigError
 
 if TYPE_CHECKING:
     from naja.net.settings import NetworkSettings
-    from naja.types.channel import ChannelConfig
+    from naja.types.channel import Channel, ChannelConfig
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 _TRUE = {"true", "yes", "on", "1", "y"}
@@ -327,13 +327,13 @@ def coerce(key: KeySpec, value: Any, where: str) -> Any:
     if t == "multimap":
         if not isinstance(value, Mapping):
             raise bad("a mapping of lists")
-        out = {}
+        multi: dict[str, list[str]] = {}
         for k, v in value.items():
             v = [v] if isinstance(v, str) else v
             if not isinstance(v, list | tuple) or not all(isinstance(i, str) for i in v):
                 raise bad("a mapping of lists of strings")
-            out[str(k)] = [str(i) for i in v]
-        return out
+            multi[str(k)] = [str(i) for i in v]
+        return multi
     raise AssertionError(f"unhandled key type {t}")
 
 
@@ -443,30 +443,27 @@ class Config:
     @property
     def channel_config(self) -> ChannelConfig:
         """The ``naja.types.channel.ChannelConfig`` of these settings (built once: it caches parsed channels)."""
-        if self._channel_config is None:
+        config = self._channel_config
+        if config is None:
             from naja.types.channel import ChannelConfig
 
-            object.__setattr__(
-                self,
-                "_channel_config",
-                ChannelConfig(
-                    channel_alias=self.channel_alias,
-                    custom_channels=dict(self.custom_channels),
-                    default_channels=tuple(self.default_channels),
-                    custom_multichannels=self._multichannels(),
-                ),
-            )
-        return self._channel_config
+            config = ChannelConfig(channel_alias=self.channel_alias, custom_channels=dict(self.custom_channels),
+                                   default_channels=tuple(self.default_channels),
+                                   custom_multichannels=self._multichannels())
+            object.__setattr__(self, "_channel_config", config)
+        return config
 
     @property
     def network(self) -> NetworkSettings:
         """The run's ``naja.net.settings.NetworkSettings`` (built once: it holds the connection pools
         and which mirrors failed)."""
-        if self._network is None:
+        network = self._network
+        if network is None:
             from naja.net.settings import NetworkSettings
 
-            object.__setattr__(self, "_network", NetworkSettings.from_config(self))
-        return self._network
+            network = NetworkSettings.from_config(self)
+            object.__setattr__(self, "_network", network)
+        return network
 
     def _multichannels(self) -> dict[str, tuple[str, ...]]:
         """``custom_multichannels`` plus conda's ``local``: the conda-bld directories that exist."""
@@ -477,7 +474,7 @@ class Config:
                 multi["local"] = tuple(dict.fromkeys(local))
         return multi
 
-    def resolved_channels(self, extra: Sequence[str] = ()) -> list:
+    def resolved_channels(self, extra: Sequence[str] = ()) -> list[Channel]:
         """``extra`` then the configured channels as ``naja.types.channel.Channel`` objects, multichannels expanded."""
         from naja.types.channel import resolve_channels
 
