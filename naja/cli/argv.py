@@ -17,9 +17,17 @@ from collections.abc import Mapping, Sequence
 # micromamba's general, rc and root-prefix options (``init_general_options``, ``init_rc_options``)
 GLOBAL_FLAGS = frozenset({
     "-v", "--verbose", "-q", "--quiet", "-y", "--yes", "--json", "--dry-run", "--offline",
-    "--no-rc", "--no-env",
+    "--no-rc", "--no-env", *{"--download-only"}, *(f"--{name}" for name in ("use-uv", "debug", "experimental",
+                                                                           "print-config-only", "print-context-only")),
 })
+# the general switches that change nothing in naja where the command does not declare them itself
+NOOP_FLAGS = ("--download-only", "--use-uv", "--debug", "--experimental", "--print-config-only",
+              "--print-context-only")
 GLOBAL_VALUED = frozenset({"-r", "--root-prefix", "--rc-file", "--log-level"})
+# ``config``, ``env`` and ``env config`` take micromamba's prefix options themselves (config.cpp,
+# env.cpp) and share them with their subcommands: between levels they move down like the globals
+GROUP_PREFIX_VALUED = frozenset({"-p", "--prefix", "-n", "--name", "--relocate-prefix"})
+PREFIX_GROUPS = frozenset({"config", "env"})
 
 
 def _global_parser() -> argparse.ArgumentParser:
@@ -36,6 +44,11 @@ def _global_parser() -> argparse.ArgumentParser:
     g.add_argument("-r", "--root-prefix")
     g.add_argument("--rc-file", action="append", default=[], dest="rc_files")
     g.add_argument("--log-level")
+    for flag in NOOP_FLAGS:
+        g.add_argument(flag, action="store_true", dest=f"_noop_{flag[2:].replace('-', '_')}")
+    g.add_argument("-p", "--prefix")
+    g.add_argument("-n", "--name")
+    g.add_argument("--relocate-prefix", dest="_noop_relocate_prefix")
     return g
 
 
@@ -49,6 +62,15 @@ def global_width(token: str) -> int:
     if token[:2] == "-r" and len(token) > 2:  # -rPATH
         return 1
     return 0
+
+
+def _group_prefix_width(token: str) -> int:
+    """Like ``global_width`` for the prefix options of ``config``/``env`` given between levels."""
+    if token.startswith("--"):
+        return 0 if token.split("=", 1)[0] not in GROUP_PREFIX_VALUED else (1 if "=" in token else 2)
+    if token in GROUP_PREFIX_VALUED:
+        return 2
+    return 1 if token[:2] in GROUP_PREFIX_VALUED and len(token) > 2 else 0
 
 
 def _option_name(token: str) -> str:
@@ -65,9 +87,11 @@ def _takes_remainder(parser: argparse.ArgumentParser) -> bool:
     return any(a.nargs == argparse.REMAINDER for a in parser._get_positional_actions())
 
 
-def _split_unknown(leaf: argparse.ArgumentParser, tokens: Sequence[str]) -> tuple[list[str], list[str]]:
+def _split_unknown(leaf: argparse.ArgumentParser, tokens: Sequence[str],
+                   group: bool = False) -> tuple[list[str], list[str]]:
     """Separate the global options ``leaf`` does not declare (they still apply) from its own
-    arguments; for a command taking a program (``run``) only the options before the program."""
+    arguments; for a command taking a program (``run``) only the options before the program.
+    ``group``: the command is under ``config``/``env``, whose prefix options count as global."""
     remainder = _takes_remainder(leaf)
     own: list[str] = []
     foreign: list[str] = []
@@ -77,7 +101,7 @@ def _split_unknown(leaf: argparse.ArgumentParser, tokens: Sequence[str]) -> tupl
         if token == "--":
             own += tokens[i:]
             break
-        width = global_width(token)
+        width = global_width(token) or (_group_prefix_width(token) if group else 0)
         if width and _option_name(token) not in leaf._option_string_actions:
             foreign += tokens[i:i + width]
             i += width
@@ -118,7 +142,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Name
             current = subs.choices[token]
             i += 1
             continue
-        width = global_width(token)
+        width = global_width(token) or (path[0] in PREFIX_GROUPS and _group_prefix_width(token) if path else 0)
         if not width:
             break
         hoisted += argv[i:i + width]
@@ -128,7 +152,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Name
     if not path or (_subparsers(current) is not None and not _only_globals(argv[i:])):
         return parser.parse_args(list(argv))  # no command to run: argparse's help and errors
     # a command whose subcommand is not given (``naja --json config``) runs itself, as bare ``config``
-    own, foreign = _split_unknown(current, [*hoisted, *argv[i:]])
+    own, foreign = _split_unknown(current, [*hoisted, *argv[i:]], path[0] in PREFIX_GROUPS)
     whole = _takes_remainder(current) or _subparsers(current) is not None  # argparse cannot intermix these
     parse_own = current.parse_args if whole else current.parse_intermixed_args
     namespace = parse_own(own)

@@ -33,13 +33,26 @@ def add_general(p: argparse.ArgumentParser) -> None:
     r.add_argument("--no-env", action="store_true", help="ignore MAMBA_*/CONDA_* environment variables")
 
 
-def add_prefix(p: argparse.ArgumentParser, *, target: bool = True) -> None:
-    """``-r/--root-prefix`` and (with ``target``) ``-p/--prefix`` and ``-n/--name``."""
+def add_prefix(p: argparse.ArgumentParser, *, target: bool = True, relocate: bool = True) -> None:
+    """``-r/--root-prefix`` and (with ``target``) ``-p/--prefix`` and ``-n/--name``; with ``relocate``
+    also micromamba's ``--relocate-prefix``, which is part of its prefix group (common_options.cpp) but
+    only means something to the commands that link packages (``add_install`` declares the real one)."""
     g = p.add_argument_group("prefix options")
     g.add_argument("-r", "--root-prefix", metavar="PATH", help="root prefix (default: $NAJA_ROOT_PREFIX)")
     if target:
         g.add_argument("-p", "--prefix", metavar="PATH", help="path of the target environment")
         g.add_argument("-n", "--name", metavar="NAME", help="name of the target environment (in envs_dirs)")
+        if relocate:
+            g.add_argument("--relocate-prefix", metavar="PATH", dest="_noop_relocate_prefix",
+                           help="accepted, no effect: this command links no package")
+
+
+def add_link(p: argparse._ActionsContainer) -> None:
+    """micromamba's link options (``init_link_options``): whether post-link/pre-unlink scripts run."""
+    p.add_argument("--skip-run-link-scripts", action="store_true", dest="skip_run_link_scripts",
+                   help="do not run the packages' post-link/pre-unlink scripts")
+    p.add_argument("--run-link-scripts", action="store_false", dest="skip_run_link_scripts",
+                   help="run them (default)")
 
 
 def add_channels(p: argparse.ArgumentParser, *, platform: bool = True) -> None:
@@ -66,7 +79,7 @@ def add_channels(p: argparse.ArgumentParser, *, platform: bool = True) -> None:
 def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
     """The install option group of create/install/update/env create|update."""
     add_general(p)
-    add_prefix(p)
+    add_prefix(p, relocate=False)
     add_channels(p)
     if specs:
         p.add_argument("specs", nargs="*", metavar="SPEC", help="match specs, e.g. 'numpy>=1.26'")
@@ -80,8 +93,11 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
     g.add_argument("--py-pin", dest="no_py_pin", action="store_false")
     g.add_argument("--copy", "--always-copy", dest="always_copy", action="store_true",
                    help="copy files instead of hard-linking them")
+    g.add_argument("--no-always-copy", dest="always_copy", action="store_false", help="hard-link (default)")
     g.add_argument("--always-softlink", action="store_true", help="symlink files from the package cache")
+    g.add_argument("--no-always-softlink", dest="always_softlink", action="store_false")
     g.add_argument("--allow-softlinks", action="store_true")
+    g.add_argument("--no-allow-softlinks", dest="allow_softlinks", action="store_false")
     g.add_argument("--no-deps", action="store_true", help="do not install dependencies (may break the env)")
     g.add_argument("--only-deps", action="store_true", help="install only the dependencies of the specs")
     g.add_argument("--lock-timeout", type=int, metavar="SECONDS")
@@ -96,10 +112,7 @@ def add_install(p: argparse.ArgumentParser, *, specs: bool = True) -> None:
     g.add_argument("--safety-checks", choices=["enabled", "warn", "disabled"], default=None)
     g.add_argument("--extra-safety-checks", action="store_true", default=None)
     g.add_argument("--no-extra-safety-checks", dest="extra_safety_checks", action="store_false")
-    g.add_argument("--skip-run-link-scripts", action="store_true", dest="skip_run_link_scripts",
-                   help="do not run the packages' post-link/pre-unlink scripts")
-    g.add_argument("--run-link-scripts", action="store_false", dest="skip_run_link_scripts",
-                   help="run them (default)")
+    add_link(g)
     g.add_argument("--relocate-prefix", metavar="PATH", dest="relocate_prefix",
                    help="write PATH into files (prefix placeholders, shebangs) instead of the install location, "
                         "for an environment that will be moved there")

@@ -8,6 +8,7 @@ from naja.cli.common import (
     add_force_reinstall,
     add_general,
     add_install,
+    add_link,
     add_prefix,
     no_subcommand,
     options_from_args,
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q = sub.add_parser("remove", help="remove an environment")
     add_general(q)
     add_prefix(q)
+    add_link(q)
     q.set_defaults(func=run_remove)
 
     q = sub.add_parser("export", help="print an environment as environment.yml (or @EXPLICIT)")

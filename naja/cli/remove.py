@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from naja.cli.common import add_channels, add_general, add_prefix, add_prune_deps, options_from_args
+from naja.cli.common import add_channels, add_general, add_link, add_prefix, add_prune_deps, options_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-f", "--force", action="store_true",
                    help="remove only the named packages, without solving (may break the environment)")
     add_prune_deps(p)
+    add_link(p)
     p.set_defaults(func=run)
 
 

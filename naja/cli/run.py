@@ -16,6 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-p", "--prefix", metavar="PATH", help="path of the environment")
     p.add_argument("-n", "--name", metavar="NAME",
                    help="name of the environment (default: the active one, else base)")
+    p.add_argument("--relocate-prefix", metavar="PATH", dest="_noop_relocate_prefix",
+                   help=argparse.SUPPRESS)  # micromamba's prefix group has it; running links nothing
     p.add_argument("-a", "--attach", metavar="STREAMS", default=None,
                    help="streams shared with the command: any of stdin,stdout,stderr (default: all); "
                         "'' for none")

@@ -63,10 +63,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "so that it activates without naja")
     add("deactivate", "print the code deactivating the active environment", _cmd_deactivate)
     add("reactivate", "print the code refreshing the active environment", _cmd_reactivate)
+    # micromamba's Windows registry switch (shell.cpp): nothing to enable on the systems naja supports
+    add("enable_long_path_support", "Windows only: accepted, nothing to do here", lambda args: 0)
 
     for name in ("activate", "deactivate"):
         stub = subparsers.add_parser(name, help=f"{name} an environment (through the shell function)",
                                      add_help=True)
+        stub.add_argument("--stack", action="store_true", dest="_noop_stack", help=argparse.SUPPRESS)
         stub.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         stub.set_defaults(func=_cmd_not_initialized, stub_name=name)
 
