@@ -26,7 +26,7 @@ def list_packages(options: Options | None = None, regex: str | None = None, *,
     by name among them, as micromamba 2."""
     context = Context.from_options(options or Options())
     prefix = context.target_prefix(must_exist=True)
-    from naja.install.transaction import recover
+    from naja.install.journal import recover
 
     recover(prefix)  # a killed transaction is rolled back before we look
     records = prefix_object(prefix).installed()

@@ -50,8 +50,8 @@ def prefix_object(prefix: Path) -> Prefix:
     """The environment at ``prefix``, read only once a transaction a killed process left in it is
     rolled back (export, clone, list and solves never see half an environment); a prefix naja
     cannot write to is refused clearly instead."""
+    from naja.install.journal import recover
     from naja.install.prefix import Prefix
-    from naja.install.transaction import recover
 
     obj = Prefix(prefix)
     try:

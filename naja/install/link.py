@@ -1,12 +1,10 @@
 """Placing an extracted package's files into a prefix, and removing them again.
 
 Files are hard-linked from the package cache when possible, else copied (``always_copy``,
-``always_softlink`` and ``allow_softlinks`` change that). Files carrying a prefix placeholder are
-always written fresh with the placeholder replaced (text mode: plain replacement; binary mode: the
-NUL-terminated string is rewritten and padded with NULs to its original length, which is impossible
-when the new prefix is longer). ``noarch: python`` packages are remapped (``site-packages/`` to the
-environment's site-packages, ``python-scripts/`` to ``bin/``), get their entry points written as
-scripts, and their ``.py`` files compiled by the environment's python in one batched subprocess.
+``always_softlink`` and ``allow_softlinks`` change that); big packages are hard-linked from a few
+threads. Files carrying a prefix placeholder are always written fresh with the placeholder replaced
+(``prefix_replacement``); the entry points of ``noarch: python`` packages are written as scripts
+(``noarch_python``). Where each file goes was decided beforehand (``package_plan``).
 
 The functions here only touch the files they are given; the transaction decides the order, backs up
 anything overwritten and records the result in ``conda-meta``.
@@ -18,18 +16,20 @@ import hashlib
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-import msgspec
-
-from naja import safe_json
 from naja.confine import ConfinementError, Root, check_relpath, is_within
-from naja.errors import PackageError, TransactionError
+from naja.errors import PackageError
+from naja.install.noarch_python import python_entry_point_script
+from naja.install.package_plan import PackagePlan, PlannedFile
+from naja.install.prefix_replacement import (
+    codesign,
+    needs_codesign,
+    replace_prefix_binary,
+    replace_prefix_text,
+)
 from naja.package.download import file_digest
 from naja.types.package_metadata import (
     LINK_COPY,
@@ -38,8 +38,6 @@ from naja.types.package_metadata import (
     PREFIX_PLACEHOLDER,
     PathData,
     PathEntry,
-    PathsJson,
-    paths_from_legacy,
 )
 from naja.types.records import PackageRecord
 
@@ -49,7 +47,6 @@ if TYPE_CHECKING:
 PARALLEL_LINK_MIN = 256  # files in one package before hard links are made from several threads
 _LINK_THREADS = max(4, min(8, os.cpu_count() or 1))
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-MAX_SHEBANG_LENGTH = 127 if sys.platform.startswith("linux") else 512
 
 
 def _plain(e: PathEntry) -> bool:
@@ -61,9 +58,6 @@ def _plain(e: PathEntry) -> bool:
         and e.sha256 is not None
         and e.size_in_bytes is not None
     )
-
-
-_paths_decoder = msgspec.json.Decoder(PathsJson)
 
 
 @dataclass(frozen=True)
@@ -79,248 +73,7 @@ class LinkOptions:
     relocate_prefix: str | None = None
 
 
-@dataclass(frozen=True)
-class PythonInfo:
-    """The environment's python, which decides where ``noarch: python`` files go."""
-
-    version: str  # "3.11"
-    site_packages: str  # "lib/python3.11/site-packages"
-
-    @property
-    def executable(self) -> str:
-        """Relative path of the interpreter used in entry-point shebangs and for compiling."""
-        return f"bin/python{self.version}"
-
-    @property
-    def cache_tag(self) -> str:
-        return "cpython-" + self.version.replace(".", "")
-
-    @classmethod
-    def from_record(cls, record: PackageRecord) -> PythonInfo:
-        parts = record.version.split(".")
-        if len(parts) < 2 or not parts[0].isdigit():
-            raise TransactionError(f"cannot tell the python version from {record.dist_name}")
-        version = f"{parts[0]}.{parts[1]}"
-        site = record.python_site_packages_path or f"lib/python{version}/site-packages"
-        try:  # a record's value of "conda-meta" or "." would send noarch files into naja's records
-            norm = check_relpath(site, f"{record.dist_name}: python_site_packages_path")
-        except ConfinementError as exc:
-            raise TransactionError(str(exc)) from None
-        return cls(version=version, site_packages=norm)
-
-
-@dataclass(frozen=True)
-class PlannedFile:
-    """A file of the package and where it lands in the prefix."""
-
-    target: str
-    entry: PathEntry
-
-
-@dataclass
-class PackagePlan:
-    """Everything one package will put into the prefix, computed before anything is written."""
-
-    package_dir: Path
-    record: PackageRecord
-    files: list[PlannedFile] = field(default_factory=list)
-    entry_points: list[tuple[str, str, str]] = field(default_factory=list)  # (target, module, func)
-    python: PythonInfo | None = None
-    noarch_python: bool = False
-
-    def pyc_targets(self) -> list[str]:
-        """The ``__pycache__`` files the environment's python will write for this package."""
-        if not self.noarch_python or self.python is None:
-            return []
-        tag = self.python.cache_tag
-        out = []
-        for pf in self.files:
-            if pf.target.endswith(".py") and pf.target.startswith(self.python.site_packages + "/"):
-                head, _, tail = pf.target.rpartition("/")
-                out.append(f"{head}/__pycache__/{tail[:-3]}.{tag}.pyc")
-        return out
-
-    def targets(self) -> list[str]:
-        """Every path this package may create (files, entry points, byte code)."""
-        return (
-            [pf.target for pf in self.files]
-            + [t for t, _, _ in self.entry_points]
-            + self.pyc_targets()
-        )
-
-
-# ------------------------------------------------------------------------------------------- reading
-
-
-def read_paths(package_dir: str | os.PathLike[str]) -> list[PathEntry]:
-    """The package's file list from ``info/paths.json``, else ``info/files`` + ``has_prefix`` + ``no_link``."""
-    info = Path(package_dir) / "info"
-    try:
-        data = (info / "paths.json").read_bytes()
-    except FileNotFoundError:
-        legacy = _legacy_paths(info)
-        return msgspec.convert(legacy, PathsJson).paths
-    try:
-        return _paths_decoder.decode(data).paths
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        pass
-    try:  # a hand-made paths.json with loose types ("no_link": "true", sizes as strings, ...)
-        return msgspec.json.decode(data, type=PathsJson, strict=False).paths
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a hostile or broken paths.json: not a crash
-        raise PackageError(f"{package_dir}: invalid info/paths.json: {exc}") from None
-    except RecursionError:
-        raise PackageError(f"{package_dir}: invalid info/paths.json: nested too deeply") from None
-
-
-def _legacy_paths(info: Path) -> dict[str, object]:
-    def text(name: str) -> str:
-        try:
-            return (info / name).read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    files = text("files")
-    if not files and not (info / "files").exists():
-        raise PackageError(f"{info.parent}: package has neither info/paths.json nor info/files")
-    return paths_from_legacy(files, text("has_prefix"), text("no_link"))
-
-
-def read_link_json(package_dir: str | os.PathLike[str]) -> dict:
-    try:
-        return safe_json.loads((Path(package_dir) / "info" / "link.json").read_bytes())
-    except FileNotFoundError:
-        return {}
-    except ValueError as exc:
-        raise PackageError(f"{package_dir}: invalid info/link.json: {exc}") from None
-
-
-# ------------------------------------------------------------------------------------------ planning
-
-
-def _is_noarch_python(record: PackageRecord, package_dir: Path) -> bool:
-    if record.noarch_kind == "python":
-        return True
-    from naja.package.info import read_json_file
-
-    try:
-        index = read_json_file(package_dir / "info" / "index.json")
-    except PackageError:  # no or a broken index.json: the record alone says the package is not noarch
-        return False
-    return index.get("noarch") == "python"
-
-
-def _check_relpath(record: PackageRecord, rel: str) -> str:
-    """Refuse paths that would land outside the prefix or in naja's bookkeeping (a malicious or
-    broken paths.json); the common plain path costs a few string tests."""
-    if rel and rel[0] != "/" and "." not in rel.partition("/")[0][:1] and "/." not in rel and "//" not in rel \
-            and "\x00" not in rel and not rel.endswith("/") and rel.partition("/")[0] != "conda-meta":
-        return rel
-    return check_relpath(rel, record.dist_name)
-
-
-def plan_package(
-    package_dir: str | os.PathLike[str], record: PackageRecord, python: PythonInfo | None = None
-) -> PackagePlan:
-    """Work out where every file of the package goes (pure apart from reading ``info/``)."""
-    package_dir = Path(package_dir)
-    plan = PackagePlan(package_dir=package_dir, record=record, python=python)
-    noarch_python = _is_noarch_python(record, package_dir)
-    plan.noarch_python = noarch_python
-    if noarch_python and python is None:
-        raise TransactionError(
-            f"cannot install noarch: python package {record.dist_name}: no python in the environment"
-        )
-    for entry in read_paths(package_dir):
-        rel = _check_relpath(record, entry.path)
-        target = rel
-        if noarch_python:
-            assert python is not None
-            if rel.startswith("site-packages/"):
-                target = python.site_packages + rel[len("site-packages") :]
-            elif rel.startswith("python-scripts/"):
-                target = "bin" + rel[len("python-scripts") :]
-            if target is not rel:
-                target = check_relpath(target, record.dist_name)
-        plan.files.append(PlannedFile(target=target, entry=entry))
-    if noarch_python:
-        noarch = read_link_json(package_dir).get("noarch") or {}
-        for spec in noarch.get("entry_points") or []:
-            plan.entry_points.append(_parse_entry_point(record, spec))
-    return plan
-
-
-def _parse_entry_point(record: PackageRecord, spec: str) -> tuple[str, str, str]:
-    """``"cmd = pkg.mod:func"`` -> (``bin/cmd``, ``pkg.mod``, ``func``), refusing anything odd."""
-    cmd, eq, rest = spec.partition("=")
-    module, colon, func = rest.strip().partition(":")
-    cmd, module, func = cmd.strip(), module.strip(), func.strip()
-    ok_cmd = cmd and "/" not in cmd and "\\" not in cmd and cmd not in (".", "..")
-    ok_names = all(part.isidentifier() for part in (module + "." + func).split("."))
-    if not (eq and colon and ok_cmd and ok_names):
-        raise PackageError(f"{record.dist_name}: invalid entry point {spec!r}")
-    return f"bin/{cmd}", module, func
-
-
 # ------------------------------------------------------------------------------------------- linking
-
-
-def replace_prefix_text(data: bytes, placeholder: str, new_prefix: str) -> bytes:
-    """Text-mode replacement; a too-long shebang becomes ``#!/usr/bin/env <exe>``."""
-    data = data.replace(placeholder.encode(), new_prefix.encode())
-    return _fix_shebang(data, new_prefix)
-
-
-def _fix_shebang(data: bytes, new_prefix: str) -> bytes:
-    if not data.startswith(b"#!"):
-        return data
-    end = data.find(b"\n")
-    first = data if end < 0 else data[:end]
-    if new_prefix.encode() not in first:
-        return data
-    if len(first) <= MAX_SHEBANG_LENGTH and b" " not in first[2:].strip().split(b" ", 1)[0]:
-        return data
-    # split "#!<exe> <args>" where <exe> starts with the prefix (which may contain spaces)
-    body = first[2:].strip()
-    pre = new_prefix.encode()
-    if body.startswith(pre):
-        exe_end = body.find(b" ", len(pre))
-        exe, args = (body, b"") if exe_end < 0 else (body[:exe_end], body[exe_end:])
-    else:
-        exe, _, args = body.partition(b" ")
-        args = b" " + args if args else b""
-    new_first = b"#!/usr/bin/env " + os.path.basename(exe) + args
-    return new_first + (b"" if end < 0 else data[end:])
-
-
-def replace_prefix_binary(data: bytes, placeholder: str, new_prefix: str, what: str = "") -> bytes:
-    """Binary-mode replacement: each NUL-terminated string holding the placeholder is rewritten with
-    the new prefix and padded with NULs, so offsets inside the binary do not move."""
-    old = placeholder.encode()
-    new = new_prefix.encode()
-    if old not in data:
-        return data
-    if len(new) > len(old):
-        raise TransactionError(
-            f"cannot install {what or 'a binary file'}: the prefix {new_prefix!r} ({len(new)} bytes) is "
-            f"longer than the package's placeholder ({len(old)} bytes); choose a shorter prefix path"
-        )
-    out = bytearray()
-    pos = 0
-    while True:
-        start = data.find(old, pos)
-        if start < 0:
-            break
-        end = data.find(b"\0", start)
-        if end < 0:
-            end = len(data)
-        segment = data[start:end]
-        replaced = segment.replace(old, new)
-        out += data[pos:start]
-        out += replaced + b"\0" * (len(segment) - len(replaced))
-        pos = end
-    out += data[pos:]
-    assert len(out) == len(data)
-    return bytes(out)
 
 
 def _sha256_symlink(path: str) -> str:
@@ -707,8 +460,8 @@ class Linker:
         with _open_new(dst) as fh:
             fh.write(new)
         os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
-        if entry.file_mode == "binary" and new != data and _needs_codesign(new):
-            new = _codesign(dst)
+        if entry.file_mode == "binary" and new != data and needs_codesign(new):
+            new = codesign(dst)
         return PathData(
             path=rel,
             path_type="hardlink",
@@ -736,89 +489,6 @@ class Linker:
         )
 
 
-_MACHO_MAGICS = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa\xcf")
-
-
-def _needs_codesign(data: bytes) -> bool:
-    """On macOS a Mach-O whose bytes changed loses its (ad-hoc) signature and arm64 refuses to run it."""
-    return sys.platform == "darwin" and data[:4] in _MACHO_MAGICS
-
-
-def _codesign(path: str) -> bytes:
-    """Ad-hoc re-sign, as conda and mamba do after binary prefix replacement; returns the new bytes."""
-    proc = subprocess.run(
-        ["/usr/bin/codesign", "-s", "-", "-f", path], capture_output=True, check=False
-    )
-    if proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        why = lines[-1] if lines else f"exit code {proc.returncode}"
-        raise TransactionError(f"cannot re-sign {path} after prefix replacement: {why}")
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
-def python_shebang(python: str) -> str:
-    """``#!<python>``, or the ``/bin/sh`` trampoline when the path is too long or has spaces."""
-    line = f"#!{python}"
-    if len(line) <= MAX_SHEBANG_LENGTH and " " not in python:
-        return line + "\n"
-    return f"#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\" #'''\n"
-
-
-def python_entry_point_script(python: str, module: str, func: str) -> str:
-    """The console script conda writes for a ``noarch: python`` entry point."""
-    return (
-        python_shebang(python)
-        + "# -*- coding: utf-8 -*-\n"
-        + "import re\n"
-        + "import sys\n\n"
-        + f"from {module} import {func.split('.')[0]}\n\n"
-        + "if __name__ == '__main__':\n"
-        + "    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
-        + f"    sys.exit({func}())\n"
-    )
-
-
-def compile_pyc(prefix: str | os.PathLike[str], python: PythonInfo, py_files: Iterable[str]) -> set[str]:
-    """Compile ``py_files`` (prefix-relative) with the environment's python in one subprocess; return
-    the relative paths of the byte-code files that exist afterwards. Without a python, nothing."""
-    prefix = os.fspath(prefix)
-    exe = os.path.join(prefix, python.executable)
-    if not os.path.exists(exe):
-        exe = os.path.join(prefix, "bin", "python")
-        if not os.path.exists(exe):
-            return set()
-    files = [f for f in py_files if f.endswith(".py")]
-    if not files:
-        return set()
-    stdin = "\n".join(os.path.join(prefix, f) for f in files) + "\n"
-    subprocess.run(
-        [exe, "-Wi", "-m", "compileall", "-q", "-l", "-i", "-"],
-        input=stdin.encode(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=prefix,
-        check=False,
-        # the byte code belongs next to the sources in the prefix, not in the user's pycache tree
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"},
-    )
-    # whatever interpreter ran, record the byte code it wrote (its cache tag may differ from ours)
-    listings: dict[str, list[str]] = {}
-    out = set()
-    for f in files:
-        head, _, tail = f.rpartition("/")
-        cache_dir = f"{head}/__pycache__"
-        if cache_dir not in listings:
-            try:
-                listings[cache_dir] = os.listdir(os.path.join(prefix, cache_dir))
-            except OSError:
-                listings[cache_dir] = []
-        stem = tail[:-3] + "."
-        out.update(f"{cache_dir}/{n}" for n in listings[cache_dir] if n.startswith(stem) and n.endswith(".pyc")
-                   and n.count(".") == stem.count(".") + 1)
-    return out
-
-
 # ----------------------------------------------------------------------------------------- unlinking
 
 
@@ -834,49 +504,3 @@ def remove_paths(prefix: str | os.PathLike[str], rels: Iterable[str], owner: str
             continue
         parents.add(rel.rpartition("/")[0])
     root.rmdir_empty(parents)
-
-
-# ------------------------------------------------------------------------------------- link scripts
-
-
-def link_script_path(prefix_or_pkg: str | os.PathLike[str], name: str, action: str) -> Path:
-    return Path(prefix_or_pkg) / "bin" / f".{name}-{action}.sh"
-
-
-def run_link_script(
-    script: Path,
-    prefix: str | os.PathLike[str],
-    record: PackageRecord,
-    action: str,
-    *,
-    root_prefix: str | None = None,
-    source_dir: str | None = None,
-) -> None:
-    """Run a pre-link/post-link/pre-unlink script with conda's variables; a non-zero exit is a
-    ``TransactionError`` naming the package (its output is included)."""
-    prefix = os.fspath(prefix)
-    env = dict(os.environ)
-    env.update(
-        PREFIX=prefix,
-        PKG_NAME=record.name,
-        PKG_VERSION=record.version,
-        PKG_BUILDNUM=str(record.build_number),
-        ROOT_PREFIX=root_prefix or os.environ.get("NAJA_ROOT_PREFIX", prefix),
-        SOURCE_DIR=source_dir or prefix,
-    )
-    env["CONDA_PREFIX"] = prefix
-    env["PATH"] = os.pathsep.join([str(script.parent), os.path.join(prefix, "bin"), env.get("PATH", "")])
-    shell = shutil.which("bash") or "/bin/sh"
-    # like conda, the script runs in the activated environment (activate.d scripts sourced first); it
-    # is sourced so that scripts ending in a top-level ``return`` behave as under conda
-    wrapper = 'for f in "$PREFIX"/etc/conda/activate.d/*.sh; do [ -f "$f" ] && . "$f"; done; . "$0"'
-    proc = subprocess.run(
-        [shell, "-c", wrapper, str(script)], env=env, cwd=prefix, capture_output=True, check=False
-    )
-    if proc.returncode != 0:
-        output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip().splitlines()
-        tail = " | ".join(output[-5:])
-        raise TransactionError(
-            f"{action} script of {record.dist_name} failed with exit code {proc.returncode}"
-            + (f": {tail}" if tail else "")
-        )

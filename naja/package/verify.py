@@ -70,7 +70,7 @@ def write_stamp(extracted: Path, stamp: Stamp) -> None:
 
 
 def _regular_entries(extracted: Path) -> list[tuple[str, int | None, str | None]]:
-    from naja.install.link import read_paths
+    from naja.install.package_plan import read_paths
 
     return [(e.path, e.size_in_bytes, e.sha256) for e in read_paths(extracted)
             if e.path_type == "hardlink"]

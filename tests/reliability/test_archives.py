@@ -19,8 +19,9 @@ import pytest
 
 from naja import _zstd
 from naja.errors import NajaError, PackageError
+from naja.install.journal import JOURNAL
 from naja.install.prefix import Prefix
-from naja.install.transaction import JOURNAL, Transaction
+from naja.install.transaction import Transaction
 from naja.package.cache import PackageCache
 from tests.support.packages import make_channel
 from tests.support.txn import channel_records, tree

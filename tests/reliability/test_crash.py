@@ -2,7 +2,7 @@
 
 The test measures how long one transaction takes, then kills transactions after delays spread over
 that whole span (fetch, extraction, unlink, link, conda-meta, history, cleanup), alternating between
-two environment states A and B. After every kill, ``naja.install.transaction.recover`` (what the next naja
+two environment states A and B. After every kill, ``naja.install.journal.recover`` (what the next naja
 command runs first) must leave the environment exactly at A or at B: same files with the same bytes,
 same conda-meta records; and the package cache must hold no entry that looks valid but is not.
 """
@@ -19,8 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+from naja.install.journal import JOURNAL, TRASH_DIR, recover
 from naja.install.prefix import Prefix
-from naja.install.transaction import JOURNAL, TRASH_DIR, Transaction, recover
+from naja.install.transaction import Transaction
 from naja.package.cache import PackageCache
 from tests.conftest import REPO
 from tests.support.packages import make_channel

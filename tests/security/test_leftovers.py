@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from naja.install.transaction import JOURNAL
+from naja.install.journal import JOURNAL
 from naja.package.cache import PackageCache
 from tests.security.conftest import World
 from tests.support.cli import assert_one_line_error, naja

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from naja.errors import NajaError
+from naja.install.journal import JOURNAL, recover
 from naja.install.prefix import Prefix
-from naja.install.transaction import JOURNAL, recover
 from tests.security.conftest import World, snapshot
 
 PY = dict(name="python", version="3.11.0", files={"bin/python3.11": "#!/bin/sh\n"})

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from naja.errors import NajaError
 from naja.install import link as link_mod
-from naja.install import transaction as tx_mod
+from naja.install import unlink_link as unlink_link_mod
 from naja.install.transaction import Transaction
 from naja.package.cache import PackageCache
 from naja.package.verify import SafetyChecks
@@ -132,7 +132,7 @@ class _Probe:
     """Counts calls into the real link and unlink code (the functions still run unchanged)."""
 
     def __enter__(self) -> _Probe:
-        self.link, self.unlink = link_mod.Linker.link, tx_mod._Runner._unlink_all
+        self.link, self.unlink = link_mod.Linker.link, unlink_link_mod.UnlinkLink._unlink_all
         real_link, real_unlink = self.link, self.unlink
 
         def link(linker, plan):  # type: ignore[no-untyped-def]
@@ -146,12 +146,12 @@ class _Probe:
             return real_unlink(runner)
 
         link_mod.Linker.link = link  # type: ignore[method-assign]
-        tx_mod._Runner._unlink_all = unlink  # type: ignore[method-assign]
+        unlink_link_mod.UnlinkLink._unlink_all = unlink  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
         link_mod.Linker.link = self.link  # type: ignore[method-assign]
-        tx_mod._Runner._unlink_all = self.unlink  # type: ignore[method-assign]
+        unlink_link_mod.UnlinkLink._unlink_all = self.unlink  # type: ignore[method-assign]
 
 
 def _step(prefix: Path, cache: PackageCache, solution: list[PackageRecord], root: Path,

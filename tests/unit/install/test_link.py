@@ -14,14 +14,10 @@ from pathlib import Path
 import pytest
 
 from naja.errors import PackageError, TransactionError
-from naja.install.link import (
-    LinkOptions,
-    PythonInfo,
-    python_entry_point_script,
-    replace_prefix_binary,
-    replace_prefix_text,
-)
+from naja.install.link import LinkOptions
+from naja.install.noarch_python import PythonInfo, python_entry_point_script
 from naja.install.prefix import Prefix
+from naja.install.prefix_replacement import replace_prefix_binary, replace_prefix_text
 from naja.install.transaction import Transaction
 from naja.package.cache import PackageCache
 from naja.types.package_metadata import PREFIX_PLACEHOLDER

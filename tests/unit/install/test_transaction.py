@@ -13,8 +13,9 @@ import time
 import pytest
 
 from naja.errors import DownloadError, PrefixError, TransactionError
+from naja.install.journal import JOURNAL, recover
 from naja.install.prefix import History, Prefix
-from naja.install.transaction import JOURNAL, Transaction, recover
+from naja.install.transaction import Transaction
 from naja.package.cache import PackageCache
 from tests.conftest import REPO
 from tests.support.packages import make_channel
@@ -409,7 +410,7 @@ def test_removing_a_clobbered_package_keeps_the_winners_file(tmp_path):
 
 
 def test_recovery_interrupted_half_way_can_be_run_again(tmp_path, monkeypatch):
-    import naja.install.transaction as txm
+    import naja.install.journal as jm
 
     recs = _synthetic(
         tmp_path,
@@ -422,12 +423,12 @@ def test_recovery_interrupted_half_way_can_be_run_again(tmp_path, monkeypatch):
     prefix = tmp_path / "env"
     _install(prefix, [recs["a-1-0.conda"]], tmp_path / "pkgs")
     before = tree(prefix)
-    real_rollback, real_restore = txm._rollback, txm._restore_tree
+    real_rollback, real_restore = jm.rollback, jm._restore_tree
     # 1. the process "dies" right when the upgrade fails: no rollback, the journal stays
-    monkeypatch.setattr(txm, "_rollback", lambda prefix: None)
+    monkeypatch.setattr(jm, "rollback", lambda prefix: None)
     with pytest.raises(TransactionError):
         _install(prefix, [recs["a-2-0.conda"]], tmp_path / "pkgs")
-    monkeypatch.setattr(txm, "_rollback", real_rollback)
+    monkeypatch.setattr(jm, "rollback", real_rollback)
     assert (prefix / "conda-meta" / JOURNAL).exists() and (prefix / "share/f0").read_text() == "new 0"
 
     # 2. the recovery itself dies after restoring some files
@@ -442,10 +443,10 @@ def test_recovery_interrupted_half_way_can_be_run_again(tmp_path, monkeypatch):
                 os.rename(os.path.join(dirpath, name), os.path.join(root, rel))
                 moved += 1
 
-    monkeypatch.setattr(txm, "_restore_tree", partial_restore)
+    monkeypatch.setattr(jm, "_restore_tree", partial_restore)
     with pytest.raises(KeyboardInterrupt):
         recover(prefix)
-    monkeypatch.setattr(txm, "_restore_tree", real_restore)
+    monkeypatch.setattr(jm, "_restore_tree", real_restore)
     # 3. the next command finishes the job without losing the files restored so far
     assert recover(prefix) is True
     assert tree(prefix) == before
