@@ -209,7 +209,8 @@ class Context:
         """Proxies, TLS trust, credentials, mirrors, timeouts, retries and the body bound."""
         from naja.repodata.fetch import HttpOptions
 
-        return HttpOptions(self.config.network, max_bytes=self.config.repodata_max_bytes)
+        config = self.config
+        return HttpOptions(lambda: config.network, max_bytes=config.repodata_max_bytes)
 
     @cached_property
     def fetch_options(self) -> FetchOptions:
@@ -231,7 +232,8 @@ class Context:
         mode = c.safety_checks if c.safety_checks in MODES else "warn"
         return CacheOptions(tuple(self.pkgs_dirs), download_threads=c.download_threads or 5,
                             extract_threads=c.extract_threads or None, offline=self.offline,
-                            safety=SafetyChecks(mode=mode, extra=c.extra_safety_checks), network=c.network)
+                            safety=SafetyChecks(mode=mode, extra=c.extra_safety_checks),
+                            network=lambda: c.network)
 
     @cached_property
     def link_options(self) -> LinkOptions:

@@ -17,15 +17,17 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.errors import TransactionError
 from naja.install.journal import recover
-from naja.install.link import LinkOptions
 from naja.install.prefix import DEFAULT_LOCK_TIMEOUT, Prefix, PrefixRecord
 from naja.solver import solution as solution_mod
 from naja.solver.solution import ActionKind, Solution
 from naja.types.records import PackageRecord
+
+if TYPE_CHECKING:  # linking is loaded when a transaction runs, not for a dry run
+    from naja.install.link import LinkOptions
 
 # ------------------------------------------------------------------------------------------ summary
 
@@ -257,6 +259,7 @@ class Transaction:
                 prefix.history.touch()
                 return result
             extracted, result.warnings[:0] = package_cache.verify_extracted(self.to_link, extracted)
+            from naja.install.link import LinkOptions
             from naja.install.unlink_link import UnlinkLink  # it builds on this module
 
             runner = UnlinkLink(self, package_cache, extracted, link_options or LinkOptions(), result)

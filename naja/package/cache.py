@@ -136,8 +136,9 @@ class CacheOptions:
     """``None``: automatic (``extract_threads: 0``)."""
     offline: bool = False
     safety: SafetyChecks = field(default_factory=SafetyChecks)
-    network: NetworkSettings | None = None
-    """Proxies, TLS trust, credentials, timeouts and retries; ``None``: from the environment."""
+    network: NetworkSettings | Callable[[], NetworkSettings] | None = None
+    """Proxies, TLS trust, credentials, timeouts and retries, or how to make them once a download
+    starts (a run that downloads nothing never builds them); ``None``: from the environment."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,9 @@ class PackageCache:
         self.download_threads = max(1, download_threads)
         self.extract_threads = max(1, extract_threads or min(4, os.cpu_count() or 1))
         self.lock_timeout = lock_timeout
-        self.downloader = downloader or Downloader(self.download_threads)
+        self._downloader = downloader
+        self._network: NetworkSettings | Callable[[], NetworkSettings] | None = None
+        self._downloader_lock = threading.Lock()
         self.offline = offline
         # records carry URLs without credentials: this puts a channel's token/password back for the
         # download itself (set by the API from the channels it resolved); urls.txt stays redacted
@@ -181,11 +184,20 @@ class PackageCache:
     @classmethod
     def from_options(cls, options: CacheOptions) -> PackageCache:
         """The cache a command uses, from its configured ``CacheOptions``."""
-        downloader = Downloader(options.download_threads, network=options.network)
         cache = cls(options.pkgs_dirs, download_threads=options.download_threads,
-                    extract_threads=options.extract_threads, downloader=downloader, offline=options.offline)
+                    extract_threads=options.extract_threads, offline=options.offline)
         cache.safety = options.safety
+        cache._network = options.network
         return cache
+
+    @property
+    def downloader(self) -> Downloader:
+        """Made on the first download: its network settings load the proxy, TLS and credential code."""
+        with self._downloader_lock:
+            if self._downloader is None:
+                network = self._network() if callable(self._network) else self._network
+                self._downloader = Downloader(self.download_threads, network=network)
+            return self._downloader
 
     # -- directories ---------------------------------------------------------------------------------
 

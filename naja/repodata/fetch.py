@@ -59,9 +59,19 @@ class HttpOptions:
     """The network settings of a run (``naja.net.settings.NetworkSettings``: proxies, TLS trust,
     credentials, mirrors, timeouts, retries and back-off), shared by every request it makes."""
 
-    net: NetworkSettings = field(default_factory=lambda: _net_from_env())
+    settings: NetworkSettings | Callable[[], NetworkSettings] = field(default=lambda: _net_from_env())
+    """The settings, or how to make them on first use: a run over ``file://`` channels never needs
+    them, and building them loads the proxy, TLS and credential modules."""
     max_bytes: int = DEFAULT_MAX_BYTES
     """Bound of one body, as sent and as decoded (``repodata_max_bytes``)."""
+
+    @property
+    def net(self) -> NetworkSettings:
+        settings = self.settings
+        if callable(settings):
+            settings = settings()
+            object.__setattr__(self, "settings", settings)
+        return settings
 
     @property
     def tries(self) -> int:

@@ -25,7 +25,8 @@ def test_dry_run_on_a_local_channel_loads_nothing_network_related(tmp_path):
                    capture_output=True, env=subprocess_env())
     code = ("import sys; from naja.cli.main import main; code = main(sys.argv[1:]); "
             "print([m for m in ('http.client', 'urllib.request', 'urllib3', 'ssl', 'email.parser', 'naja.api.lock', "
-            "'naja.api.configuration', 'naja.api.envs') if m in sys.modules]); sys.exit(code)")
+            "'naja.api.configuration', 'naja.api.envs', 'naja.net.settings', 'naja.net.tls', 'naja.net.credentials', "
+            "'naja.install.link', 'naja.environment.files') if m in sys.modules]); sys.exit(code)")
     out = subprocess.run([sys.executable, "-c", code, "create", "--dry-run", "--no-rc", "-p", str(tmp_path / "env"),
                           "--override-channels", "-c", channel.as_uri(), "hello", "greet"],
                          capture_output=True, text=True, env=subprocess_env({"HOME": str(tmp_path)}))
