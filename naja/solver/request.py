@@ -11,56 +11,50 @@ command that asked.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from naja.types.match_spec import MatchSpec
 
 
-@dataclass(frozen=True)
-class Install:
+class Install(msgspec.Struct, frozen=True):
     """Have a package matching ``spec`` in the environment (installed builds preferred)."""
 
     spec: MatchSpec
 
 
-@dataclass(frozen=True)
-class Update:
+class Update(msgspec.Struct, frozen=True):
     """Have a package matching ``spec``, at its newest possible build (the installed build loses
     its preference)."""
 
     spec: MatchSpec
 
 
-@dataclass(frozen=True)
-class UpdateAll:
+class UpdateAll(msgspec.Struct, frozen=True):
     """Move every installed package to its newest possible build (``update --all``)."""
 
 
-@dataclass(frozen=True)
-class Remove:
+class Remove(msgspec.Struct, frozen=True):
     """Take packages matching ``spec`` out, with the installed packages that depend on them."""
 
     spec: MatchSpec
 
 
-@dataclass(frozen=True)
-class Pin:
+class Pin(msgspec.Struct, frozen=True):
     """Every package named by ``spec`` must match it, if it is in the environment at all
     (``pinned_packages``, ``conda-meta/pinned``, the python minor-version pin)."""
 
     spec: MatchSpec
 
 
-@dataclass(frozen=True)
-class Freeze:
+class Freeze(msgspec.Struct, frozen=True):
     """Keep every installed package at its installed build (``--freeze-installed``)."""
 
 
 Job = Install | Update | UpdateAll | Remove | Pin | Freeze
 
 
-@dataclass(frozen=True)
-class RequestFlags:
+class RequestFlags(msgspec.Struct, frozen=True):
     """What applies to the request as a whole."""
 
     no_deps: bool = False
@@ -73,12 +67,11 @@ class RequestFlags:
     """Removing a package removes what depends on it (else the solve is refused, naming them)."""
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(msgspec.Struct, frozen=True):
     """The jobs of one solve, in the order the user gave them, and its flags."""
 
     jobs: tuple[Job, ...] = ()
-    flags: RequestFlags = field(default_factory=RequestFlags)
+    flags: RequestFlags = msgspec.field(default_factory=RequestFlags)
 
     def with_jobs(self, jobs: Iterable[Job]) -> Request:
         """This request with ``jobs`` appended."""

@@ -11,32 +11,30 @@ actions, so they cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from typing import ClassVar, Literal
+
+import msgspec
 
 from naja.types.records import PackageRecord, change_kind, same_artifact
 
 ActionKind = Literal["install", "remove", "upgrade", "downgrade", "change", "reinstall", "omit"]
 
 
-@dataclass(frozen=True)
-class Install:
+class Install(msgspec.Struct, frozen=True):
     """A package the environment does not have yet."""
 
     kind: ClassVar[ActionKind] = "install"
     install: PackageRecord
 
 
-@dataclass(frozen=True)
-class Remove:
+class Remove(msgspec.Struct, frozen=True):
     """An installed package the new environment does not hold."""
 
     kind: ClassVar[ActionKind] = "remove"
     remove: PackageRecord
 
 
-@dataclass(frozen=True)
-class Upgrade:
+class Upgrade(msgspec.Struct, frozen=True):
     """``remove`` replaced by a higher (version, build number)."""
 
     kind: ClassVar[ActionKind] = "upgrade"
@@ -44,8 +42,7 @@ class Upgrade:
     install: PackageRecord
 
 
-@dataclass(frozen=True)
-class Downgrade:
+class Downgrade(msgspec.Struct, frozen=True):
     """``remove`` replaced by a lower (version, build number)."""
 
     kind: ClassVar[ActionKind] = "downgrade"
@@ -53,8 +50,7 @@ class Downgrade:
     install: PackageRecord
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """``remove`` replaced by an equal (version, build number) with another build string or channel."""
 
     kind: ClassVar[ActionKind] = "change"
@@ -62,8 +58,7 @@ class Change:
     install: PackageRecord
 
 
-@dataclass(frozen=True)
-class Reinstall:
+class Reinstall(msgspec.Struct, frozen=True):
     """The installed file linked again (``--force-reinstall``, noarch python after a python change)."""
 
     kind: ClassVar[ActionKind] = "reinstall"
@@ -71,8 +66,7 @@ class Reinstall:
     install: PackageRecord
 
 
-@dataclass(frozen=True)
-class Omit:
+class Omit(msgspec.Struct, frozen=True):
     """An installed package left as it is."""
 
     kind: ClassVar[ActionKind] = "omit"
@@ -92,8 +86,7 @@ def replacement(old: PackageRecord, new: PackageRecord) -> Replace:
     return _REPLACE[change_kind(old, new)](old, new)
 
 
-@dataclass(frozen=True)
-class Solution:
+class Solution(msgspec.Struct, frozen=True):
     """The actions of one solve: for each installed package (in the order given) what becomes of
     it, then each new package (in the solution's order)."""
 

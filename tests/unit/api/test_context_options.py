@@ -38,7 +38,10 @@ def test_every_layer_gets_its_options_from_the_configuration(tmp_path):
     assert (cache.pkgs_dirs, cache.download_threads, cache.extract_threads, cache.offline) == \
         ((tmp_path / "pkgs",), 3, None, True)
     assert (cache.safety.mode, cache.safety.extra) == ("enabled", True)
-    assert cache.network is context.config.network  # one set of connection pools per run
+    from naja.package.cache import PackageCache
+
+    # one set of connection pools per run, built on the first download
+    assert PackageCache.from_options(cache).downloader.net is context.config.network is fetch.http.net
     link = context.link_options
     assert (link.always_copy, link.always_softlink, link.compile_pyc) == (False, True, False)
     solve = context.solve_options
