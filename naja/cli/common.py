@@ -172,14 +172,12 @@ def plan_retrying(args: argparse.Namespace, make_plan: Callable[[Any], Any], opt
 
 def options_from_args(args: argparse.Namespace) -> Any:
     """Map the parsed namespace to ``naja.api.Options`` (field names match the argparse dests)."""
-    from dataclasses import fields
-
     from naja.api import Options
 
     values: dict[str, Any] = {}
-    for f in fields(Options):
-        if hasattr(args, f.name):
-            values[f.name] = getattr(args, f.name)
+    for name in Options.__struct_fields__:
+        if hasattr(args, name):
+            values[name] = getattr(args, name)
     if getattr(args, "strict_channel_priority", False) and getattr(args, "no_channel_priority", False):
         from naja.errors import ConfigError
 
