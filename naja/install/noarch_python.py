@@ -121,7 +121,7 @@ def compile_pyc(prefix: str | os.PathLike[str], python: PythonInfo, py_files: It
     )
     # whatever interpreter ran, record the byte code it wrote (its cache tag may differ from ours)
     listings: dict[str, list[str]] = {}
-    out = set()
+    out: set[str] = set()
     for f in files:
         head, _, tail = f.rpartition("/")
         cache_dir = f"{head}/__pycache__"

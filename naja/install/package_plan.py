@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -101,13 +102,14 @@ def _legacy_paths(info: Path) -> dict[str, object]:
     return paths_from_legacy(files, text("has_prefix"), text("no_link"))
 
 
-def read_link_json(package_dir: str | os.PathLike[str]) -> dict:
+def read_link_json(package_dir: str | os.PathLike[str]) -> dict[str, Any]:
     try:
-        return safe_json.loads((Path(package_dir) / "info" / "link.json").read_bytes())
+        data: dict[str, Any] = safe_json.loads((Path(package_dir) / "info" / "link.json").read_bytes())
     except FileNotFoundError:
         return {}
     except ValueError as exc:
         raise PackageError(f"{package_dir}: invalid info/link.json: {exc}") from None
+    return data
 
 
 # ------------------------------------------------------------------------------------------ planning

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -58,7 +59,7 @@ class PrefixRecord(PackageRecord, kw_only=True, omit_defaults=True, gc=False):
         return PackageRecord(**fields)
 
 
-def _strip_secrets(data: dict) -> None:
+def _strip_secrets(data: dict[str, Any]) -> None:
     """Channel URLs at rest carry no token or password (``naja.types.channel.strip_credentials``)."""
     import re
 
@@ -221,7 +222,7 @@ class History:
     ) -> None:
         """Append one revision in conda's format (``-`` lines before ``+`` lines, specs as a repr list)."""
         if tool_version is None:
-            from naja import __version__ as tool_version  # type: ignore[no-redef]
+            from naja import __version__ as tool_version
         stamp = (now or _dt.datetime.now()).strftime("%Y-%m-%d %H:%M:%S")
         lines = [f"==> {stamp} <==", f"# cmd: {cmd}", f"# conda version: {tool_version}"]
         lines += [f"-{d}" for d in sorted(unlinked)]

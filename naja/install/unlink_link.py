@@ -236,8 +236,9 @@ class UnlinkLink:
         out = []
         for rel in plan.targets():
             head, _, name = rel.rpartition("/")
-            names = listings.get(head, False)
-            if names is False:
+            if head in listings:
+                names = listings[head]
+            else:
                 try:
                     if head:
                         self.confined.check_dir(head, plan.record.dist_name)
