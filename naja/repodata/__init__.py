@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from naja.repodata.cache import CacheEntry, list_cache_entries
     from naja.repodata.fetch import HttpOptions, ProgressCallback
-    from naja.repodata.gateway import dep_name, load_records, load_subdir_records
+    from naja.repodata.gateway import load_records, load_subdir_records
     from naja.repodata.shards import prune_shard_cache
     from naja.repodata.subdir import FetchOptions
+    from naja.types.match_spec import spec_name as dep_name  # what gateway re-exports under that name
 
 __all__ = [
     "CacheEntry",

@@ -22,7 +22,8 @@ from typing import Any
 
 import msgspec
 
-from naja.fs import atomic_write  # re-exported: repodata modules write through cache.atomic_write
+# re-exported: repodata modules write through cache.atomic_write
+from naja.fs import atomic_write as atomic_write
 
 STATE_SUFFIX = ".state.json"
 CONDA_STATE_SUFFIX = ".info.json"
@@ -171,4 +172,6 @@ def _size(files: list[Path]) -> int:
 
 
 def state_to_dict(state: RepodataState) -> dict[str, Any]:
-    return msgspec.to_builtins(state)
+    """The state as the JSON object its sidecar holds (fields at their default left out)."""
+    plain: dict[str, Any] = msgspec.to_builtins(state)  # a Struct encodes as an object
+    return plain

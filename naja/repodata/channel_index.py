@@ -19,8 +19,9 @@ import json
 import logging
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Literal, TypeAlias, TypedDict
 
 from naja import safe_json
 from naja.errors import PackageError
@@ -40,6 +41,47 @@ _ZST_LEVEL = 12
 _SHARD_ZST_LEVEL = 10
 # keys whose absence or emptiness means the same thing as a missing value; dropped like rattler does
 _DROP_IF_EMPTY = ("constrains", "track_features", "features")
+
+Record: TypeAlias = dict[str, Any]
+"""One repodata record as JSON: ``info/index.json`` of the archive plus its checksums and size."""
+Section = Literal["packages", "packages.conda"]
+_SECTIONS: tuple[Section, ...] = ("packages", "packages.conda")
+
+
+class RepodataInfo(TypedDict):
+    subdir: str
+
+
+# "packages.conda" is not an identifier: the functional syntax
+Repodata = TypedDict("Repodata", {
+    "info": RepodataInfo,
+    "packages": dict[str, Record],
+    "packages.conda": dict[str, Record],
+    "removed": list[str],
+    "repodata_version": int,
+})
+"""``repodata.json`` as this indexer writes it (CEP 36)."""
+
+_ShardRecords = TypedDict("_ShardRecords", {
+    "packages": dict[str, Record],
+    "packages.conda": dict[str, Record],
+    "removed": list[str],
+})
+"""One CEP 16 shard: the records of one package name (checksums as bytes)."""
+
+
+class _FileKey(TypedDict):
+    """What makes a cached record current: the archive's size and mtime."""
+
+    size: int
+    mtime_ns: int
+
+
+class _CacheEntry(TypedDict):
+    """One archive in the per-subdir index cache (``.naja-index-cache.json``)."""
+
+    key: _FileKey
+    record: Record
 
 
 def index_channel(
@@ -98,11 +140,11 @@ def _index_subdir(
         (e for e in os.scandir(path) if e.is_file() and e.name.endswith(PACKAGE_EXTENSIONS) and e.name[0] != "."),
         key=lambda e: e.name,
     )
-    jobs = {}
-    new_cache: dict[str, dict] = {}
+    jobs: dict[str, tuple[_FileKey, Future[Record]]] = {}
+    new_cache: dict[str, _CacheEntry] = {}
     for entry in archives:
         st = entry.stat()
-        key = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        key: _FileKey = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
         cached = cache.get(entry.name)
         if cached and cached.get("key") == key:
             new_cache[entry.name] = cached
@@ -130,7 +172,7 @@ def _index_subdir(
     return out
 
 
-def package_record(archive: Path, subdir: str | None = None) -> dict:
+def package_record(archive: Path, subdir: str | None = None) -> Record:
     """The repodata record of one archive: info/index.json + md5, sha256, size (+ run_exports)."""
     wanted = ["info/index.json", "info/run_exports.json"]
     info = read_info_files(archive, wanted)
@@ -147,7 +189,7 @@ def package_record(archive: Path, subdir: str | None = None) -> dict:
         (md5, sha256), size = file_digests(archive, ("md5", "sha256"))
     except OSError as exc:
         raise PackageError(f"{archive}: cannot read: {exc.strerror or exc}") from exc
-    record = {k: v for k, v in index.items() if v is not None}
+    record: Record = {k: v for k, v in index.items() if v is not None}
     for key in _DROP_IF_EMPTY:
         if key in record and not record[key]:
             del record[key]
@@ -161,7 +203,7 @@ def package_record(archive: Path, subdir: str | None = None) -> dict:
     return record
 
 
-def make_repodata(subdir: str, records: dict[str, dict]) -> dict:
+def make_repodata(subdir: str, records: dict[str, Record]) -> Repodata:
     """``repodata.json`` content for a subdir from ``{filename: record}``."""
     return {
         "info": {"subdir": subdir},
@@ -172,12 +214,12 @@ def make_repodata(subdir: str, records: dict[str, dict]) -> dict:
     }
 
 
-def write_shards(path: Path, subdir: str, repodata: dict) -> Path:
+def write_shards(path: Path, subdir: str, repodata: Repodata) -> Path:
     """Write CEP-16 shards for ``repodata`` into ``path``; removes shards no longer referenced."""
     import msgspec
 
-    by_name: dict[str, dict] = {}
-    for key in ("packages", "packages.conda"):
+    by_name: dict[str, _ShardRecords] = {}
+    for key in _SECTIONS:
         for fn, record in repodata[key].items():
             shard = by_name.setdefault(record["name"], {"packages": {}, "packages.conda": {}, "removed": []})
             shard[key][fn] = _pack_record(record)
@@ -206,7 +248,7 @@ def write_shards(path: Path, subdir: str, repodata: dict) -> Path:
     return out
 
 
-def _pack_record(record: dict) -> dict:
+def _pack_record(record: Record) -> Record:
     """CEP 16 stores checksums as raw bytes."""
     packed = dict(record)
     for key in ("md5", "sha256"):
@@ -221,7 +263,7 @@ def _zstd(data: bytes, level: int) -> bytes:
     return _zstd.compress(data, level)
 
 
-def _load_cache(path: Path) -> dict[str, dict]:
+def _load_cache(path: Path) -> dict[str, _CacheEntry]:
     try:
         doc = safe_json.loads((path / CACHE_FILE).read_bytes())
     except (OSError, ValueError):
@@ -229,10 +271,11 @@ def _load_cache(path: Path) -> dict[str, dict]:
     if not isinstance(doc, dict) or doc.get("version") != _CACHE_VERSION:
         return {}
     entries = doc.get("entries")
+    # our own file, its entries taken as ``_save_cache`` wrote them (one whose ``key`` differs is redone)
     return entries if isinstance(entries, dict) else {}
 
 
-def _save_cache(path: Path, entries: dict[str, dict]) -> None:
+def _save_cache(path: Path, entries: dict[str, _CacheEntry]) -> None:
     doc = {"version": _CACHE_VERSION, "entries": entries}
     try:
         atomic_write(path / CACHE_FILE, json.dumps(doc, separators=(",", ":")).encode())

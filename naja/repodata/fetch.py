@@ -15,20 +15,22 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from naja.bounded import DEFAULT_MAX_BYTES, decode_body
-from naja.errors import (  # re-exported: callers catch them as fetch.NotFoundError etc.
-    ChannelError,
-    HTTPStatusError,
-    InsecureRedirectError,
-    LimitError,
-    NotFoundError,
-    first_line,
-)
+from naja.errors import ChannelError, InsecureRedirectError, LimitError, first_line
+from naja.errors import HTTPStatusError as HTTPStatusError  # re-exported: callers catch fetch.HTTPStatusError
+from naja.errors import NotFoundError as NotFoundError  # re-exported: callers catch fetch.NotFoundError
 from naja.types.channel import redact_url
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
+    import urllib3
+    from typing_extensions import Self
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import BaseHTTPResponse
+
     from naja.net.settings import NetworkSettings
 
 ProgressCallback = Callable[[str, int, "int | None"], None]
@@ -143,10 +145,10 @@ def get(
     raise ChannelError(f"{label}: {last} ({shown}), after {tries} attempts")
 
 
-_retry_class: Any = None
+_retry_class: type[urllib3.Retry] | None = None
 
 
-def retry_policy(max_redirects: int = MAX_REDIRECTS) -> Any:
+def retry_policy(max_redirects: int = MAX_REDIRECTS) -> urllib3.Retry:
     """urllib3 ``Retry`` for one request: no automatic retries (callers count theirs and redact their
     messages), at most ``max_redirects`` redirects, and never from https to http (the reason of the
     ``MaxRetryError`` is then an ``InsecureRedirectError``). Shared with ``naja.package.download``."""
@@ -156,13 +158,17 @@ def retry_policy(max_redirects: int = MAX_REDIRECTS) -> Any:
     if _retry_class is None:
 
         class _NoDowngradeRetry(urllib3.Retry):
-            def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[override]
+            def increment(
+                self, method: str | None = None, url: str | None = None, response: BaseHTTPResponse | None = None,
+                error: Exception | None = None, _pool: ConnectionPool | None = None,
+                _stacktrace: TracebackType | None = None,
+            ) -> Self:
                 location = response.get_redirect_location() if response is not None else None
-                if location and getattr(_pool, "scheme", "") == "https":
+                if location and _pool is not None and _pool.scheme == "https":
                     target = urllib.parse.urljoin(url or "", location)
                     if urllib.parse.urlsplit(target).scheme.lower() != "https":
                         reason = InsecureRedirectError(f"refusing redirect from https to {redact_url(target)}")
-                        raise urllib3.exceptions.MaxRetryError(_pool, url or "", reason)  # type: ignore[arg-type]
+                        raise urllib3.exceptions.MaxRetryError(_pool, url or "", reason)
                 return super().increment(method, url, response, error, _pool, _stacktrace)
 
         _retry_class = _NoDowngradeRetry
@@ -239,9 +245,9 @@ def _request_once(
         if progress is not None:
             progress(label, done, done)
         complete = True
-        if sink is not None:
-            return Response(status, hdrs, b"", sink)
-        return Response(status, hdrs, out.getvalue())  # type: ignore[union-attr]
+        if isinstance(out, io.BytesIO):  # no ``sink``: the body is in memory
+            return Response(status, hdrs, out.getvalue())
+        return Response(status, hdrs, b"", sink)
     finally:
         if not complete:
             # an unread body would poison the pooled connection; draining it could take forever
@@ -251,7 +257,7 @@ def _request_once(
 
 
 @contextlib.contextmanager
-def _body_sink(sink: Path | None) -> Iterator[Any]:
+def _body_sink(sink: Path | None) -> Iterator[IO[bytes]]:
     """Where a body goes: memory, or the file ``sink`` (removed again if the body is not complete)."""
     if sink is None:
         yield io.BytesIO()
@@ -289,16 +295,16 @@ def _get_file(url: str, label: str, limit: int, sink: Path | None = None) -> Res
         with open(path, "rb") as fh, _body_sink(sink) as out:
             for chunk in decode_body(iter(lambda: fh.read(CHUNK), b""), "", limit, f"{label}: {path}"):
                 out.write(chunk)
-        if sink is not None:
-            return Response(200, {}, b"", sink)
-        return Response(200, {}, out.getvalue())
+        if isinstance(out, io.BytesIO):  # no ``sink``: the body is in memory
+            return Response(200, {}, out.getvalue())
+        return Response(200, {}, b"", sink)
     except FileNotFoundError:
         raise NotFoundError(f"{label}: not found at {redact_url(url)}") from None
     except OSError as exc:
         raise ChannelError(f"{label}: cannot read {path}: {exc.strerror}") from None
 
 
-def _lower(headers: Any) -> dict[str, str]:
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 

@@ -199,7 +199,7 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
         if j < n:
             nxt = raws[j]
             if base is not None:  # the value's own address (checked layout: exact)
-                stop = address(id(nxt) + _RAW_BUF_OFFSET).value - base
+                stop = (address(id(nxt) + _RAW_BUF_OFFSET).value or 0) - base
             else:  # value j starts after values i..j-1, keys i+1..j and one separator per record
                 stop = pos + sum(map(len, raws[i:j])) + len(joined) - len(key) + len(keys[j]) + (j - i) * overhead
                 if find(nxt, stop, stop + len(nxt)) != stop:

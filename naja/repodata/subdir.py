@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import msgspec
 
@@ -31,6 +31,12 @@ from naja.repodata import cache, fetch, local_index, shards
 from naja.repodata.cache import RepodataState
 from naja.types.channel import redact_url
 from naja.types.records import PackageRecord
+
+if TYPE_CHECKING:
+    from naja.types.channel import Channel
+
+Source: TypeAlias = "shards.ShardedSubdir | local_index.LocalIndex"
+"""What a ready subdir reads its records from: CEP 16 shards, or the local index of a ``repodata.json``."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class Subdir:
     """A ready subdir: ``load(names)`` gives ``{name: [(fn, record)]}`` with ``fn``/``url``/``channel``/
     ``subdir`` filled in."""
 
-    def __init__(self, channel_base: str, subdir: str, label: str, source: Any, package_base_url: str) -> None:
+    def __init__(self, channel_base: str, subdir: str, label: str, source: Source, package_base_url: str) -> None:
         self.channel = channel_base
         self.subdir = subdir
         self.label = label
@@ -87,12 +93,13 @@ class Subdir:
         return {name: [self._finish(fn, rec) for fn, rec in pairs] for name, pairs in found.items()}
 
     def _load(self, names: list[str]) -> dict[str, list[tuple[str, PackageRecord]]]:
-        if self.sharded:
-            return self._source.load(names)
-        return {n: self._source.records(n) for n in names if n in self._source}
+        source = self._source
+        if isinstance(source, shards.ShardedSubdir):
+            return source.load(names)
+        return {n: source.records(n) for n in names if n in source}
 
     def load_all(self) -> list[PackageRecord]:
-        if self.sharded:
+        if isinstance(self._source, shards.ShardedSubdir):
             return [r for recs in self.load(self.names()).values() for r in recs]
         return [self._finish(fn, rec) for fn, rec in self._source.all_records()]
 
@@ -105,7 +112,7 @@ class Subdir:
         return rec
 
 
-def open_subdir(channel: Any, subdir: str, options: FetchOptions, *, allow_shards: bool = True) -> Subdir | None:
+def open_subdir(channel: Channel, subdir: str, options: FetchOptions, *, allow_shards: bool = True) -> Subdir | None:
     """Fetch/cache one subdir of ``channel`` (a ``naja.types.channel.Channel``); None when the channel has no
     such subdir (HTTP 404 / missing directory)."""
     url = channel.subdir_url(subdir)  # with credentials: for requests only
@@ -161,7 +168,7 @@ def _refetch(url: str, clean: str, label: str, entry: _Entry, options: FetchOpti
         raise RepodataError(f"{label}: {exc}") from None
 
 
-def _reopen(channel: Any, subdir: str, label: str, url: str, clean: str, entry: _Entry,
+def _reopen(channel: Channel, subdir: str, label: str, url: str, clean: str, entry: _Entry,
             options: FetchOptions) -> Subdir:
     from filelock import FileLock
 
@@ -196,7 +203,7 @@ class _Entry:
         return self.directory / f"{self.key}.shards{cache.STATE_SUFFIX}"
 
 
-def _make(channel: Any, subdir: str, label: str, source: Any, package_base: str) -> Subdir:
+def _make(channel: Channel, subdir: str, label: str, source: Source, package_base: str) -> Subdir:
     info_subdir = source.info.get("subdir") if isinstance(source, local_index.LocalIndex) else None
     return Subdir(channel.base_url, info_subdir if isinstance(info_subdir, str) and info_subdir else subdir,
                   label, source, package_base)
@@ -239,13 +246,15 @@ def _fetch_json(
 def _fetch_json_once(
     url: str, clean: str, label: str, entry: _Entry, state: RepodataState | None, options: FetchOptions
 ) -> tuple[RepodataState, local_index.Header | None]:
-    valid = state is not None and state.matches(entry.json)
+    valid = state if state is not None and state.matches(entry.json) else None
     if options.offline:
-        if valid or entry.json.is_file():
-            return (state if valid else cache.state_for_file(entry.json, RepodataState(url=redact_url(clean)))), None
+        if valid is not None:
+            return valid, None
+        if entry.json.is_file():
+            return cache.state_for_file(entry.json, RepodataState(url=redact_url(clean))), None
         raise ChannelError(f"{label}: no cached repodata and --offline is set (run once online first)")
-    if valid and state.is_fresh(options.ttl):
-        return state, None
+    if valid is not None and valid.is_fresh(options.ttl):
+        return valid, None
     with _temp_files(entry) as (download, plain):
         return _download_json(url, clean, label, entry, state, options, download, plain)
 
@@ -279,15 +288,15 @@ def _download_json(
 ) -> tuple[RepodataState, local_index.Header | None]:
     """GET ``repodata.json(.zst)`` into ``download`` (conditionally when ``state`` describes the cached
     file), decompress it into ``plain``, index it, and only then move it into the cache."""
-    valid = state is not None and state.matches(entry.json)
+    valid = state if state is not None and state.matches(entry.json) else None
     zst_known = cache.flag_known(state.has_zst) if state is not None else None
-    cached_variant_zst = bool(valid and state.has_zst and state.has_zst.value)
+    cached_variant_zst = bool(valid is not None and valid.has_zst and valid.has_zst.value)
     conditional: dict[str, str] = {}
-    if valid:
-        if state.etag:
-            conditional["If-None-Match"] = state.etag
-        if state.mod:
-            conditional["If-Modified-Since"] = state.mod
+    if valid is not None:
+        if valid.etag:
+            conditional["If-None-Match"] = valid.etag
+        if valid.mod:
+            conditional["If-Modified-Since"] = valid.mod
     resp = None
     from_zst = False
     has_zst: bool | None = zst_known
@@ -302,14 +311,15 @@ def _download_json(
             has_zst = False
     if resp is None:
         resp = fetch.get(f"{url}/repodata.json", label=label, options=options.http, sink=download,
-                         headers=conditional if valid and not cached_variant_zst else {}, progress=options.progress)
+                         headers=conditional if valid is not None and not cached_variant_zst else {},
+                         progress=options.progress)
     flag = cache.new_flag(has_zst) if has_zst is not None else (state.has_zst if state else None)
-    if resp.status == 304 and not valid:
-        raise ChannelError(f"{label}: the server answered 304 Not Modified to an unconditional request")
     if resp.status == 304:
+        if valid is None:
+            raise ChannelError(f"{label}: the server answered 304 Not Modified to an unconditional request")
         refreshed = msgspec.structs.replace(
-            state, refresh_ns=time.time_ns(), has_zst=flag,
-            cache_control=resp.headers.get("cache-control", state.cache_control),
+            valid, refresh_ns=time.time_ns(), has_zst=flag,
+            cache_control=resp.headers.get("cache-control", valid.cache_control),
         )
         cache.write_state(entry.state, refreshed)
         return refreshed, None
@@ -407,16 +417,16 @@ def _shard_index(
     is cached, so junk is refused with the URL and never kept."""
     limit = min(options.http.max_bytes, bounded.MAX_IN_MEMORY)
     sstate = cache.read_state(entry.shard_state)
-    valid = sstate is not None and sstate.matches(entry.shard_index)
-    if options.offline or (valid and sstate.is_fresh(options.ttl)):
-        if not valid:
+    valid = sstate if sstate is not None and sstate.matches(entry.shard_index) else None
+    if options.offline or (valid is not None and valid.is_fresh(options.ttl)):
+        if valid is None:
             return None
         return shards.decode_index(entry.shard_index.read_bytes(), label, limit)
-    headers = {}
-    if valid and sstate.etag:
-        headers["If-None-Match"] = sstate.etag
-    if valid and sstate.mod:
-        headers["If-Modified-Since"] = sstate.mod
+    headers: dict[str, str] = {}
+    if valid is not None and valid.etag:
+        headers["If-None-Match"] = valid.etag
+    if valid is not None and valid.mod:
+        headers["If-Modified-Since"] = valid.mod
     index_url = f"{url}/{shards.INDEX_NAME}"
     try:
         resp = fetch.get(index_url, label=label, options=options.http, headers=headers, limit=limit)
@@ -425,9 +435,9 @@ def _shard_index(
         return None
     except fetch.HTTPStatusError:
         return None  # 401/403/...: repodata.json will either work or report the problem
-    if resp.status == 304 and valid:
+    if resp.status == 304 and valid is not None:
         cache.write_state(entry.shard_state, msgspec.structs.replace(
-            sstate, refresh_ns=time.time_ns(), cache_control=resp.headers.get("cache-control", sstate.cache_control)))
+            valid, refresh_ns=time.time_ns(), cache_control=resp.headers.get("cache-control", valid.cache_control)))
         return shards.decode_index(entry.shard_index.read_bytes(), label, limit)
     try:
         index = shards.decode_index(resp.body, label, limit)
@@ -451,7 +461,7 @@ def _set_has_shards(entry: _Entry, clean: str, value: bool) -> None:
 
 
 def _open_local(
-    channel: Any, subdir: str, url: str, clean: str, label: str, key: str, options: FetchOptions, allow_shards: bool
+    channel: Channel, subdir: str, url: str, clean: str, label: str, key: str, options: FetchOptions, allow_shards: bool
 ) -> Subdir | None:
     """``file://``: shards read in place if present, else the ``repodata.json`` (or ``.zst``) indexed
     in place; nothing but the index (or a decompressed ``.zst``) is written to the cache."""
@@ -462,8 +472,8 @@ def _open_local(
     shard_index = directory / shards.INDEX_NAME
     json_path = directory / "repodata.json"
     if allow_shards and options.use_shards and shard_index.is_file() and not json_path.is_file():
-        index = shards.decode_index(shard_index.read_bytes(), label, min(options.http.max_bytes, bounded.MAX_IN_MEMORY))
-        sharded = shards.ShardedSubdir(index, label=label, subdir_url=url, clean_subdir_url=clean,
+        decoded = shards.decode_index(shard_index.read_bytes(), label, min(options.http.max_bytes, bounded.MAX_IN_MEMORY))
+        sharded = shards.ShardedSubdir(decoded, label=label, subdir_url=url, clean_subdir_url=clean,
                                        cache_dir=None, options=options.http)
         return _make(channel, subdir, label, sharded, sharded.package_base_url)
     if not json_path.is_file():
