@@ -46,7 +46,7 @@ def decompress(data: bytes) -> bytes | bytearray:
         size = None
     if size is None or size > max(len(data) * _MAX_RATIO, 1 << 20):
         return _decompress(data)
-    dec = ZstdDecompressor()
+    dec: ZstdDecompressor = ZstdDecompressor()
     out = bytearray(size)
     pos = 0
     src = data
@@ -72,7 +72,8 @@ class _Reader(io.RawIOBase):
     def __init__(self, raw: IO[bytes], chunk: int) -> None:
         self._raw = raw
         self._chunk = chunk
-        self._dec = ZstdDecompressor()
+        # annotated: the stubs' ``__new__ -> typing.Self`` reads as Any under mypy's Python 3.10
+        self._dec: ZstdDecompressor = ZstdDecompressor()
         self._eof = False
 
     def readable(self) -> bool:

@@ -119,7 +119,7 @@ def _platforms(given: Sequence[str], paths: Sequence[Path], context: Context) ->
 
 def _file_platforms(paths: Sequence[Path]) -> list[str]:
     """conda-lock's ``platforms:`` key of environment.yml (naja's reader ignores it otherwise)."""
-    from ruamel.yaml import YAMLError
+    from ruamel.yaml.error import YAMLError
 
     from naja import safe_yaml
 

@@ -16,11 +16,16 @@ from naja.errors import NajaError
 from naja.progress import repodata_hook
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsDunderLT
+
     from naja.install.prefix import Revision
+    from naja.types.match_spec import MatchSpec
+    from naja.types.records import PackageRecord
+    from naja.types.version import Version
 
 
 def list_packages(options: Options | None = None, regex: str | None = None, *,
-                  full_name: bool = False, pip: bool = False) -> tuple[Path, list[Any]]:
+                  full_name: bool = False, pip: bool = False) -> tuple[Path, list[PackageRecord]]:
     """The installed records of the target prefix whose name matches ``regex`` (a search, or the
     whole name with ``full_name``); with ``pip``, also what pip installed (channel ``pypi``), sorted
     by name among them, as micromamba 2."""
@@ -29,7 +34,7 @@ def list_packages(options: Options | None = None, regex: str | None = None, *,
     from naja.install.journal import recover
 
     recover(prefix)  # a killed transaction is rolled back before we look
-    records = prefix_object(prefix).installed()
+    records: list[PackageRecord] = list(prefix_object(prefix).installed())
     if pip:
         from naja.install.pip_records import pip_records
 
@@ -52,13 +57,13 @@ def revisions(options: Options | None = None) -> list[Revision]:
     return prefix_object(context.target_prefix(must_exist=True)).history.revisions()
 
 
-def _version_key(rec: Any) -> Any:
+def _version_key(rec: PackageRecord) -> tuple[Version, int, int]:
     from naja.types import version
 
     return (version.Version(rec.version), rec.build_number, rec.timestamp_ms)
 
 
-def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> list[Any]:
+def _remote_records(context: Context, specs: list[MatchSpec], *, recursive: bool) -> list[PackageRecord]:
     """Records for ``specs`` from the channels: only the names asked for (and, with ``recursive``,
     what they reach); a wildcard name needs every record of each subdir."""
     channels = context.channels()
@@ -67,7 +72,7 @@ def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> l
     from naja import repodata
 
     if any("*" in s.name for s in specs):
-        out: list[Any] = []
+        out: list[PackageRecord] = []
         for ch in channels:
             errors: list[NajaError] = []
             for subdir in (context.platform, "noarch"):
@@ -86,13 +91,14 @@ def _remote_records(context: Context, specs: list[Any], *, recursive: bool) -> l
                                  progress=repodata_hook())
 
 
-def search(specs: Sequence[str], options: Options | None = None, *, local: bool = False) -> list[Any]:
+def search(specs: Sequence[str], options: Options | None = None, *, local: bool = False) -> list[PackageRecord]:
     """Records matching any of ``specs`` in the channels (or the prefix with ``local``), newest
     first per name."""
     context = Context.from_options(options or Options())
     match_specs = parse_specs(specs, context.channel_config)
     if not match_specs:
         raise NajaError("give a spec to search for, e.g. 'numpy>=1.26' or 'num*'")
+    pool: Sequence[PackageRecord]
     if local:
         pool = prefix_object(context.target_prefix(must_exist=True)).installed()
     else:
@@ -102,18 +108,20 @@ def search(specs: Sequence[str], options: Options | None = None, *, local: bool 
     return found
 
 
-def _neg(key: tuple[Any, ...]) -> tuple[Any, ...]:
+def _neg(key: tuple[Version, int, int]) -> tuple[_Reverse, ...]:
     return tuple(_Reverse(k) for k in key)
 
 
 class _Reverse:
+    """A sort key that orders ``value`` the other way round (newest first without negating versions)."""
+
     __slots__ = ("value",)
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: SupportsDunderLT[Any]) -> None:
         self.value = value
 
     def __lt__(self, other: _Reverse) -> bool:
-        return other.value < self.value
+        return bool(other.value < self.value)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Reverse) and other.value == self.value
@@ -123,18 +131,18 @@ class _Reverse:
 class DepNode:
     """One node of a ``repoquery --tree`` answer."""
 
-    record: Any
+    record: PackageRecord
     children: list[DepNode] = field(default_factory=list)
     seen: bool = False  # already shown higher up the tree (cycles, diamonds)
 
 
-def _pool(context: Context, specs: list[Any], remote: bool) -> tuple[list[Any], bool]:
+def _pool(context: Context, specs: list[MatchSpec], remote: bool) -> tuple[Sequence[PackageRecord], bool]:
     if remote:
         return _remote_records(context, specs, recursive=True), True
     return prefix_object(context.target_prefix(must_exist=True)).installed(), False
 
 
-def _best(pool: list[Any], spec: Any) -> Any | None:
+def _best(pool: Sequence[PackageRecord], spec: MatchSpec) -> PackageRecord | None:
     matches = [r for r in pool if spec.match(r)]
     if not matches:
         return None
@@ -188,7 +196,7 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
     target = _best(pool, ms)
     from naja.types import match_spec as ms_mod
 
-    by_dep: dict[str, list[Any]] = {}
+    by_dep: dict[str, list[PackageRecord]] = {}
     for rec in pool:
         for dep in rec.depends:
             try:
@@ -204,7 +212,7 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
 
     def expand(node: DepNode) -> None:
         users = by_dep.get(node.record.name, [])
-        best: dict[str, Any] = {}
+        best: dict[str, PackageRecord] = {}
         for u in users:
             if u.name not in best or _version_key(u) > _version_key(best[u.name]):
                 best[u.name] = u
@@ -221,8 +229,8 @@ def whoneeds(spec: str, options: Options | None = None, *, remote: bool = False,
     return top
 
 
-def flatten(node: DepNode) -> list[Any]:
-    out: list[Any] = []
+def flatten(node: DepNode) -> list[PackageRecord]:
+    out: list[PackageRecord] = []
     seen: set[str] = set()
 
     def walk(n: DepNode) -> None:
@@ -281,7 +289,7 @@ def info(options: Options | None = None) -> dict[str, Any]:
     }
 
 
-def _one_spec(spec: str, context: Context) -> Any:
+def _one_spec(spec: str, context: Context) -> MatchSpec:
     """The one match spec ``depends``/``whoneeds`` query (an empty one is a usage error, not a bug)."""
     from naja.errors import InvalidMatchSpec
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("auth", help="store or erase credentials for a host",
                               description="Login or logout of a given host (micromamba's authentication.json).")
     sub = p.add_subparsers(dest="auth_command", metavar="SUBCOMMAND", parser_class=type(p))

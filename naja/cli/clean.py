@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_general, options_from_args
 
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("clean", help="clean the package and repodata caches",
                               description="Remove cached repodata, unused packages, tarballs or lock files.")
     add_general(p)

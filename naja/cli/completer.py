@@ -34,7 +34,7 @@ def complete(words: list[str]) -> list[str]:
         return []
     from naja.cli.parser import build_parser
 
-    parser = build_parser(None)
+    parser: argparse.ArgumentParser = build_parser(None)
     for word in words[:-1]:
         parser = _subcommands(parser).get(word, parser)
     last = words[-1]

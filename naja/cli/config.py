@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_general, add_prefix, options_from_args
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from naja.cli.parser import Subparsers
 
 
 def _target(q: argparse.ArgumentParser) -> None:
@@ -14,7 +20,7 @@ def _target(q: argparse.ArgumentParser) -> None:
     g.add_argument("--file", dest="rc_target_file", metavar="FILE", help="this rc file")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("config", help="show or edit the configuration",
                               description="Show or edit the configuration (.condarc/.mambarc).")
     sub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", parser_class=type(p))
@@ -97,7 +103,7 @@ def _pairs(key: str, values: list[str]) -> list[tuple[str, list[str]]]:
     return list(out.items())
 
 
-def _rc(args: argparse.Namespace):  # -> Path
+def _rc(args: argparse.Namespace) -> Path:
     from naja import api
 
     return api.rc_target(options_from_args(args), env=args.rc_env, system=args.rc_system,
@@ -126,7 +132,7 @@ def run_list(args: argparse.Namespace) -> int:
     values = api.config_list(options, args.keys, all_keys=args.all_keys)
     sources = api.config_value_sources(options) if args.sources else {}
     if args.json:
-        doc = {"values": values}
+        doc: dict[str, object] = {"values": values}
         if args.sources:
             doc["sources"] = {k: list(sources.get(k, ())) for k in values}
             doc["rc_files"] = api.config_sources(options)

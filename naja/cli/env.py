@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import (
     add_force_reinstall,
@@ -14,8 +15,12 @@ from naja.cli.common import (
     options_from_args,
 )
 
+if TYPE_CHECKING:
+    from naja.api.envs import EnvInfo
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("env", help="manage environments", description="Manage environments.")
     sub = p.add_subparsers(dest="env_command", metavar="SUBCOMMAND", parser_class=type(p))
     no_subcommand(p)
@@ -64,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     register_env_config(sub)
 
 
-def print_envs(args: argparse.Namespace, envs: list) -> int:
+def print_envs(args: argparse.Namespace, envs: list[EnvInfo]) -> int:
     from naja.cli import output
 
     if getattr(args, "json", False):

@@ -6,9 +6,16 @@ Engineer F's ``naja/cli/env.py`` calls :func:`register_env_config` with the ``en
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_prefix, no_subcommand
 from naja.cli.output import print_json
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from naja.api.shell import Target
+    from naja.cli.parser import Subparsers
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:
@@ -16,7 +23,7 @@ def _add_target(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
 
-def register_env_config(env_subparsers: argparse._SubParsersAction) -> None:
+def register_env_config(env_subparsers: Subparsers) -> None:
     """Add ``config vars {list,set,unset}`` under ``naja env``."""
     config = env_subparsers.add_parser("config", help="configure an environment (its variables)")
     config_sub = config.add_subparsers(dest="env_config_command", metavar="SUBCOMMAND")
@@ -40,13 +47,13 @@ def register_env_config(env_subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_unset)
 
 
-def _target(args: argparse.Namespace):
+def _target(args: argparse.Namespace) -> Target:
     from naja.api import shell as api
 
     return api.Target(prefix=args.prefix, name=args.name)
 
 
-def _reactivate_hint(prefix) -> None:
+def _reactivate_hint(prefix: Path) -> None:
     import os
 
     if os.environ.get("CONDA_PREFIX") and os.path.abspath(os.environ["CONDA_PREFIX"]) == str(prefix):

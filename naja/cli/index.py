@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_general
 
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("index", help="build repodata for a local channel directory",
                               description="Write <subdir>/repodata.json (+ .zst and CEP-16 shards) for "
                                           "every subdir of DIR that holds packages.")

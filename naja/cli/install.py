@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_force_reinstall, add_install, options_from_args, plan_retrying
 
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("install", help="install packages in an environment",
                               description="Install packages in an environment (default: the active one).")
     add_install(p)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_general, add_prefix, options_from_args
 
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("list", help="list the packages in an environment",
                               description="List installed packages whose name matches REGEX.")
     add_general(p)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_channels, add_general, options_from_args
 
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "lock", help="solve an environment file for several platforms into conda-lock.yml",
         description="Solve environment files once per platform (with that platform's virtual packages) "

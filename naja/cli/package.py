@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_general, no_subcommand
 
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("package", help="extract, create or convert package archives",
                               description="Work on .conda and .tar.bz2 package archives.")
     sub = p.add_subparsers(dest="package_command", metavar="SUBCOMMAND", parser_class=type(p))

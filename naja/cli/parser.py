@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import TypeAlias
 
 # Command modules in help order. ``shell`` and ``run`` are registered when present.
 COMMANDS = (
@@ -34,11 +35,16 @@ class Parser(argparse.ArgumentParser):
         return parser.prog
 
 
+# What each command module's ``register`` receives: the subparsers of a ``Parser`` (a string, as
+# argparse's class is generic only in typeshed, not at run time).
+Subparsers: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
 # Commands registered by another command's module.
 ALIASES = {"uninstall": "remove", "activate": "shell", "deactivate": "shell"}
 
 
-def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> Parser:
     """The parser; given ``argv`` naming a known command, only that command's module is loaded
     (every command's options cost startup time), else all of them (help, errors)."""
     from naja.cli.main import version_string

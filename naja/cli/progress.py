@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 from naja import progress as hooks
 from naja.cli.output import format_size
@@ -28,6 +28,17 @@ Mode = Literal["bars", "lines", "off"]
 Kind = Literal["repodata", "packages"]
 
 DEFAULT_INTERVAL = 5.0
+
+
+class _Bar(Protocol):
+    """The part of a tqdm bar used here (tqdm ships no type information)."""
+
+    n: float
+    total: float | None
+
+    def update(self, n: float = 1) -> bool | None: ...
+    def close(self) -> None: ...
+    def set_description_str(self, desc: str | None = None, refresh: bool = True) -> None: ...
 
 
 @dataclass
@@ -39,7 +50,7 @@ class _Transfer:
     done: int = 0
     total: int | None = None
     end: float | None = None
-    bar: Any = None  # a tqdm bar in ``bars`` mode
+    bar: _Bar | None = None  # in ``bars`` mode
 
 
 @dataclass
@@ -93,7 +104,7 @@ class Session:
         self._lock = threading.RLock()
         self._phases: dict[Kind, _Phase] = {"repodata": _Phase(), "packages": _Phase()}
         self._channels: Mapping[str, str] = {}
-        self._extract: Any = None
+        self._extract: _Bar | None = None
         self._extracted = 0
         self._to_extract = 0
 
@@ -182,16 +193,18 @@ class Session:
             t.bar.close()
             t.bar = None
 
-    def _bar(self, desc: str, total: int | None, *, unit: str) -> Any:
-        from tqdm import tqdm
+    def _bar(self, desc: str, total: int | None, *, unit: str) -> _Bar:
+        from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs, and types-tqdm is no dependency
 
         common: dict[str, Any] = {"file": self.stream, "mininterval": 0.1, **_size(self.stream)}
         if unit == "B":
             shape = "{l_bar}{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}, {rate_fmt}]" if total else None
-            return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1000, leave=False,
-                        bar_format=shape, **common)
-        return tqdm(total=total, desc=desc, unit=f" {unit}", leave=True,
-                    bar_format="{desc} {bar} {n_fmt}/{total_fmt} " + unit, **common)
+            bar: _Bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1000, leave=False,
+                             bar_format=shape, **common)
+            return bar
+        bar = tqdm(total=total, desc=desc, unit=f" {unit}", leave=True,
+                   bar_format="{desc} {bar} {n_fmt}/{total_fmt} " + unit, **common)
+        return bar
 
     def _write(self, line: str) -> None:
         if self.mode == "bars":

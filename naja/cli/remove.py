@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_channels, add_general, add_link, add_prefix, add_prune_deps, options_from_args
 
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("remove", aliases=["uninstall"], help="remove packages from an environment",
                               description="Remove packages (and what only they needed) from an environment.")
     add_general(p)

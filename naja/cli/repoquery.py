@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_channels, add_general, add_prefix, options_from_args
+
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
 
 def add_query_options(p: argparse.ArgumentParser, *, search: bool = False) -> None:
@@ -19,7 +23,7 @@ def add_query_options(p: argparse.ArgumentParser, *, search: bool = False) -> No
     p.add_argument("--remote", action="store_true", help="query the channels")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("repoquery", help="find packages and analyse their dependencies",
                               description="Query channels or the installed environment.")
     sub = p.add_subparsers(dest="query", metavar="QUERY", required=True,
@@ -74,17 +78,17 @@ def run(args: argparse.Namespace) -> int:
         output.print_json({"query": {"query": args.specs[0], "type": args.query}, "result": result})
         return 0
     if args.tree:
-        def label(rec: object, seen: bool = False) -> str:
-            r = rec  # type: ignore[assignment]
-            text = f"{r.name}[{r.version}]" if r.version else r.name  # type: ignore[attr-defined]
+        def label(n: api.DepNode, seen: bool = False) -> str:
+            r = n.record
+            text = f"{r.name}[{r.version}]" if r.version else r.name
             return text + (" (already visited)" if seen else "")
 
-        lines = [label(node.record)]
+        lines = [label(node)]
 
         def add(n: api.DepNode, indent: str) -> None:
             for i, c in enumerate(n.children):
                 last = i == len(n.children) - 1
-                lines.append(f"{indent}{'└── ' if last else '├── '}{label(c.record, c.seen)}")
+                lines.append(f"{indent}{'└── ' if last else '├── '}{label(c, c.seen)}")
                 add(c, indent + ("    " if last else "│   "))
 
         add(node, "")

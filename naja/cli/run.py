@@ -4,9 +4,13 @@ CMD ARGS…`` and ``naja ps list|stop``. Everything after CMD is CMD's own."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "run", help="run a command inside an environment",
         description="Run CMD with the environment activated (activate.d scripts included). The exit "

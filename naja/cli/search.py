@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     from naja.cli.repoquery import add_query_options
 
     p = subparsers.add_parser("search", help="search packages in channels (as repoquery search)",

@@ -12,6 +12,14 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from naja.api.shell import InitResult, Target
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
 SHELL_HELP = ("bash, zsh, posix (sh, dash), fish, powershell, xonsh, csh (tcsh), nu or cmd.exe "
               "(default: guessed from the parent process)")
@@ -20,23 +28,22 @@ SHELL_HELP = ("bash, zsh, posix (sh, dash), fish, powershell, xonsh, csh (tcsh),
 def _add_options(p: argparse.ArgumentParser, *, sub: bool) -> None:
     """The options ``shell`` and each of its subcommands share. On a subcommand their default is
     SUPPRESS, so a value given before the subcommand is not reset by the subcommand's parser."""
-    d = {"default": argparse.SUPPRESS} if sub else {}
-    flag = {"default": argparse.SUPPRESS} if sub else {"default": False}
-    p.add_argument("-s", "--shell", metavar="SHELL", help=SHELL_HELP, **d)
+    d = argparse.SUPPRESS if sub else None  # None: argparse's own default when none is given
+    flag = argparse.SUPPRESS if sub else False
+    p.add_argument("-s", "--shell", metavar="SHELL", help=SHELL_HELP, default=d)
     g = p.add_argument_group("prefix options")
-    g.add_argument("-r", "--root-prefix", metavar="PATH", help="root prefix (default: $NAJA_ROOT_PREFIX)", **d)
-    g.add_argument("-p", "--prefix", metavar="PATH", help="path of the target environment", **d)
-    g.add_argument("-n", "--name", metavar="NAME", help="name of the target environment", **d)
+    g.add_argument("-r", "--root-prefix", metavar="PATH", help="root prefix (default: $NAJA_ROOT_PREFIX)", default=d)
+    g.add_argument("-p", "--prefix", metavar="PATH", help="path of the target environment", default=d)
+    g.add_argument("-n", "--name", metavar="NAME", help="name of the target environment", default=d)
     o = p.add_argument_group("general options")
-    o.add_argument("-y", "--yes", action="store_true", help="answer yes (nothing to confirm here)", **flag)
-    o.add_argument("-q", "--quiet", action="store_true", help="less output", **flag)
-    o.add_argument("-v", "--verbose", action="count", help="more output", **({"default": argparse.SUPPRESS}
-                                                                          if sub else {"default": 0}))
-    o.add_argument("--json", action="store_true", help="print one JSON document on stdout", **flag)
-    o.add_argument("--dry-run", action="store_true", help="show what would change, change nothing", **flag)
+    o.add_argument("-y", "--yes", action="store_true", help="answer yes (nothing to confirm here)", default=flag)
+    o.add_argument("-q", "--quiet", action="store_true", help="less output", default=flag)
+    o.add_argument("-v", "--verbose", action="count", help="more output", default=argparse.SUPPRESS if sub else 0)
+    o.add_argument("--json", action="store_true", help="print one JSON document on stdout", default=flag)
+    o.add_argument("--dry-run", action="store_true", help="show what would change, change nothing", default=flag)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     shell = subparsers.add_parser(
         "shell", help="shell hook, init and activation scripts",
         description="Generate shell hooks and activation code; with no subcommand, start a shell "
@@ -78,19 +85,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     completer.set_defaults(func=_cmd_completer)
 
 
-def _api():
+def _target(args: argparse.Namespace) -> Target:
     from naja.api import shell as api
 
-    return api
-
-
-def _target(args: argparse.Namespace):
-    return _api().Target(prefix=getattr(args, "prefix", None), name=getattr(args, "name", None),
+    return api.Target(prefix=getattr(args, "prefix", None), name=getattr(args, "name", None),
                          name_or_prefix=getattr(args, "prefix_or_name", None))
 
 
 def _shell(args: argparse.Namespace) -> str:
-    return _api().resolve_shell(getattr(args, "shell", None))
+    from naja.api import shell as api
+
+    return api.resolve_shell(getattr(args, "shell", None))
 
 
 def _emit(text: str) -> int:
@@ -106,8 +111,10 @@ def _json(doc: object) -> int:
 
 
 def _cmd_hook(args: argparse.Namespace) -> int:
+    from naja.api import shell as api
+
     shell = _shell(args)
-    text = _api().hook_script(shell, getattr(args, "root_prefix", None))
+    text = api.hook_script(shell, getattr(args, "root_prefix", None))
     if args.json:
         return _json({"operation": "shell_hook", "context": {"shell_type": shell}, "actions": {"print": text},
                       "success": True})
@@ -115,7 +122,8 @@ def _cmd_hook(args: argparse.Namespace) -> int:
 
 
 def _cmd_activate(args: argparse.Namespace) -> int:
-    api = _api()
+    from naja.api import shell as api
+
     if args.write:
         path = api.write_activate_script(_shell(args), _target(args), getattr(args, "root_prefix", None))
         if args.json:
@@ -127,14 +135,18 @@ def _cmd_activate(args: argparse.Namespace) -> int:
 
 
 def _cmd_deactivate(args: argparse.Namespace) -> int:
-    return _emit(_api().deactivate_script(_shell(args), getattr(args, "root_prefix", None)))
+    from naja.api import shell as api
+
+    return _emit(api.deactivate_script(_shell(args), getattr(args, "root_prefix", None)))
 
 
 def _cmd_reactivate(args: argparse.Namespace) -> int:
-    return _emit(_api().reactivate_script(_shell(args), getattr(args, "root_prefix", None)))
+    from naja.api import shell as api
+
+    return _emit(api.reactivate_script(_shell(args), getattr(args, "root_prefix", None)))
 
 
-def _report_init(result, verb: str, args: argparse.Namespace) -> None:
+def _report_init(result: InitResult, verb: str, args: argparse.Namespace) -> None:
     files = [str(p) for p in result.root_files]
     if args.json:
         _json({"success": True, "shell": result.shell, "rc_file": str(result.rc_file) if result.rc_file else None,
@@ -148,7 +160,8 @@ def _report_init(result, verb: str, args: argparse.Namespace) -> None:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    api = _api()
+    from naja.api import shell as api
+
     shell = _shell(args)
     if args.dry_run:
         rc, block = api.init_preview(shell, getattr(args, "root_prefix", None))
@@ -164,12 +177,16 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_deinit(args: argparse.Namespace) -> int:
-    _report_init(_api().deinit_shell(_shell(args), getattr(args, "root_prefix", None)), "removed", args)
+    from naja.api import shell as api
+
+    _report_init(api.deinit_shell(_shell(args), getattr(args, "root_prefix", None)), "removed", args)
     return 0
 
 
 def _cmd_reinit(args: argparse.Namespace) -> int:
-    results = _api().reinit_shells(getattr(args, "root_prefix", None))
+    from naja.api import shell as api
+
+    results = api.reinit_shells(getattr(args, "root_prefix", None))
     for result in results:
         _report_init(result, "wrote", args)
     if not results and not args.json:
@@ -179,7 +196,8 @@ def _cmd_reinit(args: argparse.Namespace) -> int:
 
 def _cmd_subshell(args: argparse.Namespace) -> int:
     """Bare ``naja shell [-n|-p]``: start the user's shell inside the environment."""
-    api = _api()
+    from naja.api import shell as api
+
     program = os.environ.get("SHELL") or ("cmd.exe" if os.name == "nt" else "/bin/sh")
     if args.shell:
         program = {"posix": "sh", "powershell": "pwsh", "csh": "tcsh"}.get(api.resolve_shell(args.shell),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from naja.cli.common import add_force_reinstall, add_install, add_prune_deps, options_from_args, plan_retrying
 
+if TYPE_CHECKING:
+    from naja.cli.parser import Subparsers
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("update", help="update packages in an environment",
                               description="Update the given packages, or every package with --all.")
     add_install(p)

@@ -269,7 +269,7 @@ def _spawn(command: list[str], popen_env: dict[str, str], cwd: str | os.PathLike
     devnull = subprocess.DEVNULL
     streams = {s: (None if s in attach else devnull) for s in _STREAMS}
     pending: list[int] = []
-    child: list[subprocess.Popen] = []
+    child: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, _frame: object) -> None:
         if signum == signal.SIGINT and _terminal_sent_sigint():

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from naja import safe_json
 from naja.config.load import load_config
@@ -102,7 +103,8 @@ def _state_path(prefix: str | os.PathLike[str]) -> Path:
     return Path(prefix).joinpath(*STATE_FILE)
 
 
-def _read_json_object(path: Path) -> dict:
+def _read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object as parsed: its values are whatever the file holds (callers check ``env_vars``)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -147,7 +149,7 @@ def check_var_name(name: str) -> None:
         raise ActivationError(f"invalid environment variable name: {name!r}")
 
 
-def _write_state(prefix: Path, state: dict) -> None:
+def _write_state(prefix: Path, state: dict[str, Any]) -> None:
     import json
 
     path = _state_path(prefix)

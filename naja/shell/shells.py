@@ -22,11 +22,15 @@ _MANAGED = "# !! Contents within this block are managed by 'naja shell init' !!"
 
 
 class Shell(Protocol):
-    """What activation needs to know about a shell."""
+    """What activation needs to know about a shell. Its attributes are read-only here, so a class
+    constant (``prompt_var = "PS1"``) or an instance attribute (``Posix``'s name) both provide them."""
 
-    name: str
-    extension: str  # of the activate.d/deactivate.d scripts it sources
-    prompt_var: str | None  # the shell variable holding the prompt, when activation edits it
+    @property
+    def name(self) -> str: ...
+    @property
+    def extension(self) -> str: ...  # of the activate.d/deactivate.d scripts it sources
+    @property
+    def prompt_var(self) -> str | None: ...  # the shell variable holding the prompt, when activation edits it
 
     def quote(self, value: str) -> str: ...
     def export(self, name: str, value: str) -> str: ...
@@ -43,7 +47,7 @@ class Shell(Protocol):
 class _Base:
     """Shared rendering: deactivate.d, unset, prompt, export, activate.d (conda's order)."""
 
-    name: ClassVar[str]
+    name: str  # per instance: ``Posix`` serves bash, zsh and posix
     extension: ClassVar[str]
     prompt_var: ClassVar[str | None] = None
 
