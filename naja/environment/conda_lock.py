@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,9 +76,9 @@ class LockFile(msgspec.Struct, kw_only=True):
         return [c for c in dict.fromkeys(categories) if c not in have]
 
 
-def read_lockfile(path: str | Path) -> LockFile:
+def read_lockfile(path: str | os.PathLike[str]) -> LockFile:
     """Parse a conda-lock v1 file; a malformed one is an ``EnvironmentFileError`` naming it."""
-    from ruamel.yaml import YAMLError
+    from ruamel.yaml.error import YAMLError
 
     from naja import safe_yaml
 

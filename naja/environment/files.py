@@ -114,7 +114,7 @@ def _selector_matches(selector: str, platform: str) -> bool:
 def read_environment_yml(path: str | os.PathLike[str], *, platform: str) -> EnvSpec:
     """CEP 24 environment file: ``name``, ``channels`` (env vars expanded), ``dependencies`` (strings,
     ``{sel(linux): spec}`` selectors, a ``pip:`` list) and ``variables``."""
-    from ruamel.yaml import YAMLError
+    from ruamel.yaml.error import YAMLError
 
     from naja import safe_yaml
 

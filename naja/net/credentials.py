@@ -151,9 +151,10 @@ def read_netrc(env: Mapping[str, str], home: Path) -> tuple[tuple[str, str, str]
         raise ConfigError(f"{path}: invalid netrc file (line {exc.lineno}: {exc.msg})") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    hosts = [(h.lower(), login, password) for h, (login, _acct, password) in parsed.hosts.items()
+    # typeshed types the 3.10 password as optional, but netrc keeps only entries that have one
+    hosts = [(h.lower(), login, password or "") for h, (login, _acct, password) in parsed.hosts.items()
              if h != "default"]
     if "default" in parsed.hosts:
         login, _acct, password = parsed.hosts["default"]
-        hosts.append(("", login, password))
+        hosts.append(("", login, password or ""))
     return tuple(hosts)

@@ -9,13 +9,23 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from naja.errors import ConfigError
+
+if TYPE_CHECKING:
+    import ssl
 
 SYSTEM_STORE = "truststore"
 _SYSTEM_WORDS = frozenset({"<system>", "truststore", "system"})
 _ENV_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+class _ClientCert(TypedDict):
+    """The client-certificate keywords of ``TlsSettings``, resolved once and passed to each branch."""
+
+    client_cert: str | None
+    client_key: str | None
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,7 @@ def resolve(
     return TlsSettings(source="ssl_verify" if configured else "default", **client)
 
 
-def _client(cert: str | None, key: str | None) -> dict[str, str | None]:
+def _client(cert: str | None, key: str | None) -> _ClientCert:
     for value, name in ((cert, "client_ssl_cert"), (key, "client_ssl_cert_key")):
         if value and not os.path.isfile(os.path.expanduser(value)):
             raise ConfigError(f"{name}: {value} does not exist (or is not a file)")
@@ -96,7 +106,7 @@ def _client(cert: str | None, key: str | None) -> dict[str, str | None]:
             "client_key": os.path.expanduser(key) if key else None}
 
 
-def _bundle(path: str, source: str, client: dict[str, str | None]) -> TlsSettings:
+def _bundle(path: str, source: str, client: _ClientCert) -> TlsSettings:
     full = os.path.abspath(os.path.expanduser(path))
     if os.path.isdir(full):
         return TlsSettings(ca_dir=full, source=source, **client)
@@ -105,7 +115,7 @@ def _bundle(path: str, source: str, client: dict[str, str | None]) -> TlsSetting
     raise ConfigError(f"{source}: CA bundle {full} does not exist")
 
 
-def _system_context() -> Any:
+def _system_context() -> ssl.SSLContext:
     """An ``SSLContext`` backed by the operating system's trust store (``truststore``, imported only
     when chosen)."""
     import ssl

@@ -19,9 +19,11 @@ import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
+from typing import cast
 
 from naja.errors import PackageError
-from naja.package.info import json_object, read_json_file
+from naja.package.info import JsonObject, json_object, read_json_file
 from naja.package.streaming import (
     CONDA_FORMAT_VERSION,
     COPY_CHUNK,
@@ -104,7 +106,8 @@ def _generated_info(root: Path, members: list[str]) -> dict[str, bytes]:
         doc = {"paths": entries, "paths_version": 1}
         out["info/paths.json"] = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     else:
-        entries = read_json_file(info / "paths.json").get("paths", [])
+        # the source's own paths.json, trusted as the documented list of entries (as before: not validated)
+        entries = cast("list[JsonObject]", read_json_file(info / "paths.json").get("paths", []))
     if not (info / "files").exists():
         files = [m for m in payload if not (root / m).is_dir() or (root / m).is_symlink()]
         out["info/files"] = "".join(f"{m}\n" for m in files).encode()
@@ -119,10 +122,10 @@ def _generated_info(root: Path, members: list[str]) -> dict[str, bytes]:
     return out
 
 
-def _path_entry(root: Path, rel: str) -> dict:
+def _path_entry(root: Path, rel: str) -> JsonObject:
     full = root / rel
     if full.is_symlink():
-        entry: dict = {"_path": rel, "path_type": "softlink"}
+        entry: JsonObject = {"_path": rel, "path_type": "softlink"}
         target = full.resolve()
         data = target.read_bytes() if target.is_file() else os.readlink(full).encode()
         entry["sha256"] = hashlib.sha256(data).hexdigest()
@@ -232,7 +235,9 @@ class _AtomicOutput:
     def __enter__(self) -> Path:
         return self.tmp
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             os.chmod(self.tmp, 0o644)
             os.replace(self.tmp, self.target)
@@ -265,7 +270,9 @@ class _CondaWriter:
     def __enter__(self) -> _CondaWriter:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if exc_type is not None:
                 return

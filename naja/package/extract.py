@@ -157,7 +157,7 @@ class _Extractor:
     # Order is kept where it matters: every directory, link and repeated name waits for the
     # writes queued before it (drain), so no write can go through a name made later.
 
-    def _queue(self, rel: str, path: str, data: bytes, mode: int, mtime: int) -> None:
+    def _queue(self, rel: str, path: str, data: bytes, mode: int, mtime: float) -> None:
         self._batch.append((rel, path, data, mode, mtime))
         self._queued.add(rel)
         self._batch_bytes += len(data)
@@ -326,11 +326,11 @@ class _Extractor:
                         sha.update(chunk)
             return None if sha is None else sha.hexdigest()
         stream = tf.fileobj
-        if stream.tell() != member.offset_data:  # type: ignore[union-attr]
-            stream.seek(member.offset_data)  # type: ignore[union-attr]
+        if stream.tell() != member.offset_data:
+            stream.seek(member.offset_data)
         left = member.size
         while left > 0:
-            chunk = stream.read(min(left, COPY_CHUNK))  # type: ignore[union-attr]
+            chunk = stream.read(min(left, COPY_CHUNK))
             if not chunk:
                 raise tarfile.ReadError("unexpected end of data")
             _write_all(fd, chunk)
@@ -404,7 +404,7 @@ class _Extractor:
             self._check_symlink(rel, rel)
 
 
-_Pending = tuple[str, str, bytes, int, int]  # (rel, full path, data, mode, mtime)
+_Pending = tuple[str, str, bytes, int, float]  # (rel, full path, data, mode, mtime: pax may give a fraction)
 #: ``{path: (size, mtime_ns, sha256)}`` of the regular files an extraction wrote
 Digests = dict[str, tuple[int, int, str]]
 _BatchResult = tuple[list[_Pending], Digests]  # (names found taken, digests of the files written)
@@ -443,9 +443,9 @@ def _ancestors(rel_dir: str) -> Iterator[str]:
 def _read_data(tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     """A small member's bytes straight from the tar stream."""
     stream = tf.fileobj
-    if stream.tell() != member.offset_data:  # type: ignore[union-attr]
-        stream.seek(member.offset_data)  # type: ignore[union-attr]
-    data = stream.read(member.size) if member.size else b""  # type: ignore[union-attr]
+    if stream.tell() != member.offset_data:
+        stream.seek(member.offset_data)
+    data = stream.read(member.size) if member.size else b""
     if len(data) != member.size:
         raise tarfile.ReadError("unexpected end of data")
     return data

@@ -11,12 +11,17 @@ import os
 import tarfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeAlias
 
 from naja import safe_json
 from naja.errors import PackageError
 from naja.package.streaming import archive_kind, normalize_relpath, open_conda, open_tar_bz2
 from naja.types.archive import CONDA_EXT
 from naja.types.package_metadata import paths_from_legacy
+
+# A parsed JSON object as read: its keys are known to be strings, its values are checked by whoever
+# reads a field (package metadata is not validated as a whole here).
+JsonObject: TypeAlias = dict[str, object]
 
 
 def read_info_files(archive: str | os.PathLike[str], relpaths: Iterable[str]) -> dict[str, bytes]:
@@ -63,7 +68,7 @@ def read_info_file(archive: str | os.PathLike[str], relpath: str) -> bytes:
     return found[relpath]
 
 
-def json_object(where: object, relpath: str, data: bytes) -> dict:
+def json_object(where: object, relpath: str, data: bytes) -> JsonObject:
     """``data`` parsed as a JSON object, else a `PackageError` naming ``where`` and ``relpath``."""
     try:
         value = safe_json.loads(data)
@@ -74,12 +79,12 @@ def json_object(where: object, relpath: str, data: bytes) -> dict:
     return value
 
 
-def read_index_json(archive: str | os.PathLike[str]) -> dict:
+def read_index_json(archive: str | os.PathLike[str]) -> JsonObject:
     """``info/index.json`` of the package, parsed."""
     return json_object(archive, "info/index.json", read_info_file(archive, "info/index.json"))
 
 
-def read_paths_json(archive: str | os.PathLike[str]) -> dict:
+def read_paths_json(archive: str | os.PathLike[str]) -> JsonObject:
     """``info/paths.json``, or for old packages one synthesized from info/files, has_prefix, no_link."""
     found = read_info_files(
         archive, ["info/paths.json", "info/files", "info/has_prefix", "info/no_link"]
@@ -95,7 +100,7 @@ def read_paths_json(archive: str | os.PathLike[str]) -> dict:
     )
 
 
-def read_json_file(path: Path) -> dict:
+def read_json_file(path: Path) -> JsonObject:
     """A JSON object from a file (e.g. an extracted package's ``info/index.json``), as a `PackageError`
     naming the file when it is missing, unreadable or not one."""
     try:

@@ -20,12 +20,15 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from naja import safe_json
 from naja.errors import PackageError
 from naja.package.tar_header import FastTarInfo
 from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT, archive_suffix
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 CONDA_FORMAT_VERSION = 2
 
@@ -103,9 +106,10 @@ class _CappedReader(io.RawIOBase):
             )
         return data
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer)  # any writable buffer, as ``RawIOBase`` allows (tarfile only reads)
+        data = self.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
 
@@ -182,8 +186,7 @@ class CondaLayout:
             cap = max(MIN_STREAM_CAP, zi.file_size * MAX_EXPANSION_RATIO)
         with self.zf.open(zi) as raw, _zstd_reader(raw) as zst:
             capped = _CappedReader(zst, cap, self.archive, zi.filename)
-            with tarfile.open(fileobj=capped, mode="r|", bufsize=_TAR_BUFSIZE,  # type: ignore[call-overload]
-                              tarinfo=FastTarInfo) as tf:
+            with tarfile.open(fileobj=capped, mode="r|", bufsize=_TAR_BUFSIZE, tarinfo=FastTarInfo) as tf:
                 yield tf
 
 
@@ -219,8 +222,7 @@ def open_tar_bz2(archive: Path) -> Iterator[tarfile.TarFile]:
         with open(archive, "rb") as fh, bz2.BZ2File(fh) as bz:
             cap = max(MIN_STREAM_CAP, size * MAX_EXPANSION_RATIO)
             capped = _CappedReader(bz, cap, archive, "tar.bz2 stream")
-            with tarfile.open(fileobj=capped, mode="r|", bufsize=_TAR_BUFSIZE,  # type: ignore[call-overload]
-                              tarinfo=FastTarInfo) as tf:
+            with tarfile.open(fileobj=capped, mode="r|", bufsize=_TAR_BUFSIZE, tarinfo=FastTarInfo) as tf:
                 yield tf
     except PackageError:
         raise

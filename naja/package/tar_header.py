@@ -27,8 +27,10 @@ class FastTarInfo(tarfile.TarInfo):
 
     __slots__ = ()
 
+    # ``tarfile`` passes the ``bytes`` it read; the fast path hashes a slice of ``buf``, which a
+    # ``bytearray`` (allowed by the base signature) would not support: the narrower type says so.
     @classmethod
-    def frombuf(cls, buf: bytes, encoding: str, errors: str) -> tarfile.TarInfo:
+    def frombuf(cls, buf: bytes, encoding: str, errors: str) -> FastTarInfo:  # type: ignore[override]
         kind = buf[156:157]
         if len(buf) != tarfile.BLOCKSIZE or kind not in _FAST_TYPES or any(
             buf[i] >= 0o200 for i in _NUMBER_STARTS

@@ -82,9 +82,9 @@ def check(
         if ms is None:
             problems.append(f"invalid pin {s!r}")
             continue
-        have = by_name.get(ms.name)
-        if have is not None and not ms.match(have):
-            problems.append(f"pinned {s}, but {have.dist_name} is installed")
+        pinned = by_name.get(ms.name)
+        if pinned is not None and not ms.match(pinned):
+            problems.append(f"pinned {s}, but {pinned.dist_name} is installed")
     for name in absent:
         if name in by_name:
             problems.append(f"{name} should have been removed, but {by_name[name].dist_name} is installed")

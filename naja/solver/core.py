@@ -27,10 +27,16 @@ conflict/time budget bounds a search.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.errors import SolverLimitError
 from naja.solver.pool import Pool
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from naja.solver._spec import MatchSpec
+    from naja.types.records import PackageRecord
 
 UNSET = 2
 _RESCALE = 1e100  # activities above this are scaled down (with the increment) to stay finite
@@ -168,7 +174,7 @@ class Search:
             self._assign(la, level[lb >> 1], ci)
         return None
 
-    def add_requirement(self, parent: int, dep: str, cands: tuple[int, ...], origin: tuple[Any, ...]) -> int | None:
+    def add_requirement(self, parent: int, dep: str | MatchSpec, cands: tuple[int, ...], origin: tuple[Any, ...]) -> int | None:
         self._grow()
         ci = len(self.clauses)
         conflict = self.add_clause([2 * parent + 1, *[2 * u for u in cands]], origin)
@@ -188,7 +194,7 @@ class Search:
     def encode(self, v: int) -> int | None:
         """Add the clauses of candidate v's dependencies and constraints (once)."""
         pool = self.pool
-        rec = pool.records[v]
+        rec: PackageRecord = pool.records[v]  # type: ignore[assignment]  # a candidate: never the root's None
         conflict = None
         neg = 2 * v + 1
         for dep in pool.depends(v):
@@ -439,7 +445,7 @@ class Search:
                 f"{time.monotonic() - self._started:.1f} s (limits: {self.max_conflicts} conflicts, "
                 f"{self.time_limit:g} s); constrain the request further (e.g. pin versions)")
         level = self.level
-        lits = self.clauses[ci]
+        lits: Sequence[int] = self.clauses[ci]
         top = max(level[lit >> 1] for lit in lits)
         if top == 0:
             raise Unsolvable(ci)

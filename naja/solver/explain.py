@@ -162,7 +162,7 @@ class _Printer:
         roots = sorted({self.root_of[w] for w in partners if w in self.root_of})
         if roots:
             return ", ".join(f"{r} (requested)" if "(installed" not in r else r for r in roots)
-        by: dict[str, list[str]] = {}
+        by: dict[str, list[int]] = {}
         for w in sorted(partners):
             if w in self.required_by:
                 dep, parent = self.required_by[w]

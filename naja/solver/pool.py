@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from naja.errors import InvalidSpec
 from naja.solver._spec import MatchSpec, Version
@@ -22,7 +21,7 @@ _SPEC_FIELDS = ("build", "build_number", "channel", "subdir", "md5", "sha256", "
                 "track_features", "license")
 
 
-def spec_is_version_only(ms: Any) -> bool:
+def spec_is_version_only(ms: MatchSpec) -> bool:
     """True when a spec constrains only name and version: its matches can be decided per version."""
     exact = getattr(ms, "is_version_only", None)
     if isinstance(exact, bool):
@@ -88,19 +87,19 @@ class Pool:
         self.var_allowed: list[bool] = [True]
         self.var_installed: list[bool] = [False]
         self.name_range: dict[str, tuple[int, int]] = {}
-        self._specs: dict[str, Any] = {}
+        self._specs: dict[str, MatchSpec] = {}
         self._matches: dict[str, tuple[int, ...]] = {}
         self._highest: dict[str, tuple[Version, bool] | None] = {}
 
     # -- specs -------------------------------------------------------------------------------
-    def spec(self, text: str) -> Any:
+    def spec(self, text: str) -> MatchSpec:
         """Parse a dependency string once per solve (raises ``InvalidSpec``)."""
         ms = self._specs.get(text)
         if ms is None:
             ms = self._specs[text] = MatchSpec(text)
         return ms
 
-    def try_spec(self, text: str) -> Any:
+    def try_spec(self, text: str) -> MatchSpec | None:
         """Like ``spec`` but None for a dependency string that does not parse: a record carrying
         one can never be installed, rather than failing the whole solve."""
         try:
@@ -111,7 +110,8 @@ class Pool:
     def depends(self, v: int) -> list[str]:
         """The dependencies of candidate v: python 2/3 gains ``pip`` when the task asks for it and
         the channels carry pip (as micromamba: a channel without pip keeps an installable python)."""
-        rec = self.records[v]
+        # v is a candidate (>= 1): only the root's slot 0 holds None (no run-time check on this hot path)
+        rec: PackageRecord = self.records[v]  # type: ignore[assignment]
         deps = rec.depends
         if self._add_pip and rec.name == "python" and rec.version[:2] in ("2.", "3.") and self.known_name(
                 "pip") and not any(
@@ -303,7 +303,7 @@ class Pool:
         return result
 
     # -- spec → candidates -------------------------------------------------------------------
-    def matches(self, text: str, ms: Any = None) -> tuple[int, ...]:
+    def matches(self, text: str, ms: MatchSpec | None = None) -> tuple[int, ...]:
         """Variables of the candidates matching a spec, in preference order (cached per string)."""
         hit = self._matches.get(text)
         if hit is not None:
@@ -325,7 +325,7 @@ class Pool:
                 if strict and not allowed[v]:
                     continue
                 if vs is not None:
-                    ver = versions[v]
+                    ver: Version = versions[v]  # type: ignore[assignment]  # a candidate's, never the root's
                     ok = verdict.get(ver)
                     if ok is None:
                         ok = verdict[ver] = vs.match(ver)

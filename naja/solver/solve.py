@@ -3,8 +3,6 @@ the final environment."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from naja.errors import UnsatisfiableError
 from naja.solver._spec import MatchSpec
 from naja.solver.core import Search, Unsolvable
@@ -14,11 +12,11 @@ from naja.types.match_spec import spec_name
 from naja.types.records import PackageRecord
 
 
-def _spec(s: object) -> Any:
+def _spec(s: object) -> MatchSpec:
     return s if isinstance(s, MatchSpec) else MatchSpec(str(s))
 
 
-def _removal_set(task: SolverTask, installed: dict[str, PackageRecord], remove: list[Any]) -> set[str]:
+def _removal_set(task: SolverTask, installed: dict[str, PackageRecord], remove: list[MatchSpec]) -> set[str]:
     """Names to remove: the requested ones plus, transitively, installed packages that need them."""
     removed = {ms.name for ms in remove if ms.name in installed}
     asked = set(removed)
@@ -81,8 +79,11 @@ def solve(task: SolverTask) -> list[PackageRecord]:
         message, text, data = explain(search, exc.clause)
         raise UnsatisfiableError(message, text, data) from None
 
-    solved = {pool.records[v].name: pool.records[v] for v in true_vars}
-    solved = {n: r for n, r in solved.items() if not n.startswith("__")}
+    solved: dict[str, PackageRecord] = {}
+    for v in true_vars:  # candidates only: the root (0, no record) is never among them
+        rec = pool.records[v]
+        if rec is not None and not rec.name.startswith("__"):
+            solved[rec.name] = rec
     if task.no_deps:
         result = {n: r for n, r in installed.items() if n not in removed}
         for name in requested_names:
@@ -102,9 +103,9 @@ def _encode_request(
     search: Search,
     pool: Pool,
     task: SolverTask,
-    specs: list[Any],
-    updates: list[Any],
-    pins: list[Any],
+    specs: list[MatchSpec],
+    updates: list[MatchSpec],
+    pins: list[MatchSpec],
     installed: dict[str, PackageRecord],
     removed: set[str],
     requested_names: set[str],
