@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import example_channel as shared_example_channel
-from tests.support.micromamba import install_micromamba, path_env
+from tests.support.micromamba import install_micromamba, path_env, require_client
 
-conda_lock = pytest.importorskip("conda_lock")
+conda_lock = require_client("conda_lock")
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ import pytest
 
 from tests.clients.test_clients import client, run
 from tests.support.cli import example_channel as shared_example_channel
-from tests.support.micromamba import install_micromamba, path_env
+from tests.support.micromamba import install_micromamba, path_env, require_client
 
-pytest.importorskip("hatch_conda")
-pytest.importorskip("metaflow")
+require_client("hatch_conda")
+require_client("metaflow")
 
 pytestmark = pytest.mark.slow
 

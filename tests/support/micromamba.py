@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from tests.support.cli import REPO, subprocess_env
 
@@ -46,3 +47,18 @@ def mm(bin_dir: Path, *args: str | os.PathLike[str], env: dict[str, str], input:
     """Run ``micromamba ARGS`` (the script under that name) and return the completed process."""
     return subprocess.run([str(bin_dir / name), *map(os.fspath, args)], input=input, capture_output=True,
                           text=True, env=env, timeout=timeout)
+
+
+def require_client(module: str) -> ModuleType:
+    """Import a client from the ``test`` extra: skipped where it is missing, except in CI, where every
+    client must run (``.ci/run`` installs them), so a missing one fails instead of passing silently."""
+    import importlib
+
+    import pytest
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"client {module} is not installed in CI: {exc}", pytrace=False)
+        pytest.skip(f"client {module} is not installed (pip install -e '.[test]')", allow_module_level=True)
