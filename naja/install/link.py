@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from naja.confine import ConfinementError, Root, check_relpath, is_within
+from naja.confine import ConfinementError, Root, is_within
 from naja.errors import PackageError
 from naja.install.noarch_python import python_entry_point_script
 from naja.install.package_plan import PackagePlan, PlannedFile
@@ -487,20 +487,3 @@ class Linker:
             sha256=hashlib.sha256(data).hexdigest(),
             size_in_bytes=len(data),
         )
-
-
-# ----------------------------------------------------------------------------------------- unlinking
-
-
-def remove_paths(prefix: str | os.PathLike[str], rels: Iterable[str], owner: str = "") -> None:
-    """Delete files (links themselves, never their targets) and then the directories they leave
-    empty, through the confinement layer (never the prefix or conda-meta)."""
-    root = Root(prefix)
-    parents: set[str] = set()
-    for rel in rels:
-        rel = check_relpath(rel, owner or str(prefix))
-        if not root.unlink(rel) and root.is_real_dir(rel):
-            parents.add(rel)
-            continue
-        parents.add(rel.rpartition("/")[0])
-    root.rmdir_empty(parents)

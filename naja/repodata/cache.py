@@ -18,7 +18,6 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
@@ -169,9 +168,3 @@ def _size(files: list[Path]) -> int:
         with contextlib.suppress(OSError):
             total += f.stat().st_size
     return total
-
-
-def state_to_dict(state: RepodataState) -> dict[str, Any]:
-    """The state as the JSON object its sidecar holds (fields at their default left out)."""
-    plain: dict[str, Any] = msgspec.to_builtins(state)  # a Struct encodes as an object
-    return plain
