@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from naja import safe_json
 from naja.confine import rmtree
 from naja.errors import CacheLockTimeout, NajaError, PackageError
 from naja.fs import atomic_write, remove_path, tree_size
 from naja.package.download import Downloader, DownloadRequest, ProgressCallback, file_digest
+from naja.package.info import read_json_file_or_none
 from naja.package.verify import SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
 from naja.types.archive import PACKAGE_EXTENSIONS, strip_archive_suffix
 from naja.types.channel import redact_url, strip_credentials
@@ -57,14 +57,6 @@ def _is_writable_dir(path: Path) -> bool:
             return False
         probe = probe.parent
     return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
-
-
-def _load_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = safe_json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def record_matches(record: PackageRecord, data: dict[str, Any]) -> bool:
@@ -105,7 +97,7 @@ def tarball_matches(record: PackageRecord, path: Path) -> bool:
 def repodata_record_for(record: PackageRecord, package_dir: Path, tarball: Path | None) -> dict[str, Any]:
     """``info/repodata_record.json``: index.json overlaid with the (possibly patched) repodata record;
     ``depends``/``constrains`` always present; hashes and size computed from the tarball if missing."""
-    data: dict[str, Any] = _load_json(package_dir / "info" / "index.json") or {}
+    data: dict[str, Any] = read_json_file_or_none(package_dir / "info" / "index.json") or {}
     data.update({k: v for k, v in record.to_dict().items() if v not in (None, "")})
     data.setdefault("depends", [])
     data.setdefault("constrains", [])
@@ -251,7 +243,7 @@ class PackageCache:
         dist = strip_archive_suffix(record.fn) if record.fn else record.dist_name
         for d in self.pkgs_dirs:
             candidate = d / dist
-            data = _load_json(candidate / REPODATA_RECORD)
+            data = read_json_file_or_none(candidate / REPODATA_RECORD)
             if data is not None and record_matches(record, data):
                 return candidate
         return None

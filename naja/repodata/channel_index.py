@@ -27,7 +27,7 @@ from naja import safe_json
 from naja.errors import PackageError
 from naja.fs import atomic_write
 from naja.package.download import file_digests
-from naja.package.info import read_info_files
+from naja.package.info import index_json, read_info_json
 from naja.types.archive import CONDA_EXT, PACKAGE_EXTENSIONS, TAR_BZ2_EXT
 
 log = logging.getLogger(__name__)
@@ -174,16 +174,10 @@ def _index_subdir(
 
 def package_record(archive: Path, subdir: str | None = None) -> Record:
     """The repodata record of one archive: info/index.json + md5, sha256, size (+ run_exports)."""
-    wanted = ["info/index.json", "info/run_exports.json"]
-    info = read_info_files(archive, wanted)
-    if "info/index.json" not in info:
-        raise PackageError(f"{archive}: package has no info/index.json")
-    try:
-        index = safe_json.loads(info["info/index.json"])
-        run_exports = safe_json.loads(info["info/run_exports.json"]) if "info/run_exports.json" in info else None
-    except ValueError as exc:
-        raise PackageError(f"{archive}: invalid JSON in info/: {exc}") from exc
-    if not isinstance(index, dict) or not all(index.get(k) is not None for k in ("name", "version", "build")):
+    parsed = read_info_json(archive, ["info/index.json", "info/run_exports.json"])
+    index = index_json(archive, parsed)
+    run_exports = parsed.get("info/run_exports.json")
+    if not all(index.get(k) is not None for k in ("name", "version", "build")):
         raise PackageError(f"{archive}: info/index.json lacks name, version or build")
     try:
         (md5, sha256), size = file_digests(archive, ("md5", "sha256"))
