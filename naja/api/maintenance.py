@@ -37,7 +37,7 @@ def clean(options: Options | None = None, *, index_cache: bool = False, packages
     ``force_pkgs_dirs`` (``-f``) then removes every writable package cache whole. No flag: an empty
     report (micromamba prints "Nothing to do." and succeeds)."""
     context = Context.from_options(options or Options())
-    from naja.package.cache import CacheUseLock
+    from naja.package.pkgs_dirs import CacheUseLock
 
     if not any((index_cache, packages, tarballs, locks, trash, all, force_pkgs_dirs)):
         return CleanReport()
@@ -69,7 +69,7 @@ def user_conda_cache() -> Path:
 
 def _clean(context: Context, dirs: list[Path], *, index_cache: bool, packages: bool, tarballs: bool,
            locks: bool, trash: bool, all: bool) -> CleanReport:
-    from naja.package import cache as pc
+    from naja.package import pkgs_dirs as pc
 
     dry_run = context.options.dry_run
     user_cache = user_conda_cache()

@@ -23,7 +23,8 @@ from naja.errors import EnvironmentFileError, NajaError
 if TYPE_CHECKING:
     from naja.install.prefix import PrefixRecord
     from naja.install.transaction import Transaction, TransactionResult
-    from naja.package.cache import CacheUseLock, PackageCache
+    from naja.package.cache import PackageCache
+    from naja.package.pkgs_dirs import CacheUseLock
     from naja.solver.request import Request
     from naja.solver.solution import Solution
     from naja.types.channel import Channel
@@ -148,7 +149,7 @@ class Plan:
 
 def _hold_caches(context: Context) -> CacheUseLock:
     """A shared hold on the existing writable package caches (a dry run creates none)."""
-    from naja.package.cache import CacheUseLock
+    from naja.package.pkgs_dirs import CacheUseLock
 
     dirs = [d for d in context.pkgs_dirs if d.is_dir() and os.access(d, os.W_OK | os.X_OK)]
     lock = CacheUseLock(dirs, exclusive=False, timeout=context.lock_timeout)

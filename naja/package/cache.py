@@ -1,15 +1,15 @@
-"""The package cache (``pkgs_dirs``), laid out as conda and mamba (≤ 2.5) do so they can share it:
-
-    <pkgs>/urls.txt                 one URL per download; its writability marks a writable cache
-    <pkgs>/<name>-<ver>-<build>.conda|.tar.bz2
-    <pkgs>/<name>-<ver>-<build>/    extracted, with info/repodata_record.json written last
-    <pkgs>/cache/                   repodata cache of older tools (cleaned by ``clean_index_cache``)
+"""Fetching packages into the package cache (``pkgs_dirs``) and finding them there; the directory's
+layout, locks and cleaning are `naja.package.pkgs_dirs`.
 
 Downloads go to the first writable directory; valid packages in any directory (including read-only
-shared ones) are reused. A package is valid when its ``repodata_record.json`` (extracted) or the
-tarball itself matches the record's sha256 (else md5) and size. Each package is handled under a
-per-package file lock (``<pkgs>/.naja-locks/<dist>.lock``) that waits for another process instead
-of failing, so concurrent naja runs sharing a cache never see half-written packages.
+shared ones, conda's and mamba's (≤ 2.5) among them) are reused. A package is valid when its
+``repodata_record.json`` (extracted) or the tarball itself matches the record's sha256 (else md5) and
+size. Each package is handled under a per-package file lock (``<pkgs>/.naja-locks/<dist>.lock``) that
+waits for another process instead of failing, so concurrent naja runs sharing a cache never see
+half-written packages.
+
+A dry run imports this module only to see what is cached: the download code (``hashlib``,
+``concurrent.futures``, ``naja.package.download``) is imported where a package is hashed or fetched.
 """
 
 from __future__ import annotations
@@ -17,46 +17,38 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from naja.confine import rmtree
 from naja.errors import CacheLockTimeout, NajaError, PackageError
-from naja.fs import atomic_write, remove_path, tree_size
-from naja.package.download import Downloader, DownloadRequest, ProgressCallback, file_digest
+from naja.fs import atomic_write
 from naja.package.info import read_json_file_or_none
+from naja.package.pkgs_dirs import (
+    DEFAULT_LOCK_TIMEOUT,
+    LOCK_DIR,
+    URLS_TXT,
+    CacheUseLock,
+    is_writable_dir,
+    package_lock,
+    sweep_temp_dirs,
+    writable_dirs,
+)
 from naja.package.verify import SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
-from naja.types.archive import PACKAGE_EXTENSIONS, strip_archive_suffix
+from naja.types.archive import strip_archive_suffix
 from naja.types.channel import redact_url, strip_credentials
 from naja.types.records import PackageRecord
 
 if TYPE_CHECKING:
+    from filelock import FileLock
+
     from naja.net.settings import NetworkSettings
+    from naja.package.download import Downloader, ProgressCallback
     from naja.package.extract import Digests
 
-URLS_TXT = "urls.txt"
-LOCK_DIR = ".naja-locks"
-CACHE_LOCK = ".naja-cache.lock"  # shared by transactions using the cache, exclusive for clean
 REPODATA_RECORD = "info/repodata_record.json"
-DEFAULT_LOCK_TIMEOUT = 600.0
-
-
-def _is_writable_dir(path: Path) -> bool:
-    """A cache is writable when its ``urls.txt`` is (or could be created)."""
-    urls = path / URLS_TXT
-    if urls.exists():
-        return os.access(urls, os.W_OK) and os.access(path, os.W_OK)
-    probe = path
-    while not probe.exists():
-        if probe.parent == probe:
-            return False
-        probe = probe.parent
-    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
 
 
 def record_matches(record: PackageRecord, data: dict[str, Any]) -> bool:
@@ -79,6 +71,13 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+def _file_digest(path: Path, algorithm: str) -> str:
+    """`naja.package.download.file_digest`, imported once a package is hashed."""
+    from naja.package.download import file_digest
+
+    return file_digest(path, algorithm)
+
+
 def tarball_matches(record: PackageRecord, path: Path) -> bool:
     """Size, then sha256 (or md5) of a cached tarball against the record."""
     try:
@@ -88,9 +87,9 @@ def tarball_matches(record: PackageRecord, path: Path) -> bool:
     if record.size and size != record.size:
         return False
     if record.sha256:
-        return file_digest(path, "sha256") == record.sha256.lower()
+        return _file_digest(path, "sha256") == record.sha256.lower()
     if record.md5:
-        return file_digest(path, "md5") == record.md5.lower()
+        return _file_digest(path, "md5") == record.md5.lower()
     return True
 
 
@@ -107,9 +106,9 @@ def repodata_record_for(record: PackageRecord, package_dir: Path, tarball: Path 
         if not data.get("size"):
             data["size"] = tarball.stat().st_size
         if not data.get("sha256"):
-            data["sha256"] = file_digest(tarball, "sha256")
+            data["sha256"] = _file_digest(tarball, "sha256")
         if not data.get("md5"):
-            data["md5"] = file_digest(tarball, "md5")
+            data["md5"] = _file_digest(tarball, "md5")
     data["fn"] = record.fn or (tarball.name if tarball is not None else data.get("fn", ""))
     for key in ("url", "channel"):  # at rest without credentials, as conda keeps them
         if data.get(key):
@@ -187,6 +186,8 @@ class PackageCache:
         """Made on the first download: its network settings load the proxy, TLS and credential code."""
         with self._downloader_lock:
             if self._downloader is None:
+                from naja.package.download import Downloader
+
                 network = self._network() if callable(self._network) else self._network
                 self._downloader = Downloader(self.download_threads, network=network)
             return self._downloader
@@ -198,7 +199,7 @@ class PackageCache:
         """The first writable pkgs_dir (created, with an empty ``urls.txt``, on first use)."""
         if self._writable is None:
             for d in self.pkgs_dirs:
-                if _is_writable_dir(d):
+                if is_writable_dir(d):
                     try:
                         d.mkdir(parents=True, exist_ok=True)
                         (d / URLS_TXT).touch(exist_ok=True)
@@ -217,7 +218,7 @@ class PackageCache:
         """Hold the cache (shared with other transactions, excluding ``clean``) from the first
         lookup to the last link, so nothing a transaction found in it disappears meanwhile."""
         if self._use_depth == 0:
-            dirs = [self.writable_dir, *(d for d in _writable_dirs(self.pkgs_dirs) if d != self.writable_dir)]
+            dirs = [self.writable_dir, *(d for d in writable_dirs(self.pkgs_dirs) if d != self.writable_dir)]
             self._use = CacheUseLock(dirs, exclusive=False, timeout=self.lock_timeout)
             self._use.acquire()
         self._use_depth += 1
@@ -229,12 +230,9 @@ class PackageCache:
                 self._use.release()
                 self._use = None
 
-    def _lock(self, dist: str) -> Any:
-        import filelock
-
-        lock_dir = self.writable_dir / LOCK_DIR
-        lock_dir.mkdir(exist_ok=True)
-        return filelock.FileLock(str(lock_dir / f"{dist}.lock"), timeout=self.lock_timeout, thread_local=False)
+    def _lock(self, dist: str) -> FileLock:
+        (self.writable_dir / LOCK_DIR).mkdir(exist_ok=True)
+        return package_lock(self.writable_dir, dist, self.lock_timeout)
 
     # -- lookup --------------------------------------------------------------------------------------
 
@@ -298,6 +296,8 @@ class PackageCache:
                 on_extracted(r, path)
             return r.dist_name, path
 
+        from concurrent.futures import ThreadPoolExecutor
+
         errors: list[BaseException] = []
         pool = ThreadPoolExecutor(max_workers=workers)
         interrupted = False
@@ -331,6 +331,8 @@ class PackageCache:
         stale: Path | None = None,
     ) -> Path:
         import filelock
+
+        from naja.package.download import DownloadRequest
 
         if not record.fn or not record.url:
             raise PackageError(f"{record.dist_name}: record has no url/fn to fetch it from")
@@ -449,232 +451,3 @@ class PackageCache:
                 found = d / record.fn
                 break
         return found or (self.writable_dir / record.fn)
-
-
-# --------------------------------------------------------------------------------------------- clean
-
-
-class CacheUseLock:
-    """``<pkgs>/.naja-cache.lock`` on every given cache: shared (``flock(LOCK_SH)``) for
-    transactions, which may run side by side, exclusive for ``clean``, which waits until none runs
-    (and makes them wait while it deletes). Where ``flock`` is missing, exclusive for both."""
-
-    def __init__(self, dirs: Iterable[Path], *, exclusive: bool, timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
-        self.dirs = sorted(set(dirs))
-        self.exclusive = exclusive
-        self.timeout = timeout if timeout > 0 else DEFAULT_LOCK_TIMEOUT
-        self._held: list[Any] = []
-
-    def acquire(self) -> None:
-        try:
-            for d in self.dirs:
-                self._held.append(self._acquire_one(d))
-        except BaseException:
-            self.release()
-            raise
-
-    def _acquire_one(self, d: Path) -> Any:
-        import time
-
-        path = d / CACHE_LOCK
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - no flock (Windows): one user at a time
-            import filelock
-
-            lock = filelock.FileLock(str(path), timeout=self.timeout, thread_local=False)
-            try:
-                lock.acquire()
-            except filelock.Timeout:
-                raise self._timeout(d) from None
-            return lock
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
-        op = (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(fd, op)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    raise self._timeout(d) from None
-                time.sleep(0.02)
-
-    def _timeout(self, d: Path) -> CacheLockTimeout:
-        what = "installs using it" if self.exclusive else "'naja clean' running on it"
-        return CacheLockTimeout(f"package cache {d} stayed locked by {what} (waited {self.timeout:g}s)")
-
-    def release(self) -> None:
-        for held in self._held:
-            if isinstance(held, int):
-                os.close(held)
-            else:  # pragma: no cover - filelock fallback
-                held.release()
-        self._held = []
-
-    def __del__(self) -> None:  # a plan dropped without being executed lets 'clean' go on
-        self.release()
-
-    def __enter__(self) -> CacheUseLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-@dataclass(frozen=True)
-class CleanedItem:
-    path: Path
-    size: int
-
-
-def _writable_dirs(pkgs_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    return [Path(p) for p in pkgs_dirs if Path(p).is_dir() and _is_writable_dir(Path(p))]
-
-
-def _try_lock(pkgs_dir: Path, dist: str) -> Any:
-    """The package's lock if nobody holds it now, else None (so clean never races an install)."""
-    import filelock
-
-    lock_path = pkgs_dir / LOCK_DIR / f"{dist}.lock"
-    if not lock_path.parent.is_dir():
-        return _NullLock()
-    lock = filelock.FileLock(str(lock_path), timeout=0, thread_local=False)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        return None
-    return lock
-
-
-class _NullLock:
-    def release(self) -> None:
-        pass
-
-
-def _clean_locked(pkgs_dir: Path, dist: str, entry: Path, dry_run: bool) -> CleanedItem | None:
-    """Measure and (unless ``dry_run``) delete ``entry`` under its package's lock; None when an install
-    holds that lock."""
-    lock = _try_lock(pkgs_dir, dist)
-    if lock is None:
-        return None
-    try:
-        item = CleanedItem(entry, tree_size(entry))
-        if not dry_run:
-            with contextlib.suppress(OSError):
-                rmtree(entry)
-        return item
-    finally:
-        lock.release()
-
-
-_TEMP_DIR = re.compile(r"^\.(?P<dist>.+)\.[0-9a-f]{8}\.naja-(?:extract|trash)$")
-
-
-def sweep_temp_dirs(pkgs_dir: Path, *, dry_run: bool = False) -> list[CleanedItem]:
-    """Remove the hidden directories an interrupted extraction leaves beside its package
-    (``.<dist>.<hex>.naja-extract``/``-trash``); one whose package lock is held belongs to a running
-    extraction and is left alone."""
-    out: list[CleanedItem] = []
-    try:
-        names = [n for n in os.listdir(pkgs_dir) if n.endswith((".naja-extract", ".naja-trash"))]
-    except OSError:
-        return out
-    for name in names:
-        m = _TEMP_DIR.match(name)
-        if m is None:
-            continue
-        item = _clean_locked(pkgs_dir, m.group("dist"), pkgs_dir / name, dry_run)
-        if item is not None:
-            out.append(item)
-    return out
-
-
-def clean_tarballs(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
-    """Remove downloaded archives (and ``.partial`` leftovers) from the writable caches."""
-    out = []
-    for d in _writable_dirs(pkgs_dirs):
-        for entry in sorted(d.iterdir()):
-            name = entry.name
-            if not entry.is_file():
-                continue
-            if not (name.endswith(PACKAGE_EXTENSIONS) or name.endswith(".partial")):
-                continue
-            item = _clean_locked(d, strip_archive_suffix(name.removesuffix(".partial")), entry, dry_run)
-            if item is not None:
-                out.append(item)
-    return out
-
-
-def linked_dists(prefixes: Iterable[str | os.PathLike[str]]) -> set[str]:
-    """Dist names linked into any of these environments (their ``conda-meta/*.json`` stems)."""
-    out: set[str] = set()
-    for p in prefixes:
-        meta = Path(p) / "conda-meta"
-        try:
-            out.update(f.name[:-5] for f in meta.iterdir() if f.name.endswith(".json"))
-        except OSError:
-            continue
-    return out
-
-
-def clean_extracted(
-    pkgs_dirs: Iterable[str | os.PathLike[str]],
-    prefixes: Iterable[str | os.PathLike[str]],
-    *,
-    dry_run: bool = False,
-) -> list[CleanedItem]:
-    """Remove extracted packages that no known environment links (hard links from an environment
-    would keep the files alive anyway, but the directory is what a relink needs)."""
-    in_use = linked_dists(prefixes)
-    out = []
-    for d in _writable_dirs(pkgs_dirs):
-        for entry in sorted(d.iterdir()):
-            if not entry.is_dir() or entry.name.startswith(".") or entry.name == "cache":
-                continue
-            if not (entry / "info").is_dir() or entry.name in in_use:
-                continue
-            item = _clean_locked(d, entry.name, entry, dry_run)
-            if item is not None:
-                out.append(item)
-    return out
-
-
-def clean_index_cache(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
-    """Remove ``<pkgs>/cache/*`` (repodata caches of conda/mamba that share this directory)."""
-    out = []
-    for d in _writable_dirs(pkgs_dirs):
-        cache = d / "cache"
-        if not cache.is_dir():
-            continue
-        for entry in sorted(cache.iterdir()):
-            out.append(CleanedItem(entry, tree_size(entry)))
-            if not dry_run:
-                remove_path(entry)
-    return out
-
-
-def clean_locks(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
-    """Remove lock files nobody holds (a held lock is left alone)."""
-    import filelock
-
-    out = []
-    for d in _writable_dirs(pkgs_dirs):
-        lock_dir = d / LOCK_DIR
-        if not lock_dir.is_dir():
-            continue
-        for entry in sorted(lock_dir.iterdir()):
-            lock = filelock.FileLock(str(entry), timeout=0, thread_local=False)
-            try:
-                lock.acquire()
-            except filelock.Timeout:
-                continue
-            try:
-                out.append(CleanedItem(entry, 0))
-                if not dry_run:
-                    remove_path(entry)
-            finally:
-                lock.release()
-    return out

@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from naja.package import cache as pc
+from naja.package import pkgs_dirs as pd
 from naja.package.cache import CacheLockTimeout, PackageCache
 from tests.conftest import REPO
 from tests.support.packages import make_channel
@@ -96,8 +97,8 @@ def test_read_only_cache_is_reused_and_writes_go_to_first_writable(tmp_path, cha
     server, recs = channel
     shared = tmp_path / "shared-pkgs"
     PackageCache([shared]).fetch_and_extract([recs["p0-1.0-0.conda"]])
-    real = pc._is_writable_dir
-    monkeypatch.setattr(pc, "_is_writable_dir", lambda p: False if p == shared else real(p))
+    real = pc.is_writable_dir
+    monkeypatch.setattr(pc, "is_writable_dir", lambda p: False if p == shared else real(p))
     cache = PackageCache([shared, tmp_path / "mine"])
     assert cache.writable_dir == tmp_path / "mine"
     out = cache.fetch_and_extract([recs["p0-1.0-0.conda"], recs["p1-1.0-0.conda"]])
@@ -110,8 +111,8 @@ def test_lock_waits_for_the_holder_then_times_out(tmp_path, channel):
     _server, recs = channel
     pkgs = tmp_path / "pkgs"
     rec = recs["p2-1.0-0.conda"]
-    (pkgs / pc.LOCK_DIR).mkdir(parents=True)
-    holder = filelock.FileLock(str(pkgs / pc.LOCK_DIR / "p2-1.0-0.lock"), thread_local=False)
+    (pkgs / pd.LOCK_DIR).mkdir(parents=True)
+    holder = filelock.FileLock(str(pkgs / pd.LOCK_DIR / "p2-1.0-0.lock"), thread_local=False)
     holder.acquire()
     with pytest.raises(CacheLockTimeout, match=r"p2-1\.0-0"):
         PackageCache([pkgs], lock_timeout=0.3).fetch_and_extract([rec])
@@ -156,26 +157,26 @@ def test_clean_helpers(tmp_path, channel):
     (env / "conda-meta").mkdir(parents=True)
     (env / "conda-meta" / "p1-1.0-0.json").write_text("{}")
 
-    dry = pc.clean_extracted([pkgs], [env], dry_run=True)
+    dry = pd.clean_extracted([pkgs], [env], dry_run=True)
     assert sorted(i.path.name for i in dry) == ["p0-1.0-0", "p2-1.0-0", "p3-1.0-0"]
     assert (pkgs / "p0-1.0-0").exists()
-    removed = pc.clean_extracted([pkgs], [env])
+    removed = pd.clean_extracted([pkgs], [env])
     assert sum(i.size for i in removed) > 0
     assert not (pkgs / "p0-1.0-0").exists() and (pkgs / "p1-1.0-0").exists()
 
-    tarballs = pc.clean_tarballs([pkgs])
+    tarballs = pd.clean_tarballs([pkgs])
     assert len(tarballs) == 4 and not list(pkgs.glob("*.conda"))
-    assert [i.path.name for i in pc.clean_index_cache([pkgs])] == ["abcd1234.json"]
+    assert [i.path.name for i in pd.clean_index_cache([pkgs])] == ["abcd1234.json"]
 
-    held = filelock.FileLock(str(pkgs / pc.LOCK_DIR / "p1-1.0-0.lock"), thread_local=False)
+    held = filelock.FileLock(str(pkgs / pd.LOCK_DIR / "p1-1.0-0.lock"), thread_local=False)
     held.acquire()
     try:
-        locks = pc.clean_locks([pkgs])
+        locks = pd.clean_locks([pkgs])
     finally:
         held.release()
     names = {i.path.name for i in locks}
     assert "p0-1.0-0.lock" in names and "p1-1.0-0.lock" not in names
-    assert (pkgs / pc.LOCK_DIR / "p1-1.0-0.lock").exists()
+    assert (pkgs / pd.LOCK_DIR / "p1-1.0-0.lock").exists()
 
 
 def test_from_config_and_offline(tmp_path, channel):
