@@ -57,14 +57,14 @@ if TYPE_CHECKING:
     )
     from naja.api.views import Change, channel_label, list_entry_json, record_json
     from naja.environment.conda_lock import is_lockfile
-    from naja.types.channel import redact_url, strip_credentials
+    from naja.types.url import redact_url, strip_credentials
 
 # Each name is imported on first use (PEP 562): a command loads only the API modules it calls, so
 # that start-up does not pay for configuration editing, environment listing, locking...
 
 _LAZY = {
-    "redact_url": "naja.types.channel",
-    "strip_credentials": "naja.types.channel",
+    "redact_url": "naja.types.url",
+    "strip_credentials": "naja.types.url",
     "is_lockfile": "naja.environment.conda_lock",
     "config_append": "naja.api.configuration",
     "config_describe": "naja.api.configuration",

@@ -65,7 +65,7 @@ def _value(config: Any, key: str) -> Any:
 
 def _redacted(value: Any) -> Any:
     """Values as shown to a user: tokens and passwords in URLs never leave naja (as conda does)."""
-    from naja.types.channel import redact_url
+    from naja.types.url import redact_url
 
     if isinstance(value, str):
         return redact_url(value) if "://" in value or "/t/" in value else value

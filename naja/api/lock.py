@@ -81,7 +81,7 @@ def lock(files: Sequence[str] = (), platforms: Sequence[str] = (), options: Opti
                 pip_skipped.append(p)
         solutions[platform] = _solve_platform(context, platform, spec.specs, spec.channels)
     from naja.environment import conda_lock as lockfile_mod
-    from naja.types.channel import redact_url as redact
+    from naja.types.url import redact_url as redact
 
     lockfile = lockfile_mod.build_lockfile(solutions, [redact(c) for c in channel_names],
                                            sources=[p.name for p in paths])

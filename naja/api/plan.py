@@ -162,7 +162,7 @@ def command_line() -> str:
     argv = [os.path.basename(sys.argv[0]) or "naja", *sys.argv[1:]]
     if argv[0] in ("__main__.py", "-m"):
         argv[0] = "naja"
-    from naja.types.channel import redact_url as redact  # history must not keep a channel's token or password
+    from naja.types.url import redact_url as redact  # history must not keep a channel's token or password
 
     return " ".join(redact(a) if "://" in a or "/t/" in a else a for a in argv)
 

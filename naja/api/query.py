@@ -247,7 +247,7 @@ def flatten(node: DepNode) -> list[PackageRecord]:
 def info(options: Options | None = None) -> dict[str, Any]:
     """What ``naja info`` shows: versions, platform, virtual packages, channels, directories."""
     import naja
-    from naja.types.channel import redact_url
+    from naja.types.url import redact_url
 
     context = Context.from_options(options or Options())
     try:

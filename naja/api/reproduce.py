@@ -16,7 +16,7 @@ from naja.errors import EnvironmentFileError
 
 def explicit_url(record: Any, *, md5: bool = False, sha256: bool = False) -> str:
     """The record's URL without credentials, with ``#sha256:<hex>`` or ``#<md5>`` when asked."""
-    from naja.types.channel import redact_url
+    from naja.types.url import redact_url
 
     url = redact_url(record.url) if record.url else ""
     if sha256 and record.sha256:

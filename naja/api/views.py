@@ -42,7 +42,7 @@ def channel_label(channel: str, config: ChannelConfig | None = None) -> str:
 
         return Channel.from_string(channel, config).canonical_name
     except Exception:  # a URL the channel layer cannot name: show it without credentials
-        from naja.types.channel import strip_credentials
+        from naja.types.url import strip_credentials
 
         return strip_credentials(channel)
 
@@ -72,7 +72,7 @@ def change_rows(changes: Solution, fetch: Iterable[PackageRecord],
 def record_json(rec: PackageRecord) -> dict[str, Any]:
     """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …), without
     credentials."""
-    from naja.types.channel import strip_credentials
+    from naja.types.url import strip_credentials
 
     return {
         "name": rec.name,
@@ -121,7 +121,7 @@ def transaction_json(prefix: Path, *, fetch: Sequence[PackageRecord], link: Sequ
 def list_entry_json(rec: PackageRecord) -> dict[str, Any]:
     """One ``list --json`` entry as libmamba's api/list.cpp writes it; pip rows keep pypi's URL."""
     from naja.install.pip_records import PYPI, PYPI_BASE_URL
-    from naja.types.channel import strip_credentials
+    from naja.types.url import strip_credentials
 
     def url(value: str) -> str:  # records written by older tools may carry credentials
         return PYPI_BASE_URL if value == PYPI else strip_credentials(value)

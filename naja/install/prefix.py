@@ -60,10 +60,10 @@ class PrefixRecord(PackageRecord, kw_only=True, omit_defaults=True, gc=False):
 
 
 def _strip_secrets(data: dict[str, Any]) -> None:
-    """Channel URLs at rest carry no token or password (``naja.types.channel.strip_credentials``)."""
+    """Channel URLs at rest carry no token or password (``naja.types.url.strip_credentials``)."""
     import re
 
-    from naja.types.channel import strip_credentials
+    from naja.types.url import strip_credentials
 
     for key in ("url", "channel"):
         if data.get(key):

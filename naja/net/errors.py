@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from naja.errors import first_line
 from naja.net.tls import TlsSettings, untrusted_hint
-from naja.types.channel import redact_url
+from naja.types.url import redact_url
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def localize(paths: Sequence[str], options: HttpOptions) -> list[str]:
 
 def _download(url: str, options: HttpOptions, index: int) -> str:
     from naja.repodata import fetch
-    from naja.types.channel import redact_url
+    from naja.types.url import redact_url
 
     response = fetch.get(url, label=f"-f {redact_url(url)}", options=options)
     target = _directory() / str(index) / _file_name(url)

@@ -98,7 +98,7 @@ def _make_pool(tls: TlsSettings, proxy: str, kwargs: dict[str, Any]) -> Any:
         return urllib3.PoolManager(**options)
     clean, userinfo = split_proxy_credentials(proxy)
     if not clean.startswith(("http://", "https://")):
-        from naja.types.channel import redact_url
+        from naja.types.url import redact_url
 
         raise ConfigError(f"unsupported proxy {redact_url(proxy)}: only http:// and https:// proxies are supported")
     headers = urllib3.make_headers(proxy_basic_auth=userinfo) if userinfo else None

@@ -38,8 +38,8 @@ from naja.package.pkgs_dirs import (
 )
 from naja.package.verify import SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
 from naja.types.archive import strip_archive_suffix
-from naja.types.channel import redact_url, strip_credentials
 from naja.types.records import PackageRecord
+from naja.types.url import redact_url, strip_credentials
 
 if TYPE_CHECKING:
     from filelock import FileLock

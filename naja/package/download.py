@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from naja.bounded import decode_body
 from naja.errors import ChannelError, DownloadError, LimitError
-from naja.types.channel import redact_url
+from naja.types.url import redact_url
 
 if TYPE_CHECKING:
     from naja.net.settings import NetworkSettings

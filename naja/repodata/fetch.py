@@ -21,7 +21,7 @@ from naja.bounded import DEFAULT_MAX_BYTES, decode_body
 from naja.errors import ChannelError, InsecureRedirectError, LimitError, first_line
 from naja.errors import HTTPStatusError as HTTPStatusError  # re-exported: callers catch fetch.HTTPStatusError
 from naja.errors import NotFoundError as NotFoundError  # re-exported: callers catch fetch.NotFoundError
-from naja.types.channel import redact_url
+from naja.types.url import redact_url
 
 if TYPE_CHECKING:
     from types import TracebackType

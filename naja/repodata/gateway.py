@@ -20,9 +20,9 @@ from naja.errors import ChannelError
 from naja.repodata import fetch
 from naja.repodata.local_index import gc_paused
 from naja.repodata.subdir import FetchOptions, Subdir, open_subdir
-from naja.types.channel import redact_url
 from naja.types.match_spec import spec_name as dep_name  # re-exported as naja.repodata.dep_name
 from naja.types.records import PackageRecord
+from naja.types.url import redact_url
 
 if TYPE_CHECKING:
     from naja.types.channel import Channel, ChannelConfig

@@ -24,8 +24,8 @@ from naja.errors import ChannelError, LimitError, RepodataError
 from naja.repodata import fetch
 from naja.repodata.cache import SHARDS_DIR, atomic_write
 from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT
-from naja.types.channel import redact_url
 from naja.types.records import PackageRecord
+from naja.types.url import redact_url
 
 INDEX_NAME = "repodata_shards.msgpack.zst"
 MAX_THREADS = 10

@@ -29,8 +29,8 @@ from naja import bounded
 from naja.errors import ChannelError, LimitError, RepodataError
 from naja.repodata import cache, fetch, local_index, shards
 from naja.repodata.cache import RepodataState
-from naja.types.channel import redact_url
 from naja.types.records import PackageRecord
+from naja.types.url import redact_url
 
 if TYPE_CHECKING:
     from naja.types.channel import Channel

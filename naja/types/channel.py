@@ -9,12 +9,13 @@ The rules follow conda (and micromamba's conda-compatible mode):
 * a trailing subdir (``conda-forge/linux-64``) or ``[linux-64,noarch]`` restricts the platforms;
 * ``canonical_name`` is the name relative to the channel alias or a custom channel, the multichannel a
   channel belongs to (``defaults``), or else the base URL.
+
+Splitting, redacting and stripping a URL's credentials is `naja.types.url`.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,7 @@ from typing import Any
 from naja.errors import ChannelError
 from naja.types.archive import PACKAGE_EXTENSIONS
 from naja.types.platform import KNOWN_SUBDIRS, Platform
+from naja.types.url import SplitUrl, has_scheme, is_path, path_to_url, redact_url, split_url
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 DEFAULT_CHANNELS: tuple[str, ...] = (
@@ -38,114 +40,7 @@ _IMPLICIT_CUSTOM_CHANNELS = {
     "pkgs/msys2": "https://repo.anaconda.com",
 }
 _SUBDIRS = frozenset(KNOWN_SUBDIRS)
-_TOKEN_RE = re.compile(r"/t/([^/]+)(?=/|$)")
-_PATH_RE = re.compile(r"^(?:[/~.\\]|[A-Za-z]:[/\\])")
 _BRACKETS_RE = re.compile(r"^(.*)\[([^\[\]]*)\]$")
-_REDACTED = "*****"
-
-
-# --------------------------------------------------------------------------------------------- URLs
-
-
-class _SplitUrl:
-    """A URL with its credentials taken out. ``before`` is where a token sits (``scheme://host/...``)."""
-
-    __slots__ = ("after", "auth", "before", "scheme", "token")
-
-    def __init__(self, scheme: str, auth: str | None, token: str | None, before: str, after: str) -> None:
-        self.scheme = scheme
-        self.auth = auth
-        self.token = token
-        self.before = before  # host and path before the token, no scheme, no auth
-        self.after = after  # path after the token (no leading slash)
-
-    @property
-    def location(self) -> str:
-        """Host and path without credentials or scheme: what conda compares to find a channel's name."""
-        return "/".join(p for p in (self.before, self.after) if p)
-
-    @property
-    def clean(self) -> str:
-        return f"{self.scheme}://{self.location}"
-
-    def with_credentials(self) -> str:
-        host_part = f"{self.auth}@{self.before}" if self.auth else self.before
-        parts = [host_part]
-        if self.token:
-            parts += ["t", self.token]
-        if self.after:
-            parts.append(self.after)
-        return f"{self.scheme}://" + "/".join(parts)
-
-
-def _split_url(url: str) -> _SplitUrl:
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise ChannelError(f"not a URL: {redact_url(url)!r}")
-    scheme = scheme.lower()
-    netloc, slash, path = rest.partition("/")
-    auth = None
-    if "@" in netloc:
-        auth, _, netloc = netloc.rpartition("@")
-        auth = auth or None
-    if scheme != "file":
-        netloc = netloc.lower()
-    path = path.rstrip("/")
-    token = None
-    match = _TOKEN_RE.search("/" + path)
-    if match:
-        token = match.group(1)
-        before_path = path[: match.start()].strip("/")
-        after = path[match.end() :].strip("/")
-    else:
-        before_path, after = path, ""
-    if scheme == "file":
-        # keep the root slash of file:///abs/path in ``before`` so location re-joins correctly
-        before = netloc + "/" + before_path if (slash or before_path) else netloc
-    else:
-        before = "/".join(p for p in (netloc, before_path) if p)
-    return _SplitUrl(scheme, auth, token, before, after)
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any ``/t/<token>`` and ``user:password@`` password replaced by ``*****``."""
-    text = str(url)
-    text = _TOKEN_RE.sub(f"/t/{_REDACTED}", text)
-    scheme, sep, rest = text.partition("://")
-    if sep:
-        netloc, slash, path = rest.partition("/")
-        if "@" in netloc:
-            auth, _, host = netloc.rpartition("@")
-            user, colon, _password = auth.partition(":")
-            auth = f"{user}:{_REDACTED}" if colon else auth
-            text = f"{scheme}://{auth}@{host}{slash}{path}"
-    return text
-
-
-def strip_credentials(url: str) -> str:
-    """``url`` without ``user:password@`` and without its ``/t/<token>`` segment: how a URL is kept at
-    rest (conda-meta, the package cache's ``repodata_record.json``), as conda keeps it. The
-    credentials come back at download time from the configuration and the credential store."""
-    text = _TOKEN_RE.sub("", str(url), count=1)
-    scheme, sep, rest = text.partition("://")
-    if sep:
-        netloc, slash, path = rest.partition("/")
-        if "@" in netloc:
-            text = f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
-    return text
-
-
-def path_to_url(path: str) -> str:
-    """A local path (``~`` expanded, made absolute) as a ``file://`` URL."""
-    from pathlib import Path
-
-    absolute = os.path.abspath(os.path.expanduser(path))
-    return Path(absolute).as_uri()
-
-
-def is_path(text: str) -> bool:
-    """True for text conda treats as a filesystem path (``/x``, ``./x``, ``~/x``, ``C:\\x``)."""
-    return bool(_PATH_RE.match(text))
 
 
 # ---------------------------------------------------------------------------------------- config
@@ -197,23 +92,23 @@ class ChannelConfig:
         return hash(self._key)
 
     @functools.cached_property
-    def _alias(self) -> _SplitUrl:
+    def _alias(self) -> SplitUrl:
         alias = self.channel_alias.strip().rstrip("/")
-        return _split_url(alias if _has_scheme(alias) else f"https://{alias}")
+        return split_url(alias if has_scheme(alias) else f"https://{alias}")
 
     @functools.cached_property
-    def _custom(self) -> dict[str, _SplitUrl]:
+    def _custom(self) -> dict[str, SplitUrl]:
         """Custom channel name -> its full channel URL (name appended as conda does)."""
         merged = {**_IMPLICIT_CUSTOM_CHANNELS, **dict(self.custom_channels)}
-        out: dict[str, _SplitUrl] = {}
+        out: dict[str, SplitUrl] = {}
         for name, location in merged.items():
             name = name.strip("/")
             url = str(location).rstrip("/")
-            if not _has_scheme(url):
+            if not has_scheme(url):
                 url = path_to_url(url) if is_path(url) else f"https://{url}"
             if not url.endswith("/" + name):
                 url = f"{url}/{name}"
-            out[name] = _split_url(url)
+            out[name] = split_url(url)
         return out
 
     @functools.cached_property
@@ -237,14 +132,14 @@ class ChannelConfig:
     def is_multichannel(self, name: str) -> bool:
         return name in self._multichannels
 
-    def _resolve_name_or_url(self, text: str) -> _SplitUrl:
-        if _has_scheme(text):
-            return _split_url(text)
+    def _resolve_name_or_url(self, text: str) -> SplitUrl:
+        if has_scheme(text):
+            return split_url(text)
         if is_path(text):
-            return _split_url(path_to_url(text))
+            return split_url(path_to_url(text))
         return self._resolve_name(text)
 
-    def _resolve_name(self, name: str) -> _SplitUrl:
+    def _resolve_name(self, name: str) -> SplitUrl:
         """A bare channel name (maybe with ``/label/...``) -> its URL, via custom channels or the alias."""
         parts = name.split("/")
         for n in range(len(parts), 0, -1):
@@ -253,16 +148,16 @@ class ChannelConfig:
                 extra = "/".join(parts[n:])
                 if custom.token:  # the token sits before the path: extend what follows it
                     after = "/".join(p for p in (custom.after, extra) if p)
-                    return _SplitUrl(custom.scheme, custom.auth, custom.token, custom.before, after)
+                    return SplitUrl(custom.scheme, custom.auth, custom.token, custom.before, after)
                 before = "/".join(p for p in (custom.before, extra) if p)
-                return _SplitUrl(custom.scheme, custom.auth, None, before, "")
+                return SplitUrl(custom.scheme, custom.auth, None, before, "")
         alias = self._alias
         if alias.token:
             after = "/".join(p for p in (alias.after, name) if p)
-            return _SplitUrl(alias.scheme, alias.auth, alias.token, alias.before, after)
-        return _SplitUrl(alias.scheme, alias.auth, None, "/".join(p for p in (alias.before, name) if p), "")
+            return SplitUrl(alias.scheme, alias.auth, alias.token, alias.before, after)
+        return SplitUrl(alias.scheme, alias.auth, None, "/".join(p for p in (alias.before, name) if p), "")
 
-    def _relative_name(self, split: _SplitUrl) -> str | None:
+    def _relative_name(self, split: SplitUrl) -> str | None:
         """The name of ``split`` relative to a custom channel or the alias, or None if neither."""
         loc = split.location
         best: tuple[int, str] | None = None
@@ -278,7 +173,7 @@ class ChannelConfig:
             return loc[len(aloc) + 1 :]
         return None
 
-    def _names_for(self, split: _SplitUrl) -> tuple[str, str]:
+    def _names_for(self, split: SplitUrl) -> tuple[str, str]:
         """(name, canonical_name) for a clean channel URL, as conda computes them."""
         member = self._multi_members.get(split.location)
         relative = self._relative_name(split)
@@ -291,9 +186,6 @@ class ChannelConfig:
 
 
 DEFAULT_CONFIG = ChannelConfig()
-def _has_scheme(text: str) -> bool:
-    scheme, sep, _ = text.partition("://")
-    return bool(sep) and scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
 
 
 # --------------------------------------------------------------------------------------- channels
@@ -378,7 +270,7 @@ class Channel:
             return text
         config = DEFAULT_CONFIG if config is None else config
         text = str(text).strip()
-        if is_path(text) and not _has_scheme(text):
+        if is_path(text) and not has_scheme(text):
             return _parse(text, config)  # relative paths depend on the cwd: not cached
         return _parse_cached(text, config)
 
@@ -538,10 +430,10 @@ def _parse(text: str, config: ChannelConfig) -> AnyChannel:
     if config.is_multichannel(text):
         return _multichannel(text, platforms, config)
 
-    if _has_scheme(text):
-        split = _split_url(text)
+    if has_scheme(text):
+        split = split_url(text)
     elif is_path(text):
-        split = _split_url(path_to_url(text))
+        split = split_url(path_to_url(text))
     else:
         if any(c.isspace() for c in text) or "://" in text or text.strip("/") != text:
             raise ChannelError(f"invalid channel name {text!r}")
@@ -564,7 +456,7 @@ def _parse(text: str, config: ChannelConfig) -> AnyChannel:
 
     if not split.location.strip("/"):
         raise ChannelError(f"invalid channel {redact_url(text)!r}")
-    clean = _SplitUrl(split.scheme, None, None, split.location, "")
+    clean = SplitUrl(split.scheme, None, None, split.location, "")
     name, canonical = config._names_for(clean)
     return Channel(
         name=name,
@@ -596,7 +488,7 @@ def _multichannel(name: str, platforms: tuple[str, ...] | None, config: ChannelC
     return MultiChannel(name, members, platforms)
 
 
-def _strip_tail(split: _SplitUrl) -> tuple[_SplitUrl, str | None, str | None]:
+def _strip_tail(split: SplitUrl) -> tuple[SplitUrl, str | None, str | None]:
     """Take a package filename and then a subdir off the end of a URL."""
     segments = split.location.split("/")
     package_filename = platform = None
@@ -615,7 +507,7 @@ def _strip_tail(split: _SplitUrl) -> tuple[_SplitUrl, str | None, str | None]:
         before = before[: len(before) - (drop - len(after))]
         after = []
     return (
-        _SplitUrl(split.scheme, split.auth, split.token, "/".join(before), "/".join(after)),
+        SplitUrl(split.scheme, split.auth, split.token, "/".join(before), "/".join(after)),
         package_filename,
         platform,
     )

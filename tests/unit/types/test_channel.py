@@ -13,10 +13,9 @@ from naja.types.channel import (
     Channel,
     ChannelConfig,
     MultiChannel,
-    is_path,
-    redact_url,
     resolve_channels,
 )
+from naja.types.url import is_path, redact_url
 
 CF = "https://conda.anaconda.org/conda-forge"
 
