@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,15 +202,26 @@ def sweep_temp_dirs(pkgs_dir: Path, *, dry_run: bool = False) -> list[CleanedIte
 
 def clean_tarballs(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
     """Remove downloaded archives (and ``.partial`` leftovers) from the writable caches."""
+
+    def archive_dist(entry: Path) -> str | None:
+        name = entry.name
+        if not entry.is_file() or not (name.endswith(PACKAGE_EXTENSIONS) or name.endswith(".partial")):
+            return None
+        return strip_archive_suffix(name.removesuffix(".partial"))
+
+    return _clean_entries(pkgs_dirs, archive_dist, dry_run)
+
+
+def _clean_entries(
+    pkgs_dirs: Iterable[str | os.PathLike[str]], dist_of: Callable[[Path], str | None], dry_run: bool
+) -> list[CleanedItem]:
+    """`_clean_locked` on each entry of the writable caches that ``dist_of`` names a package for
+    (None: not one to clean), in name order."""
     out = []
     for d in writable_dirs(pkgs_dirs):
         for entry in sorted(d.iterdir()):
-            name = entry.name
-            if not entry.is_file():
-                continue
-            if not (name.endswith(PACKAGE_EXTENSIONS) or name.endswith(".partial")):
-                continue
-            item = _clean_locked(d, strip_archive_suffix(name.removesuffix(".partial")), entry, dry_run)
+            dist = dist_of(entry)
+            item = _clean_locked(d, dist, entry, dry_run) if dist is not None else None
             if item is not None:
                 out.append(item)
     return out
@@ -237,17 +248,15 @@ def clean_extracted(
     """Remove extracted packages that no known environment links (hard links from an environment
     would keep the files alive anyway, but the directory is what a relink needs)."""
     in_use = linked_dists(prefixes)
-    out = []
-    for d in writable_dirs(pkgs_dirs):
-        for entry in sorted(d.iterdir()):
-            if not entry.is_dir() or entry.name.startswith(".") or entry.name == "cache":
-                continue
-            if not (entry / "info").is_dir() or entry.name in in_use:
-                continue
-            item = _clean_locked(d, entry.name, entry, dry_run)
-            if item is not None:
-                out.append(item)
-    return out
+
+    def unlinked_dist(entry: Path) -> str | None:
+        if not entry.is_dir() or entry.name.startswith(".") or entry.name == "cache":
+            return None
+        if not (entry / "info").is_dir() or entry.name in in_use:
+            return None
+        return entry.name
+
+    return _clean_entries(pkgs_dirs, unlinked_dist, dry_run)
 
 
 def clean_index_cache(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
