@@ -159,7 +159,7 @@ def _plan(target: PlanTarget, command: str, specs: Sequence[str], build: JobBuil
         # as micromamba, the channel of a 'channel::pkg' spec is searched too, after the others
         channels = context.channels(extra_channels, last=[str(s.channel) for s in match_specs if s.channel])
         plan.channels = channels
-        names = [*match_specs, *(r.name for r in installed), *request.pins,
+        names: list[MatchSpec | str] = [*match_specs, *(r.name for r in installed), *request.pins,
                  *(d.split()[0] for r in archives for d in r.depends)]  # a file's dependencies too
         available = archives + pipeline.load(context, channels, names, allow_none=bool(archives))
     solution = pipeline.solve(context, request, available=available,
