@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from naja.api.context import Context
 from naja.api.options import Options
 from naja.config.locations import expand_path
 from naja.errors import ConfigError
+
+if TYPE_CHECKING:
+    from naja.config.schema import Config, KeyDescription, PlainValue
 
 
 def rc_target(options: Options, *, env: bool = False, system: bool = False, file: str | None = None) -> Path:
@@ -31,20 +34,20 @@ def rc_target(options: Options, *, env: bool = False, system: bool = False, file
     return Path(user_rc_path())
 
 
-def config_set(key: str, value: str, target: Path) -> Any:
+def config_set(key: str, value: str, target: Path) -> object:
     from naja.config.edit import set_value
 
     return set_value(target, key, value)
 
 
-def config_append(key: str, values: list[str], target: Path, *, prepend: bool = False) -> list[Any]:
+def config_append(key: str, values: list[str], target: Path, *, prepend: bool = False) -> list[str]:
     from naja.config import edit
 
     editor = edit.prepend_value if prepend else edit.append_value
     return editor(target, key, values)
 
 
-def config_remove(key: str, values: list[str], target: Path) -> list[Any]:
+def config_remove(key: str, values: list[str], target: Path) -> list[str]:
     from naja.config.edit import remove_value
 
     return remove_value(target, key, values)
@@ -56,14 +59,14 @@ def config_remove_key(key: str, target: Path) -> None:
     remove_key(target, key)
 
 
-def _value(config: Any, key: str) -> Any:
+def _value(config: Config, key: str) -> PlainValue:
     try:
         return _redacted(config.get(key))
     except KeyError:
         raise ConfigError(f"unknown configuration key '{key}' (see 'naja config describe')") from None
 
 
-def _redacted(value: Any) -> Any:
+def _redacted(value: PlainValue) -> PlainValue:
     """Values as shown to a user: tokens and passwords in URLs never leave naja (as conda does)."""
     from naja.types.url import redact_url
 
@@ -76,7 +79,7 @@ def _redacted(value: Any) -> Any:
     return value
 
 
-def config_get(key: str, options: Options | None = None) -> Any:
+def config_get(key: str, options: Options | None = None) -> PlainValue:
     context = Context.from_options(options or Options())
     return _value(context.config, key)
 
@@ -88,7 +91,7 @@ def config_sources(options: Options | None = None) -> list[str]:
 
 
 def config_list(options: Options | None = None, keys: list[str] | None = None, *,
-                all_keys: bool = False) -> dict[str, Any]:
+                all_keys: bool = False) -> dict[str, PlainValue]:
     """The effective values of ``keys`` (default: those some rc file, environment variable or CLI
     option set; every known key with ``all_keys``)."""
     context = Context.from_options(options or Options())
@@ -109,7 +112,7 @@ def config_value_sources(options: Options | None = None) -> dict[str, tuple[str,
     return dict(context.config.sources)
 
 
-def config_describe(keys: list[str] | None = None) -> list[Any]:
+def config_describe(keys: list[str] | None = None) -> list[KeyDescription]:
     """``KeyDescription`` rows (name, type, default, description) for ``keys`` or every key."""
     from naja.config.schema import describe
 
@@ -121,7 +124,7 @@ def config_describe(keys: list[str] | None = None) -> list[Any]:
     return out
 
 
-def config_file_values(target: Path) -> dict[str, Any]:
+def config_file_values(target: Path) -> dict[str, object]:
     """The keys as written in one rc file (``config get --file``); a missing file is an error, as
     micromamba's "RC file does not exist"."""
     from naja.config.load import read_rc_file

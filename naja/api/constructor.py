@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from naja.package.info import JsonObject
 
 
 def split_url(raw: str) -> tuple[str, str, dict[str, str]]:
@@ -21,8 +24,8 @@ def split_url(raw: str) -> tuple[str, str, dict[str, str]]:
     return url, fn, hashes
 
 
-def repodata_record(index: dict[str, Any], cached: dict[str, Any] | None, *, url: str, fn: str,
-                    hashes: dict[str, str], size: int) -> dict[str, Any]:
+def repodata_record(index: JsonObject, cached: JsonObject | None, *, url: str, fn: str,
+                    hashes: dict[str, str], size: int) -> JsonObject:
     """The record micromamba writes: the cached entry's values win (they may carry channel
     patches), ``index.json`` fills the rest; fn/url/channel from the URL; empty track_features
     dropped; depends/constrains always lists."""
@@ -53,7 +56,7 @@ def extract_conda_pkgs(prefix: Path, on_extract: Callable[[str], None] = lambda 
         lines = (pkgs / "urls").read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise NajaError(f"cannot read {pkgs / 'urls'}: {exc.strerror or exc}") from None
-    repodatas: dict[str, dict[str, Any]] = {}
+    repodatas: dict[str, JsonObject] = {}
     for raw in filter(str.strip, lines):
         url, fn, hashes = split_url(raw)
         archive = pkgs / fn
@@ -70,7 +73,8 @@ def extract_conda_pkgs(prefix: Path, on_extract: Callable[[str], None] = lambda 
             except (OSError, ValueError):
                 repodatas[key] = {}
         table = "packages.conda" if fn.endswith(CONDA_EXT) else "packages"
-        cached = repodatas[key].get(table, {}).get(fn)
+        section = repodatas[key].get(table)
+        cached = section.get(fn) if isinstance(section, dict) else None
         record = repodata_record(read_index_json(archive), cached if isinstance(cached, dict) else None,
                                  url=url, fn=fn, hashes=hashes, size=archive.stat().st_size)
         (dest / "info" / "repodata_record.json").write_text(json.dumps(record, indent=4, sort_keys=True))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from naja.api.options import Options
 from naja.config.locations import default_root_prefix, expand_path
@@ -43,9 +43,9 @@ def load_config(options: Options, target_prefix: Path | None = None) -> Config:
     )
 
 
-def _overrides(options: Options) -> dict[str, Any]:
+def _overrides(options: Options) -> dict[str, object]:
     """CLI values that outrank every rc file and environment variable."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     if options.override_channels:
         out["override_channels"] = True
     if options.channel_priority:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from naja.api.context import Context, environments_txt, is_environment, unregister_env
 from naja.api.options import Options
@@ -13,6 +13,22 @@ from naja.api.target import prefix_object
 from naja.api.views import channel_label
 from naja.config.locations import expand_path
 from naja.errors import NajaError, PrefixError
+
+if TYPE_CHECKING:
+    from naja.install.prefix import PrefixRecord
+
+
+class EnvExport(TypedDict, total=False):
+    """``export_env``'s document: ``name``, ``channels``, ``dependencies``, ``pip`` and ``variables``
+    when there are some, ``prefix``; or, for ``explicit``, ``name``, ``prefix`` and ``explicit``."""
+
+    name: str
+    channels: list[str]
+    dependencies: list[str]
+    pip: list[str]
+    variables: dict[str, str]
+    prefix: str
+    explicit: str
 
 
 @dataclass
@@ -60,7 +76,7 @@ def list_envs(options: Options | None = None) -> list[EnvInfo]:
 
 def export_env(options: Options | None = None, *, explicit: bool = False, from_history: bool = False,
                no_build: bool = False, md5: bool = True, channel_subdir: bool = False,
-               sha256: bool = False) -> dict[str, Any]:
+               sha256: bool = False) -> EnvExport:
     """``env export``: a dict with ``name``, ``channels``, ``dependencies`` (a ``pip:`` list for what
     pip installed), ``variables``, ``prefix`` (or the text of an ``@EXPLICIT`` file when ``explicit``,
     with ``#sha256:<hex>`` when ``sha256``, else ``#<md5>`` when ``md5``)."""
@@ -108,7 +124,7 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
             else:
                 dep = f"{r.name}={r.version}" + ("" if no_build else f"={r.build}")
             deps.append(dep)
-    doc: dict[str, Any] = {"name": name, "channels": channels, "dependencies": deps}
+    doc: EnvExport = {"name": name, "channels": channels, "dependencies": deps}
     pip = reproduce.pip_installed(prefix)
     if pip:
         doc["pip"] = pip
@@ -119,7 +135,7 @@ def export_env(options: Options | None = None, *, explicit: bool = False, from_h
     return doc
 
 
-def export_yaml(doc: dict[str, Any]) -> str:
+def export_yaml(doc: EnvExport) -> str:
     from naja.environment import files as env_files
 
     return env_files.environment_yml(doc.get("name"), doc.get("channels", []), doc.get("dependencies", []),
@@ -127,7 +143,7 @@ def export_yaml(doc: dict[str, Any]) -> str:
                                      variables=doc.get("variables") or None)
 
 
-def remove_env(options: Options | None = None) -> tuple[Path, list[Any]]:
+def remove_env(options: Options | None = None) -> tuple[Path, list[PrefixRecord]]:
     """Delete the target environment (never the root prefix) and unregister it. Returns what was in it."""
     context = Context.from_options(options or Options())
     prefix = context.target_prefix(must_exist=True, allow_default=False)

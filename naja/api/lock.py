@@ -12,12 +12,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from naja.api.context import Context
 from naja.api.options import Options
 from naja.errors import EnvironmentFileError, NajaError, UnsatisfiableError, first_line
 from naja.progress import repodata_hook
+
+if TYPE_CHECKING:
+    from naja.types.records import PackageRecord
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +28,26 @@ DEFAULT_FILES = ("environment.yml", "environment.yaml")
 DEFAULT_OUTPUT = "conda-lock.yml"
 
 
+class LockJson(TypedDict):
+    """``LockResult.to_json``'s shape (``naja lock --json``)."""
+
+    success: bool
+    lockfile: str
+    channels: list[str]
+    platforms: dict[str, list[str]]
+    pip_skipped: list[str]
+
+
 @dataclass
 class LockResult:
     """What ``lock`` wrote: the lockfile path and, per platform, the locked records."""
 
     path: Path
-    solutions: dict[str, list[Any]] = field(default_factory=dict)
+    solutions: dict[str, list[PackageRecord]] = field(default_factory=dict)
     channels: list[str] = field(default_factory=list)
     pip_skipped: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> LockJson:
         return {
             "success": True,
             "lockfile": str(self.path),
@@ -64,7 +77,7 @@ def lock(files: Sequence[str] = (), platforms: Sequence[str] = (), options: Opti
     out = Path(output) if output else Path(DEFAULT_OUTPUT)
     from naja.environment import files as env_files
 
-    solutions: dict[str, list[Any]] = {}
+    solutions: dict[str, list[PackageRecord]] = {}
     channel_names: list[str] = []
     pip_skipped: list[str] = []
     for platform in targets:
@@ -137,7 +150,7 @@ def _file_platforms(paths: Sequence[Path]) -> list[str]:
 
 
 def _solve_platform(context: Context, platform: str, specs: Sequence[str], file_channels: Sequence[str]
-                    ) -> list[Any]:
+                    ) -> list[PackageRecord]:
     from naja import repodata, solver
     from naja import virtual_packages as vp
     from naja.api.pipeline import parse_specs

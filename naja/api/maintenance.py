@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from naja.api.context import Context
 from naja.api.options import Options
 from naja.errors import NajaError, PackageError
 from naja.fs import remove_path, tree_size
+
+if TYPE_CHECKING:
+    from naja.package.cache import CleanedItem
 
 
 @dataclass
@@ -79,7 +83,7 @@ def _clean(context: Context, dirs: list[Path], *, index_cache: bool, packages: b
     pkgs_dirs = [str(d) for d in roots]
     report = CleanReport()
 
-    def add(kind: str, items: list[Any]) -> None:
+    def add(kind: str, items: list[CleanedItem]) -> None:
         for item in items:
             report.removed.setdefault(kind, []).append((str(item.path), item.size))
 
@@ -139,7 +143,7 @@ def _mamba_locks(root: Path) -> list[Path]:
     return free
 
 
-def _clean_trash(context: Context, dirs: list[Path], drop: Any) -> None:
+def _clean_trash(context: Context, dirs: list[Path], drop: Callable[[str, Path], None]) -> None:
     """Every ``*.mamba_trash`` (and naja's ``*.naja_trash``) file under the root prefix, as micromamba's
     deep ``clean_trash_files``, and under each known environment outside it and each package cache;
     an environment left with no trash loses its ``conda-meta/mamba_trash.txt`` list."""

@@ -74,7 +74,7 @@ def virtual_packages(context: Context) -> list[PackageRecord]:
     return vp.detect_virtual_packages(platform_mod.Platform(context.platform, strict=False))
 
 
-def load(context: Context, channels: Sequence[Channel], names: Iterable[object], *,
+def load(context: Context, channels: Sequence[Channel], names: Iterable[MatchSpec | str], *,
          allow_none: bool = False) -> list[PackageRecord]:
     """The records reachable from ``names`` (specs or package names) in ``channels``, by priority."""
     from naja import repodata

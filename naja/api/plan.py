@@ -14,10 +14,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from naja.api.context import Context, register_env
-from naja.api.views import Change, change_rows, transaction_json
+from naja.api.views import Change, TransactionJson, change_rows, transaction_json
 from naja.errors import EnvironmentFileError, NajaError
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class Plan:
     def summary_rows(self) -> list[Change]:
         return change_rows(self.changes, self.fetch, self.context.channel_config)
 
-    def to_json(self, *, success: bool = True) -> dict[str, Any]:
+    def to_json(self, *, success: bool = True) -> TransactionJson:
         """micromamba's transaction JSON (see ``naja.api.views.transaction_json``)."""
         download_only = self.context.options.download_only
         return transaction_json(self.prefix, fetch=self.fetch, link=() if download_only else self.to_link,

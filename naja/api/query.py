@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from naja.api.context import Context
 from naja.api.options import Options
@@ -22,6 +22,25 @@ if TYPE_CHECKING:
     from naja.types.match_spec import MatchSpec
     from naja.types.records import PackageRecord
     from naja.types.version import Version
+
+# ``info``'s document: micromamba's keys (with their spaces), in the order ``naja info`` prints them.
+InfoJson = TypedDict("InfoJson", {
+    "libmamba version": str,
+    "micromamba version": str,
+    "naja version": str,
+    "platform": str,
+    "virtual packages": list[str],
+    "channels": list[str],
+    "base environment": str,
+    "root_prefix": str,
+    "environment": str,
+    "env location": str,
+    "envs directories": list[str],
+    "package cache": list[str],
+    "user config files": list[str],
+    "populated config files": list[str],
+    "python version": str,
+})
 
 
 def list_packages(options: Options | None = None, regex: str | None = None, *,
@@ -244,7 +263,7 @@ def flatten(node: DepNode) -> list[PackageRecord]:
     return out
 
 
-def info(options: Options | None = None) -> dict[str, Any]:
+def info(options: Options | None = None) -> InfoJson:
     """What ``naja info`` shows: versions, platform, virtual packages, channels, directories."""
     import naja
     from naja.types.url import redact_url

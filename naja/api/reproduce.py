@@ -8,13 +8,16 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from naja import safe_json
 from naja.errors import EnvironmentFileError
 
+if TYPE_CHECKING:
+    from naja.types.records import PackageRecord
 
-def explicit_url(record: Any, *, md5: bool = False, sha256: bool = False) -> str:
+
+def explicit_url(record: PackageRecord, *, md5: bool = False, sha256: bool = False) -> str:
     """The record's URL without credentials, with ``#sha256:<hex>`` or ``#<md5>`` when asked."""
     from naja.types.url import redact_url
 
@@ -26,7 +29,7 @@ def explicit_url(record: Any, *, md5: bool = False, sha256: bool = False) -> str
     return url
 
 
-def explicit_lines(records: Iterable[Any], *, md5: bool = False, sha256: bool = False) -> list[str]:
+def explicit_lines(records: Iterable[PackageRecord], *, md5: bool = False, sha256: bool = False) -> list[str]:
     """One line per record, dependencies first (CEP 23 says SHOULD be topologically sorted);
     records without a URL (e.g. made by another tool) become a comment, as conda writes them."""
     from naja.install.transaction import topological_order
@@ -40,7 +43,7 @@ def explicit_lines(records: Iterable[Any], *, md5: bool = False, sha256: bool = 
     return lines
 
 
-def check_platform(records: Sequence[Any], platform: str, source: str = "") -> None:
+def check_platform(records: Sequence[PackageRecord], platform: str, source: str = "") -> None:
     """Refuse packages built for another platform (only ``platform`` and ``noarch`` fit)."""
     from naja.types.platform import KNOWN_SUBDIRS
 

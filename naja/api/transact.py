@@ -10,7 +10,7 @@ plans that install exact records without a solve live in ``naja.api.explicit``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from naja.api import pipeline
 from naja.api.explicit import archive_records, exact_specs, is_archive_spec, plan_explicit
@@ -31,14 +31,14 @@ if TYPE_CHECKING:
 JobBuilder = Callable[[Sequence["MatchSpec"], "set[str]"], "list[Job]"]
 
 
-def plan_create(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
+def plan_create(specs: Sequence[str] = (), options: Options | None = None, **kw: object) -> Plan:
     """A new environment holding ``specs`` (an existing one is replaced only with ``-y``)."""
     target = resolve_target(_opts(options, kw), create=True)
     return _plan(target, "create", specs, install_jobs, from_scratch=True)
 
 
 def plan_install(specs: Sequence[str] = (), options: Options | None = None, *, prune: bool = False,
-                 **kw: Any) -> Plan:
+                 **kw: object) -> Plan:
     """``specs`` added to the environment; ``prune`` (``env update --prune``) drops what the
     request does not need, by solving from an empty environment."""
     target = resolve_target(_opts(options, kw), new_base=True)
@@ -46,7 +46,7 @@ def plan_install(specs: Sequence[str] = (), options: Options | None = None, *, p
 
 
 def plan_update(specs: Sequence[str] = (), options: Options | None = None, *, update_all: bool = False,
-                **kw: Any) -> Plan:
+                **kw: object) -> Plan:
     """``specs`` (installed packages), or every package with ``update_all``, at their newest builds."""
     options = _opts(options, kw)
     target = resolve_target(options)
@@ -61,7 +61,7 @@ def plan_update(specs: Sequence[str] = (), options: Options | None = None, *, up
 
 
 def plan_remove(specs: Sequence[str] = (), options: Options | None = None, *, remove_all: bool = False,
-                force: bool = False, **kw: Any) -> Plan:
+                force: bool = False, **kw: object) -> Plan:
     """Remove ``specs`` (and, after a solve, what only they needed). ``remove_all`` empties the
     environment and ``force`` removes exactly the named packages; neither solves."""
     options = _opts(options, kw)
@@ -159,7 +159,7 @@ def _plan(target: PlanTarget, command: str, specs: Sequence[str], build: JobBuil
         # as micromamba, the channel of a 'channel::pkg' spec is searched too, after the others
         channels = context.channels(extra_channels, last=[str(s.channel) for s in match_specs if s.channel])
         plan.channels = channels
-        names = [*match_specs, *(r.name for r in installed), *request.pins,
+        names: list[MatchSpec | str] = [*match_specs, *(r.name for r in installed), *request.pins,
                  *(d.split()[0] for r in archives for d in r.depends)]  # a file's dependencies too
         available = archives + pipeline.load(context, channels, names, allow_none=bool(archives))
     solution = pipeline.solve(context, request, available=available,
@@ -191,14 +191,14 @@ def _plan_remove_exact(specs: Sequence[str], options: Options, *, remove_all: bo
                                   remove_specs=plan.remove_specs))
 
 
-def plan_clone(source: str, options: Options | None = None, **kw: Any) -> Plan:
+def plan_clone(source: str, options: Options | None = None, **kw: object) -> Plan:
     """``create --clone SOURCE``: see ``naja.api.explicit.plan_clone``."""
     from naja.api import explicit
 
     return explicit.plan_clone(source, _opts(options, kw))
 
 
-def plan_revision(revision: int, options: Options | None = None, **kw: Any) -> Plan:
+def plan_revision(revision: int, options: Options | None = None, **kw: object) -> Plan:
     """``install --revision N``: see ``naja.api.explicit.plan_revision``."""
     from naja.api import explicit
 
@@ -208,29 +208,34 @@ def plan_revision(revision: int, options: Options | None = None, **kw: Any) -> P
 # ------------------------------------------------------------------------------- one-call forms
 
 
-def create(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
+def create(specs: Sequence[str] = (), options: Options | None = None, **kw: object) -> Plan:
     return plan_create(specs, options, **kw).execute()
 
 
-def install(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
-    return plan_install(specs, options, **kw).execute()
+def install(specs: Sequence[str] = (), options: Options | None = None, *, prune: bool = False,
+            **kw: object) -> Plan:
+    return plan_install(specs, options, prune=prune, **kw).execute()
 
 
 def update(specs: Sequence[str] = (), options: Options | None = None, *, update_all: bool = False,
-           **kw: Any) -> Plan:
+           **kw: object) -> Plan:
     return plan_update(specs, options, update_all=update_all, **kw).execute()
 
 
-def remove(specs: Sequence[str] = (), options: Options | None = None, **kw: Any) -> Plan:
-    return plan_remove(specs, options, **kw).execute()
+def remove(specs: Sequence[str] = (), options: Options | None = None, *, remove_all: bool = False,
+           force: bool = False, **kw: object) -> Plan:
+    return plan_remove(specs, options, remove_all=remove_all, force=force, **kw).execute()
 
 
-def _opts(options: Options | None, kw: dict[str, Any]) -> Options:
+def _opts(options: Options | None, kw: dict[str, object]) -> Options:
     options = options or Options()
     if kw:
         for key in ("channels", "files", "rc_files"):
-            if key in kw and isinstance(kw[key], (list, str)):
-                kw[key] = (kw[key],) if isinstance(kw[key], str) else tuple(kw[key])
+            value = kw.get(key)
+            if isinstance(value, str):
+                kw[key] = (value,)
+            elif isinstance(value, list):
+                kw[key] = tuple(value)
         options = options.with_(**kw)
     return options
 

@@ -10,12 +10,79 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     from naja.solver.solution import Solution
     from naja.types.channel import ChannelConfig
     from naja.types.records import PackageRecord
+
+
+class _RecordJsonNoarch(TypedDict, total=False):
+    noarch: str
+
+
+class RecordJson(_RecordJsonNoarch):
+    """``record_json``'s shape: a record in micromamba's JSON (``noarch`` only when set)."""
+
+    name: str
+    version: str
+    build: str
+    build_string: str
+    build_number: int
+    channel: str
+    base_url: str
+    platform: str
+    subdir: str
+    dist_name: str
+    fn: str
+    url: str
+    md5: str | None
+    sha256: str | None
+    size: int | None
+    depends: list[str]
+    constrains: list[str]
+    timestamp: int
+    license: str
+    track_features: str
+
+
+class TransactionActions(TypedDict, total=False):
+    """The ``actions`` of micromamba's transaction JSON: the non-empty lists, then ``PREFIX``."""
+
+    FETCH: list[RecordJson]
+    LINK: list[RecordJson]
+    UNLINK: list[RecordJson]
+    PREFIX: str
+
+
+class _TransactionJsonHead(TypedDict, total=False):
+    actions: TransactionActions
+    message: str
+
+
+class TransactionJson(_TransactionJsonHead):
+    """``transaction_json``'s shape: ``actions`` or ``message``, then the three flags."""
+
+    dry_run: bool
+    prefix: str
+    success: bool
+
+
+class ListEntryJson(TypedDict):
+    """One ``list --json`` entry (``list_entry_json``)."""
+
+    base_url: str
+    build_number: int
+    build_string: str
+    channel: str
+    dist_name: str
+    name: str
+    platform: str
+    version: str
+    url: str
+    md5: str
+    sha256: str
 
 
 @dataclass
@@ -69,12 +136,12 @@ def change_rows(changes: Solution, fetch: Iterable[PackageRecord],
     return rows
 
 
-def record_json(rec: PackageRecord) -> dict[str, Any]:
+def record_json(rec: PackageRecord) -> RecordJson:
     """A record the way micromamba's JSON shows it (``build_string``, ``channel``, ``url``, …), without
     credentials."""
     from naja.types.url import strip_credentials
 
-    return {
+    doc: RecordJson = {
         "name": rec.name,
         "version": rec.version,
         "build": rec.build,
@@ -96,29 +163,37 @@ def record_json(rec: PackageRecord) -> dict[str, Any]:
         "timestamp": rec.timestamp_ms,
         "license": rec.license or "",
         "track_features": ",".join(rec.track_features_list),
-        **({"noarch": rec.noarch_kind} if rec.noarch_kind else {}),
     }
+    if rec.noarch_kind:
+        doc["noarch"] = rec.noarch_kind
+    return doc
 
 
 def transaction_json(prefix: Path, *, fetch: Sequence[PackageRecord], link: Sequence[PackageRecord],
                      unlink: Sequence[PackageRecord], create_prefix: bool, dry_run: bool,
-                     success: bool) -> dict[str, Any]:
+                     success: bool) -> TransactionJson:
     """micromamba's transaction JSON (libmamba core/transaction.cpp ``log_json``, api/create.cpp):
     ``actions`` holds FETCH/LINK/UNLINK only when not empty, and PREFIX; a transaction with
     nothing to do has no ``actions`` but a ``message``; then ``dry_run``, ``prefix``, ``success``."""
-    lists = (("FETCH", fetch), ("LINK", link), ("UNLINK", unlink))
-    actions: dict[str, Any] = {key: [record_json(r) for r in recs] for key, recs in lists if recs}
-    doc: dict[str, Any] = {}
+    actions: TransactionActions = {}
+    if fetch:
+        actions["FETCH"] = [record_json(r) for r in fetch]
+    if link:
+        actions["LINK"] = [record_json(r) for r in link]
+    if unlink:
+        actions["UNLINK"] = [record_json(r) for r in unlink]
+    doc: TransactionJson = {"dry_run": dry_run, "prefix": str(prefix), "success": success}
     if actions:
-        doc["actions"] = {**actions, "PREFIX": str(prefix)}
+        actions["PREFIX"] = str(prefix)
+        doc = {"actions": actions, **doc}
     elif create_prefix:  # create without specs
-        doc["actions"] = {"FETCH": [], "PREFIX": str(prefix)}
+        doc = {"actions": {"FETCH": [], "PREFIX": str(prefix)}, **doc}
     else:
-        doc["message"] = "All requested packages already installed"
-    return {**doc, "dry_run": dry_run, "prefix": str(prefix), "success": success}
+        doc = {"message": "All requested packages already installed", **doc}
+    return doc
 
 
-def list_entry_json(rec: PackageRecord) -> dict[str, Any]:
+def list_entry_json(rec: PackageRecord) -> ListEntryJson:
     """One ``list --json`` entry as libmamba's api/list.cpp writes it; pip rows keep pypi's URL."""
     from naja.install.pip_records import PYPI, PYPI_BASE_URL
     from naja.types.url import strip_credentials

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from naja.api import Options, Plan
 
 
 def add_general(p: argparse.ArgumentParser) -> None:
@@ -157,7 +160,7 @@ def add_force_reinstall(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force-reinstall", action="store_true", help="reinstall the requested packages")
 
 
-def plan_retrying(args: argparse.Namespace, make_plan: Callable[[Any], Any], options: Any) -> Any:
+def plan_retrying(args: argparse.Namespace, make_plan: Callable[[Options], Plan], options: Options) -> Plan:
     """``make_plan(options)``; with ``--retry-clean-cache`` a failed solve is tried once more with
     the repodata fetched again (ttl 0: every cached index revalidated), as micromamba does."""
     from naja.errors import UnsatisfiableError
@@ -170,11 +173,11 @@ def plan_retrying(args: argparse.Namespace, make_plan: Callable[[Any], Any], opt
     return make_plan(options.with_(repodata_ttl=0))
 
 
-def options_from_args(args: argparse.Namespace) -> Any:
+def options_from_args(args: argparse.Namespace) -> Options:
     """Map the parsed namespace to ``naja.api.Options`` (field names match the argparse dests)."""
     from naja.api import Options
 
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # argparse's values, typed by the parser only
     for name in Options.__struct_fields__:
         if hasattr(args, name):
             values[name] = getattr(args, name)

@@ -10,14 +10,19 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import argparse
+
+    from naja.api import Plan
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 COLOURS = {"green": "\x1b[32m", "cyan": "\x1b[36m", "yellow": "\x1b[33m", "magenta": "\x1b[35m",
            "red": "\x1b[31m", "blue": "\x1b[34m"}
 
 
-def colour_enabled(stream: Any = None) -> bool:
+def colour_enabled(stream: TextIO | None = None) -> bool:
     """Colour only on a terminal, and never with ``NO_COLOR`` set (https://no-color.org)."""
     stream = stream or sys.stdout
     return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
@@ -27,7 +32,7 @@ def style(text: str, code: str, enabled: bool) -> str:
     return f"{code}{text}{RESET}" if enabled and code else text
 
 
-def _default(obj: Any) -> Any:
+def _default(obj: object) -> object:
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
     if isinstance(obj, (set, frozenset, tuple)):
@@ -37,7 +42,7 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
-def print_json(doc: Any) -> None:
+def print_json(doc: object) -> None:
     """One JSON document on stdout (indented, stable key order as given)."""
     import msgspec
 
@@ -57,7 +62,7 @@ def info(message: str, *, quiet: bool = False) -> None:
         sys.stderr.write(message + "\n")
 
 
-def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+def table(columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str | None = None) -> None:
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     sys.stdout.write(render_table(columns, cells, title=title, colour=colour_enabled()))
 
@@ -102,7 +107,7 @@ _KIND_STYLE = {
 }
 
 
-def transaction_summary(plan: Any) -> None:
+def transaction_summary(plan: Plan) -> None:
     """The table micromamba shows before asking: one row per package change, then totals."""
     rows = plan.summary_rows()
     if not rows:
@@ -147,7 +152,7 @@ def path_str(p: str | Path) -> str:
     return os.fspath(p)
 
 
-def run_plan(args: Any, plan: Any) -> int:
+def run_plan(args: argparse.Namespace, plan: Plan) -> int:
     """Show a planned transaction, ask unless -y/--json/-q, execute it with progress bars, report."""
     json_mode = bool(getattr(args, "json", False))
     quiet = bool(getattr(args, "quiet", False))

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal, Protocol
+from typing import IO, Literal, Protocol
 
 from naja import progress as hooks
 from naja.cli.output import format_size
@@ -196,7 +196,7 @@ class Session:
     def _bar(self, desc: str, total: int | None, *, unit: str) -> _Bar:
         from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs, and types-tqdm is no dependency
 
-        common: dict[str, Any] = {"file": self.stream, "mininterval": 0.1, **_size(self.stream)}
+        common: dict[str, object] = {"file": self.stream, "mininterval": 0.1, **_size(self.stream)}
         if unit == "B":
             shape = "{l_bar}{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}, {rate_fmt}]" if total else None
             bar: _Bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1000, leave=False,
@@ -216,7 +216,7 @@ class Session:
             self.stream.flush()
 
 
-def _size(stream: IO[str]) -> dict[str, Any]:
+def _size(stream: IO[str]) -> dict[str, bool | int]:
     """tqdm follows the terminal's size, unless the terminal reports none (a pty nobody sized, some
     ``docker run -t``): then ``COLUMNS``/``LINES`` or 80x24, else tqdm would draw nothing at all."""
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from naja.config.schema import KeySpec, coerce, key_spec
 from naja.errors import ConfigError, KeyNotPresentError, first_line
@@ -27,7 +27,7 @@ def _yaml_rt() -> YAML:
     return yaml
 
 
-def _load_rt(path: Path) -> Any:
+def _load_rt(path: Path) -> dict[str, object]:
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
 
@@ -48,7 +48,7 @@ def _load_rt(path: Path) -> Any:
     return data
 
 
-def _dump_rt(path: Path, data: Any) -> None:
+def _dump_rt(path: Path, data: dict[str, object]) -> None:
     import io
 
     buffer = io.StringIO()
@@ -61,7 +61,7 @@ def _dump_rt(path: Path, data: Any) -> None:
         raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from None
 
 
-def _parse_cli_value(text: Any) -> Any:
+def _parse_cli_value(text: object) -> object:
     """A CLI string as YAML (``true``, ``5``, ``[a, b]``), falling back to the text itself."""
     if not isinstance(text, str):
         return text
@@ -76,7 +76,7 @@ def _parse_cli_value(text: Any) -> Any:
     return text if value is None or (isinstance(value, dict) and not text.lstrip().startswith("{")) else value
 
 
-def set_value(path: str | os.PathLike[str], key: str, value: Any) -> Any:
+def set_value(path: str | os.PathLike[str], key: str, value: object) -> object:
     """Set a scalar key (or one entry of a map key, ``proxy_servers.https``) in ``path``."""
     path = Path(path)
     name, _, sub = key.partition(".")
@@ -107,7 +107,7 @@ def set_value(path: str | os.PathLike[str], key: str, value: Any) -> Any:
     return coerced
 
 
-def _list_in(data: Any, name: str, path: Path) -> list[Any]:
+def _list_in(data: dict[str, object], name: str, path: Path) -> list[str]:
     from ruamel.yaml.comments import CommentedSeq
 
     current = data.get(name)
@@ -117,7 +117,7 @@ def _list_in(data: Any, name: str, path: Path) -> list[Any]:
         current = data[name] = CommentedSeq([current])
     elif not isinstance(current, list):
         raise ConfigError(f"config file {path}: {name!r} is not a list")
-    seq: list[Any] = current
+    seq: list[str] = current
     return seq
 
 
@@ -179,16 +179,17 @@ def remove_key(path: str | os.PathLike[str], key: str) -> None:
     path = Path(path)
     name, _, sub = key.partition(".")
     data = _load_rt(path)
-    if name not in data or (sub and (not isinstance(data[name], dict) or sub not in data[name])):
+    entry = data.get(name)
+    if name not in data or (sub and (not isinstance(entry, dict) or sub not in entry)):
         raise KeyNotPresentError(f"{key!r} is not set in {path}")
-    if sub:
-        del data[name][sub]
+    if sub and isinstance(entry, dict):
+        del entry[sub]
     else:
         del data[name]
     _dump_rt(path, data)
 
 
-def remove(path: str | os.PathLike[str], key: str, value: str | Iterable[str] | None = None) -> Any:
+def remove(path: str | os.PathLike[str], key: str, value: str | Iterable[str] | None = None) -> list[str] | None:
     """``naja config remove``: remove ``value`` from a list key, or the whole key when None."""
     if value is None:
         remove_key(path, key)
@@ -196,7 +197,7 @@ def remove(path: str | os.PathLike[str], key: str, value: str | Iterable[str] | 
     return remove_value(path, key, value)
 
 
-ConfigEditor = Callable[..., Any]
+ConfigEditor = Callable[..., object]
 set_key = set_value
 append_key = append_value
 prepend_key = prepend_value

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from naja.config.locations import default_root_prefix, expand_path, expand_rc_locations, rc_search_paths
-from naja.config.schema import KEYS, Config, coerce, key_spec
+from naja.config.schema import KEYS, Config, ConfigValue, coerce, coerce_list, key_spec
 from naja.errors import ConfigError, first_line
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def _yaml_safe() -> YAML:
     return safe_yaml.loader()
 
 
-def read_rc_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_rc_file(path: str | os.PathLike[str]) -> dict[str, object]:
     """The mapping in one rc file ({} when empty). Unreadable or invalid → ``ConfigError`` naming it."""
     path = Path(path)
     try:
@@ -64,7 +64,7 @@ class _Layer:
 
     __slots__ = ("item_labels", "label", "values")
 
-    def __init__(self, label: str, values: dict[str, Any], item_labels: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, label: str, values: dict[str, ConfigValue], item_labels: dict[str, list[str]] | None = None) -> None:
         self.label = label
         self.values = values
         self.item_labels = item_labels or {}
@@ -72,7 +72,8 @@ class _Layer:
 
 def _env_layer(env: Mapping[str, str]) -> _Layer:
     """Every ``NAJA_/MAMBA_/CONDA_<KEY>`` (and the special names) found in ``env``, coerced."""
-    values: dict[str, Any] = {}
+    values: dict[str, ConfigValue] = {}
+    lists: dict[str, list[str]] = {}
     labels: dict[str, list[str]] = {}
     envs_seen = [n for n in ("CONDA_ENVS_DIRS", "CONDA_ENVS_PATH") if env.get(n)]
     if len(envs_seen) == 2:
@@ -85,10 +86,11 @@ def _env_layer(env: Mapping[str, str]) -> _Layer:
             where = f"environment variable {var}"
             if key.kind == "list":
                 sep = os.pathsep if var in ("CONDA_ENVS_DIRS", "CONDA_ENVS_PATH", "MAMBA_ENVS_DIRS") else ","
-                value = coerce(key, [p.strip() for p in raw.split(sep) if p.strip()], where)
-                items = values.setdefault(key.name, [])
+                found = coerce_list(key, [p.strip() for p in raw.split(sep) if p.strip()], where)
+                items = lists.setdefault(key.name, [])
+                values[key.name] = items
                 item_labels = labels.setdefault(key.name, [])
-                for item in value:
+                for item in found:
                     if item not in items:
                         items.append(item)
                         item_labels.append(f"env:{var}")
@@ -103,7 +105,7 @@ def _env_layer(env: Mapping[str, str]) -> _Layer:
     return _Layer("env", values, labels)
 
 
-def _parse_flow_mapping(raw: str, where: str) -> Any:
+def _parse_flow_mapping(raw: str, where: str) -> object:
     from ruamel.yaml.error import YAMLError
 
     text = raw.strip()
@@ -115,7 +117,7 @@ def _parse_flow_mapping(raw: str, where: str) -> Any:
         raise ConfigError(f"{where}: cannot parse {raw!r} as a mapping") from None
 
 
-def expand_vars(value: Any, env: Mapping[str, str] | None = None) -> Any:
+def expand_vars(value: object, env: Mapping[str, str] | None = None) -> object:
     """``$VAR`` and ``${VAR}`` replaced in every string of an rc value (lists and mappings too),
     before it is parsed as its type, as micromamba does; unset variables stay as written."""
     if isinstance(value, str):
@@ -149,7 +151,7 @@ def _warn_unknown(unknown: Iterable[tuple[str, str]]) -> None:
 
 def _file_layer(path: Path, env: Mapping[str, str] | None = None) -> tuple[_Layer, list[tuple[str, str]]]:
     data = read_rc_file(path)
-    values: dict[str, Any] = {}
+    values: dict[str, ConfigValue] = {}
     unknown: list[tuple[str, str]] = []
     for name, raw in data.items():
         key = KEYS.get(name)
@@ -162,8 +164,8 @@ def _file_layer(path: Path, env: Mapping[str, str] | None = None) -> tuple[_Laye
     return _Layer(str(path), values), unknown
 
 
-def _overrides_layer(overrides: Mapping[str, Any]) -> _Layer:
-    values = {}
+def _overrides_layer(overrides: Mapping[str, object]) -> _Layer:
+    values: dict[str, ConfigValue] = {}
     for name, raw in overrides.items():
         if name == "override_channels" or raw is None:
             continue
@@ -171,9 +173,9 @@ def _overrides_layer(overrides: Mapping[str, Any]) -> _Layer:
     return _Layer("cli", values)
 
 
-def _merge(layers: Sequence[_Layer]) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
+def _merge(layers: Sequence[_Layer]) -> tuple[dict[str, ConfigValue], dict[str, tuple[str, ...]]]:
     """Combine layers (lowest precedence first) per key kind; see the module docstring."""
-    merged: dict[str, Any] = {}
+    merged: dict[str, ConfigValue] = {}
     sources: dict[str, tuple[str, ...]] = {}
     for key in KEYS.values():
         present = [layer for layer in layers if key.name in layer.values]
@@ -188,27 +190,44 @@ def _merge(layers: Sequence[_Layer]) -> tuple[dict[str, Any], dict[str, tuple[st
             merged[key.name] = top.values[key.name]
             sources[key.name] = (_labels(top, key.name, 1)[0],)
         elif key.kind == "list":
-            items: list[Any] = []
+            items: list[str] = []
             labels: list[str] = []
             for layer in reversed(present):
-                layer_labels = _labels(layer, key.name, len(layer.values[key.name]))
-                for item, label in zip(layer.values[key.name], layer_labels):
+                layer_items = _list_value(layer.values, key.name)
+                layer_labels = _labels(layer, key.name, len(layer_items))
+                for item, label in zip(layer_items, layer_labels):
                     if item not in items:
                         items.append(item)
                         labels.append(label)
             merged[key.name] = items
             sources[key.name] = tuple(labels)
         else:
-            mapping: dict[str, Any] = {}
+            mapping: dict[str, str | list[str]] = {}
             origin: dict[str, str] = {}
             for layer in present:
                 label = _labels(layer, key.name, 1)[0]
-                for k, v in layer.values[key.name].items():
+                for k, v in _map_value(layer.values, key.name).items():
                     mapping[k] = v
                     origin[k] = label
             merged[key.name] = mapping
             sources[key.name] = tuple(origin[k] for k in mapping)
     return merged, sources
+
+
+def _list_value(values: Mapping[str, ConfigValue], key: str) -> list[str]:
+    """A list key's value (``coerce`` made it a list)."""
+    value = values[key]
+    if not isinstance(value, list):
+        raise AssertionError(f"{key!r} is not a list")
+    return value
+
+
+def _map_value(values: Mapping[str, ConfigValue], key: str) -> dict[str, str | list[str]]:
+    """A map key's value (``coerce`` made it a mapping)."""
+    value = values[key]
+    if not isinstance(value, dict):
+        raise AssertionError(f"{key!r} is not a mapping")
+    return value
 
 
 def _labels(layer: _Layer, key: str, count: int) -> list[str]:
@@ -225,7 +244,7 @@ def load_config(
     env: Mapping[str, str] | None = None,
     target_prefix: str | os.PathLike[str] | None = None,
     root_prefix: str | os.PathLike[str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, object] | None = None,
 ) -> Config:
     """Read every configuration source and merge them.
 
@@ -273,16 +292,16 @@ def load_config(
         merged["pkgs_dirs"] = [str(root / "pkgs")]
         sources["pkgs_dirs"] = ("default",)
     default_envs = str(root / "envs")
-    if default_envs not in merged["envs_dirs"]:
-        merged["envs_dirs"] = [*merged["envs_dirs"], default_envs]
+    if default_envs not in _list_value(merged, "envs_dirs"):
+        merged["envs_dirs"] = [*_list_value(merged, "envs_dirs"), default_envs]
         sources["envs_dirs"] = (*sources["envs_dirs"], "default")
 
-    values = dict(merged)
+    values: dict[str, object] = dict(merged)
     for name in ("channels", "default_channels", "pinned_packages"):
-        values[name] = tuple(values[name])
-    values["pkgs_dirs"] = tuple(Path(p) for p in merged["pkgs_dirs"])
-    values["envs_dirs"] = tuple(Path(p) for p in merged["envs_dirs"])
-    values["channel_alias"] = merged["channel_alias"].rstrip("/")
+        values[name] = tuple(_list_value(merged, name))
+    values["pkgs_dirs"] = tuple(Path(p) for p in _list_value(merged, "pkgs_dirs"))
+    values["envs_dirs"] = tuple(Path(p) for p in _list_value(merged, "envs_dirs"))
+    values["channel_alias"] = str(merged["channel_alias"]).rstrip("/")
     return Config(
         root_prefix=root,
         target_prefix=target,

@@ -9,9 +9,9 @@ No dataclasses and nothing heavy is imported here: every command reads its confi
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from naja.config.locations import expand_path, home_dir
 from naja.errors import ConfigError
@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from naja.types.channel import Channel, ChannelConfig
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
+# A value coerced to its key's type (``KeySpec.type``): what ``coerce`` returns and ``Config`` holds
+# before ``load_config`` turns lists into tuples and paths into ``Path``.
+ConfigValue: TypeAlias = "bool | int | float | str | list[str] | dict[str, str | list[str]]"
+# A value as ``Config.get`` shows it (JSON-able: paths as text, tuples as lists; None when unset).
+PlainValue: TypeAlias = "str | int | float | bool | list[PlainValue] | dict[str, PlainValue] | None"
 _TRUE = {"true", "yes", "on", "1", "y"}
 _FALSE = {"false", "no", "off", "0", "n", "<false>"}
 
@@ -46,7 +51,7 @@ class KeyDescription(NamedTuple):
 
     name: str
     type: str
-    default: Any
+    default: ConfigValue
     description: str
 
 
@@ -59,7 +64,7 @@ class KeySpec:
         self,
         name: str,
         type: str,  # bool | int | float | str | path | platform | ssl | choice | list | paths | map | multimap
-        default: Any,  # a value, or a zero-argument callable computing it
+        default: ConfigValue | Callable[[], ConfigValue],  # a value, or a zero-argument callable computing it
         description: str,
         choices: tuple[str, ...] = (),
         env: tuple[str, ...] = (),  # extra environment variable names (lowest precedence)
@@ -79,7 +84,7 @@ class KeySpec:
             return "map"
         return "scalar"
 
-    def default_value(self) -> Any:
+    def default_value(self) -> ConfigValue:
         value = self.default() if callable(self.default) else self.default
         return list(value) if isinstance(value, list | tuple) else value
 
@@ -229,7 +234,7 @@ def key_spec(name: str) -> KeySpec:
 # --------------------------------------------------------------------------------------- coercion
 
 
-def _holds_nul(value: Any) -> bool:
+def _holds_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, Mapping):
@@ -239,7 +244,7 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-def coerce(key: KeySpec, value: Any, where: str) -> Any:
+def coerce(key: KeySpec, value: object, where: str) -> ConfigValue:
     """Validate and convert one value for ``key``; ``where`` names the file or variable."""
 
     def bad(expected: str) -> ConfigError:
@@ -318,7 +323,7 @@ def coerce(key: KeySpec, value: Any, where: str) -> Any:
     if t == "map":
         if not isinstance(value, Mapping):
             raise bad("a mapping")
-        out = {}
+        out: dict[str, str | list[str]] = {}
         for k, v in value.items():
             if not isinstance(v, str | int | float) or isinstance(v, bool):
                 raise bad("a mapping of strings")
@@ -327,7 +332,7 @@ def coerce(key: KeySpec, value: Any, where: str) -> Any:
     if t == "multimap":
         if not isinstance(value, Mapping):
             raise bad("a mapping of lists")
-        multi: dict[str, list[str]] = {}
+        multi: dict[str, str | list[str]] = {}
         for k, v in value.items():
             v = [v] if isinstance(v, str) else v
             if not isinstance(v, list | tuple) or not all(isinstance(i, str) for i in v):
@@ -335,6 +340,14 @@ def coerce(key: KeySpec, value: Any, where: str) -> Any:
             multi[str(k)] = [str(i) for i in v]
         return multi
     raise AssertionError(f"unhandled key type {t}")
+
+
+def coerce_list(key: KeySpec, value: object, where: str) -> list[str]:
+    """``coerce`` for a list key (``key.kind == "list"``), typed as the list it returns."""
+    items = coerce(key, value, where)
+    if not isinstance(items, list):
+        raise AssertionError(f"{key.name!r} is not a list key")
+    return items
 
 
 # ----------------------------------------------------------------------------------------- Config
@@ -409,7 +422,7 @@ class Config:
     _channel_config: ChannelConfig | None
     _network: NetworkSettings | None
 
-    def __init__(self, **values: Any) -> None:
+    def __init__(self, **values: object) -> None:
         values.setdefault("rc_files", ())
         values.setdefault("sources", {})
         values.setdefault("unknown_keys", ())
@@ -425,7 +438,7 @@ class Config:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Config is immutable; use .replace(...)")
 
-    def replace(self, **changes: Any) -> Config:
+    def replace(self, **changes: object) -> Config:
         return Config(**{**{k: getattr(self, k) for k in self._FIELDS}, **changes})
 
     def __eq__(self, other: object) -> bool:
@@ -480,7 +493,7 @@ class Config:
 
         return resolve_channels([*extra, *self.channels], self.channel_config)
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> PlainValue:
         """The plain (JSON-able) value of a configuration key; ``KeyError`` if unknown."""
         if key not in KEYS and key not in ("root_prefix", "target_prefix"):
             raise KeyError(key)
@@ -490,16 +503,17 @@ class Config:
         """Keys some rc file, environment variable or CLI option set."""
         return [k for k, src in self.sources.items() if src and any(s != "default" for s in src)]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, PlainValue]:
         return {k: self.get(k) for k in ("root_prefix", *KEYS)}
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> PlainValue:
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    return value
-
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"not a configuration value: {value!r}")

@@ -14,9 +14,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from naja.errors import EnvironmentFileError, first_line
+
+if TYPE_CHECKING:
+    from naja.types.records import PackageRecord
 
 
 @dataclass
@@ -39,7 +42,7 @@ class EnvSpec:
     pip: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
     explicit: list[ExplicitEntry] = field(default_factory=list)
-    lock_records: list[Any] = field(default_factory=list)
+    lock_records: list[PackageRecord] = field(default_factory=list)
     platform: str | None = None
     prefix: str | None = None  # environment.yml ``prefix:`` (used when there is no name, -n or -p)
 
@@ -247,11 +250,11 @@ def environment_yml(name: str | None, channels: Sequence[str], dependencies: Seq
 
     from ruamel.yaml import YAML
 
-    doc: dict[str, Any] = {}
+    doc: dict[str, object] = {}
     if name:
         doc["name"] = name
     doc["channels"] = list(channels)
-    deps: list[Any] = list(dependencies)
+    deps: list[str | dict[str, list[str]]] = list(dependencies)
     if pip:
         deps.append({"pip": list(pip)})
     doc["dependencies"] = deps

@@ -17,7 +17,6 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from naja import safe_json
 from naja.confine import ConfinementError, Root, check_relpath, rmtree
@@ -29,7 +28,7 @@ JOURNAL = ".naja-transaction"
 TRASH_DIR = ".naja-trash"
 
 
-def write(meta_dir: Path, header: dict[str, Any]) -> None:
+def write(meta_dir: Path, header: dict[str, object]) -> None:
     """Start the journal of a transaction with its header (before anything in the prefix changes)."""
     meta_dir.mkdir(parents=True, exist_ok=True)
     path = meta_dir / JOURNAL
@@ -45,7 +44,7 @@ def append(meta_dir: Path, line: str) -> None:
         fh.write(line + "\n")
 
 
-def _read_journal(prefix: Prefix) -> tuple[dict[str, Any], set[str], bool] | None:
+def _read_journal(prefix: Prefix) -> tuple[dict[str, object], set[str], bool] | None:
     path = prefix.meta_dir / JOURNAL
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -97,11 +96,12 @@ def rollback(prefix: Prefix) -> bool:
     return True
 
 
-def _journal_targets(header: dict[str, Any], begun: set[str]) -> list[str]:
+def _journal_targets(header: dict[str, object], begun: set[str]) -> list[str]:
     """The paths the begun packages created, as the journal lists them; the journal is a file in the
     prefix like any other, so its entries pass the confinement layer too (a bad one is skipped)."""
     out = []
-    for entry in header.get("link", []):
+    links = header.get("link")
+    for entry in links if isinstance(links, list) else []:
         if not isinstance(entry, dict) or entry.get("dist") not in begun:
             continue  # nothing of it was written (records are written after every package is linked)
         for rel in entry.get("targets", []):
@@ -116,7 +116,7 @@ def _journal_targets(header: dict[str, Any], begun: set[str]) -> list[str]:
     return out
 
 
-def _trash_dir(prefix: Prefix, header: dict[str, Any]) -> str | None:
+def _trash_dir(prefix: Prefix, header: dict[str, object]) -> str | None:
     """The transaction's trash, only when the journal names it the way naja does."""
     trash_rel = header.get("trash")
     if not isinstance(trash_rel, str) or not re.fullmatch(re.escape(TRASH_DIR) + r"/[A-Za-z0-9_-]{1,64}", trash_rel):

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from naja.errors import TransactionError
 from naja.install.journal import recover
@@ -28,6 +28,24 @@ from naja.types.records import PackageRecord
 
 if TYPE_CHECKING:  # linking is loaded when a transaction runs, not for a dry run
     from naja.install.link import LinkOptions
+    from naja.package.cache import PackageCache
+    from naja.types.match_spec import MatchSpec
+
+Progress = Callable[[str, int, "int | None"], None]
+
+
+class TransactionSummary(TypedDict):
+    """``Transaction.summary``: the records to link and unlink, and the classified changes by dist."""
+
+    PREFIX: str
+    LINK: list[dict[str, object]]
+    UNLINK: list[dict[str, object]]
+    install: list[str]
+    remove: list[str]
+    upgrade: list[tuple[str, str]]
+    downgrade: list[tuple[str, str]]
+    reinstall: list[str]
+    change: list[tuple[str, str]]
 
 # ------------------------------------------------------------------------------------------ summary
 
@@ -134,9 +152,9 @@ class Transaction:
         cls,
         prefix: str | os.PathLike[str] | Prefix,
         solution: Iterable[PackageRecord],
-        requested_specs: Iterable[Any] = (),
+        requested_specs: Iterable[MatchSpec | str] = (),
         *,
-        remove_specs: Iterable[Any] = (),
+        remove_specs: Iterable[MatchSpec | str] = (),
         force_reinstall: Iterable[str] | bool = (),
         installed: Sequence[PrefixRecord] | None = None,
     ) -> Transaction:
@@ -202,7 +220,7 @@ class Transaction:
         """Same version and build number, different build or channel."""
         return self._changed("change")
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> TransactionSummary:
         """JSON-ready ``{"LINK": [...], "UNLINK": [...]}`` plus the classified lists, by dist."""
         return {
             "PREFIX": str(self.prefix.path),
@@ -220,7 +238,7 @@ class Transaction:
 
     def execute(
         self,
-        package_cache: Any,
+        package_cache: PackageCache,
         *,
         link_options: LinkOptions | None = None,
         progress: Callable[[str, int, int | None], None] | None = None,
@@ -238,7 +256,7 @@ class Transaction:
             return self._execute(package_cache, link_options, progress, execute_link_scripts, cmd,
                                  lock_timeout, root_prefix)
 
-    def _execute(self, package_cache: Any, link_options: LinkOptions | None,
+    def _execute(self, package_cache: PackageCache, link_options: LinkOptions | None,
                  progress: Callable[[str, int, int | None], None] | None, execute_link_scripts: bool,
                  cmd: str | None, lock_timeout: float, root_prefix: str | None) -> TransactionResult:
         prefix = self.prefix
@@ -271,7 +289,7 @@ class Transaction:
         return result
 
     def _refresh(
-        self, package_cache: Any, extracted: dict[str, Path], progress: Any
+        self, package_cache: PackageCache, extracted: dict[str, Path], progress: Progress | None
     ) -> dict[str, Path]:
         """Another process may have changed the prefix while we waited for its lock: diff again
         against what is installed now (same solution), fetching anything newly needed."""

@@ -15,7 +15,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from naja.confine import Root, check_name, check_relpath
 from naja.errors import NajaError, TransactionError
@@ -31,6 +31,7 @@ from naja.types.records import PackageRecord
 
 if TYPE_CHECKING:
     from naja.install.transaction import Transaction
+    from naja.package.cache import PackageCache
 
 log = logging.getLogger("naja.install.transaction")  # one logger for the whole transaction
 
@@ -43,7 +44,7 @@ class UnlinkLink:
     def __init__(
         self,
         tx: Transaction,
-        cache: Any,
+        cache: PackageCache,
         extracted: dict[str, Path],
         options: LinkOptions,
         result: TransactionResult,

@@ -16,6 +16,8 @@ from naja.net.proxy import ProxySettings, split_proxy_credentials
 from naja.net.tls import TlsSettings
 
 if TYPE_CHECKING:
+    from urllib3 import PoolManager
+
     from naja.config.schema import Config
 
 BACKOFF_BASE_S = 0.2
@@ -32,7 +34,7 @@ class NetworkSettings:
     read_timeout: float = 60.0
     retries: int = 3
     backoff_factor: float = 2.0
-    _pools: dict[str, Any] = field(default_factory=dict, repr=False)
+    _pools: dict[str, PoolManager] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -78,7 +80,7 @@ class NetworkSettings:
             return 0.0
         return min(BACKOFF_BASE_S * self.backoff_factor ** (retry - 1), BACKOFF_CAP_S)
 
-    def pool(self, url: str, **kwargs: Any) -> tuple[Any, str]:
+    def pool(self, url: str, **kwargs: Any) -> tuple[PoolManager, str]:
         """The shared urllib3 pool for ``url`` and the proxy it goes through (``""``: direct)."""
         proxy = self.proxies.proxy_for(url)
         with self._lock:
@@ -88,7 +90,7 @@ class NetworkSettings:
             return pool, proxy
 
 
-def _make_pool(tls: TlsSettings, proxy: str, kwargs: dict[str, Any]) -> Any:
+def _make_pool(tls: TlsSettings, proxy: str, kwargs: dict[str, Any]) -> PoolManager:
     import urllib3
 
     from naja.errors import ConfigError

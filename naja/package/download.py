@@ -17,13 +17,15 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from naja.bounded import decode_body
 from naja.errors import ChannelError, DownloadError, LimitError
 from naja.types.url import redact_url
 
 if TYPE_CHECKING:
+    from urllib3 import PoolManager
+
     from naja.net.settings import NetworkSettings
 
 CHUNK = 1 << 18
@@ -90,7 +92,7 @@ class Downloader:
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
-    def _http(self, url: str) -> tuple[Any, str]:
+    def _http(self, url: str) -> tuple[PoolManager, str]:
         """The pool for ``url`` and its proxy (``naja.net``: the same choice as repodata fetches)."""
         return self.net.pool(url, num_pools=16, maxsize=16, block=False)
 
@@ -313,7 +315,7 @@ def _partial(dest: Path) -> Path:
 
 def _pump(
     chunks: Iterable[bytes],
-    dst: Any,
+    dst: IO[bytes],
     hasher: _Hasher,
     req: DownloadRequest,
     progress: ProgressCallback | None,

@@ -14,7 +14,7 @@ import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from naja.errors import ChannelError
 from naja.repodata import fetch
@@ -25,10 +25,14 @@ from naja.types.records import PackageRecord
 from naja.types.url import redact_url
 
 if TYPE_CHECKING:
-    from naja.types.channel import Channel, ChannelConfig
+    from naja.types.channel import Channel, ChannelConfig, MultiChannel
+    from naja.types.match_spec import MatchSpec
+
+# A channel as callers name it: an object, or a name, URL or path.
+ChannelLike: TypeAlias = "Channel | MultiChannel | str"
 
 
-def _request_name(spec: Any) -> str:
+def _request_name(spec: MatchSpec | str) -> str:
     """The package name of a ``MatchSpec`` or a spec string (may be a glob such as ``num*``)."""
     name = getattr(spec, "name", None)
     if isinstance(name, str):
@@ -36,7 +40,7 @@ def _request_name(spec: Any) -> str:
     return dep_name(str(spec))
 
 
-def resolve_channels(channels: Iterable[Any], channel_config: ChannelConfig | None = None) -> list[Channel]:
+def resolve_channels(channels: Iterable[ChannelLike], channel_config: ChannelConfig | None = None) -> list[Channel]:
     """``Channel`` objects (multichannels expanded, duplicates dropped) from objects or strings, under
     the user's channel settings (``naja.types.channel.resolve_channels``)."""
     from naja.types.channel import Channel, MultiChannel, resolve_channels
@@ -49,20 +53,20 @@ def _options(options: FetchOptions | None, *, offline: bool, cache_dir: str | Pa
              progress: fetch.ProgressCallback | None) -> FetchOptions:
     """``options`` with this call's arguments: an explicit ``cache_dir`` wins over the configured one."""
     options = options or FetchOptions()
-    changes: dict[str, Any] = {"offline": options.offline or offline}
-    if cache_dir is not None:
-        changes["cache_dir"] = Path(cache_dir).expanduser()
-    if progress is not None:
-        changes["progress"] = progress
-    return dataclasses.replace(options, **changes)
+    return dataclasses.replace(
+        options,
+        offline=options.offline or offline,
+        cache_dir=Path(cache_dir).expanduser() if cache_dir is not None else options.cache_dir,
+        progress=progress if progress is not None else options.progress,
+    )
 
 
 def open_subdirs(
-    channels: Sequence[Any], platform: str, options: FetchOptions, *, allow_shards: bool = True
+    channels: Sequence[Channel], platform: str, options: FetchOptions, *, allow_shards: bool = True
 ) -> list[Subdir]:
     """Every (channel, subdir) opened in parallel, returned in priority order. A channel none of
     whose subdirs exist is an error naming it; a missing platform subdir alone is not."""
-    jobs: list[tuple[Any, str]] = []
+    jobs: list[tuple[Channel, str]] = []
     for channel in channels:
         subdirs = channel.subdirs(platform) if hasattr(channel, "subdirs") else (platform, "noarch")
         jobs.extend((channel, s) for s in dict.fromkeys(subdirs))
@@ -153,9 +157,9 @@ def collect(subdirs: Sequence[Subdir], names: Iterable[str], *, recursive: bool 
 
 
 def load_records(
-    channels: Sequence[Any],
+    channels: Sequence[ChannelLike],
     platform: str,
-    specs: Iterable[Any],
+    specs: Iterable[MatchSpec | str],
     *,
     options: FetchOptions | None = None,
     channel_config: ChannelConfig | None = None,
@@ -180,7 +184,7 @@ def load_records(
 
 
 def load_subdir_records(
-    channel: Any,
+    channel: ChannelLike,
     subdir: str,
     *,
     options: FetchOptions | None = None,

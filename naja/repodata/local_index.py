@@ -30,7 +30,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 
@@ -40,13 +40,20 @@ from naja.types.archive import CONDA_EXT, TAR_BZ2_EXT
 from naja.types.records import PackageRecord
 
 FORMAT = 3
+RepodataBytes: TypeAlias = "bytes | mmap.mmap"
 _MAGIC = b"NAJAIX\x00\x03"
+
+
+# The scalar ``info`` entries of a ``repodata.json`` (``subdir``, ``base_url``, ...), kept in the index.
+InfoValue: TypeAlias = "str | int | float | bool"
+# A ``repodata.json`` as the index knows it: [size, mtime_ns, etag].
+SourceKey: TypeAlias = "list[int | str]"
 
 
 class _Sections(msgspec.Struct):
     """The top level of ``repodata.json`` with record values left undecoded."""
 
-    info: dict[str, Any] = msgspec.field(default_factory=dict)
+    info: dict[str, Any] = msgspec.field(default_factory=dict)  # raw JSON, as the channel wrote it
     packages: dict[str, msgspec.Raw] = msgspec.field(default_factory=dict)
     packages_conda: dict[str, msgspec.Raw] = msgspec.field(default_factory=dict, name="packages.conda")
     removed: list[str] = msgspec.field(default_factory=list)
@@ -57,17 +64,17 @@ class Header(msgspec.Struct, array_like=True):
     """What the index file holds. ``spans[name]`` is a flat list ``[start, stop, first_fn, ...]``."""
 
     format: int
-    source: list[Any]  # [size, mtime_ns, etag] of the repodata.json
-    info: dict[str, Any]
+    source: list[int | str]  # [size, mtime_ns, etag] of the repodata.json
+    info: dict[str, InfoValue]
     repodata_version: int
     removed: list[str]
-    spans: dict[str, list[Any]]
+    spans: dict[str, list[int | str]]
 
 
 _sections_decoder = msgspec.json.Decoder(_Sections)
 _header_decoder = msgspec.msgpack.Decoder(Header)
 _span_decoder = msgspec.json.Decoder(dict[str, PackageRecord])
-_loose_decoder = msgspec.json.Decoder(dict[str, Any])
+_loose_decoder = msgspec.json.Decoder(dict[str, object])
 
 
 @contextlib.contextmanager
@@ -84,7 +91,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def source_key(path: Path, etag: str = "") -> list[Any]:
+def source_key(path: Path, etag: str = "") -> SourceKey:
     st = path.stat()
     return [st.st_size, st.st_mtime_ns, etag]
 
@@ -92,20 +99,20 @@ def source_key(path: Path, etag: str = "") -> list[Any]:
 # ----------------------------------------------------------------------------------------- build
 
 
-def build(data: bytes | mmap.mmap, key: list[Any]) -> Header:
+def build(data: bytes | mmap.mmap, key: SourceKey) -> Header:
     """Index the ``repodata.json`` bytes ``data`` (the exact bytes of the file ``key`` describes)."""
     with gc_paused():
         return _build(data, key)
 
 
-def _build(data: bytes | mmap.mmap, key: list[Any]) -> Header:
+def _build(data: bytes | mmap.mmap, key: SourceKey) -> Header:
     try:
         sections = _sections_decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:  # bad UTF-8 too
         raise RepodataError(f"invalid repodata.json: {exc}") from None
     except RecursionError:
         raise RepodataError("invalid repodata.json: nested too deeply") from None
-    spans: dict[str, list[Any]] = {}
+    spans: dict[str, list[int | str]] = {}
     cursor = 0
     for records in (sections.packages, sections.packages_conda):
         if records:
@@ -115,7 +122,7 @@ def _build(data: bytes | mmap.mmap, key: list[Any]) -> Header:
     return Header(FORMAT, list(key), info, version, sections.removed, spans)
 
 
-def build_from_file(json_path: Path, key: list[Any]) -> Header:
+def build_from_file(json_path: Path, key: SourceKey) -> Header:
     """``build`` over a memory map of ``json_path`` (pre-faulted: it is read from end to end)."""
     with open(json_path, "rb") as fh:
         if os.fstat(fh.fileno()).st_size == 0:
@@ -128,7 +135,7 @@ def build_from_file(json_path: Path, key: list[Any]) -> Header:
     return build(data, key)
 
 
-def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, list[Any]], hint: int) -> int:
+def _index_section(data: RepodataBytes, records: dict[str, msgspec.Raw], spans: dict[str, list[int | str]], hint: int) -> int:
     """Add the spans of one section (``packages`` or ``packages.conda``); returns its end offset.
 
     A run's span starts at its first record's value and reaches the next run's first value (the
@@ -218,7 +225,7 @@ def _index_section(data: Any, records: dict[str, msgspec.Raw], spans: dict[str, 
     return pos
 
 
-def _occurrences(data: Any, needle: msgspec.Raw, hint: int, limit: int = 4) -> Iterator[int]:
+def _occurrences(data: RepodataBytes, needle: msgspec.Raw, hint: int, limit: int = 4) -> Iterator[int]:
     """Where ``needle`` occurs: from ``hint`` on, then from the start; lazily (each further one is
     only searched for when the caller asks), at most ``limit`` from each start."""
     seen: set[int] = set()
@@ -246,7 +253,7 @@ def _zero_copy_works() -> bool:
     return _zero_copy_checked[0]
 
 
-def _zero_copy_base(data: Any, raws: list[msgspec.Raw], first: int) -> int | None:
+def _zero_copy_base(data: RepodataBytes, raws: list[msgspec.Raw], first: int) -> int | None:
     """The address of ``data[0]`` as seen through decoded ``msgspec.Raw`` values, so that a value's
     offset is its buffer pointer minus this base (msgspec decodes ``Raw`` zero-copy). That layout is
     msgspec's, not a public API, so it is checked on several records (a wrong layout cannot pass);
@@ -284,7 +291,7 @@ def _exact_end(keys: list[str], i: int, j: int, dashes: int) -> int:
     return lo
 
 
-def _separator_overhead(data: Any, keys: list[str], raws: list[msgspec.Raw], first: int) -> int:
+def _separator_overhead(data: RepodataBytes, keys: list[str], raws: list[msgspec.Raw], first: int) -> int:
     """Bytes between two records besides the key itself (``,"":`` = 4 in compact JSON)."""
     if len(raws) < 2:
         return 0
@@ -330,7 +337,7 @@ def write(header: Header, path: Path) -> None:
 _HEADERS: dict[Path, tuple[tuple[int, int, int], Header]] = {}
 
 
-def read_header(path: Path, key: list[Any]) -> Header | None:
+def read_header(path: Path, key: SourceKey) -> Header | None:
     """The index at ``path`` if it describes the file identified by ``key``, else None."""
     try:
         st = path.stat()
@@ -373,7 +380,7 @@ class LocalIndex:
         return cls(header, data)
 
     @property
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, InfoValue]:
         return self.header.info
 
     @property
@@ -393,7 +400,7 @@ class LocalIndex:
             return []
         found: dict[str, PackageRecord] = {}
         for k in range(0, len(spans), 3):
-            found.update(self._decode_span(spans[k], spans[k + 1], spans[k + 2]))
+            found.update(self._decode_span(int(spans[k]), int(spans[k + 1]), str(spans[k + 2])))
         if self._removed:
             for fn in self._removed.intersection(found):
                 del found[fn]

@@ -15,7 +15,6 @@ import urllib.parse
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
@@ -44,8 +43,8 @@ class ShardIndex(msgspec.Struct):
 
 
 class _Shard(msgspec.Struct):
-    packages: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
-    packages_conda: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict, name="packages.conda")
+    packages: dict[str, dict[str, object]] = msgspec.field(default_factory=dict)
+    packages_conda: dict[str, dict[str, object]] = msgspec.field(default_factory=dict, name="packages.conda")
     removed: list[str] = msgspec.field(default_factory=list)
 
 

@@ -149,7 +149,7 @@ def check_var_name(name: str) -> None:
         raise ActivationError(f"invalid environment variable name: {name!r}")
 
 
-def _write_state(prefix: Path, state: dict[str, Any]) -> None:
+def _write_state(prefix: Path, state: dict[str, object]) -> None:
     import json
 
     path = _state_path(prefix)

@@ -27,7 +27,7 @@ conflict/time budget bounds a search.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from naja.errors import SolverLimitError
 from naja.solver.pool import Pool
@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 
     from naja.solver._spec import MatchSpec
     from naja.types.records import PackageRecord
+
+# Why a clause exists (``Search.origin``): a tuple whose first item names the kind and whose other
+# items depend on it: ("request", spec), ("installed", name, frozen), ("requires", v, dep),
+# ("constrains", v, spec), ("pin", spec), ("removed", name), ("forbid", v, u), ("excludes", v, ci),
+# ("implied", v, ci, name, requirement clauses), ("learnt", [reasons], [level-0 variables]).
+Origin: TypeAlias = "tuple[Any, ...]"
+# Why a variable has its value: a clause id, ("forbid", w, v) for a one-build-per-name exclusion
+# not stored as a clause, or None for a decision.
+Reason: TypeAlias = "int | tuple[str, int, int] | None"
 
 UNSET = 2
 _RESCALE = 1e100  # activities above this are scaled down (with the increment) to stay finite
@@ -58,9 +67,7 @@ class Search:
         self.time_limit = time_limit
         self._started = time.monotonic()
         self.clauses: list[list[int]] = []
-        # Why each clause exists: ("request", spec), ("requires", v, dep), ("constrains", v, spec),
-        # ("pin", spec), ("forbid", v, u), ("learnt", [antecedents]).
-        self.origin: list[tuple[Any, ...]] = []
+        self.origin: list[Origin] = []  # why each clause exists
         self.watches: list[list[int]] = [[], []]
         self.val: list[int] = [1, 0]
         self.level: list[int] = [0]
@@ -107,7 +114,7 @@ class Search:
         self.trail.append(lit)
 
     # -- clauses -----------------------------------------------------------------------------
-    def add_clause(self, lits: list[int], origin: tuple[Any, ...]) -> int | None:
+    def add_clause(self, lits: list[int], origin: Origin) -> int | None:
         """Add a clause under the current assignment; returns its id if it conflicts."""
         ci = len(self.clauses)
         self.clauses.append(lits)
@@ -174,7 +181,7 @@ class Search:
             self._assign(la, level[lb >> 1], ci)
         return None
 
-    def add_requirement(self, parent: int, dep: str | MatchSpec, cands: tuple[int, ...], origin: tuple[Any, ...]) -> int | None:
+    def add_requirement(self, parent: int, dep: str | MatchSpec, cands: tuple[int, ...], origin: Origin) -> int | None:
         self._grow()
         ci = len(self.clauses)
         conflict = self.add_clause([2 * parent + 1, *[2 * u for u in cands]], origin)
@@ -336,7 +343,7 @@ class Search:
                     return conflict
         return None
 
-    def _fact_false(self, u: int, v: int, origin: tuple[Any, ...]) -> None:
+    def _fact_false(self, u: int, v: int, origin: Origin) -> None:
         nci = len(self.clauses)
         self.clauses.append([2 * u + 1, 2 * v + 1])  # a level-0 fact's reason: never watched
         self.origin.append(origin)
@@ -425,7 +432,7 @@ class Search:
         self.dpos = 0
         self.qhead = min(self.qhead, lim)
 
-    def _reason_lits(self, v: int) -> tuple[list[int] | tuple[int, ...], Any]:
+    def _reason_lits(self, v: int) -> tuple[list[int] | tuple[int, ...], Reason]:
         r = self.reason[v]
         if r is None:
             return (), None
@@ -454,7 +461,7 @@ class Search:
         cur = top
         seen: set[int] = set()
         learnt: list[int] = []
-        why: list[Any] = [ci]
+        why: list[Reason] = [ci]
         zero: list[int] = []
         path = 0
         idx = len(self.trail) - 1

@@ -10,14 +10,57 @@ recursing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from naja.solver.core import Origin, Reason, Search
+    from naja.solver.pool import Pool
 
 MAX_DEPTH = 6
 MAX_GROUPS = 6
 
+# A group of candidates shown on one line: (name, names they require, why they are excluded,
+# names they clash with, specs they constrain).
+GroupKey = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+class RequirementNode(TypedDict, total=False):
+    """One requirement of the explanation's JSON tree, and what became of its candidates."""
+
+    requirement: str
+    candidates: list[str]
+    problem: str
+    requested: bool
+    conflicts_with: str
+    options: list[GroupNode]
+
+
+class GroupNode(TypedDict, total=False):
+    """Candidates of one name that fail for the same reasons (one line of the tree)."""
+
+    package: str
+    versions: list[str]
+    builds: list[str]
+    reasons: list[str]
+    requires: list[RequirementNode]
+
+
+class MissingNode(TypedDict):
+    dependency: str
+    needed_by: str
+
+
+class Explanation(TypedDict):
+    """``explain``'s JSON-able data (``UnsatisfiableError.data``)."""
+
+    message: str
+    requested: list[str]
+    tree: list[RequirementNode]
+    missing: list[MissingNode]
+
 
 class _Core:
-    def __init__(self, search: Any, clause: int) -> None:
+    def __init__(self, search: Search, clause: int) -> None:
         self.search = search
         self.pool = search.pool
         self.roots: list[tuple[str, tuple[int, ...], str]] = []  # (spec, candidates, kind)
@@ -33,8 +76,8 @@ class _Core:
 
     def _collect(self, clause: int) -> None:
         s = self.search
-        stack: list[Any] = [clause]
-        done: set[Any] = set()
+        stack: list[Reason] = [clause]
+        done: set[Reason] = set()
         done_vars: set[int] = set()
         while stack:
             x = stack.pop()
@@ -78,7 +121,7 @@ class _Core:
                     done_vars.add(v)
                     stack.append(self._reason_of(v))
 
-    def _reason_of(self, v: int) -> Any:
+    def _reason_of(self, v: int) -> Reason:
         r = self.search.reason[v]
         if r is None or r >= 0:
             return r
@@ -88,7 +131,7 @@ class _Core:
         self.conflicts.setdefault(a, set()).add(b)
         self.conflicts.setdefault(b, set()).add(a)
 
-    def _add(self, ci: int, origin: tuple[Any, ...]) -> None:
+    def _add(self, ci: int, origin: Origin) -> None:
         kind = origin[0]
         meta = self.search.req_meta.get(ci)
         if kind in ("request", "installed"):
@@ -113,7 +156,7 @@ class _Core:
             lits = self.search.clauses[ci]
             other = next((lit >> 1 for lit in lits if lit >> 1 != parent), None)
             if other is not None:
-                text = f"{spec} (a constraint of {self.pool.records[parent].name})"
+                text = f"{spec} (a constraint of {self.pool.candidate(parent).name})"
                 if text not in self.excluded.get(other, ()):
                     self.excluded.setdefault(other, []).append(text)
                 self.constrains.setdefault(parent, {}).setdefault(spec, set()).add(other)
@@ -129,10 +172,10 @@ class _Core:
                     self.excluded.setdefault(lit >> 1, []).append("its removal")
 
 
-def _versions(pool: Any, vs: list[int]) -> str:
+def _versions(pool: Pool, vs: list[int]) -> str:
     seen: list[str] = []
     for v in vs:
-        ver = pool.records[v].version
+        ver = pool.candidate(v).version
         if ver not in seen:
             seen.append(ver)
     if len(seen) > 8:
@@ -169,7 +212,7 @@ class _Printer:
                 who = pool.records[parent]
                 text = f"{dep} (required by {who.name} {who.version})" if who is not None else dep
             else:
-                text = pool.records[w].name
+                text = pool.candidate(w).name
             lst = by.setdefault(text, [])
             lst.append(w)
         parts = list(by)
@@ -178,12 +221,12 @@ class _Printer:
         return ", ".join(parts)
 
     def requirement(self, label: str, cands: tuple[int, ...], prefix: str, last: bool, depth: int,
-                    path: frozenset[str]) -> dict[str, Any]:
+                    path: frozenset[str]) -> RequirementNode:
         pool = self.pool
         core = self.core
         branch = "└─ " if last else "├─ "
         child_prefix = prefix + ("   " if last else "│  ")
-        node: dict[str, Any] = {"requirement": label, "candidates": [pool.describe(v) for v in cands]}
+        node: RequirementNode = {"requirement": label, "candidates": [pool.describe(v) for v in cands]}
         if not cands:
             self.lines.append(f"{prefix}{branch}{label} does not exist (no package in the channels matches it)")
             node["problem"] = "missing"
@@ -196,7 +239,7 @@ class _Printer:
             if partners and depth == 0 and not all(w in self.root_of for w in partners):
                 if "(installed" in label:
                     frozen = " and frozen" if "frozen" in label else ""
-                    self.lines.append(f"{prefix}{branch}{pool.records[cands[0]].name} "
+                    self.lines.append(f"{prefix}{branch}{pool.candidate(cands[0]).name} "
                                       f"{_versions(pool, list(cands))} is installed{frozen}")
                 else:
                     self.lines.append(f"{prefix}{branch}{label} is requested and can be installed")
@@ -208,7 +251,7 @@ class _Printer:
                 node["conflicts_with"] = text
                 return node
         key = (label, cands)
-        name = pool.records[cands[0]].name
+        name = pool.candidate(cands[0]).name
         if key in self.expanded or name in path or depth >= MAX_DEPTH:
             self.lines.append(f"{prefix}{branch}{label} (see above)" if key in self.expanded or name in path
                               else f"{prefix}{branch}{label} …")
@@ -216,18 +259,19 @@ class _Printer:
         self.expanded.add(key)
         self.lines.append(f"{prefix}{branch}{label} can be installed with any of the following options:"
                           if len(cands) > 1 else f"{prefix}{branch}{label} can only be:")
-        groups: dict[tuple[Any, ...], list[int]] = {}
+        groups: dict[GroupKey, list[int]] = {}
         for v in cands:
             reqs = core.requires.get(v, {})
             partners = core.conflicts.get(v, set()) - set(cands)
-            gkey = (pool.records[v].name, tuple(sorted(reqs)), tuple(sorted(core.excluded.get(v, ()))),
-                    tuple(sorted({pool.records[w].name for w in partners})),
+            gkey = (pool.candidate(v).name, tuple(sorted(reqs)), tuple(sorted(core.excluded.get(v, ()))),
+                    tuple(sorted({pool.candidate(w).name for w in partners})),
                     tuple(sorted(core.constrains.get(v, {}))))
             groups.setdefault(gkey, []).append(v)
         items = list(groups.items())
         extra = len(items) - MAX_GROUPS
         items = items[:MAX_GROUPS]
-        children = node["options"] = []
+        children: list[GroupNode] = []
+        node["options"] = children
         for gi, (gkey, members) in enumerate(items):
             glast = gi == len(items) - 1 and extra <= 0
             children.append(self._group(gkey, members, child_prefix, glast, depth, path | {name}))
@@ -235,15 +279,15 @@ class _Printer:
             self.lines.append(f"{child_prefix}└─ … and {extra} more")
         return node
 
-    def _group(self, gkey: tuple[Any, ...], members: list[int], prefix: str, last: bool, depth: int,
-               path: frozenset[str]) -> dict[str, Any]:
+    def _group(self, gkey: GroupKey, members: list[int], prefix: str, last: bool, depth: int,
+               path: frozenset[str]) -> GroupNode:
         pool = self.pool
         core = self.core
         name, req_names, excluded, _clash_names, con_specs = gkey
         branch = "└─ " if last else "├─ "
         child_prefix = prefix + ("   " if last else "│  ")
         head = f"{name} {_versions(pool, members)}"
-        node: dict[str, Any] = {"package": name, "versions": sorted({pool.records[v].version for v in members}),
+        node: GroupNode = {"package": name, "versions": sorted({pool.candidate(v).version for v in members}),
                                 "builds": [pool.describe(v) for v in members]}
         reasons: list[str] = list(excluded)
         for spec in con_specs:
@@ -260,7 +304,8 @@ class _Printer:
             return node
         self.lines.append(f"{prefix}{branch}{head} would require" if not reasons
                           else f"{prefix}{branch}{head} {'; '.join(reasons)}, and would require")
-        subs = node["requires"] = []
+        subs: list[RequirementNode] = []
+        node["requires"] = subs
         for ri, dep_name in enumerate(req_names):
             deps: list[str] = []
             cands: list[int] = []
@@ -279,7 +324,7 @@ class _Printer:
         return node
 
 
-def explain(search: Any, clause: int) -> tuple[str, str, dict[str, Any]]:
+def explain(search: Search, clause: int) -> tuple[str, str, Explanation]:
     """(one-line message, readable tree, JSON-able data) for a failed search."""
     core = _Core(search, clause)
     pool = search.pool
@@ -302,6 +347,6 @@ def explain(search: Any, clause: int) -> tuple[str, str, dict[str, Any]]:
     else:
         message = f"{', '.join(r[0] for r in roots)} cannot be installed together"
     text = "\n".join(printer.lines)
-    data = {"message": message, "requested": [r[0] for r in roots], "tree": tree,
+    data: Explanation = {"message": message, "requested": [r[0] for r in roots], "tree": tree,
             "missing": [{"dependency": d, "needed_by": pool.describe(p)} for p, d in core.missing]}
     return "could not solve the request: " + message, text, data

@@ -343,6 +343,13 @@ class Pool:
         return result
 
     # -- display -----------------------------------------------------------------------------
+    def candidate(self, v: int) -> PackageRecord:
+        """Candidate v's record (v >= 1: slot 0 is the root, which has none)."""
+        rec = self.records[v]
+        if rec is None:
+            raise IndexError("variable 0 is the request, not a candidate")
+        return rec
+
     def describe(self, v: int) -> str:
         rec = self.records[v]
         if rec is None:

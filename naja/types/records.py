@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
@@ -70,8 +70,8 @@ class PackageRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
         ts = self.timestamp or 0
         return int(ts * 1000) if ts < 253402300799 else int(ts)
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = msgspec.to_builtins(self)
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = msgspec.to_builtins(self)
         return data
 
 
@@ -91,7 +91,7 @@ def record_from_json(data: bytes | str) -> PackageRecord:
     return _record_decoder.decode(data)
 
 
-def record_from_dict(data: dict[str, Any]) -> PackageRecord:
+def record_from_dict(data: object) -> PackageRecord:
     """A record from decoded JSON, converted leniently (``strict=False``): other tools' records are not
     always typed exactly."""
     return msgspec.convert(data, PackageRecord, strict=False)

@@ -262,7 +262,7 @@ class Version:
             _cache[text] = self
         return self
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[type[Version], tuple[str]]:
         return (Version, (self.text,))
 
     # --- representation -------------------------------------------------------------------

@@ -15,18 +15,19 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TypeAlias
 
 from naja.errors import InvalidSpec, InvalidVersion
-from naja.types.version import Segment, Version, strip_zeros
+from naja.types.version import Key, Segment, Version, strip_zeros
 
 __all__ = ["BuildNumberSpec", "VersionSpec"]
 
 # A matcher takes the parsed version and the version string as given (regexes see the string).
 Matcher = Callable[[Version, str], bool]
-Compare = tuple[Callable[[Any, Any], bool], Any]
+VersionKey: TypeAlias = "tuple[Key, Key]"
+Compare: TypeAlias = "tuple[Callable[[VersionKey, VersionKey], bool], VersionKey]"
 """``(operator, version key)`` of one plain comparison, fused by ``_all_of``."""
-Ident = str | tuple[Any, ...]
+Ident: TypeAlias = "str | tuple[str | Ident, ...]"
 """A spec's identity (canonical leaf text, or the operator and the children's identities)."""
 
 _TOKENS = re.compile(r"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+")
@@ -42,7 +43,7 @@ def _err(text: str, why: str) -> InvalidSpec:
 
 
 # --- expression tree ----------------------------------------------------------------------------
-Tree = str | tuple[Any, ...]  # a leaf string or ("|" or ",", *children)
+Tree: TypeAlias = "str | tuple[Tree, ...]"  # a leaf string or ("|" or ",", *children)
 
 
 def _treeify(text: str) -> Tree:
@@ -312,7 +313,7 @@ class VersionSpec:
 
     def _init_tree(self, tree: Tree, text: str) -> None:
         if isinstance(tree, tuple):
-            op = tree[0]
+            op = str(tree[0])  # "|" or ","; the children follow
             kids = tuple(VersionSpec._from_tree(t, text) for t in tree[1:])
             self.children = kids
             self.op = op
@@ -393,7 +394,7 @@ class VersionSpec:
     def __hash__(self) -> int:
         return hash(self._ident)
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[type[VersionSpec], tuple[str]]:
         return (VersionSpec, (self.spec if self.op is None else _tree_text(self),))
 
 
@@ -407,7 +408,7 @@ def _tree_text(spec: VersionSpec) -> str:
 
 
 # --- build numbers ------------------------------------------------------------------------------
-_bn_cache: dict[Any, BuildNumberSpec] = {}
+_bn_cache: dict[int | str, BuildNumberSpec] = {}
 
 
 class BuildNumberSpec:
@@ -498,5 +499,5 @@ class BuildNumberSpec:
     def __hash__(self) -> int:
         return hash(("bn", self.spec))
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[type[BuildNumberSpec], tuple[str]]:
         return (BuildNumberSpec, (self.spec,))

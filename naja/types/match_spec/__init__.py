@@ -40,7 +40,13 @@ from naja.types.records import PackageRecord
 from naja.types.version_spec import BuildNumberSpec, VersionSpec
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from naja.types.channel import ChannelConfig
+    from naja.types.match_spec.parse import Component
+
+# A spec's identity: its constraints that do not match everything, in field order; optional; target.
+Key = tuple[tuple[tuple[str, "Component"], ...], bool, "str | None"]
 
 __all__ = ["MatchSpec", "spec_name"]
 
@@ -106,14 +112,14 @@ class MatchSpec:
     target: str | None
     original: str | None
     _channel_config: ChannelConfig | None
-    _components: dict[str, Any]
+    _components: dict[str, Component]
     _checks: tuple[Check, ...]
     _exact_name: str | None
-    _key: tuple[Any, ...]
+    _key: Key
     _hash: int
 
-    def __init__(self, spec: str | MatchSpec | Mapping[str, Any] | None = None, *,
-                 channel_config: ChannelConfig | None = None, **kwargs: Any) -> None:
+    def __init__(self, spec: str | MatchSpec | Mapping[str, object] | None = None, *,
+                 channel_config: ChannelConfig | None = None, **kwargs: object) -> None:
         """``channel_config``: the user's channel settings (``channel_alias``, ``custom_channels``, …)
         under which a ``channel::`` part is named and matched; None means conda's defaults."""
         if isinstance(spec, MatchSpec) and channel_config is None:
@@ -127,6 +133,7 @@ class MatchSpec:
                 self.original = spec
                 return
         original = spec if isinstance(spec, str) else None
+        raw: dict[str, Any]  # values of any type from a caller: _build checks and converts each field
         try:
             if isinstance(spec, MatchSpec):
                 raw = dict(spec._components)
@@ -157,7 +164,7 @@ class MatchSpec:
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_parts(cls, name: str | None = None, version: str | VersionSpec | None = None,
-                   build: str | None = None, **fields: Any) -> MatchSpec:
+                   build: str | None = None, **fields: object) -> MatchSpec:
         """Build a spec in code: ``MatchSpec.from_parts("numpy", ">=1.8", channel="conda-forge")``."""
         parts: dict[str, Any] = {
             k: v for k, v in (("name", name), ("version", version), ("build", build)) if v is not None
@@ -174,7 +181,7 @@ class MatchSpec:
         unknown = set(raw) - FIELD_SET
         if unknown:
             raise spec_error(shown, f"cannot match on field(s): {', '.join(sorted(unknown))}")
-        comps: dict[str, Any] = {}
+        comps: dict[str, Component] = {}
 
         name = raw.get("name")
         if name is not None:
@@ -253,7 +260,7 @@ class MatchSpec:
                 comps[key] = items
         self._finish(comps)
 
-    def _finish(self, comps: dict[str, Any]) -> None:
+    def _finish(self, comps: dict[str, Component]) -> None:
         self._components = comps
         # identity ignores constraints that match everything ('*/linux-64::x' == 'x[subdir=linux-64]')
         keys = sorted(comps, key=_FIELD_ORDER.__getitem__) if len(comps) > 1 else comps
@@ -303,7 +310,7 @@ class MatchSpec:
         """Each constraint as conda prints its matcher (for display and comparison)."""
         return components_text(self._components)
 
-    def get(self, field: str, default: Any = None) -> Any:
+    def get(self, field: str, default: object = None) -> object:
         value = self._components.get(field)
         return default if value is None else value
 
@@ -331,7 +338,7 @@ class MatchSpec:
     def __hash__(self) -> int:
         return self._hash
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[Callable[..., MatchSpec], tuple[str, bool, str | None, ChannelConfig | None]]:
         return (_rebuild, (str(self), self.optional, self.target, self._channel_config))
 
     # ---------------------------------------------------------------- merging
@@ -341,7 +348,7 @@ class MatchSpec:
         without an exact name are returned unchanged. Conflicting exact values raise
         ``InvalidMatchSpec`` (a ``ValueError``)."""
         parsed = sorted((s if isinstance(s, MatchSpec) else cls(s) for s in specs if s), key=str)
-        groups: dict[tuple[Any, ...], list[MatchSpec]] = {}
+        groups: dict[tuple[str, bool], list[MatchSpec]] = {}
         loose: list[MatchSpec] = []
         for spec in parsed:
             if spec._exact_name is None:
@@ -361,7 +368,7 @@ class MatchSpec:
 
     def _merge(self, other: MatchSpec) -> MatchSpec:
         a, b = self._components, other._components
-        final: dict[str, Any] = {}
+        final: dict[str, Any] = {}  # the merged spec's keyword arguments
         try:
             for key in FIELD_NAMES:
                 x, y = a.get(key), b.get(key)
@@ -371,7 +378,7 @@ class MatchSpec:
                         final[key] = value
                 elif x == y:
                     final[key] = x
-                elif key == "version":
+                elif key == "version" and isinstance(x, VersionSpec) and isinstance(y, VersionSpec):
                     final[key] = x.merge(y)
                 elif key in ("build", "channel", "subdir", "name"):
                     final[key] = merge_glob(str(x), str(y))
@@ -392,12 +399,12 @@ class MatchSpec:
 _STATE_SLOTS = tuple(slot for slot in MatchSpec.__slots__ if slot != "original")
 _OTHER_FIELDS = ("build_number", "track_features", "features", "url", "md5", "sha256", "fn", "license",
                  "license_family", "when", "extras", "flags")
-_built: dict[str, tuple[Any, ...]] = {}
+_built: dict[str, tuple[object, ...]] = {}
 _get_state = operator.attrgetter(*_STATE_SLOTS)
 _FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
 _set_slot = object.__setattr__
 
 
-def _rebuild(text: str, optional: bool, target: Any, channel_config: ChannelConfig | None = None) -> MatchSpec:
+def _rebuild(text: str, optional: bool, target: str | None, channel_config: ChannelConfig | None = None) -> MatchSpec:
     return MatchSpec(text, optional=optional, target=target, channel_config=channel_config)
 

@@ -4,10 +4,13 @@ spec), each constraint as conda prints it, and conda-build's ``name version buil
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from naja.types.match_spec.match import is_pattern
 from naja.types.match_spec.parse import FIELD_NAMES, LIST_FIELDS
+
+if TYPE_CHECKING:
+    from naja.types.match_spec.parse import Component
 
 
 def _plain_glob(v: str) -> bool:
@@ -23,12 +26,12 @@ def _quote(text: str) -> str:
     return f'"{text}"' if "'" in text else f"'{text}'"
 
 
-def canonical_str(comps: Mapping[str, Any]) -> str:
+def canonical_str(comps: Mapping[str, Component]) -> str:
     """conda's canonical string of a spec's components: ``channel/subdir::name==version=build`` with
     whatever does not read back inline (operators, globs in builds, other fields) in brackets."""
     out: list[str] = []
     brackets: list[str] = []
-    channel: str | None = comps.get("channel")
+    channel = _text(comps, "channel")
     channel_exact = channel is not None and not is_pattern(channel)
     if channel is not None and channel_exact:
         out.append(channel)
@@ -40,9 +43,9 @@ def canonical_str(comps: Mapping[str, Any]) -> str:
             out.append(f"/{subdir}")
         else:
             brackets.append(f"subdir={subdir}")
-    name = comps.get("name", "*")
+    name = _text(comps, "name") or "*"
     out.append(f"::{name}" if out else name)
-    build = comps.get("build")
+    build = _text(comps, "build")
     version_exact = _version_part(comps.get("version"), build, out, brackets)
     if build is not None:
         if any(c in build for c in "><$^|,'\"[]# "):
@@ -55,6 +58,17 @@ def canonical_str(comps: Mapping[str, Any]) -> str:
     if brackets:
         out.append("[" + ",".join(brackets) + "]")
     return "".join(out)
+
+
+def _text(comps: Mapping[str, Component], key: str) -> str | None:
+    """A text component (``channel``, ``name``, ``build``): a string when set."""
+    value = comps.get(key)
+    return None if value is None else str(value)
+
+
+def _items(value: Component) -> tuple[str, ...]:
+    """A feature or list component: its sorted items."""
+    return value if isinstance(value, tuple) else (str(value),)
 
 
 def _version_part(version: object, build: str | None, out: list[str], brackets: list[str]) -> bool:
@@ -85,7 +99,7 @@ def _version_part(version: object, build: str | None, out: list[str], brackets: 
     return False
 
 
-def _other_fields(comps: Mapping[str, Any], channel: str | None) -> list[str]:
+def _other_fields(comps: Mapping[str, Component], channel: str | None) -> list[str]:
     """``key=value`` for the fields after the build, in conda's field order (``url`` is left out when
     a channel is given, ``fn`` when ``url`` is)."""
     skip = {"channel", "subdir", "name", "version", "build"}
@@ -99,9 +113,9 @@ def _other_fields(comps: Mapping[str, Any], channel: str | None) -> list[str]:
             continue
         value = comps[key]
         if key in LIST_FIELDS:
-            brackets.append(f"{key}={list(value)!r}")
+            brackets.append(f"{key}={list(_items(value))!r}")
             continue
-        text = " ".join(value) if key in ("track_features", "features") else str(value)
+        text = " ".join(_items(value)) if key in ("track_features", "features") else str(value)
         if any(c in text for c in ", ="):
             brackets.append(f"{key}='{text}'")
         else:
@@ -109,14 +123,14 @@ def _other_fields(comps: Mapping[str, Any], channel: str | None) -> list[str]:
     return brackets
 
 
-def components_text(comps: Mapping[str, Any]) -> dict[str, str]:
+def components_text(comps: Mapping[str, Component]) -> dict[str, str]:
     """Each constraint as conda prints its matcher (for display and comparison)."""
     out: dict[str, str] = {}
     for key, value in comps.items():
         if key in ("track_features", "features"):
-            out[key] = " ".join(value)
+            out[key] = " ".join(_items(value))
         elif key in LIST_FIELDS:
-            out[key] = repr(list(value))
+            out[key] = repr(list(_items(value)))
         else:
             out[key] = str(value)
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Set
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from naja.errors import ChannelError, InvalidSpec
 from naja.types.match_spec.parse import COMMON_FIELDS, feature_set
@@ -19,8 +19,10 @@ from naja.types.version_spec import BuildNumberSpec, VersionSpec
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from naja.types.channel import ChannelConfig
+    from naja.types.channel import Channel, ChannelConfig, MultiChannel
     from naja.types.match_spec import MatchSpec
+    from naja.types.match_spec.parse import Component
+    from naja.types.records import PackageRecord
 
 
 # ============================================================================== channels
@@ -35,7 +37,7 @@ class ChannelMatcher:
         self._config = config
         self._cache: dict[str, bool] = {}
         self._regex = None
-        self._channel: Any = None
+        self._channel: Channel | MultiChannel | Literal[False] | None = None  # False: not a channel
         if text.startswith("^") and text.endswith("$"):
             self._regex = re.compile(text).match
         elif "*" in text:
@@ -133,17 +135,17 @@ def merge_glob(a: str, b: str) -> str:
     return f"^(?={patterns[0]})(?:{patterns[1]})$"
 
 
-def matches_all(key: str, value: Any) -> bool:
+def matches_all(key: str, value: Component) -> bool:
     """Whether a constraint matches every record (``*``): such constraints do not count for identity."""
     if key in ("channel", "subdir", "build"):
         return bool(value == "*")
     if key == "version":
-        return bool(value.matches_all)
+        return isinstance(value, VersionSpec) and value.matches_all
     return False
 
 
 # ============================================================================== record checks
-Check = Callable[[Any], bool]
+Check = Callable[["PackageRecord | MappingRecord"], bool]
 """One compiled constraint of a spec, called with a record (``PackageRecord`` or a look-alike)."""
 
 
@@ -156,7 +158,7 @@ def _check_version(spec: VersionSpec) -> Check:
     vcache = _version_cache
     verdicts: dict[str, bool] = {}  # by version string: records share a few versions
 
-    def version_ok(r: Any) -> bool:
+    def version_ok(r: PackageRecord | MappingRecord) -> bool:
         s: str = r.version
         ok = verdicts.get(s)
         if ok is None:
@@ -202,7 +204,7 @@ def _check_equal(key: str, value: str) -> Check:
 def _check_channel(cm: ChannelMatcher) -> Check:
     known = cm._cache
 
-    def channel_ok(r: Any) -> bool:
+    def channel_ok(r: PackageRecord | MappingRecord) -> bool:
         ok = known.get(r.channel or "")
         return cm(r.channel) if ok is None else ok
 
@@ -260,7 +262,7 @@ class MappingRecord:
 
     __slots__ = ("_d",)
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, object]) -> None:
         self._d = data
 
     def __getattr__(self, key: str) -> Any:

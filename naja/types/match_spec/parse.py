@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import unquote
 
 from naja.errors import ChannelError, InvalidMatchSpec, InvalidSpec
@@ -18,6 +19,14 @@ from naja.types.archive import PACKAGE_EXTENSIONS, strip_archive_suffix
 
 if TYPE_CHECKING:
     from naja.types.channel import ChannelConfig
+    from naja.types.version_spec import BuildNumberSpec, VersionSpec
+
+# One constraint of a built spec (``MatchSpec._components``): text, the version or build-number spec,
+# or the sorted items of a feature or list field.
+Component: TypeAlias = "str | VersionSpec | BuildNumberSpec | tuple[str, ...]"
+# A spec string read into its parts (``parse``): text values, and ``optional`` when the legacy
+# ``(optional)`` suffix says so.
+RawParts: TypeAlias = "dict[str, str | bool | None]"
 
 # Field order of the key=value part of the canonical string (conda's FIELD_NAMES, then the CEP keys).
 FIELD_NAMES: tuple[str, ...] = (
@@ -53,7 +62,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _PATHLIKE = re.compile(r"^(?:[/~.\\]|[A-Za-z]:[/\\])")
 _LEGACY_PARENS = re.compile(r"\(([\w\s,=.'\"-]*)\)\s*$")
 
-_parse_cache: dict[str, dict[str, Any]] = {}
+_parse_cache: dict[str, RawParts] = {}
 
 
 def spec_error(text: object, why: str) -> InvalidMatchSpec:
@@ -115,7 +124,7 @@ def channel_parts(
 
 
 # ============================================================================== field values
-def feature_set(value: Any) -> frozenset[str]:
+def feature_set(value: str | Iterable[str] | None) -> frozenset[str]:
     """``track_features``/``features`` as a set, from ``"a b"``, ``"a,b"`` or a list."""
     if not value:
         return frozenset()
@@ -124,7 +133,7 @@ def feature_set(value: Any) -> frozenset[str]:
     return frozenset(f.strip() for f in value if f and f.strip())
 
 
-def list_value(key: str, value: Any, spec: str) -> tuple[str, ...]:
+def list_value(key: str, value: str | Iterable[object], spec: str) -> tuple[str, ...]:
     """``extras``/``flags``: ``a``, ``[a, b]``, ``['a', "b"]`` -> sorted unique items."""
     if not isinstance(value, str):
         items = [str(v).strip() for v in value]
@@ -292,7 +301,7 @@ def check_name(name: str, spec: str) -> str:
     return lowered
 
 
-def _url_parts(text: str, config: ChannelConfig | None) -> dict[str, Any]:
+def _url_parts(text: str, config: ChannelConfig | None) -> RawParts:
     """A package file URL or path: name/version/build from the file name, channel/subdir from the
     directory when it ends in a subdir."""
     url = text
@@ -322,7 +331,7 @@ def _url_parts(text: str, config: ChannelConfig | None) -> dict[str, Any]:
     return {"name": "*", "fn": filename, "url": url}
 
 
-def parse(text: str, config: ChannelConfig | None = None) -> dict[str, Any]:
+def parse(text: str, config: ChannelConfig | None = None) -> RawParts:
     """Split a spec string into raw components (strings), conda's ``_parse_spec_str``; channel names
     are read under ``config`` (the default channel settings when None, the only parses cached)."""
     cached = _parse_cache.get(text) if config is None else None
@@ -334,7 +343,7 @@ def parse(text: str, config: ChannelConfig | None = None) -> dict[str, Any]:
     return result
 
 
-def _parse_uncached(text: str, config: ChannelConfig | None) -> dict[str, Any]:
+def _parse_uncached(text: str, config: ChannelConfig | None) -> RawParts:
     spec = text
     if spec.endswith("@") and "[" not in spec:  # legacy feature spec 'mkl@'
         feature = spec[:-1].strip()
@@ -395,7 +404,7 @@ def _parse_uncached(text: str, config: ChannelConfig | None) -> dict[str, Any]:
         if version:
             version = _sanitize_version(version, build)
 
-    result: dict[str, Any] = {"name": name}
+    result: RawParts = {"name": name}
     if channel is not None:
         result["channel"] = channel
     if subdir is not None:
