@@ -14,7 +14,7 @@ from naja.errors import NajaError, PackageError
 from naja.fs import remove_path, tree_size
 
 if TYPE_CHECKING:
-    from naja.package.cache import CleanedItem
+    from naja.package.pkgs_dirs import CleanedItem
 
 
 @dataclass
