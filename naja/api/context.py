@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from naja.api.options import Options
 from naja.config.locations import default_root_prefix, expand_path
@@ -76,8 +77,7 @@ def _overrides(options: Options) -> dict[str, object]:
     return out
 
 
-@dataclass
-class Context:
+class Context(msgspec.Struct, dict=True):
     """Configuration plus the resolved root prefix; built once per command. The layers below the
     API never see ``Config``: they get the typed options this builds from it once (``http_options``,
     ``fetch_options``, ``cache_options``, ``link_options``, ``solve_options``)."""
@@ -87,7 +87,7 @@ class Context:
     root_prefix: Path
     # the target prefix whose ``.mambarc`` the configuration includes (None: no target yet)
     config_prefix: Path | None = None
-    _platform: str | None = field(default=None, repr=False)
+    _platform: str | None = msgspec.field(default=None)
 
     @classmethod
     def from_options(cls, options: Options, *, target_prefix: Path | None = None) -> Context:

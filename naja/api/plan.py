@@ -12,9 +12,10 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from naja.api.context import Context, register_env
 from naja.api.views import Change, TransactionJson, change_rows, transaction_json
@@ -33,27 +34,26 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, "int | None"], None]
 
 
-@dataclass
-class Plan:
+class Plan(msgspec.Struct):
     """What a command will do to one prefix; nothing on disk has changed yet."""
 
     context: Context
     prefix: Path
     command: str
-    to_link: list[PackageRecord] = field(default_factory=list)
-    to_unlink: list[PrefixRecord] = field(default_factory=list)
-    requested: list[str] = field(default_factory=list)
-    remove_specs: list[str] = field(default_factory=list)
+    to_link: list[PackageRecord] = msgspec.field(default_factory=list)
+    to_unlink: list[PrefixRecord] = msgspec.field(default_factory=list)
+    requested: list[str] = msgspec.field(default_factory=list)
+    remove_specs: list[str] = msgspec.field(default_factory=list)
     transaction: Transaction | None = None
     create_prefix: bool = False
-    pip: list[str] = field(default_factory=list)
-    variables: dict[str, str] = field(default_factory=dict)
-    fetch: list[PackageRecord] = field(default_factory=list)
+    pip: list[str] = msgspec.field(default_factory=list)
+    variables: dict[str, str] = msgspec.field(default_factory=dict)
+    fetch: list[PackageRecord] = msgspec.field(default_factory=list)
     channels: list[Channel] | None = None  # the resolved channels (their credentials are needed to download)
     request: Request | None = None  # the solver request (None: exact records, no solve)
     executed: bool = False
     result: TransactionResult | None = None  # after execute()
-    hold: CacheUseLock | None = field(default=None, repr=False)  # the package caches, held until executed
+    hold: CacheUseLock | None = msgspec.field(default=None)  # the package caches, held until executed
 
     def __post_init__(self) -> None:
         if self.command != "remove":  # repodata caches and packages are read from here on: 'clean' waits

@@ -6,9 +6,10 @@ writes through (so an interrupted transaction is rolled back once, before anythi
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from naja.api.context import Context, is_environment
 from naja.errors import PrefixError
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
     from naja.install.prefix import Prefix, PrefixRecord
 
 
-@dataclass
-class PlanTarget:
+class PlanTarget(msgspec.Struct):
     """The environment one command plans against.
 
     ``context`` was built with the target prefix (its ``.condarc``/``.mambarc`` count); ``env`` is
@@ -33,7 +33,7 @@ class PlanTarget:
     env: Prefix
     envfile: EnvSpec | None = None
     creates: bool = False
-    _installed: list[PrefixRecord] | None = field(default=None, repr=False)
+    _installed: list[PrefixRecord] | None = msgspec.field(default=None)
 
     @property
     def exists(self) -> bool:

@@ -8,9 +8,10 @@ the same everywhere and never shows a channel's credentials.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
+
+import msgspec
 
 if TYPE_CHECKING:
     from naja.solver.solution import Solution
@@ -85,8 +86,7 @@ class ListEntryJson(TypedDict):
     sha256: str
 
 
-@dataclass
-class Change:
+class Change(msgspec.Struct):
     """One row of the transaction summary."""
 
     kind: str  # install | upgrade | downgrade | reinstall | change | remove

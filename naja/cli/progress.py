@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import IO, Literal, Protocol
+
+import msgspec
 
 from naja import progress as hooks
 from naja.cli.output import format_size
@@ -41,8 +42,7 @@ class _Bar(Protocol):
     def set_description_str(self, desc: str | None = None, refresh: bool = True) -> None: ...
 
 
-@dataclass
-class _Transfer:
+class _Transfer(msgspec.Struct):
     label: str
     channel: str
     start: float
@@ -53,11 +53,10 @@ class _Transfer:
     bar: _Bar | None = None  # in ``bars`` mode
 
 
-@dataclass
-class _Phase:
+class _Phase(msgspec.Struct):
     """The transfers of one kind (repodata or packages) since the phase began."""
 
-    transfers: dict[str, _Transfer] = field(default_factory=dict)
+    transfers: dict[str, _Transfer] = msgspec.field(default_factory=dict)
 
 
 def _rate(done: int, seconds: float) -> str:

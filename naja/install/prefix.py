@@ -13,7 +13,6 @@ import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -139,18 +138,17 @@ def write_prefix_record(prefix: str | os.PathLike[str], record: PrefixRecord) ->
 # ---------------------------------------------------------------------------------------------- history
 
 
-@dataclass
-class Revision:
+class Revision(msgspec.Struct):
     """One ``==> date <==`` block of ``conda-meta/history``."""
 
     date: str
     cmd: str = ""
     tool_version: str = ""
-    linked: list[str] = field(default_factory=list)  # "channel::dist"
-    unlinked: list[str] = field(default_factory=list)
-    update_specs: list[str] = field(default_factory=list)
-    remove_specs: list[str] = field(default_factory=list)
-    neutered_specs: list[str] = field(default_factory=list)
+    linked: list[str] = msgspec.field(default_factory=list)  # "channel::dist"
+    unlinked: list[str] = msgspec.field(default_factory=list)
+    update_specs: list[str] = msgspec.field(default_factory=list)
+    remove_specs: list[str] = msgspec.field(default_factory=list)
+    neutered_specs: list[str] = msgspec.field(default_factory=list)
 
 
 _HEADER = re.compile(r"^==>\s*(.+?)\s*<==\s*$")

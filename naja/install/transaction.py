@@ -15,9 +15,10 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
+
+import msgspec
 
 from naja.errors import TransactionError
 from naja.install.journal import recover
@@ -50,8 +51,7 @@ class TransactionSummary(TypedDict):
 # ------------------------------------------------------------------------------------------ summary
 
 
-@dataclass(frozen=True)
-class Clobber:
+class Clobber(msgspec.Struct, frozen=True):
     """A file written by more than one package (the last one linked wins)."""
 
     path: str
@@ -59,13 +59,12 @@ class Clobber:
     new: str
 
 
-@dataclass
-class TransactionResult:
-    linked: list[PackageRecord] = field(default_factory=list)
-    unlinked: list[PrefixRecord] = field(default_factory=list)
-    clobbers: list[Clobber] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+class TransactionResult(msgspec.Struct):
+    linked: list[PackageRecord] = msgspec.field(default_factory=list)
+    unlinked: list[PrefixRecord] = msgspec.field(default_factory=list)
+    clobbers: list[Clobber] = msgspec.field(default_factory=list)
+    messages: list[str] = msgspec.field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 def _python_minor(record: PackageRecord | None) -> str | None:

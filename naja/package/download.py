@@ -9,15 +9,15 @@ its URL (tokens and passwords redacted). ``file://`` URLs are copied the same wa
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+
+import msgspec
 
 from naja.bounded import decode_body
 from naja.errors import ChannelError, DownloadError, LimitError
@@ -40,8 +40,7 @@ UNDECLARED_MAX = 8 << 30
 ProgressCallback = Callable[[str, int, "int | None"], None]
 
 
-@dataclass(frozen=True)
-class DownloadRequest:
+class DownloadRequest(msgspec.Struct, frozen=True):
     """One file to fetch and what it must look like once fetched."""
 
     url: str
@@ -181,7 +180,7 @@ class Downloader:
         candidates = self.net.mirrors.candidates(req.url)
         for position, (url, mirror) in enumerate(candidates):
             try:
-                self._fetch_once(dataclasses.replace(req, url=url), progress, resume)
+                self._fetch_once(msgspec.structs.replace(req, url=url), progress, resume)
                 return
             except _Transient:
                 self.net.mirrors.failed(mirror)

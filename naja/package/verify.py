@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -24,8 +23,7 @@ STAMP_DIR = ".naja-verified"
 MODES = ("disabled", "warn", "enabled")
 
 
-@dataclass(frozen=True)
-class SafetyChecks:
+class SafetyChecks(msgspec.Struct, frozen=True):
     """The configured policy (``safety_checks``, ``extra_safety_checks``)."""
 
     mode: str = "warn"

@@ -16,7 +16,6 @@ import hashlib
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -131,8 +130,7 @@ def state_for_file(path: Path, state: RepodataState) -> RepodataState:
     return msgspec.structs.replace(state, size=st.st_size, mtime_ns=st.st_mtime_ns, refresh_ns=time.time_ns())
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(msgspec.Struct, frozen=True):
     """One cached subdir, for ``naja clean -i`` and ``naja info``: the files that belong to it."""
 
     key: str

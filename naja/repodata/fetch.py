@@ -13,9 +13,10 @@ import os
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+
+import msgspec
 
 from naja.bounded import DEFAULT_MAX_BYTES, decode_body
 from naja.errors import ChannelError, InsecureRedirectError, LimitError, first_line
@@ -45,23 +46,22 @@ CHUNK = 1 << 20
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-@dataclass
-class Response:
+class Response(msgspec.Struct):
     """A 200 or 304 answer. The body is in ``body``, or in the file ``path`` when ``get`` was given
     a ``sink`` (then ``body`` is empty)."""
 
     status: int
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     body: bytes = b""
     path: Path | None = None
 
 
-@dataclass(frozen=True)
-class HttpOptions:
+class HttpOptions(msgspec.Struct):
     """The network settings of a run (``naja.net.settings.NetworkSettings``: proxies, TLS trust,
-    credentials, mirrors, timeouts, retries and back-off), shared by every request it makes."""
+    credentials, mirrors, timeouts, retries and back-off), shared by every request it makes. Not
+    frozen only so that ``net`` can keep the settings it made on first use."""
 
-    settings: NetworkSettings | Callable[[], NetworkSettings] = field(default=lambda: _net_from_env())
+    settings: NetworkSettings | Callable[[], NetworkSettings] = msgspec.field(default=lambda: _net_from_env())
     """The settings, or how to make them on first use: a run over ``file://`` channels never needs
     them, and building them loads the proxy, TLS and credential modules."""
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -72,7 +72,7 @@ class HttpOptions:
         settings = self.settings
         if callable(settings):
             settings = settings()
-            object.__setattr__(self, "settings", settings)
+            self.settings = settings
         return settings
 
     @property

@@ -9,12 +9,13 @@ subdirs fetch that level's shards in parallel), and queue the names found in the
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
+
+import msgspec
 
 from naja.errors import ChannelError
 from naja.repodata import fetch
@@ -53,7 +54,7 @@ def _options(options: FetchOptions | None, *, offline: bool, cache_dir: str | Pa
              progress: fetch.ProgressCallback | None) -> FetchOptions:
     """``options`` with this call's arguments: an explicit ``cache_dir`` wins over the configured one."""
     options = options or FetchOptions()
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         options,
         offline=options.offline or offline,
         cache_dir=Path(cache_dir).expanduser() if cache_dir is not None else options.cache_dir,

@@ -19,7 +19,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -39,19 +38,18 @@ Source: TypeAlias = "shards.ShardedSubdir | local_index.LocalIndex"
 """What a ready subdir reads its records from: CEP 16 shards, or the local index of a ``repodata.json``."""
 
 
-@dataclass(frozen=True)
-class FetchOptions:
+class FetchOptions(msgspec.Struct, frozen=True):
     """How to fetch repodata: the configuration's part (built once by ``naja.api.context.Context``)
-    plus the per-call ``offline``/``progress`` (``dataclasses.replace``)."""
+    plus the per-call ``offline``/``progress`` (``msgspec.structs.replace``)."""
 
-    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
+    cache_dir: Path = msgspec.field(default_factory=lambda: default_cache_dir())
     ttl: int = 1
     """``local_repodata_ttl``: 0 always revalidate, 1 honour Cache-Control, N seconds."""
     use_zst: bool = True
     use_shards: bool = True
     """``use_sharded_repodata``: try CEP 16 shards before ``repodata.json``."""
     offline: bool = False
-    http: fetch.HttpOptions = field(default_factory=fetch.HttpOptions)
+    http: fetch.HttpOptions = msgspec.field(default_factory=fetch.HttpOptions)
     progress: fetch.ProgressCallback | None = None
 
 
@@ -177,8 +175,7 @@ def _reopen(channel: Channel, subdir: str, label: str, url: str, clean: str, ent
     return _make(channel, subdir, label, index, _package_base(clean, index))
 
 
-@dataclass
-class _Entry:
+class _Entry(msgspec.Struct):
     directory: Path
     key: str
 

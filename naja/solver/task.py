@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Literal
+
+import msgspec
 
 from naja.solver.request import Request
 from naja.types.match_spec import MatchSpec
@@ -13,8 +14,7 @@ from naja.types.records import PackageRecord
 ChannelPriority = Literal["strict", "flexible", "disabled"]
 
 
-@dataclass(frozen=True)
-class SolveOptions:
+class SolveOptions(msgspec.Struct, frozen=True):
     """The solve's part of the configuration, built once per command by
     ``naja.api.context.Context.solve_options``; the planner turns it and the request into a
     ``SolverTask``."""
@@ -27,8 +27,7 @@ class SolveOptions:
     """Keep an installed python at its minor version (``no_py_pin`` false)."""
 
 
-@dataclass
-class SolverTask:
+class SolverTask(msgspec.Struct):
     """One request to the solver.
 
     ``specs`` are what the user asked to install (MatchSpec objects or strings); ``available`` holds
@@ -49,15 +48,15 @@ class SolverTask:
     ``SolverLimitError`` rather than running on for minutes.
     """
 
-    specs: Sequence[object] = field(default_factory=list)
-    available: Sequence[PackageRecord] = field(default_factory=list)
-    installed: Sequence[PackageRecord] = field(default_factory=list)
-    virtual_packages: Sequence[PackageRecord] = field(default_factory=list)
-    pins: Sequence[object] = field(default_factory=list)
+    specs: Sequence[object] = msgspec.field(default_factory=list)
+    available: Sequence[PackageRecord] = msgspec.field(default_factory=list)
+    installed: Sequence[PackageRecord] = msgspec.field(default_factory=list)
+    virtual_packages: Sequence[PackageRecord] = msgspec.field(default_factory=list)
+    pins: Sequence[object] = msgspec.field(default_factory=list)
     channel_priority: ChannelPriority = "strict"
-    channels: Sequence[str] = field(default_factory=list)
-    update_specs: Sequence[object] = field(default_factory=list)
-    remove_specs: Sequence[object] = field(default_factory=list)
+    channels: Sequence[str] = msgspec.field(default_factory=list)
+    update_specs: Sequence[object] = msgspec.field(default_factory=list)
+    remove_specs: Sequence[object] = msgspec.field(default_factory=list)
     update_all: bool = False
     freeze_installed: bool = False
     no_deps: bool = False
