@@ -19,9 +19,10 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from naja.errors import CacheLockTimeout, NajaError, PackageError
 from naja.fs import atomic_write
@@ -116,8 +117,7 @@ def repodata_record_for(record: PackageRecord, package_dir: Path, tarball: Path 
     return data
 
 
-@dataclass(frozen=True)
-class CacheOptions:
+class CacheOptions(msgspec.Struct, frozen=True):
     """The package cache's part of the configuration, built once per command by
     ``naja.api.context.Context.cache_options``."""
 
@@ -126,14 +126,13 @@ class CacheOptions:
     extract_threads: int | None = None
     """``None``: automatic (``extract_threads: 0``)."""
     offline: bool = False
-    safety: SafetyChecks = field(default_factory=SafetyChecks)
+    safety: SafetyChecks = msgspec.field(default_factory=SafetyChecks)
     network: NetworkSettings | Callable[[], NetworkSettings] | None = None
     """Proxies, TLS trust, credentials, timeouts and retries, or how to make them once a download
     starts (a run that downloads nothing never builds them); ``None``: from the environment."""
 
 
-@dataclass(frozen=True)
-class CachedPackage:
+class CachedPackage(msgspec.Struct, frozen=True):
     """Where one record's files are in the cache."""
 
     record: PackageRecord

@@ -15,9 +15,10 @@ import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from naja.confine import rmtree
 from naja.errors import CacheLockTimeout
@@ -154,8 +155,7 @@ class _NullLock:
 # --------------------------------------------------------------------------------------------- clean
 
 
-@dataclass(frozen=True)
-class CleanedItem:
+class CleanedItem(msgspec.Struct, frozen=True):
     """One thing ``clean`` removed (or, on a dry run, would remove) and the bytes it took."""
 
     path: Path
