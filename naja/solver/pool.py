@@ -235,19 +235,18 @@ class Pool:
         # dependency written the same way by every build cannot), and only if every build has them.
         dep_sets = [set(recs[i].depends) for i in run]
         common = set.intersection(*dep_sets)
-        differing: set[str] = set()
-        for ds in dep_sets:
-            for dep in ds - common:
-                ms = self.try_spec(dep)
-                if ms is not None:
-                    differing.add(ms.name)
+        name_of: dict[str, str | None] = {}  # each distinct string of the run parsed once
+        for dep in set().union(*dep_sets):
+            ms = self.try_spec(dep)
+            name_of[dep] = None if ms is None else ms.name
+        differing = {nm for ds in dep_sets for dep in ds - common if (nm := name_of[dep]) is not None}
         deps: dict[int, dict[str, list[str]]] = {}
         for i in run:
             d: dict[str, list[str]] = {}
             for dep in recs[i].depends:
-                ms = self.try_spec(dep)
-                if ms is not None and ms.name in differing:
-                    d.setdefault(ms.name, []).append(dep)
+                nm = name_of[dep]
+                if nm is not None and nm in differing:
+                    d.setdefault(nm, []).append(dep)
             deps[i] = d
         shared = sorted(nm for nm in differing if all(nm in d for d in deps.values()))
         best: dict[tuple[int, str], tuple[Version, bool] | None] = {}
