@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.channel_server import ChannelServer
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("NAJA_SHARED", REPO.parent / "shared")) / "data"
 
@@ -152,47 +154,6 @@ def _rattler_records(root: Path, base_url: str) -> list:
         for name in sparse.package_names():
             out.extend(sparse.load_records(rattler.PackageName(name)))
     return out
-
-
-class _ChannelServer:
-    """A loopback HTTP/1.1 server for a channel directory, with TCP_NODELAY like production servers
-    (Python's http.server without it stalls ~40 ms per request on a kept-alive connection: Nagle
-    against delayed ACKs, which would measure the server rather than the clients)."""
-
-    def __init__(self, root: Path) -> None:
-        import functools
-        import http.server
-        import socket
-        import threading
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
-            def server_bind(self) -> None:
-                self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                super().server_bind()
-
-        self._httpd = Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> _ChannelServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 #: bookkeeping, not package files: naja's records, rattler's cache tag and its copies of clobbered files
@@ -326,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                               f"({', '.join(a.name.split('-')[0] for a in large)}), {_files(large)} files"))
         CPU_ROWS.clear()
         for name, root, desc in workloads:
-            with _ChannelServer(root) as server:
+            with ChannelServer(root) as server:
                 print(f"# {name}: {desc}, served from {server.url}, median of {args.repeat}")
                 rows += _bench(name, root, server.url, tmpdir / f"work-{name}", args.repeat)
     LAST_ROWS[:] = rows

@@ -37,7 +37,7 @@ from naja.package.pkgs_dirs import (
     sweep_temp_dirs,
     writable_dirs,
 )
-from naja.package.verify import SafetyChecks, changed_since, read_stamp, rehash, scan, write_stamp
+from naja.package.verify import SafetyChecks, Stamp, changed_since, read_stamp, rehash, scan, write_stamp
 from naja.types.archive import strip_archive_suffix
 from naja.types.records import PackageRecord
 from naja.types.url import redact_url, strip_credentials
@@ -140,6 +140,9 @@ class CachedPackage(msgspec.Struct, frozen=True):
     tarball: Path
 
 
+_VERIFY_THREADS = 4  # stat passes of packages run side by side before linking
+
+
 class PackageCache:
     """Fetches and extracts records into the first writable ``pkgs_dir``, reusing valid entries."""
 
@@ -170,6 +173,8 @@ class PackageCache:
         self._writable: Path | None = None
         self._use: CacheUseLock | None = None
         self._use_depth = 0
+        # stamps of the packages this object extracted: checked as they were written, moments ago
+        self._fresh: dict[Path, Stamp] = {}
 
     @classmethod
     def from_options(cls, options: CacheOptions) -> PackageCache:
@@ -379,7 +384,8 @@ class PackageCache:
                 digests: Digests | None = {} if self.safety.enabled else None
                 self._extract(tarball, target, digests)
                 if digests is not None:
-                    write_stamp(target, scan(target, digests))
+                    stamp = self._fresh[target] = scan(target, digests)
+                    write_stamp(target, stamp)
             data = repodata_record_for(record, target, tarball)
             atomic_write(target / REPODATA_RECORD, json.dumps(data, indent=2, sort_keys=True).encode())
             return target
@@ -397,34 +403,52 @@ class PackageCache:
             return extracted, []
         out = dict(extracted)
         problems: list[str] = []
-        for record in records:
-            path = out.get(record.dist_name)
-            if path is None:
-                continue
-            stamp = read_stamp(path)
+        records = [r for r in records if r.dist_name in out]
+        checks = self._check_stamps([out[r.dist_name] for r in records])
+        for record, (stamp, changed) in zip(records, checks):
+            path = out[record.dist_name]
             if stamp is None:  # extracted by another tool or an older naja: verify once, remember
                 stamp = scan(path)
                 write_stamp(path, stamp)
-            else:
-                changed = bool(changed_since(path, stamp))
-                if not changed and self.safety.extra:  # same sizes and times, maybe not same bytes
-                    changed = set(rehash(path)) != set(stamp.mismatches)
-                if changed:
-                    try:
-                        path = self._ensure(record, None, threading.Semaphore(1), threading.Semaphore(1),
-                                            stale=path)
-                    except NajaError as exc:  # no archive to extract again from (offline, cleaned)
-                        problems.append(f"{record.dist_name}: changed in the package cache since extraction "
-                                        f"and not extracted again ({exc})")
-                        continue
-                    out[record.dist_name] = path
-                    stamp = read_stamp(path) or scan(path)
+            elif changed:
+                try:
+                    path = self._ensure(record, None, threading.Semaphore(1), threading.Semaphore(1), stale=path)
+                except NajaError as exc:  # no archive to extract again from (offline, cleaned)
+                    problems.append(f"{record.dist_name}: changed in the package cache since extraction "
+                                    f"and not extracted again ({exc})")
+                    continue
+                out[record.dist_name] = path
+                stamp = read_stamp(path) or scan(path)
             problems += [f"{record.dist_name}: {rel}: {why}" for rel, why in stamp.mismatches]
         if problems and self.safety.mode == "enabled":
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise PackageError(f"safety check failed: {problems[0]}{more}; nothing was installed "
                                "(safety_checks: enabled)")
         return out, problems
+
+    def _check_stamps(self, paths: list[Path]) -> list[tuple[Stamp | None, bool]]:
+        """Each package's stamp (None: it has none) and whether a file changed since. Packages this
+        object extracted are taken as they were checked moments ago; the others' stat passes (a
+        syscall per file) run side by side, so the kernel's work overlaps across packages."""
+
+        def check(path: Path) -> tuple[Stamp | None, bool]:
+            stamp = self._fresh.get(path)
+            if stamp is not None:
+                return stamp, False
+            stamp = read_stamp(path)
+            if stamp is None:
+                return None, False
+            changed = bool(changed_since(path, stamp))
+            if not changed and self.safety.extra:  # same sizes and times, maybe not same bytes
+                changed = set(rehash(path)) != set(stamp.mismatches)
+            return stamp, changed
+
+        if len(paths) < 2:
+            return [check(p) for p in paths]
+        from naja.pools import shared_pool
+
+        pool = shared_pool("verify", _VERIFY_THREADS)
+        return [f.result() for f in [pool.submit(check, p) for p in paths]]
 
     def _extract(self, tarball: Path, target: Path, digests: Digests | None = None) -> None:
         from naja.package.extract import extract

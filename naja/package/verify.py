@@ -74,25 +74,29 @@ def _regular_entries(extracted: Path) -> list[tuple[str, int | None, str | None]
 
 def scan(extracted: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Stamp:
     """Every regular file of an extracted package against its paths.json: hashed, unless ``known``
-    (the extraction's ``{path: (size, mtime_ns, sha256)}``) holds its digest for the size and mtime
-    the file has now (the bytes were hashed as they were written; reading them again costs as much)."""
+    (the extraction's ``{path: (size, mtime_ns, sha256)}``, from the fstat and digest of each file
+    it wrote) holds it: the bytes were hashed as they were written, and reading them again, or even
+    an lstat each, costs more than the check is worth on a directory no one else has seen yet."""
     known = known or {}
     files: dict[str, tuple[int, int]] = {}
     mismatches: list[tuple[str, str]] = []
     root = str(extracted) + os.sep
     for rel, size, sha in _regular_entries(extracted):
-        try:
-            st = os.lstat(root + rel)
-        except OSError:
-            mismatches.append((rel, "missing from the package"))
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            mismatches.append((rel, "not a regular file"))
-            continue
-        files[rel] = (st.st_size, st.st_mtime_ns)
         seen = known.get(rel)
-        digest = seen[2] if seen is not None and seen[:2] == files[rel] else None
-        why = _compare(root + rel, st.st_size, size, sha, digest)
+        if seen is not None:  # a regular file the extraction just wrote: its own fstat, no second lstat
+            files[rel] = (seen[0], seen[1])
+            why = _compare(root + rel, seen[0], size, sha, seen[2])
+        else:
+            try:
+                st = os.lstat(root + rel)
+            except OSError:
+                mismatches.append((rel, "missing from the package"))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                mismatches.append((rel, "not a regular file"))
+                continue
+            files[rel] = (st.st_size, st.st_mtime_ns)
+            why = _compare(root + rel, st.st_size, size, sha)
         if why:
             mismatches.append((rel, why))
     return Stamp(files=files, mismatches=mismatches)

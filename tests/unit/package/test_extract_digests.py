@@ -67,13 +67,17 @@ def test_repeated_names_and_hard_links_report_the_final_bytes(tmp_path: Path) ->
         assert digests[rel] == _on_disk(out, rel), rel
 
 
-def test_scan_uses_a_digest_only_while_size_and_mtime_are_unchanged(tmp_path: Path) -> None:
+def test_scan_trusts_what_the_extraction_saw_and_checks_the_rest(tmp_path: Path) -> None:
     archive = make_package(tmp_path, "p", "1", files={"share/a.txt": "a\n", "share/b.txt": "b\n"})
     digests: ps.Digests = {}
     ps.extract(archive, tmp_path / "out", digests)
     out = tmp_path / "out"
-    assert scan(out, digests).mismatches == []
+    stamp = scan(out, digests)
+    assert stamp.mismatches == []
+    assert stamp.files == {rel: digests[rel][:2] for rel in ("share/a.txt", "share/b.txt")}
     wrong = {rel: (size, mtime, "0" * 64) for rel, (size, mtime, _) in digests.items()}
-    assert [rel for rel, _ in scan(out, wrong).mismatches] == ["share/a.txt", "share/b.txt"]  # trusted: same stat
-    stale = {rel: (size, mtime + 1, "0" * 64) for rel, (size, mtime, _) in digests.items()}
-    assert scan(out, stale).mismatches == []  # the stat moved on: the file is hashed instead
+    assert [rel for rel, _ in scan(out, wrong).mismatches] == ["share/a.txt", "share/b.txt"]  # trusted: no re-read
+    (out / "share" / "b.txt").write_text("changed\n")
+    only_a = {"share/a.txt": digests["share/a.txt"]}
+    # a file the extraction did not report is stat-ed and hashed from disk
+    assert [rel for rel, _ in scan(out, only_a).mismatches] == ["share/b.txt"]
