@@ -277,7 +277,7 @@ class Pool:
             j = k
         return out
 
-    def _dep_name(self, dep: str) -> str | None:
+    def dep_name(self, dep: str) -> str | None:
         """The package name of a dependency string (None if it does not parse), cached per solve."""
         names = self._dep_names
         if dep in names:
@@ -295,7 +295,7 @@ class Pool:
         names = self._dep_names
         for ds in dep_sets:
             for dep in ds.difference(names):  # each string parsed once per solve
-                self._dep_name(dep)
+                self.dep_name(dep)
         differing = {nm for ds in dep_sets for dep in ds - common if (nm := names[dep]) is not None}
         if not differing:
             return run  # tied on everything but the timestamp: already newest first
