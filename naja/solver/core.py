@@ -85,7 +85,8 @@ class Search:
         self.agenda_lim: list[int] = []
         self.dpos = 0
         self.req_meta: dict[int, tuple[int, str, tuple[int, ...], frozenset[int]]] = {}
-        self._sets: dict[tuple[int, ...], frozenset[int]] = {}
+        # Per candidate tuple (requirements share them): its set, and its literals for a clause.
+        self._sets: dict[tuple[int, ...], tuple[frozenset[int], list[int]]] = {}
         self.activity: dict[str, float] = {}
         self._inc = 1.0
         self.conflicts = 0
@@ -100,7 +101,7 @@ class Search:
             return
         extra = n - have
         self.val.extend([UNSET] * (2 * extra))
-        self.watches.extend([] for _ in range(2 * extra))
+        self.watches.extend([[] for _ in range(2 * extra)])
         self.level.extend([0] * extra)
         self.reason.extend([None] * extra)
         self.encoded.extend([False] * extra)
@@ -184,15 +185,12 @@ class Search:
     def add_requirement(self, parent: int, dep: str | MatchSpec, cands: tuple[int, ...], origin: Origin) -> int | None:
         self._grow()
         ci = len(self.clauses)
-        conflict = self.add_clause([2 * parent + 1, *[2 * u for u in cands]], origin)
-        cset = self._sets.get(cands)
-        if cset is None:
-            cset = self._sets[cands] = frozenset(cands)
-        if isinstance(dep, str):
-            ms = self.pool.try_spec(dep)
-            name = ms.name if ms is not None else dep
-        else:
-            name = dep.name
+        known = self._sets.get(cands)
+        if known is None:
+            known = self._sets[cands] = (frozenset(cands), [2 * u for u in cands])
+        cset, pos = known
+        conflict = self.add_clause([2 * parent + 1, *pos], origin)
+        name = (self.pool.dep_name(dep) or dep) if isinstance(dep, str) else dep.name
         self.req_meta[ci] = (parent, name, cands, cset)
         self.requires.append(ci)
         self.req_by_parent.setdefault(parent, []).append(ci)
@@ -360,10 +358,10 @@ class Search:
         for d in live:
             by_name: dict[str, list[str]] = {}
             for dep in pool.depends(d):
-                ms = pool.try_spec(dep)
-                if ms is None:
+                nm = pool.dep_name(dep)
+                if nm is None:
                     return None
-                by_name.setdefault(ms.name, []).append(dep)
+                by_name.setdefault(nm, []).append(dep)
             per.append(by_name)
             common = dict.fromkeys(by_name) if common is None else {n: None for n in common if n in by_name}
             if not common:

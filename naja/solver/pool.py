@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from naja.errors import InvalidSpec
 from naja.solver._spec import MatchSpec, Version
 from naja.types.archive import CONDA_EXT
 from naja.types.records import PackageRecord
+from naja.types.version import PARSED
 
 _SPEC_FIELDS = ("build", "build_number", "channel", "subdir", "md5", "sha256", "fn", "url",
                 "track_features", "license")
@@ -36,13 +38,40 @@ def _tf_count(rec: PackageRecord) -> int:
     return len(rec.track_features_list)
 
 
+def _version_ranks(versions: list[Version]) -> list[int]:
+    """Each version's rank among ``versions`` (equal versions, even written differently, share one):
+    ints sort and compare much faster than ``Version`` objects."""
+    by_text: dict[str, Version] = {}
+    for v in versions:
+        by_text.setdefault(v.text, v)
+    rank: dict[str, int] = {}
+    prev = None
+    r = -1
+    for v in sorted(by_text.values(), key=_version_key):
+        if prev is None or v.key != prev:
+            r += 1
+            prev = v.key
+        rank[v.text] = r
+    return [rank[v.text] for v in versions]
+
+
+def _feature_free_version(h: tuple[Version, bool]) -> tuple[bool, Version]:
+    return (not h[1], h[0])
+
+
+def _version_key(v: Version) -> tuple[Any, ...]:
+    return v.key
+
+
 class _NameInfo:
     """The records of one name, deduplicated, with their channel rank and strict-priority flag."""
 
-    __slots__ = ("allowed", "by_version", "chan", "installed", "records")
+    __slots__ = ("allowed", "by_version", "chan", "installed", "records", "versions")
 
     def __init__(self) -> None:
         self.records: list[PackageRecord] = []
+        # Each record's parsed version, kept so candidates and their ordering do not look it up again.
+        self.versions: list[Version] = []
         self.chan: list[int] = []
         self.allowed: list[bool] = []
         self.installed: list[bool] = []
@@ -66,6 +95,7 @@ class Pool:
         self.channel_priority = channel_priority
         self._add_pip = add_pip_as_python_dependency
         self._chan_rank: dict[str, int] = {c.rstrip("/"): i for i, c in enumerate(channels)}
+        self._rank_of: dict[str, int] = {}  # ``_rank`` by the unnormalised channel string
         self._raw: dict[str, list[PackageRecord]] = {}
         for rec in available:
             if rec.name.startswith("__"):
@@ -90,6 +120,7 @@ class Pool:
         self._specs: dict[str, MatchSpec] = {}
         self._matches: dict[str, tuple[int, ...]] = {}
         self._highest: dict[str, tuple[Version, bool] | None] = {}
+        self._dep_names: dict[str, str | None] = {}
 
     # -- specs -------------------------------------------------------------------------------
     def spec(self, text: str) -> MatchSpec:
@@ -129,48 +160,66 @@ class Pool:
 
     def _info(self, name: str) -> _NameInfo:
         info = self._infos.get(name)
-        if info is not None:
-            return info
+        if info is None:
+            info = self._infos[name] = self._build_info(name)
+        return info
+
+    def _build_info(self, name: str) -> _NameInfo:
+        """``name``'s usable records (each build once, the ``.conda`` one preferred), their channel
+        ranks and, under strict priority, which of them the top channel allows."""
         info = _NameInfo()
+        records, versions, chan = info.records, info.versions, info.chan
         seen: dict[tuple[str, str, str, str], int] = {}
-        inst = self._installed.get(name)
-        inst_idx = -1
+        ranks = self._rank_of  # by channel string as written: most records repeat a few of them
+        parsed = PARSED
         for rec in self._raw.get(name, ()):
-            try:
-                Version(rec.version)
-            except InvalidSpec:
-                continue  # a record with an unparseable version cannot take part
+            ver = parsed.get(rec.version)
+            if ver is None:
+                try:
+                    ver = Version(rec.version)
+                except InvalidSpec:
+                    continue  # a record with an unparseable version cannot take part
             key = (rec.channel, rec.subdir, rec.version, rec.build)
             prev = seen.get(key)
             if prev is not None:
                 # The same build as .tar.bz2 and .conda: keep the .conda one.
-                if rec.fn.endswith(CONDA_EXT) and not info.records[prev].fn.endswith(CONDA_EXT):
-                    info.records[prev] = rec
+                if rec.fn.endswith(CONDA_EXT) and not records[prev].fn.endswith(CONDA_EXT):
+                    records[prev] = rec
                 continue
-            seen[key] = len(info.records)
-            info.records.append(rec)
-            info.chan.append(self._rank(rec.channel))
-            info.installed.append(False)
+            seen[key] = len(records)
+            records.append(rec)
+            versions.append(ver)
+            rank = ranks.get(rec.channel)
+            if rank is None:
+                rank = ranks[rec.channel] = self._rank(rec.channel)
+            chan.append(rank)
+        info.installed = [False] * len(records)
+        inst = self._installed.get(name)
         if inst is not None:
-            for i, rec in enumerate(info.records):
-                if rec.version == inst.version and rec.build == inst.build and (
-                    inst_idx < 0 or rec.channel.rstrip("/") == inst.channel.rstrip("/")
-                ):
-                    inst_idx = i
-            if inst_idx >= 0:
-                info.installed[inst_idx] = True
-            else:
-                info.records.append(inst)
-                info.chan.append(self._rank(inst.channel) if inst.channel else 1 << 30)
-                info.installed.append(True)
-        if self.channel_priority == "strict" and info.records:
-            ranks = [c for c, i in zip(info.chan, info.installed) if not i] or info.chan
-            top = min(ranks)
-            info.allowed = [c == top or i for c, i in zip(info.chan, info.installed)]
+            self._add_installed(info, inst)
+        if self.channel_priority == "strict" and records:
+            ranks_ = [c for c, i in zip(chan, info.installed) if not i] or chan
+            top = min(ranks_)
+            info.allowed = [c == top or i for c, i in zip(chan, info.installed)]
         else:
-            info.allowed = [True] * len(info.records)
-        self._infos[name] = info
+            info.allowed = [True] * len(records)
         return info
+
+    def _add_installed(self, info: _NameInfo, inst: PackageRecord) -> None:
+        """Mark the installed build among the records (the one of its channel if several), or add it."""
+        inst_idx = -1
+        for i, rec in enumerate(info.records):
+            if rec.version == inst.version and rec.build == inst.build and (
+                inst_idx < 0 or rec.channel.rstrip("/") == inst.channel.rstrip("/")
+            ):
+                inst_idx = i
+        if inst_idx >= 0:
+            info.installed[inst_idx] = True
+        else:
+            info.records.append(inst)
+            info.versions.append(Version(inst.version))
+            info.chan.append(self._rank(inst.channel) if inst.channel else 1 << 30)
+            info.installed.append(True)
 
     def known_name(self, name: str) -> bool:
         return bool(self._info(name).records)
@@ -183,13 +232,12 @@ class Pool:
         info = self._info(name)
         order = self._sorted_indices(name, info)
         start = len(self.records)
-        for i in order:
-            rec = info.records[i]
-            self.records.append(rec)
-            self.var_name.append(name)
-            self.var_version.append(Version(rec.version))
-            self.var_allowed.append(info.allowed[i])
-            self.var_installed.append(info.installed[i])
+        recs, vers, allowed, installed = info.records, info.versions, info.allowed, info.installed
+        self.records.extend([recs[i] for i in order])
+        self.var_name.extend([name] * len(order))
+        self.var_version.extend([vers[i] for i in order])
+        self.var_allowed.extend([allowed[i] for i in order])
+        self.var_installed.extend([installed[i] for i in order])
         rng = self.name_range[name] = (start, len(self.records))
         return rng
 
@@ -199,28 +247,28 @@ class Pool:
         if n <= 1:
             return list(range(n))
         favored = name in self._favored
-        flexible = self.channel_priority != "disabled"
-        vers = [Version(r.version) for r in recs]
-        tfc = [_tf_count(r) for r in recs]
+        inst = info.installed
+        chan = info.chan if self.channel_priority != "disabled" else [0] * n
+        # Order keys as plain ints (a version's rank among the name's versions): the sorts and the
+        # tie test below then compare in C, not through ``Version``'s methods.
+        vrank = _version_ranks(info.versions)
+        bn = [r.build_number for r in recs]
         ts = [r.timestamp_ms for r in recs]
-        fav = [0 if (favored and info.installed[i]) else 1 for i in range(n)]
-        chan = info.chan if flexible else [0] * n
+        tfc = [_tf_count(r) for r in recs]
+        fav = [0 if (favored and inst[i]) else 1 for i in range(n)]
         idx = list(range(n))
-        idx.sort(key=ts.__getitem__, reverse=True)
-        idx.sort(key=lambda i: recs[i].build_number, reverse=True)
-        idx.sort(key=vers.__getitem__, reverse=True)
-        idx.sort(key=lambda i: (fav[i], chan[i], tfc[i] > 0, tfc[i]))
+        idx.sort(key=lambda i: (vrank[i], bn[i], ts[i]), reverse=True)  # reverse keeps ties stable
+        idx.sort(key=lambda i: (fav[i], chan[i], tfc[i]))  # features: none first, then fewest
         # conda's objective ranks a package's build number right after its version (and its
         # features): only builds tied on (favoured, channel, features, version, build number) are
         # told apart by their dependencies (newer versions allowed first), then by timestamp.
-        bn = [r.build_number for r in recs]
+        tie = [(fav[i], chan[i], tfc[i], vrank[i], bn[i]) for i in idx]
         out: list[int] = []
         j = 0
         while j < n:
             k = j + 1
-            head = idx[j]
-            hkey = (fav[head], chan[head], tfc[head], vers[head], bn[head])
-            while k < n and (fav[idx[k]], chan[idx[k]], tfc[idx[k]], vers[idx[k]], bn[idx[k]]) == hkey:
+            head = tie[j]
+            while k < n and tie[k] == head:
                 k += 1
             run = idx[j:k]
             if len(run) > 1 and len({tuple(recs[i].depends) for i in run}) > 1:
@@ -229,35 +277,47 @@ class Pool:
             j = k
         return out
 
+    def dep_name(self, dep: str) -> str | None:
+        """The package name of a dependency string (None if it does not parse), cached per solve."""
+        names = self._dep_names
+        if dep in names:
+            return names[dep]
+        ms = self.try_spec(dep)
+        nm = names[dep] = None if ms is None else ms.name
+        return nm
+
     def _sort_by_dependencies(self, run: list[int], recs: list[PackageRecord], ts: list[int]) -> list[int]:
         """Builds of one version and build number: the one whose dependencies allow newer versions first."""
         # Only names with a dependency string that some build lacks can tell the builds apart (a
         # dependency written the same way by every build cannot), and only if every build has them.
         dep_sets = [set(recs[i].depends) for i in run]
         common = set.intersection(*dep_sets)
-        name_of: dict[str, str | None] = {}  # each distinct string of the run parsed once
-        for dep in set().union(*dep_sets):
-            ms = self.try_spec(dep)
-            name_of[dep] = None if ms is None else ms.name
-        differing = {nm for ds in dep_sets for dep in ds - common if (nm := name_of[dep]) is not None}
+        names = self._dep_names
+        for ds in dep_sets:
+            for dep in ds.difference(names):  # each string parsed once per solve
+                self.dep_name(dep)
+        differing = {nm for ds in dep_sets for dep in ds - common if (nm := names[dep]) is not None}
+        if not differing:
+            return run  # tied on everything but the timestamp: already newest first
+        shared_set = differing.intersection(*[{names[d] for d in ds} for ds in dep_sets])
+        if not shared_set:
+            return run
+        shared = sorted(shared_set)
         deps: dict[int, dict[str, list[str]]] = {}
         for i in run:
-            d: dict[str, list[str]] = {}
+            by_name: dict[str, list[str]] = {}
             for dep in recs[i].depends:
-                nm = name_of[dep]
-                if nm is not None and nm in differing:
-                    d.setdefault(nm, []).append(dep)
-            deps[i] = d
-        shared = sorted(nm for nm in differing if all(nm in d for d in deps.values()))
-        best: dict[tuple[int, str], tuple[Version, bool] | None] = {}
-        for i in run:
-            for nm in shared:
-                hv = [h for h in (self.highest_version(s) for s in deps[i][nm]) if h is not None]
-                best[i, nm] = max(hv, key=lambda h: (not h[1], h[0])) if hv else None
+                nm = names[dep]
+                if nm is not None and nm in shared_set:
+                    by_name.setdefault(nm, []).append(dep)
+            deps[i] = by_name
+        best = {i: tuple([self._best_allowed(deps[i][nm]) for nm in shared]) for i in run}
+        first = best[run[0]]
+        if all(best[i] == first for i in run):
+            return run  # the dependencies allow the same versions: the timestamp order stands
 
         def cmp(a: int, b: int) -> int:
-            for nm in shared:
-                va, vb = best[a, nm], best[b, nm]
+            for va, vb in zip(best[a], best[b]):
                 if va is None or vb is None:
                     if va is None and vb is None:
                         continue
@@ -269,6 +329,16 @@ class Pool:
             return (ts[b] > ts[a]) - (ts[b] < ts[a])
 
         return sorted(run, key=functools.cmp_to_key(cmp))
+
+    def _best_allowed(self, texts: list[str]) -> tuple[Version, bool] | None:
+        """The best of the highest versions some dependency strings on one name allow (builds without
+        features first): usually there is one string, whose answer is cached."""
+        if len(texts) == 1:
+            text = texts[0]
+            highest = self._highest
+            return highest[text] if text in highest else self.highest_version(text)
+        hv = [h for h in map(self.highest_version, texts) if h is not None]
+        return max(hv, key=_feature_free_version) if hv else None
 
     def _versions_desc(self, name: str) -> list[tuple[Version, list[PackageRecord]]]:
         info = self._info(name)
@@ -283,8 +353,9 @@ class Pool:
 
     def highest_version(self, text: str) -> tuple[Version, bool] | None:
         """The highest version a dependency string allows (and whether that build has features)."""
-        if text in self._highest:
-            return self._highest[text]
+        highest = self._highest
+        if text in highest:
+            return highest[text]
         ms = self.spec(text)  # callers only pass strings that parsed
         result = None
         vonly = spec_is_version_only(ms)

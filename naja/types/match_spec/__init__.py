@@ -128,8 +128,8 @@ class MatchSpec:
         if spec.__class__ is str and not kwargs and channel_config is None:
             state = _built.get(spec)
             if state is not None:  # the same string built before: copy its (immutable) result
-                for slot, value in zip(_STATE_SLOTS, state):
-                    _set_slot(self, slot, value)
+                for setter, value in zip(_STATE_SETTERS, state):
+                    setter(self, value)
                 self.original = spec
                 return
         original = spec if isinstance(spec, str) else None
@@ -401,6 +401,9 @@ _OTHER_FIELDS = ("build_number", "track_features", "features", "url", "md5", "sh
                  "license_family", "when", "extras", "flags")
 _built: dict[str, tuple[object, ...]] = {}
 _get_state = operator.attrgetter(*_STATE_SLOTS)
+# The slots' own setters: calling them skips the attribute-name lookup of ``setattr`` (~40% of a copy).
+_STATE_SETTERS: tuple[Callable[[MatchSpec, object], None], ...] = tuple(
+    getattr(MatchSpec, slot).__set__ for slot in _STATE_SLOTS)
 _FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
 _set_slot = object.__setattr__
 
