@@ -381,7 +381,7 @@ class PackageCache:
                 digests: Digests | None = {} if self.safety.enabled else None
                 self._extract(tarball, target, digests)
                 if digests is not None:
-                    stamp = self._fresh[target] = scan(target, digests)
+                    stamp = self._fresh[target] = scan(target, digests, sha256=self.safety.extra)
                     write_stamp(target, stamp)
             data = repodata_record_for(record, target, tarball)
             atomic_write(target / REPODATA_RECORD, json.dumps(data, indent=2, sort_keys=True).encode())
@@ -405,7 +405,7 @@ class PackageCache:
         for record, (stamp, changed) in zip(records, checks):
             path = out[record.dist_name]
             if stamp is None:  # extracted by another tool or an older naja: verify once, remember
-                stamp = scan(path)
+                stamp = scan(path, sha256=self.safety.extra)
                 write_stamp(path, stamp)
             elif changed:
                 try:
@@ -415,7 +415,7 @@ class PackageCache:
                                     f"and not extracted again ({exc})")
                     continue
                 out[record.dist_name] = path
-                stamp = read_stamp(path) or scan(path)
+                stamp = read_stamp(path) or scan(path, sha256=self.safety.extra)
             problems += [f"{record.dist_name}: {rel}: {why}" for rel, why in stamp.mismatches]
         if problems and self.safety.mode == "enabled":
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -445,7 +445,7 @@ class PackageCache:
     def _extract(self, tarball: Path, target: Path, digests: Digests | None = None) -> None:
         from naja.package.extract import extract
 
-        extract(tarball, target, digests)
+        extract(tarball, target, digests, sha256=self.safety.extra)
         # the extraction directory is made private while it is filled; a cache is shared (other
         # users, conda, mamba), so open it up like any directory the package manager creates
         with contextlib.suppress(OSError):

@@ -3,8 +3,9 @@
 Archives come from the network, so extraction treats them as hostile: no absolute paths, no ``..``,
 no links resolving outside, no device files; the payload may not expand beyond what ``info/paths.json``
 declares; and extraction happens in a temporary directory beside the destination that is renamed into
-place only once complete. Small files are written by a few threads while the stream is parsed, and
-can be hashed as they are written (`Digests`) so the safety checks need not read them again.
+place only once complete. Small files are written by a few threads while the stream is parsed;
+what each file holds once written (`Digests`: size, mtime and, for ``extra_safety_checks``, its
+sha256 hashed from the bytes in memory) is reported so the safety checks need not read them again.
 """
 
 from __future__ import annotations
@@ -42,14 +43,19 @@ _TAR_OVERHEAD_SLACK = 16 * 1024 * 1024
 
 
 def extract(
-    archive: str | os.PathLike[str], dest_dir: str | os.PathLike[str], digests: Digests | None = None
+    archive: str | os.PathLike[str],
+    dest_dir: str | os.PathLike[str],
+    digests: Digests | None = None,
+    *,
+    sha256: bool = False,
 ) -> None:
     """Extract a package into ``dest_dir`` (replacing it if present), atomically and safely.
 
-    With ``digests``, every regular file is hashed as it is written (the bytes are in memory then,
-    and the writer threads hash while the stream is parsed) and ``digests`` receives
-    ``{path: (size, mtime_ns, sha256)}`` as the file stands after extraction: the safety checks use
-    it instead of reading the whole package again.
+    With ``digests``, it receives ``{path: (size, mtime_ns, sha256 or None)}`` of every regular
+    file as it stands after extraction (from the fstat of the file just written): the safety checks
+    use it instead of a stat per file. With ``sha256`` too, each file is hashed as it is written (the
+    bytes are in memory then, and the writer threads hash while the stream is parsed), so
+    ``extra_safety_checks`` need not read the whole package again.
 
     Raises `PackageError` naming the archive and offending member for anything unsafe or corrupt;
     on failure nothing is left at ``dest_dir`` (a previous directory there is kept).
@@ -60,7 +66,7 @@ def extract(
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _make_sibling_dir(dest, "naja-extract")
     try:
-        extractor = _Extractor(archive, tmp, hashing=digests is not None)
+        extractor = _Extractor(archive, tmp, recording=digests is not None, hashing=sha256)
         try:
             if kind == CONDA_EXT:
                 _extract_conda(archive, extractor)
@@ -119,10 +125,11 @@ def _replace_dir(tmp: Path, dest: Path) -> None:
 class _Extractor:
     """Writes tar members under ``root`` after checking each one cannot escape it."""
 
-    def __init__(self, archive: Path, root: Path, *, hashing: bool = False) -> None:
+    def __init__(self, archive: Path, root: Path, *, recording: bool = False, hashing: bool = False) -> None:
         self.archive = archive
-        self.hashing = hashing
-        self.digests: Digests = {}  # what each regular file holds once written (when hashing)
+        self.recording = recording
+        self.hashing = recording and hashing
+        self.digests: Digests = {}  # what each regular file holds once written (when recording)
         self.root = root
         self.real_root = os.path.realpath(root)
         self.confined = Root(root, owner=str(archive), kind="destination")
@@ -170,7 +177,9 @@ class _Extractor:
             return
         while len(self._in_flight) >= _BATCHES_IN_FLIGHT:  # memory bound: a few batches per package
             self._wait_oldest()
-        self._in_flight.append(_writer_pool().submit(_write_batch, self._batch, self._umask, self.hashing))
+        self._in_flight.append(
+            _writer_pool().submit(_write_batch, self._batch, self._umask, self.recording, self.hashing)
+        )
         self._batch, self._batch_bytes = [], 0
 
     def drain(self) -> None:
@@ -196,8 +205,8 @@ class _Extractor:
                     os.chmod(fd if _FD_CHMOD else path, mode)
                     with contextlib.suppress(OSError):
                         os.utime(fd if _FD_UTIME else path, (mtime, mtime))
-                    if self.hashing:
-                        self.digests[rel] = _digest_entry(fd, hashlib.sha256(data).hexdigest())
+                    if self.recording:
+                        self.digests[rel] = _digest_entry(fd, _sha256(data) if self.hashing else None)
                 finally:
                     os.close(fd)
             except OSError as exc:
@@ -305,7 +314,7 @@ class _Extractor:
                 os.chmod(fd if _FD_CHMOD else path, mode)
             with contextlib.suppress(OSError):
                 os.utime(fd if _FD_UTIME else path, (member.mtime, member.mtime))
-            if sha is not None:
+            if self.recording:
                 self.digests[rel] = _digest_entry(fd, sha)
         finally:
             os.close(fd)
@@ -405,8 +414,8 @@ class _Extractor:
 
 
 _Pending = tuple[str, str, bytes, int, float]  # (rel, full path, data, mode, mtime: pax may give a fraction)
-#: ``{path: (size, mtime_ns, sha256)}`` of the regular files an extraction wrote
-Digests = dict[str, tuple[int, int, str]]
+#: ``{path: (size, mtime_ns, sha256 when hashed)}`` of the regular files an extraction wrote
+Digests = dict[str, tuple[int, int, str | None]]
 _BatchResult = tuple[list[_Pending], Digests]  # (names found taken, digests of the files written)
 _SYNC_FILES = 64  # files of a package written in order before the pool takes over
 _QUEUE_MAX = 1024 * 1024  # members up to this size are written by the pool; bigger ones in order
@@ -451,19 +460,22 @@ def _read_data(tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     return data
 
 
-def _digest_entry(fd: int, sha: str) -> tuple[int, int, str]:
+def _digest_entry(fd: int, sha: str | None) -> tuple[int, int, str | None]:
     st = os.fstat(fd)
     return st.st_size, st.st_mtime_ns, sha
 
 
-def _write_batch(batch: list[_Pending], umask: int | None, hashing: bool) -> _BatchResult:
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_batch(batch: list[_Pending], umask: int | None, recording: bool, hashing: bool) -> _BatchResult:
     """Create each file exclusively (O_EXCL | O_NOFOLLOW: never through an existing name) with its
     mode and mtime; its directory was made, through the confinement layer, before it was queued.
-    Returns the files whose name was taken, for the extractor to judge in order, and (``hashing``)
-    the digests of the files written."""
+    Returns the files whose name was taken, for the extractor to judge in order, and (``recording``)
+    what the files written hold (their sha256 too with ``hashing``)."""
     taken = []
     digests: Digests = {}
-    sha256 = hashlib.sha256
     for item in batch:
         rel, path, data, mode, mtime = item
         try:
@@ -479,8 +491,8 @@ def _write_batch(batch: list[_Pending], umask: int | None, hashing: bool) -> _Ba
                     os.chmod(fd if _FD_CHMOD else path, mode)
                 with contextlib.suppress(OSError):
                     os.utime(fd if _FD_UTIME else path, (mtime, mtime))
-                if hashing:
-                    digests[rel] = _digest_entry(fd, sha256(data).hexdigest())
+                if recording:
+                    digests[rel] = _digest_entry(fd, _sha256(data) if hashing else None)
             finally:
                 os.close(fd)
         except OSError as exc:

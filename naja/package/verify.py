@@ -1,12 +1,13 @@
 """``safety_checks`` / ``extra_safety_checks``: an extracted package's files against its
 ``info/paths.json`` (sizes and sha256), as conda and micromamba check them.
 
-When a package is extracted every file is hashed once and compared with ``paths.json``; what does
-not match is remembered, with each file's size and mtime, in a stamp next to the extraction (in
-``<pkgs>/.naja-verified/``, a name no archive member can reach). Before linking, a stat per file
-compares the cache with the stamp: a file changed since extraction (an editor writing through a
-hard link from an environment, a tampered cache) is caught without hashing; with
-``extra_safety_checks`` every file is hashed again too. The policy then decides: ``disabled``
+As micromamba does, every file's size is compared with ``paths.json``, and its sha256 too only with
+``extra_safety_checks`` (the archive itself was verified against the record's checksum before it
+was extracted). When a package is extracted, what does not match is remembered, with each file's
+size and mtime, in a stamp next to the extraction (in ``<pkgs>/.naja-verified/``, a name no archive
+member can reach). Before linking, a stat per file compares the cache with the stamp: a file
+changed since extraction (an editor writing through a hard link from an environment, a tampered
+cache) is caught without hashing; with ``extra_safety_checks`` every file is hashed again too. The policy then decides: ``disabled``
 checks nothing, ``warn`` reports one warning per mismatching file and installs it anyway (conda's
 behaviour), ``enabled`` fails before the prefix changes.
 """
@@ -72,11 +73,13 @@ def _regular_entries(extracted: Path) -> list[tuple[str, int | None, str | None]
             if e.path_type == "hardlink"]
 
 
-def scan(extracted: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Stamp:
-    """Every regular file of an extracted package against its paths.json: hashed, unless ``known``
-    (the extraction's ``{path: (size, mtime_ns, sha256)}``, from the fstat and digest of each file
-    it wrote) holds it: the bytes were hashed as they were written, and reading them again, or even
-    an lstat each, costs more than the check is worth on a directory no one else has seen yet."""
+def scan(
+    extracted: Path, known: dict[str, tuple[int, int, str | None]] | None = None, *, sha256: bool = False
+) -> Stamp:
+    """Every regular file of an extracted package against its paths.json: its size, and with
+    ``sha256`` its digest. ``known`` is the extraction's ``{path: (size, mtime_ns, sha256 or None)}``,
+    from the fstat (and digest) of each file it wrote: what it holds is not stat-ed or read again, which
+    would cost more than the check is worth on a directory no one else has seen yet."""
     known = known or {}
     files: dict[str, tuple[int, int]] = {}
     mismatches: list[tuple[str, str]] = []
@@ -85,7 +88,7 @@ def scan(extracted: Path, known: dict[str, tuple[int, int, str]] | None = None) 
         seen = known.get(rel)
         if seen is not None:  # a regular file the extraction just wrote: its own fstat, no second lstat
             files[rel] = (seen[0], seen[1])
-            why = _compare(root + rel, seen[0], size, sha, seen[2])
+            why = _compare(root + rel, seen[0], size, sha if sha256 else None, seen[2])
         else:
             try:
                 st = os.lstat(root + rel)
@@ -96,7 +99,7 @@ def scan(extracted: Path, known: dict[str, tuple[int, int, str]] | None = None) 
                 mismatches.append((rel, "not a regular file"))
                 continue
             files[rel] = (st.st_size, st.st_mtime_ns)
-            why = _compare(root + rel, st.st_size, size, sha)
+            why = _compare(root + rel, st.st_size, size, sha if sha256 else None)
         if why:
             mismatches.append((rel, why))
     return Stamp(files=files, mismatches=mismatches)
@@ -129,4 +132,4 @@ def changed_since(extracted: Path, stamp: Stamp) -> str:
 
 def rehash(extracted: Path) -> list[tuple[str, str]]:
     """``extra_safety_checks``: every regular file hashed again against paths.json."""
-    return scan(extracted).mismatches
+    return scan(extracted, sha256=True).mismatches

@@ -1,7 +1,8 @@
 """Class 3: ``safety_checks`` and ``extra_safety_checks`` work. A package whose paths.json disagrees
 with its files is reported (``warn``: one warning naming package and file, installed anyway;
-``enabled``: refused before the prefix changes); a package-cache entry changed after extraction is
-detected (size+mtime; sha256 with ``extra_safety_checks``) and extracted again from its archive."""
+``enabled``: refused before the prefix changes): a wrong size always, a wrong sha256 with
+``extra_safety_checks`` (as micromamba checks them); a package-cache entry changed after extraction
+is detected (size+mtime; sha256 with ``extra_safety_checks``) and extracted again from its archive."""
 
 from __future__ import annotations
 
@@ -18,10 +19,13 @@ from tests.security.conftest import World, snapshot
 from tests.support.cli import assert_one_line_error, naja
 
 
-def _lying_package(world: World) -> dict:
+def _lying_package(world: World, lie: str = "size") -> dict:
+    """``liar`` declares ``share/liar.txt`` with another sha256 and (``lie="size"``) another size."""
     good = b"the real content\n"
+    declared = b"something else, longer\n" if lie == "size" else b"something else!!\n"
+    assert (len(declared) != len(good)) == (lie == "size")
     entry = {"_path": "share/liar.txt", "path_type": "hardlink",
-             "sha256": hashlib.sha256(b"something else!!\n").hexdigest(), "size_in_bytes": len(good)}
+             "sha256": hashlib.sha256(declared).hexdigest(), "size_in_bytes": len(declared)}
     ok = {"_path": "share/ok.txt", "path_type": "hardlink", "sha256": hashlib.sha256(b"ok\n").hexdigest(),
           "size_in_bytes": 3}
     return world.channel([
@@ -37,13 +41,26 @@ def _cache(world: World, mode: str, extra: bool = False) -> PackageCache:
     return cache
 
 
-def test_warn_installs_with_one_warning_naming_package_and_file(world: World) -> None:
-    recs = _lying_package(world)
-    result = world.apply([recs["liar"]], ["liar"], _cache(world, "warn"))
+@pytest.mark.parametrize(("lie", "extra", "what"), [("size", False, "size"), ("sha256", True, "sha256")])
+def test_warn_installs_with_one_warning_naming_package_and_file(world: World, lie: str, extra: bool,
+                                                                 what: str) -> None:
+    recs = _lying_package(world, lie)
+    result = world.apply([recs["liar"]], ["liar"], _cache(world, "warn", extra=extra))
     mentions = [w for w in result.warnings if "share/liar.txt" in w]
-    assert len(mentions) == 1 and "liar-1-0" in mentions[0] and "sha256" in mentions[0]
+    assert len(mentions) == 1 and "liar-1-0" in mentions[0] and what in mentions[0]
     assert not any("ok.txt" in w for w in result.warnings)
     assert (world.prefix / "share/liar.txt").exists()
+
+
+def test_sha256_is_checked_only_with_extra_safety_checks(world: World) -> None:
+    """As micromamba: the default checks sizes (the archive's own checksum was verified); the
+    digest of every file is the extra check. A stamp made without digests is hashed once they are asked for."""
+    recs = _lying_package(world, "sha256")
+    result = world.apply([recs["liar"]], ["liar"], _cache(world, "warn"))
+    assert not [w for w in result.warnings if "liar.txt" in w]
+    world.apply([], [])
+    result = world.apply([recs["liar"]], ["liar"], _cache(world, "warn", extra=True))
+    assert len([w for w in result.warnings if "share/liar.txt" in w and "sha256" in w]) == 1
 
 
 def test_enabled_fails_before_the_prefix_changes(world: World) -> None:

@@ -1,7 +1,8 @@
-"""Extraction hashes each regular file as it writes it (the safety checks then read nothing again):
-the digests it reports must be what the files on disk hold, on every write path (in order, pooled,
-big files, names repeated, hard-link members), and ``verify.scan`` must use them only while a
-file's size and mtime are still the ones extraction saw."""
+"""Extraction reports what each regular file holds as it writes it, hashed too for
+``extra_safety_checks`` (the safety checks then read nothing again): the digests it reports must be
+what the files on disk hold, on every write path (in order, pooled, big files, names repeated,
+hard-link members), and ``verify.scan`` must use them only while a file's size and mtime are still
+the ones extraction saw."""
 
 from __future__ import annotations
 
@@ -26,11 +27,16 @@ def test_digests_match_the_files_on_every_write_path(tmp_path: Path) -> None:
     files["lib/big.bin"] = os.urandom(ps._QUEUE_MAX + 12345)  # written in order, hashed in chunks
     archive = make_package(tmp_path, "many", "1", files=files)
     digests: ps.Digests = {}
-    ps.extract(archive, tmp_path / "out", digests)
+    ps.extract(archive, tmp_path / "out", digests, sha256=True)
     out = tmp_path / "out"
     assert set(files) <= set(digests)
     for rel in digests:
         assert digests[rel] == _on_disk(out, rel), rel
+    unhashed: ps.Digests = {}  # the default: sizes and times only, nothing hashed
+    ps.extract(archive, tmp_path / "out2", unhashed)
+    assert set(unhashed) == set(digests)
+    for rel, entry in unhashed.items():
+        assert entry == (*_on_disk(tmp_path / "out2", rel)[:2], None), rel
 
 
 def _tar_bz2(path: Path, members: list[tuple[str, bytes | None, str]]) -> Path:
@@ -60,7 +66,7 @@ def test_repeated_names_and_hard_links_report_the_final_bytes(tmp_path: Path) ->
                 ("share/hard.txt", None, "share/twice.txt")]
     archive = _tar_bz2(tmp_path / "x-1-0.tar.bz2", members)
     digests: ps.Digests = {}
-    ps.extract(archive, tmp_path / "out", digests)
+    ps.extract(archive, tmp_path / "out", digests, sha256=True)
     out = tmp_path / "out"
     assert (out / "share/twice.txt").read_bytes() == b"second, longer"
     for rel in ("share/twice.txt", "share/hard.txt", f"share/pad{ps._SYNC_FILES + 4}.txt", "info/index.json"):
@@ -70,14 +76,18 @@ def test_repeated_names_and_hard_links_report_the_final_bytes(tmp_path: Path) ->
 def test_scan_trusts_what_the_extraction_saw_and_checks_the_rest(tmp_path: Path) -> None:
     archive = make_package(tmp_path, "p", "1", files={"share/a.txt": "a\n", "share/b.txt": "b\n"})
     digests: ps.Digests = {}
-    ps.extract(archive, tmp_path / "out", digests)
+    ps.extract(archive, tmp_path / "out", digests, sha256=True)
     out = tmp_path / "out"
-    stamp = scan(out, digests)
+    stamp = scan(out, digests, sha256=True)
     assert stamp.mismatches == []
     assert stamp.files == {rel: digests[rel][:2] for rel in ("share/a.txt", "share/b.txt")}
     wrong = {rel: (size, mtime, "0" * 64) for rel, (size, mtime, _) in digests.items()}
-    assert [rel for rel, _ in scan(out, wrong).mismatches] == ["share/a.txt", "share/b.txt"]  # trusted: no re-read
-    (out / "share" / "b.txt").write_text("changed\n")
+    assert [rel for rel, _ in scan(out, wrong, sha256=True).mismatches] == ["share/a.txt", "share/b.txt"]
+    assert scan(out, wrong).mismatches == []  # without extra checks the digests are not compared
+    (out / "share" / "b.txt").write_text("B\n")  # same size, other bytes
     only_a = {"share/a.txt": digests["share/a.txt"]}
     # a file the extraction did not report is stat-ed and hashed from disk
-    assert [rel for rel, _ in scan(out, only_a).mismatches] == ["share/b.txt"]
+    assert [rel for rel, _ in scan(out, only_a, sha256=True).mismatches] == ["share/b.txt"]
+    assert scan(out, only_a).mismatches == []
+    (out / "share" / "b.txt").write_text("longer than before\n")
+    assert [rel for rel, _ in scan(out, only_a).mismatches] == ["share/b.txt"]  # sizes: always
