@@ -598,6 +598,7 @@ def summarize(rows: Sequence[Row]) -> None:
         cpu_median=_median(cpu_ratios), cpu_p90=_p90(cpu_ratios), max_cpu=max(r.n_cpu for r in rows),
         cli_median=_median(cli_ratio) if cli_ratio else float("nan"),
         e2e_median=_median([r.n_e2e / r.r_open_solve for r in rows if r.r_open_solve > 0]),
+        r_open_solve_median=_median([r.r_open_solve for r in rows if r.r_open_solve > 0]),
     )
 
 
