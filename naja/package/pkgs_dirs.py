@@ -260,19 +260,17 @@ def clean_extracted(
 
 
 def clean_locks(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
-    """Remove lock files nobody holds (a held lock is left alone)."""
-    import filelock
-
+    """Remove the package lock files (``<dist>.lock``) nobody holds (a held lock is left alone)."""
     out = []
     for d in writable_dirs(pkgs_dirs):
         lock_dir = d / LOCK_DIR
         if not lock_dir.is_dir():
             continue
         for entry in sorted(lock_dir.iterdir()):
-            lock = filelock.FileLock(str(entry), timeout=0, thread_local=False)
-            try:
-                lock.acquire()
-            except filelock.Timeout:
+            if not entry.name.endswith(".lock"):  # not a lock naja made (`package_lock`)
+                continue
+            lock = _try_lock(d, entry.name.removesuffix(".lock"))
+            if lock is None:
                 continue
             try:
                 out.append(CleanedItem(entry, 0))
