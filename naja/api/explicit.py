@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from naja import safe_json
 from naja.api.context import Context, is_environment
 from naja.api.pipeline import diff, load, package_records
 from naja.api.plan import Plan, package_cache
@@ -71,15 +70,17 @@ def _extracted_record(data_file: Path, rec: PackageRecord) -> PackageRecord:
     import msgspec
 
     from naja.errors import PackageError
+    from naja.package.info import read_json_file
     from naja.types import records as records_mod
 
     try:
-        data = safe_json.loads(data_file.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        data.update(url=rec.url, fn=rec.fn, channel=rec.channel)
+        data = read_json_file(data_file)
+    except PackageError as exc:  # it names the file and what is wrong with it
+        raise PackageError(f"{rec.fn}: invalid package metadata: {exc}") from None
+    data.update(url=rec.url, fn=rec.fn, channel=rec.channel)
+    try:
         return records_mod.record_from_dict(data)
-    except (OSError, ValueError, msgspec.ValidationError) as exc:
+    except (ValueError, msgspec.ValidationError) as exc:
         raise PackageError(f"{rec.fn}: invalid package metadata {data_file}: {exc}") from None
 
 
@@ -195,13 +196,15 @@ def _cached_record(context: Context, dist: str) -> PackageRecord | None:
     """The record of an extracted package in the package cache (``info/repodata_record.json``)."""
     import msgspec
 
+    from naja.package.info import read_json_file_or_none
     from naja.types import records as records_mod
 
     for d in context.pkgs_dirs:
-        path = d / dist / "info" / "repodata_record.json"
-        if path.is_file():
-            try:
-                return records_mod.record_from_dict(safe_json.loads(path.read_text(encoding="utf-8")))
-            except (ValueError, OSError, msgspec.ValidationError):  # unusable: as if not cached
-                continue
+        data = read_json_file_or_none(d / dist / "info" / "repodata_record.json")
+        if data is None:  # missing or unusable: as if not cached
+            continue
+        try:
+            return records_mod.record_from_dict(data)
+        except (ValueError, msgspec.ValidationError):
+            continue
     return None

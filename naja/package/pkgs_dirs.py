@@ -6,7 +6,7 @@ dry run's cache hold need its layout and locks but none of the download code.
     <pkgs>/<name>-<ver>-<build>/    extracted, with info/repodata_record.json written last
     <pkgs>/.naja-locks/<dist>.lock  one package's lock, held while it is fetched, extracted or cleaned
     <pkgs>/.naja-cache.lock         shared by transactions using the cache, exclusive for ``clean``
-    <pkgs>/cache/                   repodata cache of older tools (cleaned by ``clean_index_cache``)
+    <pkgs>/cache/                   repodata cache of conda/mamba (``naja clean -i`` removes it whole)
 """
 
 from __future__ import annotations
@@ -259,34 +259,18 @@ def clean_extracted(
     return _clean_entries(pkgs_dirs, unlinked_dist, dry_run)
 
 
-def clean_index_cache(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
-    """Remove ``<pkgs>/cache/*`` (repodata caches of conda/mamba that share this directory)."""
-    out = []
-    for d in writable_dirs(pkgs_dirs):
-        cache = d / "cache"
-        if not cache.is_dir():
-            continue
-        for entry in sorted(cache.iterdir()):
-            out.append(CleanedItem(entry, tree_size(entry)))
-            if not dry_run:
-                remove_path(entry)
-    return out
-
-
 def clean_locks(pkgs_dirs: Iterable[str | os.PathLike[str]], *, dry_run: bool = False) -> list[CleanedItem]:
-    """Remove lock files nobody holds (a held lock is left alone)."""
-    import filelock
-
+    """Remove the package lock files (``<dist>.lock``) nobody holds (a held lock is left alone)."""
     out = []
     for d in writable_dirs(pkgs_dirs):
         lock_dir = d / LOCK_DIR
         if not lock_dir.is_dir():
             continue
         for entry in sorted(lock_dir.iterdir()):
-            lock = filelock.FileLock(str(entry), timeout=0, thread_local=False)
-            try:
-                lock.acquire()
-            except filelock.Timeout:
+            if not entry.name.endswith(".lock"):  # not a lock naja made (`package_lock`)
+                continue
+            lock = _try_lock(d, entry.name.removesuffix(".lock"))
+            if lock is None:
                 continue
             try:
                 out.append(CleanedItem(entry, 0))

@@ -16,12 +16,9 @@ packages in the order they were reached (a name that took part in conflicts goes
 first undecided candidate of it in preference order. Conflicts are analysed to the first UIP, the
 learnt clause remembers which clauses it came from (for explanations), and the search backjumps.
 Assignments that hold regardless of decisions (level 0) survive backjumps, even when they were found
-late, while deep in the search. A candidate certain to be installed (level 0) excludes at once, at
-level 0, every build of a dependency that its requirement does not allow (one build per name): without
-that, each such build is tried and refuted by its own conflict, thousands of times for an old pinned
-interpreter; and when every candidate such a requirement allows needs a name, that name is narrowed at
-level 0 to the builds some of them allow. Activities are rescaled before they overflow, and a
-conflict/time budget bounds a search.
+late, while deep in the search. A candidate certain to be installed (level 0) rules out at once, at
+level 0, the builds its requirements do not allow (`naja.solver.narrow`). Activities are rescaled
+before they overflow, and a conflict/time budget bounds a search.
 """
 
 from __future__ import annotations
@@ -30,6 +27,7 @@ import time
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from naja.errors import SolverLimitError
+from naja.solver.narrow import exclude_forbidden
 from naja.solver.pool import Pool
 
 if TYPE_CHECKING:
@@ -49,7 +47,6 @@ Reason: TypeAlias = "int | tuple[str, int, int] | None"
 
 UNSET = 2
 _RESCALE = 1e100  # activities above this are scaled down (with the increment) to stay finite
-_IMPLIED_MAX = 2000  # candidates of a certain requirement looked through for names they all require
 
 
 class Unsolvable(Exception):
@@ -271,7 +268,7 @@ class Search:
                             self.qhead -= 1
                             return conflict
                 if not level[v]:
-                    conflict = self._exclude_forbidden(v)
+                    conflict = exclude_forbidden(self, v)
                     if conflict is not None:
                         self.qhead -= 1
                         return conflict
@@ -313,94 +310,6 @@ class Search:
                     self._assign(first, lvl, ci)
             del ws[j:]
         return None
-
-    def _exclude_forbidden(self, v: int) -> int | None:
-        """v is certain (level 0): every candidate of a name v requires that the requirement does not
-        allow is false for good (``¬v ∨ ¬u``, kept as the reason, origin ``("excludes", v, ci)``)."""
-        pool = self.pool
-        val = self.val
-        name_range = pool.name_range
-        self._grow()
-        for ci in self.req_by_parent.get(v, ()):
-            _, name, _, cset = self.req_meta[ci]
-            rng = name_range.get(name)
-            if rng is None:
-                continue
-            for u in range(rng[0], rng[1]):
-                if u in cset or u == v or val[2 * u] == 0:
-                    continue
-                if val[2 * u] == 1:
-                    return self.add_clause([2 * v + 1, 2 * u + 1], ("excludes", v, ci))
-                self._fact_false(u, v, ("excludes", v, ci))
-            if self.origin[ci][0] == "installed":
-                continue  # every build of an installed name: rarely narrows anything, costly to look through
-            live = [d for d in self.req_meta[ci][2] if val[2 * d] != 0]
-            if 1 < len(live) <= _IMPLIED_MAX:
-                conflict = self._exclude_implied(v, ci, live)
-                if conflict is not None:
-                    return conflict
-        return None
-
-    def _fact_false(self, u: int, v: int, origin: Origin) -> None:
-        nci = len(self.clauses)
-        self.clauses.append([2 * u + 1, 2 * v + 1])  # a level-0 fact's reason: never watched
-        self.origin.append(origin)
-        self._assign(2 * u + 1, 0, nci)
-
-    def _exclude_implied(self, v: int, ci: int, live: list[int]) -> int | None:
-        """v is certain and needs one of ``live``: a name every one of them requires can only be one of
-        the builds some of them allow; the others are false for good (origin ``("implied", v, ci,
-        name)``). An old interpreter pinned through a requested package thus rules out, at once,
-        every newer interpreter build, instead of one conflict per build."""
-        pool = self.pool
-        common: dict[str, None] | None = None
-        per: list[dict[str, list[str]]] = []
-        for d in live:
-            by_name: dict[str, list[str]] = {}
-            for dep in pool.depends(d):
-                nm = pool.dep_name(dep)
-                if nm is None:
-                    return None
-                by_name.setdefault(nm, []).append(dep)
-            per.append(by_name)
-            common = dict.fromkeys(by_name) if common is None else {n: None for n in common if n in by_name}
-            if not common:
-                return None
-        val = self.val
-        for name in common or ():
-            if not pool.known_name(name):
-                continue
-            start, end = pool.candidates(name)
-            self._grow()
-            allowed: set[int] = set()
-            for by_name in per:
-                deps = by_name[name]
-                ok = set(pool.matches(deps[0]))
-                for dep in deps[1:]:
-                    ok &= set(pool.matches(dep))
-                allowed |= ok
-                if len(allowed) == end - start:
-                    break
-            else:
-                out = [u for u in range(start, end) if u not in allowed and u != v and val[2 * u] != 0]
-                if not out:
-                    continue
-                origin = ("implied", v, ci, name, self._requirements_on(live, name))
-                for u in out:
-                    if val[2 * u] == 1:
-                        return self.add_clause([2 * v + 1, 2 * u + 1], origin)
-                    self._fact_false(u, v, origin)
-        return None
-
-    def _requirements_on(self, cands: list[int], name: str) -> tuple[int, ...]:
-        """The requirement clauses of ``cands`` on ``name`` (encoding them if need be), so that an
-        explanation can name the dependencies behind an implied exclusion."""
-        out = []
-        for d in cands:
-            if not self.encoded[d]:
-                self.encode(d)
-            out += [c for c in self.req_by_parent.get(d, ()) if self.req_meta[c][1] == name]
-        return tuple(out)
 
     # -- conflicts ---------------------------------------------------------------------------
     def backtrack(self, target: int) -> None:

@@ -166,8 +166,9 @@ def test_clean_helpers(tmp_path, channel):
 
     tarballs = pd.clean_tarballs([pkgs])
     assert len(tarballs) == 4 and not list(pkgs.glob("*.conda"))
-    assert [i.path.name for i in pd.clean_index_cache([pkgs])] == ["abcd1234.json"]
+    assert (pkgs / "cache" / "abcd1234.json").is_file()  # the repodata cache is `naja clean -i`'s, not theirs
 
+    (pkgs / pd.LOCK_DIR / "notes.txt").write_text("not a lock")
     held = filelock.FileLock(str(pkgs / pd.LOCK_DIR / "p1-1.0-0.lock"), thread_local=False)
     held.acquire()
     try:
@@ -177,6 +178,7 @@ def test_clean_helpers(tmp_path, channel):
     names = {i.path.name for i in locks}
     assert "p0-1.0-0.lock" in names and "p1-1.0-0.lock" not in names
     assert (pkgs / pd.LOCK_DIR / "p1-1.0-0.lock").exists()
+    assert (pkgs / pd.LOCK_DIR / "notes.txt").read_text() == "not a lock"  # only <dist>.lock files are locks
 
 
 def test_from_config_and_offline(tmp_path, channel):
