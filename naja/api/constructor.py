@@ -44,6 +44,7 @@ def repodata_record(index: JsonObject, cached: JsonObject | None, *, url: str, f
 def extract_conda_pkgs(prefix: Path, on_extract: Callable[[str], None] = lambda fn: None) -> None:
     import json
 
+    from naja import safe_json
     from naja.errors import NajaError
     from naja.package.extract import extract
     from naja.package.info import read_index_json
@@ -69,11 +70,12 @@ def extract_conda_pkgs(prefix: Path, on_extract: Callable[[str], None] = lambda 
         key = str(cache_file)
         if key not in repodatas:
             try:
-                repodatas[key] = json.loads(cache_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                repodatas[key] = safe_json.loads(cache_file.read_bytes())
+            except (OSError, ValueError):  # unreadable, not JSON, nested too deeply: index.json only
                 repodatas[key] = {}
         table = "packages.conda" if fn.endswith(CONDA_EXT) else "packages"
-        section = repodatas[key].get(table)
+        repodata = repodatas[key]
+        section = repodata.get(table) if isinstance(repodata, dict) else None
         cached = section.get(fn) if isinstance(section, dict) else None
         record = repodata_record(read_index_json(archive), cached if isinstance(cached, dict) else None,
                                  url=url, fn=fn, hashes=hashes, size=archive.stat().st_size)

@@ -401,6 +401,26 @@ def test_constructor_extract_conda_pkgs_and_tarball(bin_dir, env, channel, tmp_p
     assert not (prefix / "_tmp.tar.bz2").exists()
 
 
+@pytest.mark.parametrize("cache", ["[" * 100_000, "[1, 2]", "{not json"], ids=["deep", "list", "broken"])
+def test_constructor_hostile_repodata_cache_falls_back_to_index_json(bin_dir, env, channel, tmp_path, cache):
+    """A cached repodata file that is not a JSON object (or nests beyond the parser) is ignored, as an
+    unreadable one is: the record comes from index.json and the URL, with no traceback."""
+    import shutil
+
+    from naja.repodata.cache import cache_key
+
+    pkgs = tmp_path / "inst" / "pkgs"
+    pkgs.mkdir(parents=True)
+    shutil.copy(channel / "noarch" / "libhello-1.0-0.conda", pkgs)
+    base = "http://repo.example.org/chan/noarch/"
+    (pkgs / "urls").write_text(f"{base}libhello-1.0-0.conda#{'b' * 64}\n")
+    (pkgs / "cache").mkdir()
+    (pkgs / "cache" / f"{cache_key(base)}.json").write_text(cache)
+    ok(mm(bin_dir, "constructor", "--prefix", tmp_path / "inst", "--extract-conda-pkgs", env=env))
+    lib = json.loads((pkgs / "libhello-1.0-0" / "info" / "repodata_record.json").read_text())
+    assert lib["name"] == "libhello" and lib["sha256"] == "b" * 64
+
+
 def test_skip_run_link_scripts(bin_dir, env, tmp_path):
     """``--skip-run-link-scripts`` (micromamba's link option): the post-link script does not run."""
     from naja.repodata.channel_index import index_channel
