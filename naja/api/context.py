@@ -220,7 +220,7 @@ class Context(msgspec.Struct, dict=True):
         c = self.config
         return FetchOptions(cache_dir=self.pkgs_dirs[0] / "cache", ttl=c.local_repodata_ttl,
                             use_zst=c.repodata_use_zst, use_shards=c.use_sharded_repodata,
-                            offline=self.offline, http=self.http_options)
+                            offline=self.offline, http=self.http_options, lock_timeout=self.lock_timeout)
 
     @cached_property
     def cache_options(self) -> CacheOptions:

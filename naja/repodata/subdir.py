@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import msgspec
 
 from naja import bounded
-from naja.errors import ChannelError, LimitError, RepodataError
+from naja.errors import CacheLockTimeout, ChannelError, LimitError, RepodataError
 from naja.repodata import cache, fetch, local_index, shards
 from naja.repodata.cache import RepodataState
 from naja.types.records import PackageRecord
@@ -51,6 +51,8 @@ class FetchOptions(msgspec.Struct, frozen=True):
     offline: bool = False
     http: fetch.HttpOptions = msgspec.field(default_factory=fetch.HttpOptions)
     progress: fetch.ProgressCallback | None = None
+    lock_timeout: float = 0
+    """``lock_timeout``: seconds to wait for another process's lock on a cache entry (0: no limit)."""
 
 
 def default_cache_dir() -> Path:
@@ -120,9 +122,7 @@ def open_subdir(channel: Channel, subdir: str, options: FetchOptions, *, allow_s
     key = cache.cache_key(clean)
     if clean.startswith("file:"):
         return _open_local(channel, subdir, url, clean, label, key, options, allow_shards)
-    from filelock import FileLock
-
-    with FileLock(str(options.cache_dir / f"{key}.lock")):
+    with _entry_lock(options, key, label):
         entry = _Entry(options.cache_dir, key)
         _remove_stale_temps(entry)
         state = cache.read_state(entry.state)
@@ -168,11 +168,28 @@ def _refetch(url: str, clean: str, label: str, entry: _Entry, options: FetchOpti
 
 def _reopen(channel: Channel, subdir: str, label: str, url: str, clean: str, entry: _Entry,
             options: FetchOptions) -> Subdir:
-    from filelock import FileLock
-
-    with FileLock(str(options.cache_dir / f"{entry.key}.lock")):
+    with _entry_lock(options, entry.key, label):
         index = _refetch(url, clean, label, entry, options)
     return _make(channel, subdir, label, index, _package_base(clean, index))
+
+
+@contextlib.contextmanager
+def _entry_lock(options: FetchOptions, key: str, label: str) -> Iterator[None]:
+    """The cache entry's lock, as another naja process may be refreshing it; waits at most
+    ``lock_timeout`` seconds (0: as long as it takes), then fails naming the lock."""
+    import filelock
+
+    path = options.cache_dir / f"{key}.lock"
+    lock = filelock.FileLock(str(path), timeout=options.lock_timeout or -1, thread_local=False)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise CacheLockTimeout(f"{label}: the repodata cache lock {path} is held by another process "
+                               f"(waited {options.lock_timeout:g}s)") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class _Entry(msgspec.Struct):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from naja import _zstd
@@ -387,3 +388,23 @@ def test_last_modified_alone_revalidates(tmp_path, serve):
     assert names(load_records([server.url], "linux-64", ["a"], options=config)) == ["a", "b"]
     sent = [h for _, p, h in server.requests if p == "/linux-64/repodata.json"]
     assert sent[0].get("If-Modified-Since") == stamp and "If-None-Match" not in sent[0]
+
+
+def test_repodata_cache_lock_held_elsewhere_waits_at_most_lock_timeout(tmp_path, serve):
+    """Another process refreshing the same cache entry holds its lock (an flock on its own open file,
+    as a second lock object here holds it): ``lock_timeout`` bounds the wait with a clear error naming
+    the lock (0, the default, waits as long as it takes)."""
+    import filelock
+
+    from naja.errors import CacheLockTimeout
+
+    server = serve(simple_channel(tmp_path / "chan"))
+    config = msgspec.structs.replace(cfg(tmp_path), lock_timeout=0.3)
+    config.cache_dir.mkdir(parents=True)
+    key = cache_key(f"{server.url}/linux-64")
+    with filelock.FileLock(str(config.cache_dir / f"{key}.lock")):
+        start = time.monotonic()
+        with pytest.raises(CacheLockTimeout, match=f"{key}.lock"):
+            load_records([f"{server.url}/"], "linux-64", ["a"], options=config)
+        assert time.monotonic() - start < 10
+    assert names(load_records([f"{server.url}/"], "linux-64", ["a"], options=config)) == ["a", "b"]
