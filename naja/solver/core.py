@@ -91,7 +91,8 @@ class Search:
         self.backjumps = 0  # conflicts that undid more than one decision level
 
     # -- variables ---------------------------------------------------------------------------
-    def _grow(self) -> None:
+    def grow(self) -> None:
+        """Make room for the candidates the pool added since (lazily encoded names)."""
         n = len(self.pool.records)
         have = len(self.level)
         if n == have:
@@ -180,7 +181,7 @@ class Search:
         return None
 
     def add_requirement(self, parent: int, dep: str | MatchSpec, cands: tuple[int, ...], origin: Origin) -> int | None:
-        self._grow()
+        self.grow()
         ci = len(self.clauses)
         known = self._sets.get(cands)
         if known is None:
@@ -209,7 +210,7 @@ class Search:
             if ms is None or not pool.known_name(ms.name):
                 continue
             start, end = pool.candidates(ms.name)
-            self._grow()
+            self.grow()
             good = set(pool.matches(con))
             allowed = pool.var_allowed
             for u in range(start, end):

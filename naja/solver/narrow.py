@@ -25,7 +25,7 @@ def exclude_forbidden(search: Search, v: int) -> int | None:
     pool = search.pool
     val = search.val
     name_range = pool.name_range
-    search._grow()
+    search.grow()
     for ci in search.req_by_parent.get(v, ()):
         _, name, _, cset = search.req_meta[ci]
         rng = name_range.get(name)
@@ -79,7 +79,7 @@ def _exclude_implied(search: Search, v: int, ci: int, live: list[int]) -> int | 
         if not pool.known_name(name):
             continue
         start, end = pool.candidates(name)
-        search._grow()
+        search.grow()
         allowed: set[int] = set()
         for by_name in per:
             deps = by_name[name]

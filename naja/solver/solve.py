@@ -130,14 +130,14 @@ def _encode_request(
             continue
         text = raw if isinstance(raw, str) else str(ms)
         start, end = pool.candidates(ms.name)
-        search._grow()
+        search.grow()
         good = set(pool.matches(str(ms), ms))
         for v in range(start, end):
             if v not in good and not ms.match(pool.records[v]):
                 conflicts.append(search.add_clause([1, 2 * v + 1], ("pin", text)))
     for name in removed:
         start, end = pool.candidates(name)
-        search._grow()
+        search.grow()
         for v in range(start, end):
             conflicts.append(search.add_clause([1, 2 * v + 1], ("removed", name)))
     return next((c for c in conflicts if c is not None), None)
