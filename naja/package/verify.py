@@ -7,9 +7,9 @@ was extracted). When a package is extracted, what does not match is remembered, 
 size and mtime, in a stamp next to the extraction (in ``<pkgs>/.naja-verified/``, a name no archive
 member can reach). Before linking, a stat per file compares the cache with the stamp: a file
 changed since extraction (an editor writing through a hard link from an environment, a tampered
-cache) is caught without hashing; with ``extra_safety_checks`` every file is hashed again too. The policy then decides: ``disabled``
-checks nothing, ``warn`` reports one warning per mismatching file and installs it anyway (conda's
-behaviour), ``enabled`` fails before the prefix changes.
+cache) is caught without hashing; with ``extra_safety_checks`` every file is hashed again too.
+The policy then decides: ``disabled`` checks nothing, ``warn`` reports one warning per mismatching
+file and installs it anyway (conda's behaviour), ``enabled`` fails before the prefix changes.
 """
 
 from __future__ import annotations
